@@ -1,0 +1,110 @@
+# ebpf.plugin: BPF objects -> skeletons -> plugin -> tests.
+# Run ./configure first (tools/install-deps.sh does both).
+-include config.mk
+
+BUILD    ?= build
+prefix   ?= /usr
+DESTDIR  ?=
+PLUGINS_DIR ?= $(prefix)/lib/netdata/plugins.d
+STOCK_CONFIG_DIR ?= $(prefix)/lib/netdata/conf.d
+SYSTEMD_DROPIN_DIR ?= /etc/systemd/system/netdata.service.d
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+ARCH     := x86
+
+BPF_SRCS := $(wildcard kernel-collector/*.bpf.c)
+BPF_OBJS := $(patsubst kernel-collector/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst kernel-collector/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
+BPF_HDRS := $(wildcard kernel-collector/*.h kernel-collector/lib/*.h)
+
+PLUGIN_SRCS := $(wildcard plugin/*.cpp plugin/modules/*.cpp)
+PLUGIN_OBJS := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(PLUGIN_SRCS)) $(BUILD)/obj/charts_data.o
+LIB_OBJS    := $(filter-out $(BUILD)/obj/plugin/main.o,$(PLUGIN_OBJS))
+UNIT_SRCS   := $(wildcard tests/unit/*.cpp)
+UNIT_OBJS   := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(UNIT_SRCS))
+CHART_FILES := $(sort $(wildcard charts/*.conf))
+
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=c++20 -Wall -Wextra -Werror=return-type -fstack-protector-strong \
+            -D_FORTIFY_SOURCE=2 -fPIE -MMD -MP -Iplugin -Ikernel-collector -I$(BUILD)/skel \
+            -DEBPF_PLUGIN_VERSION='"$(VERSION)"' $(DEPS_CFLAGS)
+LDFLAGS  += -pie -Wl,-z,relro,-z,now
+LDLIBS   += $(DEPS_LIBS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+              -I$(BUILD) -Ikernel-collector
+
+.PHONY: all check test unit live e2e matrix bench install uninstall clean
+all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload
+
+config.mk: configure.ac config.mk.in
+	@echo "config.mk is missing or stale: run tools/install-deps.sh (or autoconf && ./configure)" >&2; exit 1
+
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: kernel-collector/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	@mkdir -p $(@D)
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+# Chart definitions are data (charts/*.conf), compiled into the binary so a
+# setuid plugin never reads them from a path a caller could influence.
+$(BUILD)/charts_data.cpp: $(CHART_FILES) tools/embed-charts.sh
+	@mkdir -p $(@D)
+	tools/embed-charts.sh $(CHART_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/charts_data.o: $(BUILD)/charts_data.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cpp $(SKELS)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/ebpf.plugin: $(PLUGIN_OBJS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/ebpf-workload: tests/live/workload.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++20 -O2 -Wall -Wextra -pthread -o $@ $<
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+live: all
+	tests/live/run.sh
+
+e2e: all
+	tests/e2e/run.sh
+
+matrix: all
+	tests/matrix/run.sh
+
+check test: unit live e2e matrix
+
+bench: all
+	tools/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PLUGINS_DIR) $(DESTDIR)$(STOCK_CONFIG_DIR)/ebpf.d
+	install -m 0750 $(BUILD)/ebpf.plugin $(DESTDIR)$(PLUGINS_DIR)/ebpf.plugin
+	-chown root:netdata $(DESTDIR)$(PLUGINS_DIR)/ebpf.plugin
+	chmod 4750 $(DESTDIR)$(PLUGINS_DIR)/ebpf.plugin
+	install -m 0644 conf.d/ebpf.d.conf $(DESTDIR)$(STOCK_CONFIG_DIR)/ebpf.d.conf
+	install -m 0644 conf.d/ebpf.d/*.conf $(DESTDIR)$(STOCK_CONFIG_DIR)/ebpf.d/
+	install -d $(DESTDIR)$(SYSTEMD_DROPIN_DIR)
+	install -m 0644 conf.d/systemd/ebpf-plugin.conf $(DESTDIR)$(SYSTEMD_DROPIN_DIR)/ebpf-plugin.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(PLUGINS_DIR)/ebpf.plugin $(DESTDIR)$(SYSTEMD_DROPIN_DIR)/ebpf-plugin.conf
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

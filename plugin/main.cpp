@@ -1,0 +1,2 @@
+// placeholder until the event loop lands
+int main() { return 0; }
