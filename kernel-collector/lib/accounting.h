@@ -1,0 +1,170 @@
+/* The three tables every counting module keeps, and the one function that
+ * updates them. Before including, a module defines:
+ *   ACCOUNTING_COUNTERS       number of counters
+ *   table_value_t             its <module>_value struct
+ *   global_value_t            its <module>_global_value struct
+ * User space sets the const volatile switches before load, resizes the tables
+ * and, with `maps per core = no`, turns the per-CPU hashes into plain hashes. */
+#ifndef EBPF_PLUGIN_ACCOUNTING_H
+#define EBPF_PLUGIN_ACCOUNTING_H
+
+#include "lib/common.h"
+
+const volatile bool apps_enabled = true;
+const volatile bool cgroups_enabled = true;
+const volatile bool per_cpu_tables = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, global_value_t);
+} global_table SEC(".maps");
+
+/* keyed by the tgid of the process that made the call */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, table_value_t);
+} pid_table SEC(".maps");
+
+/* keyed by the cgroup v2 id of the task */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, table_value_t);
+} cgroup_table SEC(".maps");
+
+static __always_inline void bump(__u32 *counter)
+{
+	if (per_cpu_tables)
+		*counter += 1;
+	else
+		__sync_fetch_and_add(counter, 1);
+}
+
+static __always_inline void count_table_full(global_value_t *global, __u32 index)
+{
+	if (global)
+		bump(&global->counters[index]);
+}
+
+/* Returns the entry for key, creating it from `initial` when missing. A failed
+ * insert other than a lost race means the table is full. */
+static __always_inline table_value_t *table_entry(void *table, const void *key,
+						  const table_value_t *initial,
+						  global_value_t *global, __u32 full_index)
+{
+	table_value_t *value = bpf_map_lookup_elem(table, key);
+	if (value)
+		return value;
+	long err = bpf_map_update_elem(table, key, initial, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count_table_full(global, full_index);
+		return 0;
+	}
+	return bpf_map_lookup_elem(table, key);
+}
+
+static __always_inline __u64 task_cgroup_id(struct task_struct *task, bool is_current)
+{
+	if (is_current)
+		return bpf_get_current_cgroup_id();
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+}
+
+static __always_inline bool thread_group_dead(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, signal, live.counter) == 0;
+}
+
+static __always_inline void write_identity(struct task_identity *id, struct task_struct *task)
+{
+	BPF_CORE_READ_STR_INTO(&id->comm, task, group_leader, comm);
+	id->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	id->identity_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline table_value_t *pid_entry(struct task_struct *task, global_value_t *global)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	table_value_t initial = {};
+
+	write_identity(&initial.id, task);
+	return table_entry(&pid_table, &tgid, &initial, global,
+			   GLOBAL_PID_TABLE_FULL(ACCOUNTING_COUNTERS));
+}
+
+/* Counts one event of kind `index` for `task` in every enabled table. Events
+ * that can come after the task's exit (a reap) pass may_be_dead, so an entry
+ * re-created for a dead process is marked and removed again by user space. */
+static __always_inline void account(struct task_struct *task, bool is_current, __u32 index,
+				    bool may_be_dead)
+{
+	__u32 zero = 0;
+	global_value_t *global = bpf_map_lookup_elem(&global_table, &zero);
+
+	if (global)
+		bump(&global->counters[index]);
+
+	if (apps_enabled) {
+		table_value_t *entry = pid_entry(task, global);
+		if (entry) {
+			bump(&entry->counters[index]);
+			if (may_be_dead && thread_group_dead(task))
+				entry->id.exited = 1;
+		}
+	}
+
+	if (cgroups_enabled) {
+		__u64 cgroup = task_cgroup_id(task, is_current);
+		table_value_t initial = {};
+		table_value_t *entry = table_entry(&cgroup_table, &cgroup, &initial, global,
+						   GLOBAL_CGROUP_TABLE_FULL(ACCOUNTING_COUNTERS));
+		if (entry)
+			bump(&entry->counters[index]);
+	}
+}
+
+/* Marks the task's pid entry once its whole thread group has exited, so user
+ * space can remove it after one more read. Runs on every attach path. */
+static __always_inline void mark_exited(struct task_struct *task)
+{
+	if (!apps_enabled || !thread_group_dead(task))
+		return;
+	__u32 zero = 0;
+	global_value_t *global = bpf_map_lookup_elem(&global_table, &zero);
+	table_value_t *entry = pid_entry(task, global);
+	if (entry)
+		entry->id.exited = 1;
+}
+
+/* exec changes the process name: refresh the identity of an existing entry */
+static __always_inline void refresh_identity(struct task_struct *task)
+{
+	if (!apps_enabled)
+		return;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	table_value_t *entry = bpf_map_lookup_elem(&pid_table, &tgid);
+	if (entry)
+		write_identity(&entry->id, task);
+}
+
+/* Life-cycle programs every module loads on every attach path. */
+#define ACCOUNTING_LIFECYCLE_PROGRAMS                                       \
+	SEC("tp_btf/sched_process_exit")                                    \
+	int BPF_PROG(lifecycle_exit, struct task_struct *task)              \
+	{                                                                   \
+		mark_exited(task);                                          \
+		return 0;                                                   \
+	}                                                                   \
+	SEC("tp_btf/sched_process_exec")                                    \
+	int BPF_PROG(lifecycle_exec, struct task_struct *task)              \
+	{                                                                   \
+		refresh_identity(task);                                     \
+		return 0;                                                   \
+	}
+
+#endif

@@ -1,0 +1,17 @@
+/* Includes and constants every BPF object of the plugin needs. */
+#ifndef EBPF_PLUGIN_COMMON_H
+#define EBPF_PLUGIN_COMMON_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#ifndef CLONE_THREAD
+#define CLONE_THREAD 0x00010000
+#endif
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+
+#endif

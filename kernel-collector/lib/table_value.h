@@ -1,0 +1,50 @@
+/* Layout shared by BPF programs and the plugin: one value type per module for
+ * the pid and cgroup tables, a counters-only array for the global table.
+ * Only fixed-width fields, no implicit padding; the asserts are the layout check
+ * both compilers (clang -target bpf and g++) run on every build. */
+#ifndef EBPF_PLUGIN_TABLE_VALUE_H
+#define EBPF_PLUGIN_TABLE_VALUE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TASK_COMM_BYTES 16
+
+/* Who an entry of a pid table belongs to, written from the task being accounted
+ * when the entry is created and again on exec, so short-lived processes stay
+ * identifiable after they are gone from /proc. Per-CPU copies may disagree;
+ * the copy with the newest identity_ns wins. */
+struct task_identity {
+	char comm[TASK_COMM_BYTES]; /* the thread-group leader's comm */
+	__u32 ppid;                 /* real parent's tgid */
+	__u32 exited;               /* 1 once the whole thread group has exited */
+	__u64 identity_ns;          /* when comm and ppid were written (monotonic clock) */
+};
+
+_Static_assert(sizeof(struct task_identity) == 32, "task_identity layout");
+
+/* Global table: one PERCPU_ARRAY entry of counters, plus two more counters for
+ * inserts that failed because the pid or cgroup table was full. */
+#define GLOBAL_PID_TABLE_FULL(n) (n)
+#define GLOBAL_CGROUP_TABLE_FULL(n) ((n) + 1)
+#define GLOBAL_COUNTERS(n) ((n) + 2)
+
+/* Counters are u32: user space takes modular differences between cycles, which
+ * stay exact across wrap-around as long as fewer than 2^32 events happen in one
+ * cycle. */
+#define DEFINE_TABLE_VALUES(module, n)                                          \
+	struct module##_value {                                                 \
+		struct task_identity id;                                        \
+		__u32 counters[n];                                              \
+	};                                                                      \
+	struct module##_global_value {                                          \
+		__u32 counters[GLOBAL_COUNTERS(n)];                             \
+	};                                                                      \
+	_Static_assert(sizeof(struct module##_value) ==                         \
+			       sizeof(struct task_identity) + 4 * (n),          \
+		       #module "_value layout");                                \
+	_Static_assert(sizeof(struct module##_global_value) == 4 * ((n) + 2),   \
+		       #module "_global_value layout")
+
+#endif

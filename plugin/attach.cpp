@@ -1,0 +1,63 @@
+#include "attach.h"
+
+#include <algorithm>
+#include <bpf/btf.h>
+#include <unistd.h>
+
+const char *attach_path_name(AttachPath path)
+{
+    switch (path) {
+    case AttachPath::Trampoline: return "trampoline";
+    case AttachPath::Kprobe: return "kprobe";
+    case AttachPath::Tracepoint: return "tracepoint";
+    case AttachPath::Auto: break;
+    }
+    return "auto";
+}
+
+std::vector<AttachPath> attach_order(AttachPath configured, bool fallback)
+{
+    std::vector<AttachPath> order = {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint};
+    if (configured == AttachPath::Auto)
+        return order;
+    if (!fallback)
+        return {configured};
+    std::erase(order, configured);
+    order.insert(order.begin(), configured);
+    return order;
+}
+
+KernelSymbols::KernelSymbols(std::string tracefs_dir) : tracefs_dir_(std::move(tracefs_dir))
+{
+    struct btf *btf = btf__load_vmlinux_btf();
+    if (!libbpf_get_error(btf))
+        vmlinux_ = btf;
+}
+
+KernelSymbols::~KernelSymbols() { btf__free(vmlinux_); }
+
+bool KernelSymbols::has_function(std::string_view name) const
+{
+    return vmlinux_ && btf__find_by_name_kind(vmlinux_, std::string(name).c_str(), BTF_KIND_FUNC) > 0;
+}
+
+std::string KernelSymbols::first_function(const std::vector<std::string> &candidates) const
+{
+    auto found = std::find_if(candidates.begin(), candidates.end(),
+                              [this](const std::string &name) { return has_function(name); });
+    return found == candidates.end() ? std::string() : *found;
+}
+
+bool KernelSymbols::has_raw_tracepoint(std::string_view name) const
+{
+    std::string typedef_name = "btf_trace_" + std::string(name);
+    return vmlinux_ && btf__find_by_name_kind(vmlinux_, typedef_name.c_str(), BTF_KIND_TYPEDEF) > 0;
+}
+
+bool KernelSymbols::has_syscall_tracepoint(std::string_view event) const
+{
+    if (tracefs_dir_.empty())
+        return false;
+    std::string id_file = tracefs_dir_ + "/events/syscalls/" + std::string(event) + "/id";
+    return access(id_file.c_str(), R_OK) == 0;
+}

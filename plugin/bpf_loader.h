@@ -1,0 +1,49 @@
+// Loading one program set of a BPF object and attaching it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+struct bpf_object;
+struct bpf_link;
+
+// One program to load. `target` names the kernel function or tracepoint when it
+// differs from the program's SEC() (a symbol renamed across kernel versions).
+struct ProgramSpec {
+    enum class Kind { AsDeclared, Kprobe, Kretprobe };
+    std::string program;
+    std::string target;
+    Kind kind = Kind::AsDeclared;
+};
+
+// The programs of one attach path, or why that path does not apply here.
+struct LoadPlan {
+    std::vector<ProgramSpec> programs;
+    std::string not_applicable;
+};
+
+// Owns the links of attached programs; destroying it detaches them.
+class LinkSet {
+public:
+    LinkSet() = default;
+    ~LinkSet() { clear(); }
+    LinkSet(const LinkSet &) = delete;
+    LinkSet &operator=(const LinkSet &) = delete;
+    void add(bpf_link *link) { links_.push_back(link); }
+    void clear();
+    size_t size() const { return links_.size(); }
+
+private:
+    std::vector<bpf_link *> links_;
+};
+
+// Autoloads exactly the plan's programs, retargets trampoline programs, and
+// loads the object. Returns "" or a one-line reason.
+std::string load_plan(bpf_object *object, const LoadPlan &plan);
+
+// Attaches every program of the plan. Returns "" or a one-line reason; on
+// failure the links made so far stay in `links` for the caller to clear.
+std::string attach_plan(bpf_object *object, const LoadPlan &plan, LinkSet &links);
+
+// libbpf's error text for a negative errno.
+std::string errno_text(int error);

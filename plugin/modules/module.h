@@ -1,0 +1,114 @@
+// A counting module: a BPF skeleton with global, pid and cgroup tables (see
+// kernel-collector/lib/accounting.h) and one program set per attach path.
+#pragma once
+
+#include <bpf/libbpf.h>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attach.h"
+#include "bpf_loader.h"
+
+struct ModuleSettings {
+    bool apps = true;
+    bool cgroups = true;
+    bool per_cpu_tables = true;
+    bool return_mode = false;
+    unsigned pid_table_size = 32768;
+    unsigned cgroup_table_size = 1024;
+};
+
+class CountingModule {
+public:
+    virtual ~CountingModule() = default;
+    virtual const char *name() const = 0;
+    // Counter names in the order of the BPF counters array (charts/*.conf names).
+    virtual const std::vector<std::string> &counter_names() const = 0;
+    // Loads and attaches the programs of `path`. Returns "" or a one-line reason.
+    virtual std::string start(AttachPath path, const ModuleSettings &settings) = 0;
+    virtual void stop() = 0;
+    virtual int global_table_fd() const = 0;
+    virtual int pid_table_fd() const = 0;
+    virtual int cgroup_table_fd() const = 0;
+    // Programs loaded by start(), for the --check report and tests.
+    virtual std::vector<std::string> program_names() const = 0;
+};
+
+std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
+
+// Shared implementation over a bpftool-generated C++ skeleton. `Traits` gives
+// the module name, counter names, the plan for a path and extra read-only data.
+template <class Skeleton, class Traits>
+class SkeletonModule final : public CountingModule {
+public:
+    explicit SkeletonModule(const KernelSymbols &kernel) : kernel_(kernel) {}
+    ~SkeletonModule() override { stop(); }
+
+    const char *name() const override { return Traits::name; }
+    const std::vector<std::string> &counter_names() const override { return Traits::counter_names(); }
+
+    std::string start(AttachPath path, const ModuleSettings &settings) override
+    {
+        stop();
+        plan_ = Traits::plan(kernel_, path, settings.return_mode);
+        if (!plan_.not_applicable.empty())
+            return plan_.not_applicable;
+        skeleton_ = Skeleton::open();
+        if (!skeleton_)
+            return "cannot open the BPF object: " + errno_text(-errno);
+        skeleton_->rodata->apps_enabled = settings.apps;
+        skeleton_->rodata->cgroups_enabled = settings.cgroups;
+        skeleton_->rodata->per_cpu_tables = settings.per_cpu_tables;
+        Traits::set_read_only_data(*skeleton_->rodata, kernel_);
+        std::string error = size_tables(settings);
+        if (error.empty())
+            error = load_plan(skeleton_->obj, plan_);
+        if (error.empty())
+            error = attach_plan(skeleton_->obj, plan_, links_);
+        if (!error.empty())
+            stop();
+        return error;
+    }
+
+    void stop() override
+    {
+        links_.clear();
+        if (skeleton_)
+            Skeleton::destroy(skeleton_);
+        skeleton_ = nullptr;
+    }
+
+    int global_table_fd() const override { return bpf_map__fd(skeleton_->maps.global_table); }
+    int pid_table_fd() const override { return bpf_map__fd(skeleton_->maps.pid_table); }
+    int cgroup_table_fd() const override { return bpf_map__fd(skeleton_->maps.cgroup_table); }
+
+    std::vector<std::string> program_names() const override
+    {
+        std::vector<std::string> names;
+        for (const ProgramSpec &spec : plan_.programs)
+            names.push_back(spec.program);
+        return names;
+    }
+
+private:
+    // Tables that are off shrink to one entry; shared tables need atomics,
+    // which accounting.h uses when per_cpu_tables is false.
+    std::string size_tables(const ModuleSettings &settings)
+    {
+        bpf_map *pid = skeleton_->maps.pid_table;
+        bpf_map *cgroup = skeleton_->maps.cgroup_table;
+        bpf_map_type type = settings.per_cpu_tables ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH;
+        if (bpf_map__set_type(pid, type) || bpf_map__set_type(cgroup, type) ||
+            bpf_map__set_max_entries(pid, settings.apps ? settings.pid_table_size : 1) ||
+            bpf_map__set_max_entries(cgroup, settings.cgroups ? settings.cgroup_table_size : 1))
+            return "cannot size the tables";
+        return "";
+    }
+
+    const KernelSymbols &kernel_;
+    Skeleton *skeleton_ = nullptr;
+    LoadPlan plan_;
+    LinkSet links_;
+};
