@@ -33,7 +33,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Ikernel-collector
 
 .PHONY: all check test unit live e2e matrix bench install uninstall clean
-all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload
+all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn
 
 config.mk: configure.ac config.mk.in
 	@echo "config.mk is missing or stale: run tools/install-deps.sh (or autoconf && ./configure)" >&2; exit 1
@@ -70,9 +70,14 @@ $(BUILD)/ebpf.plugin: $(PLUGIN_OBJS)
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Test programs are static: no dynamic loader opens files before main().
 $(BUILD)/ebpf-workload: tests/live/workload.cpp
 	@mkdir -p $(@D)
-	$(CXX) -std=c++20 -O2 -Wall -Wextra -pthread -o $@ $<
+	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -pthread -o $@ $<
+
+$(BUILD)/cgroup-spawn: tests/live/cgroup-spawn.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests

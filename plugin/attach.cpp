@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <unistd.h>
 
 const char *attach_path_name(AttachPath path)

@@ -11,9 +11,13 @@ struct bpf_link;
 // differs from the program's SEC() (a symbol renamed across kernel versions).
 struct ProgramSpec {
     enum class Kind { AsDeclared, Kprobe, Kretprobe };
+    ProgramSpec(std::string program_name, std::string target_name = "", Kind attach_kind = Kind::AsDeclared)
+        : program(std::move(program_name)), target(std::move(target_name)), kind(attach_kind)
+    {
+    }
     std::string program;
     std::string target;
-    Kind kind = Kind::AsDeclared;
+    Kind kind;
 };
 
 // The programs of one attach path, or why that path does not apply here.

@@ -29,7 +29,7 @@ struct {
 	__type(value, table_value_t);
 } pid_table SEC(".maps");
 
-/* keyed by the cgroup v2 id of the task */
+/* keyed by the cgroup v2 id of the task (its directory's inode number) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 1024);
@@ -118,8 +118,9 @@ static __always_inline void account(struct task_struct *task, bool is_current, _
 		}
 	}
 
-	if (cgroups_enabled) {
-		__u64 cgroup = task_cgroup_id(task, is_current);
+	/* the root cgroup (id 1) is the whole system: the global table has it */
+	__u64 cgroup = cgroups_enabled ? task_cgroup_id(task, is_current) : 0;
+	if (cgroup > 1) {
 		table_value_t initial = {};
 		table_value_t *entry = table_entry(&cgroup_table, &cgroup, &initial, global,
 						   GLOBAL_CGROUP_TABLE_FULL(ACCOUNTING_COUNTERS));

@@ -11,6 +11,12 @@
 
 #define TASK_COMM_BYTES 16
 
+#ifdef __cplusplus
+#define LAYOUT_CHECK static_assert
+#else
+#define LAYOUT_CHECK _Static_assert
+#endif
+
 /* Who an entry of a pid table belongs to, written from the task being accounted
  * when the entry is created and again on exec, so short-lived processes stay
  * identifiable after they are gone from /proc. Per-CPU copies may disagree;
@@ -22,7 +28,7 @@ struct task_identity {
 	__u64 identity_ns;          /* when comm and ppid were written (monotonic clock) */
 };
 
-_Static_assert(sizeof(struct task_identity) == 32, "task_identity layout");
+LAYOUT_CHECK(sizeof(struct task_identity) == 32, "task_identity layout");
 
 /* Global table: one PERCPU_ARRAY entry of counters, plus two more counters for
  * inserts that failed because the pid or cgroup table was full. */
@@ -41,10 +47,10 @@ _Static_assert(sizeof(struct task_identity) == 32, "task_identity layout");
 	struct module##_global_value {                                          \
 		__u32 counters[GLOBAL_COUNTERS(n)];                             \
 	};                                                                      \
-	_Static_assert(sizeof(struct module##_value) ==                         \
+	LAYOUT_CHECK(sizeof(struct module##_value) ==                         \
 			       sizeof(struct task_identity) + 4 * (n),          \
 		       #module "_value layout");                                \
-	_Static_assert(sizeof(struct module##_global_value) == 4 * ((n) + 2),   \
+	LAYOUT_CHECK(sizeof(struct module##_global_value) == 4 * ((n) + 2),   \
 		       #module "_global_value layout")
 
 #endif

@@ -1,0 +1,51 @@
+// One collection cycle: reads every running module and turns what they
+// counted into a Snapshot of named counters per system, app group, cgroup and
+// systemd service.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cgroups.h"
+#include "module_accounts.h"
+#include "process_groups.h"
+#include "publisher.h"
+
+struct RunningModule {
+    std::unique_ptr<CountingModule> module;
+    AttachPath path;
+    ModuleSettings settings;
+    std::unique_ptr<ModuleAccounts> accounts;
+};
+
+class Collector {
+public:
+    Collector(ProcessGroups groups, CgroupDirectory cgroups);
+
+    // Takes a started module; its tables are read from the next cycle on.
+    void add(std::unique_ptr<CountingModule> module, AttachPath path, const ModuleSettings &settings);
+    const std::vector<RunningModule> &modules() const { return modules_; }
+    Snapshot collect();
+
+private:
+    void add_system(Snapshot &snapshot);
+    void add_groups(Snapshot &snapshot);
+    void add_cgroups(Snapshot &snapshot);
+    void report_once(const std::string &message);
+
+    ProcessGroups groups_;
+    CgroupDirectory cgroups_;
+    std::vector<RunningModule> modules_;
+    std::set<size_t> active_groups_;     // groups that ever counted something
+    Counters previous_system_;           // for the per-interval counters
+    std::set<std::string> reported_;
+};
+
+// Counters computed from others: per-interval process_status values and the
+// combined task_error of the per-group charts.
+void add_derived_counters(Counters &counters, const Counters *previous);
+
+// Self-monitoring value of an attach path (charts/self.conf).
+int attach_path_code(AttachPath path);

@@ -1,0 +1,79 @@
+#include "module_accounts.h"
+
+ModuleAccounts::ModuleAccounts(CountingModule &module, const ModuleSettings &settings, size_t group_count)
+    : module_(module), settings_(settings), counter_count_(module.counter_names().size()),
+      system_(counter_count_ + 2), groups_(group_count, CounterTotals(counter_count_)),
+      pid_reader_(module.pid_table_fd(), 4, static_cast<unsigned>(counter_count_), settings.pid_table_size,
+                  settings.per_cpu_tables),
+      cgroup_reader_(module.cgroup_table_fd(), 8, static_cast<unsigned>(counter_count_),
+                     settings.cgroup_table_size, settings.per_cpu_tables)
+{
+}
+
+std::string ModuleAccounts::collect(ProcessGroups &groups)
+{
+    std::vector<uint32_t> global;
+    std::string error = read_global_table(module_.global_table_fd(), static_cast<unsigned>(counter_count_), global);
+    if (error.empty())
+        system_.update(global);
+    if (error.empty() && settings_.apps)
+        error = collect_processes(groups);
+    if (error.empty() && settings_.cgroups)
+        error = collect_cgroups();
+    return error;
+}
+
+// A process's counts are added to its group as deltas, so a group's total
+// keeps what its processes counted after they are gone. An entry marked exited
+// is read once more in the next cycle (a late reap lands there) and removed.
+std::string ModuleAccounts::collect_processes(ProcessGroups &groups)
+{
+    std::string error = pid_reader_.read(entries_);
+    if (!error.empty())
+        return error;
+    std::vector<uint64_t> finished;
+    for (const MergedEntry &entry : entries_) {
+        uint32_t pid = static_cast<uint32_t>(entry.key);
+        ProcessState &state = processes_[pid];
+        if (state.last.empty())
+            state.last.assign(counter_count_, 0);
+        CounterTotals &group = groups_[static_cast<size_t>(groups.group_of(pid, entry.identity))];
+        for (size_t i = 0; i < counter_count_; ++i) {
+            group.add(i, static_cast<uint32_t>(entry.counters[i] - state.last[i]));
+            state.last[i] = entry.counters[i];
+        }
+        state.seen = true;
+        if (entry.identity.exited) {
+            if (state.exit_seen)
+                finished.push_back(pid);
+            state.exit_seen = true;
+        }
+    }
+    error = pid_reader_.remove(finished);
+    for (uint64_t pid : finished)
+        processes_.erase(static_cast<uint32_t>(pid));
+    // entries gone from the table (removed above or earlier) leave no state behind
+    std::erase_if(processes_, [](auto &item) { return !item.second.seen; });
+    for (auto &item : processes_)
+        item.second.seen = false;
+    return error;
+}
+
+std::string ModuleAccounts::collect_cgroups()
+{
+    std::string error = cgroup_reader_.read(entries_);
+    if (!error.empty())
+        return error;
+    for (const MergedEntry &entry : entries_) {
+        auto [it, inserted] = cgroups_.try_emplace(entry.key, counter_count_);
+        it->second.update(entry.counters);
+    }
+    return "";
+}
+
+void ModuleAccounts::drop_cgroups(const std::vector<uint64_t> &ids)
+{
+    for (uint64_t id : ids)
+        cgroups_.erase(id);
+    cgroup_reader_.remove(ids);
+}

@@ -1,0 +1,20 @@
+// Command line: `ebpf.plugin [update_every] [options]`, as the agent starts it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.h"
+
+struct Options {
+    int update_every = 1;           // argv[1] from the agent
+    bool help = false;
+    bool version = false;
+    bool check = false;             // print what each attach path can do here, then exit
+    std::optional<AttachPath> attach; // --attach: this path only, no fallback
+    std::vector<std::string> errors;
+};
+
+Options parse_options(const std::vector<std::string> &arguments);
+const char *usage_text();

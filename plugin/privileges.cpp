@@ -1,0 +1,71 @@
+#include "privileges.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+bool started_setuid()
+{
+    return getuid() != geteuid() || getgid() != getegid();
+}
+
+ActAsCaller::ActAsCaller()
+{
+    if (!started_setuid())
+        return;
+    switched_ = setegid(getgid()) == 0 && seteuid(getuid()) == 0;
+}
+
+ActAsCaller::~ActAsCaller()
+{
+    if (switched_ && (seteuid(0) != 0 || setegid(0) != 0))
+        _exit(1); // cannot happen with a saved uid of 0; never continue half-privileged
+}
+
+static std::string failure(const char *what)
+{
+    return std::string(what) + ": " + strerror(errno);
+}
+
+std::string drop_privileges()
+{
+    // The bounding set needs CAP_SETPCAP to shrink, so it goes first. Without
+    // CAP_SETPCAP (Debian's unit does not grant it) no_new_privs below has the
+    // same effect: no exec can gain privileges again.
+    for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+        if (!CAP_IS_SUPPORTED(cap) || cap_drop_bound(cap) == 0 || errno == EINVAL)
+            continue;
+        if (errno == EPERM)
+            break;
+        return failure("cannot drop the capability bounding set");
+    }
+    if (cap_reset_ambient() != 0 && errno != EINVAL)
+        return failure("cannot clear ambient capabilities");
+    gid_t gid = getgid();
+    uid_t uid = getuid();
+    if (setresgid(gid, gid, gid) != 0)
+        return failure("setresgid");
+    if (setresuid(uid, uid, uid) != 0)
+        return failure("setresuid");
+    cap_t none = cap_init();
+    int err = none ? cap_set_proc(none) : -1;
+    cap_free(none);
+    if (err != 0)
+        return failure("cannot clear capabilities");
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return failure("cannot set no_new_privs");
+    return "";
+}
+
+std::string effective_capabilities()
+{
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.starts_with("CapEff:"))
+            return line.substr(line.find_first_not_of(" \t", 7));
+    return "unknown";
+}

@@ -1,0 +1,28 @@
+// Privileges of a setuid-root plugin: files are read with the caller's rights,
+// and once programs are attached the process keeps no capability at all.
+#pragma once
+
+#include <string>
+
+// True when started through the setuid/setgid bit (real and effective ids differ).
+bool started_setuid();
+
+// While it lives, the effective uid/gid are the caller's (real) ones, so a
+// file the caller cannot read cannot be read through us either.
+class ActAsCaller {
+public:
+    ActAsCaller();
+    ~ActAsCaller();
+    ActAsCaller(const ActAsCaller &) = delete;
+    ActAsCaller &operator=(const ActAsCaller &) = delete;
+
+private:
+    bool switched_ = false;
+};
+
+// Becomes the real uid/gid for good and clears every capability set
+// (effective, permitted, inheritable, ambient, bounding). Returns "" or why not.
+std::string drop_privileges();
+
+// The CapEff line of /proc/self/status, for the start-up report.
+std::string effective_capabilities();

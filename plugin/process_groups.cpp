@@ -1,0 +1,79 @@
+#include "process_groups.h"
+
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+ProcessGroups::ProcessGroups(AppsGroups groups, std::string proc_dir)
+    : groups_(std::move(groups)), proc_dir_(std::move(proc_dir))
+{
+    for (const AppGroup &group : groups_.groups())
+        names_.push_back(group.name);
+    names_.push_back("other");
+}
+
+bool ProcessGroups::hidden(int group) const
+{
+    return group < other_group() && groups_.groups()[group].hidden;
+}
+
+std::string ProcessGroups::read_proc(uint32_t pid, const char *file) const
+{
+    std::string path = proc_dir_ + "/" + std::to_string(pid) + "/" + file;
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return "";
+    char buffer[4096];
+    ssize_t length = read(fd, buffer, sizeof(buffer));
+    close(fd);
+    return length > 0 ? std::string(buffer, static_cast<size_t>(length)) : std::string();
+}
+
+// The command line only matters for substring patterns; it is read while the
+// process is alive, and an exited process falls back to its name.
+int ProcessGroups::decide(uint32_t pid, const std::string &comm, uint32_t ppid, int depth)
+{
+    std::string cmdline = read_proc(pid, "cmdline");
+    for (char &c : cmdline)
+        if (c == '\0')
+            c = ' ';
+    while (!cmdline.empty() && cmdline.back() == ' ')
+        cmdline.pop_back();
+    int group = groups_.match(comm, cmdline);
+    if (group >= 0)
+        return group;
+    if (ppid <= 1 || depth >= 8)
+        return other_group();
+
+    auto cached = cache_.find(ppid);
+    if (cached != cache_.end())
+        return cached->second.group;
+    // parent's name and its parent, from /proc/<ppid>/stat: "pid (comm) state ppid ..."
+    std::string stat = read_proc(ppid, "stat");
+    size_t open_paren = stat.find('('), close_paren = stat.rfind(')');
+    if (open_paren == std::string::npos || close_paren == std::string::npos || close_paren < open_paren)
+        return other_group();
+    std::string parent_comm = stat.substr(open_paren + 1, close_paren - open_paren - 1);
+    uint32_t grandparent = static_cast<uint32_t>(strtoul(stat.c_str() + close_paren + 4, nullptr, 10));
+    return decide(ppid, parent_comm, grandparent, depth + 1);
+}
+
+int ProcessGroups::group_of(uint32_t pid, const task_identity &identity)
+{
+    auto cached = cache_.find(pid);
+    if (cached != cache_.end() && cached->second.identity_ns == identity.identity_ns) {
+        cached->second.used = true;
+        return cached->second.group;
+    }
+    std::string comm(identity.comm, strnlen(identity.comm, sizeof(identity.comm)));
+    int group = decide(pid, comm, identity.ppid, 0);
+    cache_[pid] = {identity.identity_ns, group, true};
+    return group;
+}
+
+void ProcessGroups::end_cycle()
+{
+    std::erase_if(cache_, [](const auto &item) { return !item.second.used; });
+    for (auto &item : cache_)
+        item.second.used = false;
+}

@@ -1,0 +1,143 @@
+#include "publisher.h"
+
+#include "protocol.h"
+
+const std::string &Publisher::IdAllocator::id_for(const std::string &name) {
+    if (auto found = by_name_.find(name); found != by_name_.end())
+        return found->second;
+    std::string base = ProtocolWriter::id(name), id = base;
+    for (int n = 2; by_id_.contains(id); n++) {
+        std::string suffix = "_" + std::to_string(n);
+        id = base.substr(0, ProtocolWriter::max_id_bytes - suffix.size()) + suffix;
+    }
+    by_id_[id] = name;
+    return by_name_[name] = id;
+}
+
+void Publisher::IdAllocator::release(const std::string &name) {
+    if (auto found = by_name_.find(name); found != by_name_.end()) {
+        by_id_.erase(found->second);
+        by_name_.erase(found);
+    }
+}
+
+Publisher::Publisher(ChartRegistry &registry, std::vector<ChartDef> charts, bool return_mode) : registry_(registry) {
+    for (ChartDef &def : charts) {
+        if (def.return_only && !return_mode)
+            continue;
+        switch (def.scope) {
+        case Scope::System:
+        case Scope::Self: {
+            std::string full_id = published_chart_id(def);
+            system_charts_.emplace_back(std::move(full_id), std::move(def));
+            break;
+        }
+        case Scope::Cgroup:
+            cgroup_charts_.push_back(std::move(def));
+            break;
+        case Scope::Apps:
+        case Scope::Services: {
+            std::string full_id = published_chart_id(def);
+            auto &group_charts = def.scope == Scope::Apps ? apps_charts_ : services_charts_;
+            group_charts.push_back({.def = std::move(def), .full_id = std::move(full_id), .dimensions = {}, .last_value = {}});
+            break;
+        }
+        }
+    }
+}
+
+void Publisher::publish(const Snapshot &snapshot, uint64_t now_usec) {
+    for (const auto &[full_id, def] : system_charts_)
+        publish_fixed(full_id, def, snapshot.system, {}, now_usec);
+    for (GroupChart &chart : apps_charts_)
+        publish_groups(chart, snapshot.apps, app_ids_, now_usec);
+    publish_cgroups(snapshot.cgroups, now_usec);
+    for (GroupChart &chart : services_charts_)
+        publish_groups(chart, snapshot.services, service_ids_, now_usec);
+}
+
+void Publisher::publish_fixed(const std::string &full_id, const ChartDef &def, const Counters &counters,
+                              const ChartLabels &labels, uint64_t now_usec) {
+    if (!registry_.declared(full_id))
+        registry_.declare(full_id, def, def.dimensions, labels);
+    if (!registry_.begin(full_id, now_usec))
+        return;
+    for (const DimensionDef &dim : def.dimensions) {
+        if (auto value = counters.find(dim.counter); value != counters.end())
+            registry_.set(dim.id, value->second);
+        else
+            registry_.set_empty(dim.id);
+    }
+    registry_.end();
+}
+
+void Publisher::publish_groups(GroupChart &chart, const std::map<std::string, Counters> &groups, IdAllocator &ids,
+                               uint64_t now_usec) {
+    bool has_new_group = false;
+    for (const auto &[group, counters] : groups) {
+        if (chart.last_value.contains(group))
+            continue;
+        chart.dimensions.push_back({.id = ids.id_for(group),
+                                    .name = group,
+                                    .algorithm = chart.def.algorithm,
+                                    .multiplier = 1,
+                                    .divisor = 1,
+                                    .counter = chart.def.counter});
+        chart.last_value[group];  // known from now on, value not yet collected
+        has_new_group = true;
+    }
+    if (chart.dimensions.empty())
+        return;  // a chart without dimensions would show nothing
+    if (has_new_group || !registry_.declared(chart.full_id))
+        registry_.declare(chart.full_id, chart.def, chart.dimensions);
+    if (!registry_.begin(chart.full_id, now_usec))
+        return;
+
+    // A vanished group made no calls: a cumulative value stays where it was,
+    // a per-interval value is 0.
+    bool cumulative = chart.def.algorithm.find("incremental") != std::string::npos;
+    for (const DimensionDef &dim : chart.dimensions) {
+        std::optional<int64_t> &last = chart.last_value[dim.name];
+        auto group = groups.find(dim.name);
+        if (group != groups.end()) {
+            auto value = group->second.find(chart.def.counter);
+            if (value != group->second.end())
+                last = value->second;
+            else
+                last.reset();
+        } else if (!cumulative && last) {
+            last = 0;
+        }
+        if (last)
+            registry_.set(dim.id, *last);
+        else
+            registry_.set_empty(dim.id);
+    }
+    registry_.end();
+}
+
+void Publisher::publish_cgroups(const std::map<std::string, Counters> &cgroups, uint64_t now_usec) {
+    for (auto live = cgroup_chart_ids_.begin(); live != cgroup_chart_ids_.end();) {
+        if (cgroups.contains(live->first)) {
+            ++live;
+            continue;
+        }
+        for (const std::string &full_id : live->second)
+            registry_.obsolete(full_id);
+        cgroup_ids_.release(live->first);
+        live = cgroup_chart_ids_.erase(live);
+    }
+    if (cgroup_charts_.empty())
+        return;
+    for (const auto &[name, counters] : cgroups) {
+        auto [live, is_new] = cgroup_chart_ids_.try_emplace(name);
+        if (is_new) {
+            const std::string &cgroup_id = cgroup_ids_.id_for(name);
+            for (const ChartDef &def : cgroup_charts_)
+                live->second.push_back(published_chart_id(def, cgroup_id));
+        }
+        const ChartLabels labels = {{"cgroup_name", name}};
+        for (size_t i = 0; i < cgroup_charts_.size(); i++)
+            publish_fixed(live->second[i], cgroup_charts_[i], counters, labels, now_usec);
+    }
+}
