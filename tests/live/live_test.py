@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""Live test: the real plugin, real BPF programs on the running kernel, real
+processes. A workload with known counts runs in its own app group, its own
+cgroup and its own systemd-like service cgroup; the plugin must report exactly
+those counts there, and at least them system-wide.
+
+usage: live_test.py [--attach PATH] [--expect-path PATH] [--mode entry|return]
+                    [--build DIR] [--results FILE]
+Prints one line per check and closes with "N passed, M failed".
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ATTACH_CODES = {"trampoline": 1, "kprobe": 2, "tracepoint": 3}
+RUNS = {  # workload arguments of the two runs
+    "cgroup": {"forks": 20, "threads": 15, "opens": 30, "failed_opens": 7, "failed_closes": 5},
+    "service": {"forks": 3, "threads": 2, "opens": 4, "failed_opens": 1, "failed_closes": 1},
+}
+
+
+def expected_counters(work, return_mode):
+    """What one workload run causes, by counter name (see tests/live/workload.cpp)."""
+    tasks = work["forks"] + work["threads"] + 1
+    counters = {
+        "create_process": work["forks"], "create_thread": work["threads"],
+        "exit_task": tasks, "release_task": tasks,
+        "open_call": work["opens"] + work["failed_opens"],
+        "close_call": work["opens"] + work["failed_closes"],
+    }
+    if return_mode:
+        counters.update({"open_error": work["failed_opens"], "close_error": work["failed_closes"],
+                         "task_error": 0})
+    return counters
+
+
+def add(a, b):
+    return {k: a.get(k, 0) + b.get(k, 0) for k in set(a) | set(b)}
+
+
+class ChartDefinitions:
+    """charts/*.conf: which chart and dimension shows which counter."""
+
+    def __init__(self, directory):
+        self.charts = {}
+        for name in sorted(os.listdir(directory)):
+            if not name.endswith(".conf"):
+                continue
+            section = None
+            for line in open(os.path.join(directory, name)):
+                line = line.strip()
+                if not line or line[0] in "#;":
+                    continue
+                if line.startswith("["):
+                    section = line.strip("[]")
+                    self.charts[section] = {"dims": [], "module": name[:-5]}
+                    continue
+                key, _, value = line.partition("=")
+                key, value = key.strip(), value.strip()
+                if key == "dimension":
+                    words = value.split()
+                    self.charts[section]["dims"].append((words[0], words[-1]))
+                else:
+                    self.charts[section][key] = value
+
+    def by_counter(self, scope):
+        """counter -> (chart id part, dimension id) for one scope."""
+        found = {}
+        for section, chart in self.charts.items():
+            if chart.get("scope") != scope:
+                continue
+            part = section.split(".", 1)[1]
+            if scope in ("apps", "services"):
+                found[chart["counter"]] = (section, None)
+            else:
+                for dim, counter in chart["dims"]:
+                    found.setdefault(counter, (section if scope == "system" else part, dim))
+        return found
+
+
+class PluginOutput:
+    """Reads the plugin's stdout, keeping every line and the last value of each dimension."""
+
+    def __init__(self, stream):
+        self.lines, self.values, self.ends = [], {}, 0
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream):
+        chart = None
+        for raw in stream:
+            line = raw.decode(errors="replace").rstrip("\n")
+            with self.lock:
+                self.lines.append(line)
+                words = line.split()
+                if not words:
+                    continue
+                if words[0] == "BEGIN":
+                    chart = words[1]
+                elif words[0] == "SET" and len(words) >= 4:
+                    self.values[(chart, words[1])] = int(words[3])
+                elif words[0] == "END":
+                    self.ends += 1
+
+    def value(self, chart, dim):
+        with self.lock:
+            return self.values.get((chart, dim))
+
+    def snapshot(self):
+        with self.lock:
+            return dict(self.values), self.ends
+
+
+class Checks:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, ok, text):
+        print(("ok - " if ok else "not ok - ") + text, flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        return ok
+
+
+def cgroup2_root():
+    for line in open("/proc/self/mounts"):
+        fields = line.split()
+        if fields[2] == "cgroup2":
+            return fields[1]
+    raise SystemExit("no cgroup2 mount")
+
+
+def program_ids():
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True, check=True).stdout
+    return {p["id"] for p in json.loads(out)}
+
+
+def sanitize(name):
+    return "".join(c if c.isalnum() or c in "_.-" else "_" for c in name)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--attach")
+    parser.add_argument("--expect-path")
+    parser.add_argument("--mode", default="return", choices=["entry", "return"])
+    parser.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "../../build"))
+    parser.add_argument("--results")
+    args = parser.parse_args()
+    build = os.path.abspath(args.build)
+    repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+    return_mode = args.mode == "return"
+    checks = Checks()
+    charts = ChartDefinitions(os.path.join(repo, "charts"))
+
+    tag = "%06x" % random.randrange(1 << 24)
+    work = tempfile.mkdtemp(prefix="ebpf-live-")
+    # A per-run process name makes the app group this run's alone.
+    workload = os.path.join(work, "ewl-" + tag)
+    shutil.copy(os.path.join(build, "ebpf-workload"), workload)
+    group = "live" + tag
+    config = os.path.join(work, "etc")
+    os.makedirs(config)
+    with open(os.path.join(config, "ebpf.d.conf"), "w") as f:
+        f.write("[global]\n    update every = 1\n    apps = yes\n    cgroups = yes\n"
+                "    ebpf load mode = %s\n[ebpf programs]\n    process = yes\n    fd = yes\n" % args.mode)
+        for other in ("cachestat dcstat disk filesystem hardirq mdflush mount oomkill shm socket softirq "
+                      "sync swap vfs").split():
+            f.write("    %s = no\n" % other)
+    with open(os.path.join(config, "apps_groups.conf"), "w") as f:
+        f.write("%s: ewl-%s\n" % (group, tag))
+
+    root = cgroup2_root()
+    plain = "ebpf_live_" + tag
+    service = "ebpf-live-%s" % tag
+    cgroup_dirs = [os.path.join(root, plain), os.path.join(root, "system.slice", service + ".service")]
+    for d in cgroup_dirs:
+        os.makedirs(d)
+
+    before = program_ids()
+    env = dict(os.environ, NETDATA_USER_CONFIG_DIR=config, NETDATA_STOCK_CONFIG_DIR=os.path.join(work, "none"))
+    command = [os.path.join(build, "ebpf.plugin"), "1"] + (["--attach", args.attach] if args.attach else [])
+    stderr = open(os.path.join(work, "stderr"), "w+")
+    plugin = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
+    output = PluginOutput(plugin.stdout)
+    try:
+        deadline = time.time() + 20
+        while output.snapshot()[1] == 0 and time.time() < deadline and plugin.poll() is None:
+            time.sleep(0.05)
+        if not checks.check(output.snapshot()[1] > 0, "plugin sends data (%s mode)" % args.mode):
+            stderr.seek(0)
+            sys.stdout.write(stderr.read())
+            return finish(checks, args)
+        status = open("/proc/%d/status" % plugin.pid).read()
+        capeff = [l.split()[1] for l in status.splitlines() if l.startswith("CapEff:")][0]
+        checks.check(capeff == "0000000000000000", "running plugin has CapEff 0 (got %s)" % capeff)
+
+        system_before = {c: output.value(chart, dim)
+                         for c, (chart, dim) in charts.by_counter("system").items()}
+        spawn = os.path.join(build, "cgroup-spawn")
+        for run, directory in zip(("cgroup", "service"), cgroup_dirs):
+            w = RUNS[run]
+            subprocess.run([spawn, directory, workload, "--forks", str(w["forks"]), "--threads",
+                            str(w["threads"]), "--opens", str(w["opens"]), "--failed-opens",
+                            str(w["failed_opens"]), "--failed-closes", str(w["failed_closes"])],
+                           check=True, stdout=subprocess.DEVNULL)
+
+        expected = {
+            "apps": add(expected_counters(RUNS["cgroup"], return_mode),
+                        expected_counters(RUNS["service"], return_mode)),
+            "cgroup": expected_counters(RUNS["cgroup"], return_mode),
+            "services": expected_counters(RUNS["service"], return_mode),
+        }
+
+        def actual(scope, counter):
+            chart, dim = charts.by_counter(scope)[counter]
+            if scope == "apps":
+                return output.value(chart, sanitize(group))
+            if scope == "services":
+                return output.value(chart, sanitize(service))
+            return output.value("cgroup_%s.%s" % (sanitize(plain), chart), dim)
+
+        # Values settle within a few cycles (a release is counted after an RCU grace period).
+        deadline = time.time() + 15
+        stable_since, last = time.time(), None
+        while time.time() < deadline:
+            now = {(s, c): actual(s, c) for s in expected for c in expected[s]}
+            done = all(now[(s, c)] == expected[s][c] for s in expected for c in expected[s])
+            if now != last:
+                stable_since, last = time.time(), now
+            if done and time.time() - stable_since > 2.5:
+                break
+            time.sleep(0.2)
+        for scope in expected:
+            for counter, value in sorted(expected[scope].items()):
+                got = actual(scope, counter)
+                checks.check(got == value, "%s %s = %s (expected %d)" % (scope, counter, got, value))
+
+        for counter, value in sorted(expected["apps"].items()):
+            chart, dim = charts.by_counter("system").get(counter, (None, None))
+            if not chart:
+                continue
+            got, start = output.value(chart, dim), system_before.get(counter) or 0
+            checks.check(got is not None and got - start >= value,
+                         "system %s grew by %s >= %d" % (counter, None if got is None else got - start, value))
+
+        if args.expect_path:
+            for module in ("process", "fd"):
+                got = output.value("netdata.ebpf_attach_path", module)
+                checks.check(got == ATTACH_CODES[args.expect_path],
+                             "%s uses %s (self chart says %s)" % (module, args.expect_path, got))
+        error_charts = {c for (c, _) in output.snapshot()[0] if c.endswith("_error")}
+        checks.check(bool(error_charts) == return_mode,
+                     "error charts %s in %s mode" % ("present" if error_charts else "absent", args.mode))
+
+        plugin.stdin.close()  # the agent going away
+        try:
+            code = plugin.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            plugin.kill()
+            code = "hung"
+        checks.check(code == 0, "plugin exits 0 when stdin closes (got %s)" % code)
+        output.thread.join(timeout=2)
+        leftovers = program_ids() - before
+        checks.check(not leftovers, "no BPF program left behind (%s)" % sorted(leftovers))
+
+        with open(os.path.join(work, "stdout"), "w") as f:
+            f.write("\n".join(output.lines) + "\n")
+        validator = subprocess.run([sys.executable, os.path.join(repo, "tools/protocol-check.py")],
+                                   stdin=open(os.path.join(work, "stdout")), capture_output=True, text=True)
+        checks.check(validator.returncode == 0, "protocol-check accepts the output %s" % validator.stdout.strip())
+        stderr.seek(0)
+        lines = stderr.read().splitlines()
+        checks.check(all(l.startswith("ebpf.plugin: ") for l in lines), "every stderr line is prefixed")
+    finally:
+        if plugin.poll() is None:
+            plugin.kill()
+            plugin.wait()
+        for d in cgroup_dirs:
+            for _ in range(50):
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        shutil.rmtree(work, ignore_errors=True)
+    return finish(checks, args)
+
+
+def finish(checks, args):
+    print("%d passed, %d failed" % (checks.passed, checks.failed), flush=True)
+    if args.results:
+        with open(args.results, "w") as f:
+            json.dump({"passed": checks.passed, "failed": checks.failed}, f)
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
