@@ -118,7 +118,9 @@ int BPF_KPROBE(kprobe_close)
 SEC("kretprobe/close_fd")
 int BPF_KRETPROBE(kretprobe_close, long ret)
 {
-	count_close(ret);
+	/* close_fd and __close_fd return an int: the upper half of the
+	 * register is not part of it */
+	count_close(close_returns_file ? ret : (int)ret);
 	return 0;
 }
 

@@ -104,7 +104,8 @@ int BPF_KRETPROBE(kretprobe_kernel_clone, long ret)
 	__u64 *flags = bpf_map_lookup_elem(&clone_flags_in_flight, &id);
 
 	/* the child starts in ret_from_fork: every return here is the caller's */
-	count_creation(flags ? *flags : 0, ret);
+	/* kernel_clone returns a pid_t: only the lower half of the register */
+	count_creation(flags ? *flags : 0, (int)ret);
 	bpf_map_delete_elem(&clone_flags_in_flight, &id);
 	return 0;
 }

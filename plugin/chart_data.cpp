@@ -55,12 +55,11 @@ struct PendingChart {
 struct Parser {
     std::string file, module;
     std::string_view rest;
-    int line = 0, section_line = 0;
+    int line = 0, section_line = 0;  // being read, of the last [section] header
     std::vector<std::string> &errors;
     std::vector<PendingChart> charts{};
     std::map<std::string, size_t, std::less<>> chart_index{};  // section -> charts
     std::set<std::string, std::less<>> unusable_sections{};  // bad name or defined twice
-    std::string current_section{};
 
     void error(int at_line, const std::string &message) {
         errors.push_back(file + ":" + std::to_string(at_line) + ": " + message);
@@ -87,10 +86,9 @@ char *read_line(char *buffer, int size, void *stream) {
     if (!content.empty() && (line.front() == ' ' || line.front() == '\t') && !content.starts_with(';') &&
         !content.starts_with('#'))
         parser.error(parser.line, "indented line (inih reads it as the continuation of the previous value)");
-    if (content.starts_with('[')) {
+    if (size_t close = content.find(']'); content.starts_with('[') && close != std::string_view::npos) {
         parser.section_line = parser.line;
-        size_t close = content.find(']');
-        if (close != std::string_view::npos && close - 1 > max_section_name)
+        if (close - 1 > max_section_name)
             parser.error(parser.line, "section name longer than " + std::to_string(max_section_name) + " characters");
     }
     memcpy(buffer, line.data(), line.size());
@@ -106,7 +104,7 @@ PendingChart *open_section(Parser &parser, const std::string &section) {
         return nullptr;
     if (auto found = parser.chart_index.find(section); found != parser.chart_index.end()) {
         PendingChart &chart = parser.charts[found->second];
-        if (section == parser.current_section)
+        if (chart.line == parser.section_line)
             return &chart;
         parser.error(parser.section_line, "[" + section + "] is defined twice");
         chart.rejected = true;
@@ -211,7 +209,6 @@ int handle_key(void *user, const char *section, const char *name, const char *va
         return 1;
     }
     PendingChart *chart = open_section(parser, section);
-    parser.current_section = section;
     if (!chart)
         return 1;
     std::string problem = apply_key(*chart, name, value);

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "bpf_loader.h"
+#include "modules/module.h"
 #include "probe.skel.h"
 
 namespace {
@@ -48,4 +49,30 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
         working += error.empty();
     }
     return working ? 0 : 1;
+}
+
+int run_program_verification(const KernelSymbols &symbols)
+{
+    std::vector<std::unique_ptr<CountingModule>> modules;
+    modules.push_back(make_process_module(symbols));
+    modules.push_back(make_fd_module(symbols));
+    int failed = 0;
+    for (auto &module : modules)
+        for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint})
+            for (bool return_mode : {false, true}) {
+                std::string verdict = module->not_applicable(path, return_mode);
+                if (!verdict.empty()) {
+                    verdict = "n/a: " + verdict;
+                } else {
+                    ModuleSettings settings;
+                    settings.return_mode = return_mode;
+                    std::string error = module->start(path, settings);
+                    module->stop();
+                    verdict = error.empty() ? "ok" : "failed: " + error;
+                    failed += !error.empty();
+                }
+                printf("verify %s %s %s %s\n", module->name(), attach_path_name(path),
+                       return_mode ? "return" : "entry", verdict.c_str());
+            }
+    return failed;
 }

@@ -7,3 +7,9 @@
 
 // Prints one line per path to stdout; returns 0 when at least one path works.
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols);
+
+// `ebpf.plugin --verify`: loads and attaches every program set of every module
+// (each attach path, entry and return mode) and prints one line per set:
+//   verify <module> <path> <mode> ok|n/a: <reason>|failed: <reason>
+// Returns the number of failed sets.
+int run_program_verification(const KernelSymbols &symbols);

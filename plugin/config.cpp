@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <charconv>
 #include <climits>
-#include <cstring>
 #include <fcntl.h>
 #include <map>
 #include <optional>
@@ -225,8 +224,6 @@ public:
 
     IniFile(std::string path, const Warn &warn) : path_(std::move(path)), warn_(warn) {}
 
-    const std::string &path() const { return path_; }
-
     void parse(std::string_view text, const Sink &sink)
     {
         // Netdata's format: no continuation lines (every stock key is indented), no inline comments
@@ -308,7 +305,7 @@ private:
         ++self.line_;
 
         std::string_view served = self.screen(line, std::min(kMaxLine, static_cast<size_t>(size) - 2));
-        std::memcpy(buffer, served.data(), served.size());
+        served.copy(buffer, served.size());
         buffer[served.size()] = '\n';
         buffer[served.size() + 1] = '\0';
         return buffer;
@@ -385,56 +382,60 @@ void assign(Field &field, const Setting &s, IniFile &file, Parser parse)
         file.invalid(s, show(field));
 }
 
-// [global] keys of ebpf.d.conf that every ebpf.d/<module>.conf may override.
+// The canonical name of a [global] key of ebpf.d.conf that every ebpf.d/<module>.conf may override,
+// or "" when `key` is none of them.
+std::string_view tunable_name(std::string_view key)
+{
+    if (key == "load")
+        return "ebpf load mode";
+    if (key == "disable apps")
+        return "apps";
+    static constexpr std::string_view names[] = {"ebpf load mode", "apps", "cgroups", "update every",
+                                                 "pid table size", "ebpf type format", "ebpf co-re tracing",
+                                                 "maps per core", "lifetime"};
+    for (std::string_view name : names)
+        if (name == key)
+            return name;
+    return {};
+}
+
 template <class Target>
 bool apply_tunable(Target &target, const Setting &s, IniFile &file)
 {
-    const std::string &key = s.key;
-    if (key == "ebpf load mode" || key == "load") {
-        file.note_repeat(s, "ebpf load mode");
+    std::string_view name = tunable_name(s.key);
+    if (name.empty())
+        return false;
+    file.note_repeat(s, name);
+    auto at_most = [](long long max) { return [max](std::string_view v) { return parse_integer(v, 1, max); }; };
+
+    if (name == "ebpf load mode")
         assign(target.load_mode, s, file, parse_load_mode);
-    } else if (key == "apps" || key == "disable apps") {
-        file.note_repeat(s, "apps");
-        if (key == "apps")
-            assign(target.apps, s, file, parse_bool);
-        else if (auto disabled = parse_bool(s.value))
+    else if (s.key == "apps")
+        assign(target.apps, s, file, parse_bool);
+    else if (s.key == "disable apps") {
+        if (auto disabled = parse_bool(s.value))
             target.apps = !*disabled;
         else
             file.invalid(s, show(!target.apps));
-    } else if (key == "cgroups") {
-        file.note_repeat(s, key);
+    } else if (name == "cgroups")
         assign(target.cgroups, s, file, parse_bool);
-    } else if (key == "update every") {
-        file.note_repeat(s, key);
-        assign(target.update_every, s, file, [](std::string_view v) { return parse_integer(v, 1, 86400); });
-    } else if (key == "pid table size") {
-        file.note_repeat(s, key);
-        // 4194304 = PID_MAX_LIMIT, the largest pid_max a 64-bit kernel accepts.
-        assign(target.pid_table_size, s, file, [](std::string_view v) { return parse_integer(v, 1, 4194304); });
-    } else if (key == "ebpf type format") {
-        file.note_repeat(s, key);
+    else if (name == "update every")
+        assign(target.update_every, s, file, at_most(86400));
+    else if (name == "pid table size")
+        assign(target.pid_table_size, s, file, at_most(4194304));   // PID_MAX_LIMIT on 64-bit kernels
+    else if (name == "ebpf type format")
         assign(target.type_format, s, file, parse_type_format);
-    } else if (key == "ebpf co-re tracing") {
-        file.note_repeat(s, key);
+    else if (name == "ebpf co-re tracing")
         assign(target.attach, s, file, parse_attach);
-    } else if (key == "maps per core") {
-        file.note_repeat(s, key);
+    else if (name == "maps per core")
         assign(target.maps_per_core, s, file, parse_bool);
-    } else if (key == "lifetime") {
-        file.note_repeat(s, key);
-        assign(target.lifetime, s, file, [](std::string_view v) { return parse_integer(v, 1, INT_MAX); });
-    } else {
-        return false;
-    }
+    else
+        assign(target.lifetime, s, file, at_most(INT_MAX));
     return true;
 }
 
 // ---------------------------------------------------------------------------------------------
 // ebpf.d.conf
-
-struct ProgramSwitches {
-    bool network_connections = false;   // socket's connection viewer, a feature of a module we lack
-};
 
 ModuleConfig *find_module(PluginConfig &config, std::string_view name)
 {
@@ -444,7 +445,8 @@ ModuleConfig *find_module(PluginConfig &config, std::string_view name)
     return nullptr;
 }
 
-void apply_program_switch(PluginConfig &config, ProgramSwitches &switches, const Setting &s, IniFile &file)
+// network_connections: socket's connection viewer, a feature of a module this plugin lacks.
+void apply_program_switch(PluginConfig &config, bool &network_connections, const Setting &s, IniFile &file)
 {
     // Legacy aliases as upstream: "network viewer" = socket, "network connection monitoring" = network connections.
     std::string_view name = s.key;
@@ -455,7 +457,7 @@ void apply_program_switch(PluginConfig &config, ProgramSwitches &switches, const
 
     if (name == "network connections") {
         file.note_repeat(s, name);
-        assign(switches.network_connections, s, file, parse_bool);
+        assign(network_connections, s, file, parse_bool);
     } else if (ModuleConfig *module = find_module(config, name)) {
         file.note_repeat(s, name);
         assign(module->enabled, s, file, parse_bool);
@@ -464,7 +466,7 @@ void apply_program_switch(PluginConfig &config, ProgramSwitches &switches, const
     }
 }
 
-void apply_global_setting(PluginConfig &config, ProgramSwitches &switches, const Setting &s, IniFile &file)
+void apply_global_setting(PluginConfig &config, bool &network_connections, const Setting &s, IniFile &file)
 {
     if (s.section == "global") {
         if (apply_tunable(config, s, file))
@@ -476,7 +478,7 @@ void apply_global_setting(PluginConfig &config, ProgramSwitches &switches, const
             file.unsupported_key(s);
         }
     } else if (s.section == "ebpf programs") {
-        apply_program_switch(config, switches, s, file);
+        apply_program_switch(config, network_connections, s, file);
     } else if (contains(socket_module().own_sections, s.section)) {
         file.module_options(socket_module().name);   // 1.37.1 still read these here too
     } else {
@@ -613,19 +615,19 @@ PluginConfig load_config(const ConfigDirs &dirs, int argv_update_every, const Wa
     PluginConfig config;
     config.update_every = argv_update_every;
     for (const auto &known : known_modules()) {
-        ModuleConfig module;
+        ModuleConfig module{};   // {}: the fields without initializers start at zero, not garbage
         module.name = known.name;
         module.supported = known.supported;
         config.modules.push_back(std::move(module));
     }
 
-    ProgramSwitches switches;
+    bool network_connections = false;
     std::string text;
     if (auto path = first_usable(dirs, {"ebpf.d.conf", "ebpf.conf"}, text, warn)) {
         for (size_t i = 0; i < config.modules.size(); ++i)
             config.modules[i].enabled = known_modules()[i].enabled_by_default;
         IniFile file(*path, warn);
-        file.parse(text, [&](const Setting &s) { apply_global_setting(config, switches, s, file); });
+        file.parse(text, [&](const Setting &s) { apply_global_setting(config, network_connections, s, file); });
     } else {
         // No file at all: run what this plugin implements.
         for (auto &module : config.modules)
@@ -635,7 +637,7 @@ PluginConfig load_config(const ConfigDirs &dirs, int argv_update_every, const Wa
     for (const auto &module : config.modules)
         if (module.enabled && !module.supported)
             warn("ebpf.plugin: module '" + module.name + "' is not implemented by this plugin; ignored");
-    if (switches.network_connections)
+    if (network_connections)
         warn("ebpf.plugin: module 'network connections' is not implemented by this plugin; ignored");
 
     for (size_t i = 0; i < config.modules.size(); ++i) {

@@ -136,6 +136,8 @@ int main(int argc, char **argv)
     KernelSymbols symbols(facts.tracefs_path);
     if (options.check)
         return run_attach_check(facts, symbols);
+    if (options.verify)
+        return run_program_verification(symbols) ? 1 : 0;
 
     ProtocolWriter out(STDOUT_FILENO);
     Collector collector(ProcessGroups(std::move(*apps_groups), "/proc"),

@@ -24,6 +24,8 @@ Options parse_options(const std::vector<std::string> &arguments)
             options.version = true;
         } else if (argument == "--check") {
             options.check = true;
+        } else if (argument == "--verify") {
+            options.verify = true;
         } else if (argument.starts_with("--attach")) {
             std::string value = argument.size() > 9 && argument[8] == '=' ? argument.substr(9)
                                 : i + 1 < arguments.size()              ? arguments[++i]
@@ -59,6 +61,7 @@ const char *usage_text()
            "  --attach PATH  use only this attach path (default: trampoline, then kprobe,\n"
            "                 then tracepoint, each probed for real)\n"
            "  --check        say which attach paths this kernel allows, then exit\n"
+           "  --verify       load and attach every program set of every module, then exit\n"
            "  --version      print the version\n"
            "  --help         this text\n";
 }

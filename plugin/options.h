@@ -12,6 +12,7 @@ struct Options {
     bool help = false;
     bool version = false;
     bool check = false;             // print what each attach path can do here, then exit
+    bool verify = false;            // load and attach every program set once, then exit
     std::optional<AttachPath> attach; // --attach: this path only, no fallback
     std::vector<std::string> errors;
 };

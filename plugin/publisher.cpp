@@ -2,6 +2,8 @@
 
 #include "protocol.h"
 
+#include <set>
+
 const std::string &Publisher::IdAllocator::id_for(const std::string &name) {
     if (auto found = by_name_.find(name); found != by_name_.end())
         return found->second;
@@ -56,14 +58,25 @@ void Publisher::publish(const Snapshot &snapshot, uint64_t now_usec) {
         publish_groups(chart, snapshot.services, service_ids_, now_usec);
 }
 
+// The agent takes the first value of an incremental dimension as its baseline
+// and charts only what comes after. Every total starts at 0 when the plugin
+// (or a group, or a cgroup) starts, so that is the baseline sent; the counts
+// arrive with the next update instead of being swallowed.
+static bool is_incremental(const std::string &algorithm) {
+    return algorithm.find("incremental") != std::string::npos;
+}
+
 void Publisher::publish_fixed(const std::string &full_id, const ChartDef &def, const Counters &counters,
                               const ChartLabels &labels, uint64_t now_usec) {
-    if (!registry_.declared(full_id))
+    bool first_update = !registry_.declared(full_id);
+    if (first_update)
         registry_.declare(full_id, def, def.dimensions, labels);
     if (!registry_.begin(full_id, now_usec))
         return;
     for (const DimensionDef &dim : def.dimensions) {
-        if (auto value = counters.find(dim.counter); value != counters.end())
+        if (first_update && is_incremental(dim.algorithm))
+            registry_.set(dim.id, 0);
+        else if (auto value = counters.find(dim.counter); value != counters.end())
             registry_.set(dim.id, value->second);
         else
             registry_.set_empty(dim.id);
@@ -73,7 +86,7 @@ void Publisher::publish_fixed(const std::string &full_id, const ChartDef &def, c
 
 void Publisher::publish_groups(GroupChart &chart, const std::map<std::string, Counters> &groups, IdAllocator &ids,
                                uint64_t now_usec) {
-    bool has_new_group = false;
+    std::set<std::string> new_groups;
     for (const auto &[group, counters] : groups) {
         if (chart.last_value.contains(group))
             continue;
@@ -84,18 +97,18 @@ void Publisher::publish_groups(GroupChart &chart, const std::map<std::string, Co
                                     .divisor = 1,
                                     .counter = chart.def.counter});
         chart.last_value[group];  // known from now on, value not yet collected
-        has_new_group = true;
+        new_groups.insert(group);
     }
     if (chart.dimensions.empty())
         return;  // a chart without dimensions would show nothing
-    if (has_new_group || !registry_.declared(chart.full_id))
+    if (!new_groups.empty() || !registry_.declared(chart.full_id))
         registry_.declare(chart.full_id, chart.def, chart.dimensions);
     if (!registry_.begin(chart.full_id, now_usec))
         return;
 
     // A vanished group made no calls: a cumulative value stays where it was,
     // a per-interval value is 0.
-    bool cumulative = chart.def.algorithm.find("incremental") != std::string::npos;
+    bool cumulative = is_incremental(chart.def.algorithm);
     for (const DimensionDef &dim : chart.dimensions) {
         std::optional<int64_t> &last = chart.last_value[dim.name];
         auto group = groups.find(dim.name);
@@ -108,7 +121,9 @@ void Publisher::publish_groups(GroupChart &chart, const std::map<std::string, Co
         } else if (!cumulative && last) {
             last = 0;
         }
-        if (last)
+        if (cumulative && new_groups.contains(dim.name))
+            registry_.set(dim.id, 0); // the baseline (see publish_fixed); the value follows next update
+        else if (last)
             registry_.set(dim.id, *last);
         else
             registry_.set_empty(dim.id);

@@ -33,6 +33,8 @@ public:
     virtual int cgroup_table_fd() const = 0;
     // Programs loaded by start(), for the --check report and tests.
     virtual std::vector<std::string> program_names() const = 0;
+    // Why `path` cannot apply to this kernel at all ("" when it can be tried).
+    virtual std::string not_applicable(AttachPath path, bool return_mode) const = 0;
 };
 
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
@@ -83,6 +85,11 @@ public:
     int global_table_fd() const override { return bpf_map__fd(skeleton_->maps.global_table); }
     int pid_table_fd() const override { return bpf_map__fd(skeleton_->maps.pid_table); }
     int cgroup_table_fd() const override { return bpf_map__fd(skeleton_->maps.cgroup_table); }
+
+    std::string not_applicable(AttachPath path, bool return_mode) const override
+    {
+        return Traits::plan(kernel_, path, return_mode).not_applicable;
+    }
 
     std::vector<std::string> program_names() const override
     {
