@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# End-to-end: Debian's Netdata 1.37.1 agent runs build/ebpf.plugin while a workload with
+# known counts runs twice, in a plain cgroup and in a service cgroup; we check the values the
+# agent stores, the charts it knows, its error log, the plugin's privileges, and that nothing
+# of ours is left in the kernel afterwards. Needs root.
+# Prints "ok - ..." / "not ok - ..." per check and, last, "N passed, M failed".
+# shellcheck source-path=SCRIPTDIR disable=SC2317  # SC2317: functions called through check()
+set -uo pipefail
+export LC_ALL=C
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD="$ROOT/build"
+E2E_DIR="$ROOT/tests/e2e"
+RESULTS_DIR="$ROOT/tests/results/e2e"
+STOCK_CONFIG_DIR=/usr/lib/netdata/conf.d
+# shellcheck source=../lib/netdata-agent.sh
+. "$ROOT/tests/lib/netdata-agent.sh"
+
+WORKLOAD_ARGS=(--forks 20 --threads 15 --opens 30 --failed-opens 7 --failed-closes 5)
+# What one workload run does over its lifetime, per counter the modules expose.
+declare -A PER_RUN=(
+    [create_process]=20 [create_thread]=15
+    [exit_task]=36 [release_task]=36     # forks + threads + the workload itself
+    [open_call]=37 [open_error]=7        # opens + failed opens
+    [close_call]=35 [close_error]=5      # opens + failed closes
+    [process_error]=0 [thread_error]=0 [task_error]=0
+)
+CHART_IDS=(process_create thread_create task_exit task_close task_error
+           file_open file_open_error file_closed file_close_error)
+SYSTEM_CHARTS=(system.process_thread system.exit system.task_error
+               filesystem.file_descriptor filesystem.file_error)
+APP_GROUP=ebpftest
+SETTLE_SECONDS=3      # a value is final once it has not changed for this long
+SETTLE_TIMEOUT=20     # ... at most this long after the workloads exit
+
+PASSED=0
+FAILED=0
+TMP=''
+STANDALONE_PID=''
+CREATED_CGROUPS=()    # removed in reverse order
+
+ok()     { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+check()  { local description="$1"; shift; if "$@"; then ok "$description"; else not_ok "$description"; fi; }
+note()   { echo "# $*" >&2; }
+
+finish() {
+    cleanup
+    echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" = 0 ] && [ "$PASSED" -gt 0 ]
+    exit
+}
+bail() { not_ok "$*"; finish; }
+
+remove_cgroup() {
+    local cg="$1"
+    [ -d "$cg" ] || return 0
+    # cgroup files report size 0: read them to know whether they are empty
+    if [ -n "$(cat "$cg/cgroup.procs")" ] && [ -e "$cg/cgroup.kill" ]; then
+        note "killing what is left in $cg"
+        echo 1 > "$cg/cgroup.kill"
+        for _ in $(seq 20); do [ -z "$(cat "$cg/cgroup.procs")" ] && break; sleep 0.1; done
+    fi
+    rmdir "$cg" || note "could not remove $cg"
+}
+
+cleanup() {
+    trap - EXIT INT TERM
+    if [ -n "$STANDALONE_PID" ]; then
+        kill -KILL "$STANDALONE_PID" 2>/dev/null
+        wait "$STANDALONE_PID" 2>/dev/null
+        STANDALONE_PID=''
+    fi
+    nd_stop
+    nd_kill_leftovers
+    local i
+    for ((i = ${#CREATED_CGROUPS[@]} - 1; i >= 0; i--)); do remove_cgroup "${CREATED_CGROUPS[i]}"; done
+    CREATED_CGROUPS=()
+    if [ -n "$TMP" ] && [ -d "$TMP" ]; then
+        if [ "$FAILED" != 0 ]; then
+            rm -rf "$RESULTS_DIR" && mkdir -p "$RESULTS_DIR" &&
+                cp -r "$TMP"/config "$TMP"/agent/log "$TMP"/standalone.* "$TMP"/workload-* "$RESULTS_DIR"/ 2>/dev/null
+            note "logs kept in $RESULTS_DIR"
+        fi
+        rm -rf "$TMP"
+    fi
+    TMP=''
+}
+
+# ------------------------------------------------------------------ helpers
+
+make_cgroup() {
+    mkdir "$1" || bail "cannot create cgroup $1"
+    CREATED_CGROUPS+=("$1")
+}
+
+bpf_ids() { bpftool -j "$1" show | jq -r '.[].id' | sort -n | tr '\n' ' '; }
+
+# Waits up to 5 s for the kernel to free what a finished plugin held.
+bpf_back_to() {
+    local kind="$1" expected="$2" now
+    for _ in $(seq 25); do
+        now="$(bpf_ids "$kind")"
+        [ "$now" = "$expected" ] && return 0
+        sleep 0.2
+    done
+    note "bpftool $kind show: before '$expected', now '$now'"
+    bpftool "$kind" show >&2
+    return 1
+}
+
+# Sum of a dimension's points (rates per second, update every = 1) over the last $1 seconds.
+sum_points() {
+    local window="$1" chart="$2" dimension="$3"
+    nd_api "/api/v1/data?chart=$chart&dimensions=$dimension&after=-$window&format=json&options=seconds" 2>/dev/null |
+        jq -r --arg d "$dimension" \
+            '(.labels | index($d)) as $i | if $i == null then "missing" else ([.data[][$i] // 0] | add // 0) end' \
+            2>/dev/null || echo missing
+}
+
+# The agent stores about 7 significant digits: 30 may come back as 29.999998.
+close_enough() { awk -v got="$1" -v want="$2" 'BEGIN { d = got - want; exit !(got != "missing" && d < 0.01 && d > -0.01) }'; }
+at_least()     { awk -v got="$1" -v want="$2" 'BEGIN { exit !(got != "missing" && got > want - 0.01) }'; }
+
+alive_child_of() { nd_alive "$1" "$2" && [ "$(nd_stat_field "$1" 2)" = "$ND_PID" ]; }
+
+# ------------------------------------------------------------------ preconditions
+
+trap 'not_ok "run.sh stopped early"; finish' EXIT
+trap 'bail "interrupted"' INT TERM
+
+[ "$(id -u)" = 0 ] || bail "must run as root (BPF, cgroups)"
+for binary in ebpf.plugin ebpf-workload cgroup-spawn; do
+    [ -x "$BUILD/$binary" ] || bail "$BUILD/$binary is missing (make all)"
+done
+PLUGIN_VERSION="$("$BUILD/ebpf.plugin" --version 2>&1 | head -1)" || bail "build/ebpf.plugin --version failed: $PLUGIN_VERSION"
+note "plugin: $PLUGIN_VERSION"
+for conf in process fd; do
+    [ -f "$ROOT/charts/$conf.conf" ] || bail "charts/$conf.conf is missing"
+done
+EXPECTATIONS="$(awk -v load_mode=return -f "$E2E_DIR/chart-expectations.awk" \
+    "$ROOT/charts/process.conf" "$ROOT/charts/fd.conf")" || bail "charts/process.conf or charts/fd.conf cannot be read"
+nd_install_if_missing || bail "netdata-core/netdata-web are not installed and could not be installed"
+for tool in curl jq bpftool ss pgrep; do
+    command -v "$tool" >/dev/null || bail "$tool is missing"
+done
+
+TMP="$(mktemp -d /tmp/ebpf-e2e.XXXXXX)" || bail "mktemp failed"
+RANDOM_ID="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
+
+# Plugins dir: only our plugin, set-uid root as installed.
+mkdir "$TMP/plugins"
+install -o root -g root -m 4750 "$BUILD/ebpf.plugin" "$TMP/plugins/ebpf.plugin" || bail "cannot install the plugin copy"
+
+# User config (NETDATA_USER_CONFIG_DIR): process and fd only, every chart, every scope.
+mkdir "$TMP/config"
+cat > "$TMP/config/ebpf.d.conf" <<'EOF'
+[global]
+    ebpf load mode = return
+    apps = yes
+    cgroups = yes
+    update every = 1
+[ebpf programs]
+    cachestat = no
+    dcstat = no
+    disk = no
+    fd = yes
+    filesystem = no
+    hardirq = no
+    mdflush = no
+    mount = no
+    oomkill = no
+    process = yes
+    shm = no
+    socket = no
+    softirq = no
+    sync = no
+    swap = no
+    vfs = no
+    network connections = no
+EOF
+{ echo "$APP_GROUP: ebpf-workload"; cat "$STOCK_CONFIG_DIR/apps_groups.conf"; } > "$TMP/config/apps_groups.conf" ||
+    bail "cannot read $STOCK_CONFIG_DIR/apps_groups.conf"
+
+if [ ! -d /sys/kernel/tracing/events ]; then
+    mount -t tracefs nodev /sys/kernel/tracing || bail "cannot mount tracefs on /sys/kernel/tracing"
+fi
+
+CGROUP2_ROOT="$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)"
+[ -n "$CGROUP2_ROOT" ] || bail "no cgroup2 mount in /proc/self/mounts"
+PLAIN_CGROUP="$CGROUP2_ROOT/ebpf_e2e_$RANDOM_ID"
+SERVICE_NAME="ebpf-e2e-$RANDOM_ID"
+[ -d "$CGROUP2_ROOT/system.slice" ] || make_cgroup "$CGROUP2_ROOT/system.slice"
+SERVICE_CGROUP="$CGROUP2_ROOT/system.slice/$SERVICE_NAME.service"
+make_cgroup "$PLAIN_CGROUP"
+make_cgroup "$SERVICE_CGROUP"
+note "cgroups: $PLAIN_CGROUP $SERVICE_CGROUP"
+
+if ! BPF_PROGS_BEFORE="$(bpf_ids prog)" || ! BPF_LINKS_BEFORE="$(bpf_ids link)"; then
+    bail "bpftool cannot list programs/links"
+fi
+
+# ------------------------------------------------------------------ the plugin alone
+
+# What it declares with this config; stdin stays open until it has sent data for 2 s.
+mkfifo "$TMP/standalone.stdin"
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C NETDATA_UPDATE_EVERY=1 \
+    NETDATA_USER_CONFIG_DIR="$TMP/config" NETDATA_STOCK_CONFIG_DIR="$STOCK_CONFIG_DIR" \
+    "$TMP/plugins/ebpf.plugin" 1 <"$TMP/standalone.stdin" >"$TMP/standalone.out" 2>"$TMP/standalone.err" &
+STANDALONE_PID=$!
+exec {standalone_stdin}>"$TMP/standalone.stdin"
+# bash reaps its children as they exit and keeps the status for `wait`: kill -0 fails once gone.
+deadline=$((SECONDS + 30))
+until grep -q '^BEGIN ' "$TMP/standalone.out" || [ "$SECONDS" -ge "$deadline" ] ||
+      ! kill -0 "$STANDALONE_PID" 2>/dev/null; do
+    sleep 0.2
+done
+sleep 2
+exec {standalone_stdin}>&-
+for _ in $(seq 50); do kill -0 "$STANDALONE_PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$STANDALONE_PID" 2>/dev/null; then
+    kill -TERM "$STANDALONE_PID"
+    wait "$STANDALONE_PID"
+    standalone_rc="still running 5 s after stdin EOF"
+else
+    wait "$STANDALONE_PID"
+    standalone_rc=$?
+fi
+STANDALONE_PID=''
+rm -f "$TMP/standalone.stdin"
+check "plugin alone exits with 0 on stdin EOF (got: $standalone_rc)" [ "$standalone_rc" = 0 ]
+DECLARED_CHARTS="$(awk -f "$E2E_DIR/declared-charts.awk" "$TMP/standalone.out" | sort)"
+check "plugin alone sent data ($(grep -c '^END' "$TMP/standalone.out") END lines)" grep -q '^END' "$TMP/standalone.out"
+check "plugin alone left no BPF programs" bpf_back_to prog "$BPF_PROGS_BEFORE"
+check "plugin alone left no BPF links" bpf_back_to link "$BPF_LINKS_BEFORE"
+
+# ------------------------------------------------------------------ the agent
+
+nd_start "$TMP/agent" "$TMP/plugins" "$TMP/config" || bail "the agent did not start"
+note "agent pid $ND_PID on http://127.0.0.1:$ND_PORT/"
+nd_wait_chart system.process_thread 60 || bail "chart system.process_thread has no data within 60 s"
+ok "agent collects system.process_thread"
+
+PLUGIN_PIDS="$(pgrep -P "$ND_PID" -x ebpf.plugin | tr '\n' ' ')"
+[ "$(wc -w <<< "$PLUGIN_PIDS")" = 1 ] || bail "expected one ebpf.plugin child of agent $ND_PID, found: '$PLUGIN_PIDS'"
+PLUGIN_PID="${PLUGIN_PIDS% }"
+PLUGIN_STARTTIME="$(nd_stat_field "$PLUGIN_PID" 20)"
+CAP_EFF="$(awk '/^CapEff:/ { print $2 }' "/proc/$PLUGIN_PID/status")"
+check "running plugin has no effective capabilities (CapEff: $CAP_EFF)" [ "$CAP_EFF" = 0000000000000000 ]
+
+# ------------------------------------------------------------------ the workloads
+
+WORKLOADS_STARTED=$(($(date +%s) - 1))
+for run in plain:"$PLAIN_CGROUP" service:"$SERVICE_CGROUP"; do
+    name="${run%%:*}" cgroup="${run#*:}"
+    "$BUILD/cgroup-spawn" "$cgroup" "$BUILD/ebpf-workload" "${WORKLOAD_ARGS[@]}" \
+        >"$TMP/workload-$name.out" 2>"$TMP/workload-$name.err"
+    rc=$?
+    pid="$(jq -r '.pid' "$TMP/workload-$name.out" 2>/dev/null)"
+    check "workload in the $name cgroup exited with 0 (pid ${pid:-?}, rc $rc)" [ "$rc" = 0 ]
+done
+
+# ------------------------------------------------------------------ values
+
+# The plugin may declare a cgroup's charts only once it sees activity there.
+cgroup_types() {
+    nd_api /api/v1/charts | jq -r --arg name "ebpf_e2e_$RANDOM_ID" \
+        '[.charts[].type | select(startswith("cgroup_") and endswith($name))] | unique | .[]'
+}
+deadline=$((SECONDS + SETTLE_TIMEOUT))
+until CGROUP_TYPES="$(cgroup_types)"; [ -n "$CGROUP_TYPES" ] || [ "$SECONDS" -ge "$deadline" ]; do
+    sleep 0.5
+done
+check "agent has charts of one type for the plain cgroup (${CGROUP_TYPES:-none})" [ "$(wc -w <<< "$CGROUP_TYPES")" = 1 ]
+# Without a match, the checks below name the expected type and fail on it.
+CGROUP_TYPE="$(head -1 <<< "$CGROUP_TYPES")"
+CGROUP_TYPE="${CGROUP_TYPE:-cgroup_ebpf_e2e_$RANDOM_ID}"
+
+# One line per value to check: <kind exact|min> <chart> <dimension> <expected>
+TARGETS=()
+while read -r scope chart dimension counter; do
+    if [ -z "${PER_RUN[$counter]+set}" ]; then
+        not_ok "counter '$counter' of $chart (charts/*.conf) has no expected value in tests/e2e/run.sh"
+        continue
+    fi
+    per_run="${PER_RUN[$counter]}"
+    case "$scope" in
+        system)   TARGETS+=("min $chart $dimension $((2 * per_run))") ;;
+        apps)     TARGETS+=("exact $chart $APP_GROUP $((2 * per_run))") ;;
+        cgroup)   TARGETS+=("exact $CGROUP_TYPE.$chart $dimension $per_run") ;;
+        services) TARGETS+=("exact $chart $SERVICE_NAME $per_run") ;;
+    esac
+done <<< "$EXPECTATIONS"
+
+# Our values settle within a few collections: read them until none changed for a while.
+# System-wide values never settle; they are read once, afterwards.
+declare -A SUMS
+read_sums() {   # fills SUMS and SNAPSHOT for the targets of one kind
+    local kind_wanted="$1" window target kind chart dimension
+    window=$(($(date +%s) - WORKLOADS_STARTED + 2))
+    SNAPSHOT=''
+    for target in "${TARGETS[@]}"; do
+        read -r kind chart dimension _ <<< "$target"
+        [ "$kind" = "$kind_wanted" ] || continue
+        SUMS[$chart/$dimension]="$(sum_points "$window" "$chart" "$dimension")"
+        SNAPSHOT+="${SUMS[$chart/$dimension]} "
+    done
+}
+SNAPSHOT=''
+settled_at_ms=0
+while :; do
+    previous="$SNAPSHOT"
+    read_sums exact
+    now_ms=$(date +%s%3N)
+    [ "$SNAPSHOT" = "$previous" ] || settled_at_ms=$now_ms
+    [ $((now_ms - settled_at_ms)) -ge $((SETTLE_SECONDS * 1000)) ] && break
+    [ "$SECONDS" -lt "$deadline" ] || { note "values still changing after ${SETTLE_TIMEOUT} s"; break; }
+    sleep 1
+done
+read_sums min
+
+for target in "${TARGETS[@]}"; do
+    read -r kind chart dimension expected <<< "$target"
+    got="${SUMS[$chart/$dimension]}"
+    shown="$got"
+    [ "$got" = missing ] || shown="$(awk -v v="$got" 'BEGIN { printf "%.3f", v }')"
+    if [ "$kind" = exact ]; then
+        check "$chart $dimension = $shown (expected $expected)" close_enough "$got" "$expected"
+    else
+        check "$chart $dimension = $shown (at least $expected)" at_least "$got" "$expected"
+    fi
+done
+
+# ------------------------------------------------------------------ charts, log, process
+
+AGENT_CHARTS="$(nd_api /api/v1/charts | jq -r '.charts | keys[]' | sort)"
+for id in "${SYSTEM_CHARTS[@]}" "${CHART_IDS[@]/#/apps.}" "${CHART_IDS[@]/#/services.}" \
+          "${CHART_IDS[@]/#/$CGROUP_TYPE.}"; do
+    check "agent has chart $id" grep -qxF "$id" <<< "$AGENT_CHARTS"
+done
+missing="$(comm -23 <(echo "$DECLARED_CHARTS") <(echo "$AGENT_CHARTS") | tr '\n' ' ')"
+check "agent has all $(grep -c . <<< "$DECLARED_CHARTS") charts the plugin declares alone${missing:+ (missing: $missing)}" \
+    [ -z "$missing" ]
+
+DISABLED="$(grep -E 'PLUGINSD|ebpf\.plugin' "$ND_WORKDIR/log/error.log" | grep -E 'Disabling|disconnected')"
+[ -z "$DISABLED" ] || note "error.log: $DISABLED"
+check "error.log has no plugin disconnect or disable" [ -z "$DISABLED" ]
+check "plugin $PLUGIN_PID is still running, never restarted" alive_child_of "$PLUGIN_PID" "$PLUGIN_STARTTIME"
+
+# ------------------------------------------------------------------ shutdown
+
+nd_stop
+plugin_gone() { for _ in $(seq 50); do nd_alive "$PLUGIN_PID" "$PLUGIN_STARTTIME" || return 0; sleep 0.1; done; return 1; }
+check "plugin exits within 5 s of the agent stopping" plugin_gone
+check "no BPF program of ours is left" bpf_back_to prog "$BPF_PROGS_BEFORE"
+check "no BPF link of ours is left" bpf_back_to link "$BPF_LINKS_BEFORE"
+
+finish
