@@ -119,16 +119,25 @@ class PluginOutput:
             return dict(self.values), self.ends
 
 
+MODULE_OF = {"create_process": "process", "create_thread": "process", "exit_task": "process",
+             "release_task": "process", "task_error": "process", "open_call": "fd", "open_error": "fd",
+             "close_call": "fd", "close_error": "fd"}
+
+
 class Checks:
+    """Counts results, per module too: a check without a module counts for every module."""
+
     def __init__(self):
         self.passed = self.failed = 0
+        self.failed_modules = set()
 
-    def check(self, ok, text):
+    def check(self, ok, text, module="all"):
         print(("ok - " if ok else "not ok - ") + text, flush=True)
         if ok:
             self.passed += 1
         else:
             self.failed += 1
+            self.failed_modules.add(module)
         return ok
 
 
@@ -244,7 +253,8 @@ def main():
         for scope in expected:
             for counter, value in sorted(expected[scope].items()):
                 got = actual(scope, counter)
-                checks.check(got == value, "%s %s = %s (expected %d)" % (scope, counter, got, value))
+                checks.check(got == value, "%s %s = %s (expected %d)" % (scope, counter, got, value),
+                             MODULE_OF[counter])
 
         for counter, value in sorted(expected["apps"].items()):
             chart, dim = charts.by_counter("system").get(counter, (None, None))
@@ -252,13 +262,14 @@ def main():
                 continue
             got, start = output.value(chart, dim), system_before.get(counter) or 0
             checks.check(got is not None and got - start >= value,
-                         "system %s grew by %s >= %d" % (counter, None if got is None else got - start, value))
+                         "system %s grew by %s >= %d" % (counter, None if got is None else got - start, value),
+                         MODULE_OF[counter])
 
         if args.expect_path:
             for module in ("process", "fd"):
                 got = output.value("netdata.ebpf_attach_path", module)
                 checks.check(got == ATTACH_CODES[args.expect_path],
-                             "%s uses %s (self chart says %s)" % (module, args.expect_path, got))
+                             "%s uses %s (self chart says %s)" % (module, args.expect_path, got), module)
         error_charts = {c for (c, _) in output.snapshot()[0] if c.endswith("_error")}
         checks.check(bool(error_charts) == return_mode,
                      "error charts %s in %s mode" % ("present" if error_charts else "absent", args.mode))
@@ -301,7 +312,9 @@ def finish(checks, args):
     print("%d passed, %d failed" % (checks.passed, checks.failed), flush=True)
     if args.results:
         with open(args.results, "w") as f:
-            json.dump({"passed": checks.passed, "failed": checks.failed}, f)
+            failed = checks.failed_modules
+            modules = {m: ("fail" if "all" in failed or m in failed else "pass") for m in ("process", "fd")}
+            json.dump({"passed": checks.passed, "failed": checks.failed, "modules": modules}, f)
     return 1 if checks.failed else 0
 
 

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Runs inside one kernel (a guest, or the host): the verifier pass, then the
+# live suite once per forced attach path (return mode) and once in auto mode
+# (entry mode). Writes its results under $1 (a directory shared with the host).
+# usage: guest-suite.sh RESULTS_DIR "PATHS" AUTO_EXPECTED
+set -u
+results=$1 paths=$2 auto_expected=$3
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+mkdir -p "$results"
+uname -r > "$results/kernel"
+"$repo/build/ebpf.plugin" --verify > "$results/verify" 2> "$results/verify.stderr"
+for path in $paths; do
+    python3 "$repo/tests/live/live_test.py" --attach "$path" --expect-path "$path" --mode return \
+        --results "$results/live-$path.json" > "$results/live-$path.log" 2>&1
+done
+python3 "$repo/tests/live/live_test.py" --expect-path "$auto_expected" --mode entry \
+    --results "$results/live-auto.json" > "$results/live-auto.log" 2>&1
+exit 0

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Kernel matrix: the verifier pass and the live suite on the host kernel and
+in Debian guest kernels (tools/vm-run), every attach path forced in turn plus
+auto mode. Prints a table module x attach path x kernel and writes it to
+docs/MATRIX.md. Exits 1 if anything that should work did not.
+
+usage: matrix.py [--kernels "host 6.1 6.12 7.2"] [--doc docs/MATRIX.md]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+PATHS = ["trampoline", "kprobe", "tracepoint"]
+MODULES = ["process", "fd"]
+
+
+def host_check():
+    """Attach paths the host kernel refuses, with the reason (ebpf.plugin --check)."""
+    out = subprocess.run([os.path.join(REPO, "build/ebpf.plugin"), "--check"], capture_output=True,
+                         text=True).stdout
+    refused = {}
+    for line in out.splitlines():
+        label, _, verdict = line.partition(": ")
+        path = label.split()[0]
+        if path in PATHS and verdict.startswith("refused"):
+            refused[path] = verdict[len("refused: "):]
+    return refused
+
+
+def run_suite(kernel, results):
+    """Runs tests/matrix/guest-suite.sh in `kernel`; returns the attach paths it refused."""
+    suite = os.path.join(REPO, "tests/matrix/guest-suite.sh")
+    started = time.time()
+    if kernel == "host":
+        refused = host_check()
+        paths = [p for p in PATHS if p not in refused]
+        auto = paths[0] if paths else "tracepoint"
+        code = subprocess.run([suite, results, " ".join(paths), auto]).returncode
+    else:
+        refused = {}
+        command = [os.path.join(REPO, "tools/vm-run"), "--kernel", kernel, "--timeout", "1200", "--",
+                   suite, results, " ".join(PATHS), "trampoline"]
+        code = subprocess.run(command, cwd=REPO).returncode
+    print("# %s: suite finished in %.0f s (exit %d)" % (kernel, time.time() - started, code), flush=True)
+    return refused, code
+
+
+def read_results(results):
+    verify = {}
+    try:
+        for line in open(os.path.join(results, "verify")):
+            words = line.split(None, 4)
+            if len(words) == 5 and words[0] == "verify":
+                verify[(words[1], words[2], words[3])] = words[4].strip()
+    except OSError:
+        pass
+    live = {}
+    for run in PATHS + ["auto"]:
+        try:
+            live[run] = json.load(open(os.path.join(results, "live-%s.json" % run)))
+        except (OSError, ValueError):
+            pass
+    try:
+        release = open(os.path.join(results, "kernel")).read().strip()
+    except OSError:
+        release = "?"
+    return release, verify, live
+
+
+def cell(module, path, verify, live, refused):
+    """(text, ok) for one module and forced attach path on one kernel."""
+    verdicts = [verify.get((module, path, mode), "missing") for mode in ("entry", "return")]
+    if path in refused:
+        return "refused by kernel (%s)" % refused[path], True
+    if all(v.startswith("n/a") for v in verdicts):
+        return verdicts[0], True
+    bad = [v for v in verdicts if v != "ok"]
+    if bad:
+        return "FAIL verify: %s" % bad[0], False
+    result = live.get(path)
+    if not result:
+        return "FAIL: live suite did not run", False
+    if result["modules"].get(module) != "pass":
+        return "FAIL live (%d checks failed)" % result["failed"], False
+    return "pass", True
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kernels", default="host 6.1 6.12 7.2")
+    parser.add_argument("--doc", default=os.path.join(REPO, "docs/MATRIX.md"))
+    args = parser.parse_args()
+    kernels = args.kernels.split()
+
+    columns, failures = [], 0
+    rows = {(m, p): [] for m in MODULES for p in PATHS + ["auto"]}
+    for kernel in kernels:
+        results = os.path.join(REPO, "tests/results/matrix", kernel)
+        subprocess.run(["rm", "-rf", results])
+        os.makedirs(results)
+        refused, code = run_suite(kernel, results)
+        release, verify, live = read_results(results)
+        columns.append("%s (%s)" % (kernel, release))
+        expected_auto = next((p for p in PATHS if p not in refused), "tracepoint")
+        for module in MODULES:
+            for path in PATHS:
+                text, ok = cell(module, path, verify, live, refused)
+                rows[(module, path)].append(text)
+                failures += not ok
+            auto = live.get("auto")
+            ok = bool(auto) and auto["modules"].get(module) == "pass"
+            rows[(module, "auto")].append(("pass (chose %s)" % expected_auto) if ok else "FAIL")
+            failures += not ok
+        for name in sorted(os.listdir(results)):
+            if name.endswith(".log"):
+                for line in open(os.path.join(results, name)):
+                    if line.startswith("not ok"):
+                        print("# %s %s: %s" % (kernel, name, line.strip()))
+
+    header = "| module | attach path | " + " | ".join(columns) + " |"
+    lines = [header, "|" + "---|" * (len(columns) + 2)]
+    for (module, path), cells in rows.items():
+        label = "auto, entry mode" if path == "auto" else path + ", return mode"
+        lines.append("| %s | %s | %s |" % (module, label, " | ".join(cells)))
+    table = "\n".join(lines)
+    print(table)
+    with open(args.doc, "w") as doc:
+        doc.write("# Kernel matrix\n\n"
+                  "Written by `tests/matrix/run.sh` (part of the README's test command) on %s.\n\n"
+                  "Each cell: the verifier pass loaded and attached the module's programs for that path in\n"
+                  "entry and return mode, and the live suite, with that path forced, counted the workload\n"
+                  "exactly per app group, cgroup and service. `auto` rows: the plugin chose the path itself\n"
+                  "(it must choose trampoline where the kernel allows it) and counted exactly in entry mode.\n"
+                  "Guests boot Debian's kernels under qemu (`tools/vm-run`).\n\n%s\n"
+                  % (time.strftime("%Y-%m-%d"), table))
+    print("%d passed, %d failed" % (sum(len(c) for c in rows.values()) - failures, failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
