@@ -33,6 +33,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Ikernel-collector
 
 .PHONY: all check test unit live e2e matrix bench install uninstall clean
+# BPF objects are kept (make would delete them as intermediates of the skeletons).
+.SECONDARY: $(BPF_OBJS)
 all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn
 
 config.mk: configure.ac config.mk.in
@@ -42,9 +44,11 @@ $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
+# DWARF is dropped (BTF stays): the objects are embedded in the plugin.
 $(BUILD)/bpf/%.bpf.o: kernel-collector/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(LLVM_STRIP) -g $@
 
 $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	@mkdir -p $(@D)
@@ -91,18 +95,26 @@ e2e: all
 matrix: all
 	tests/matrix/run.sh
 
-check test: unit live e2e matrix
+check test:
+	tools/test.sh
 
 bench: all
 	tools/bench/run.sh
 
+# Benchmark helper (tools/bench): static like the test programs.
+bench: $(BUILD)/ebpf-bench
+$(BUILD)/ebpf-bench: tools/bench/ebpf-bench.cpp $(BUILD)/skel/baseline.skel.h
+	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -pthread -I$(BUILD)/skel -o $@ $< -lbpf -lelf -lz
+
 install: all
 	install -d $(DESTDIR)$(PLUGINS_DIR) $(DESTDIR)$(STOCK_CONFIG_DIR)/ebpf.d
-	install -m 0750 $(BUILD)/ebpf.plugin $(DESTDIR)$(PLUGINS_DIR)/ebpf.plugin
+	install -s -m 0750 $(BUILD)/ebpf.plugin $(DESTDIR)$(PLUGINS_DIR)/ebpf.plugin
 	-chown root:netdata $(DESTDIR)$(PLUGINS_DIR)/ebpf.plugin
 	chmod 4750 $(DESTDIR)$(PLUGINS_DIR)/ebpf.plugin
-	install -m 0644 conf.d/ebpf.d.conf $(DESTDIR)$(STOCK_CONFIG_DIR)/ebpf.d.conf
-	install -m 0644 conf.d/ebpf.d/*.conf $(DESTDIR)$(STOCK_CONFIG_DIR)/ebpf.d/
+	# Debian's netdata package already owns these files (same content): keep its copies.
+	for f in ebpf.d.conf $$(cd conf.d && ls ebpf.d/*.conf ebpf.d/*.txt); do \
+		[ -e $(DESTDIR)$(STOCK_CONFIG_DIR)/$$f ] || install -m 0644 conf.d/$$f $(DESTDIR)$(STOCK_CONFIG_DIR)/$$f; \
+	done
 	install -d $(DESTDIR)$(SYSTEMD_DROPIN_DIR)
 	install -m 0644 conf.d/systemd/ebpf-plugin.conf $(DESTDIR)$(SYSTEMD_DROPIN_DIR)/ebpf-plugin.conf
 
