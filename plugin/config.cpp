@@ -644,8 +644,12 @@ PluginConfig load_config(const ConfigDirs &dirs, int argv_update_every, const Wa
         const KnownModule &known = known_modules()[i];
         ModuleConfig &module = config.modules[i];
         inherit_global(module, config);
-        if (auto path = first_usable(dirs, {"ebpf.d/" + std::string(known.file)}, text, warn)) {
-            IniFile file(*path, warn);
+        // A module that will not run is read for completeness, but its file's
+        // problems are not worth a line in the agent's log each start.
+        static const Warn quiet = [](const std::string &) {};
+        const Warn &module_warn = module.enabled && module.supported ? warn : quiet;
+        if (auto path = first_usable(dirs, {"ebpf.d/" + std::string(known.file)}, text, module_warn)) {
+            IniFile file(*path, module_warn);
             file.parse(text, [&](const Setting &s) { apply_module_setting(module, known, s, file); });
         }
     }
