@@ -27,9 +27,12 @@ static __always_inline void count(__u32 call, __u32 error, bool failed)
 		account(task, true, error, false);
 }
 
+/* Open functions return long up to 7.1 and int from 7.2 on; a descriptor or
+ * -errno fits in an int either way, and with an int return the upper half of
+ * the register is not part of the value. */
 static __always_inline void count_open(long ret)
 {
-	count(FD_OPEN_CALL, FD_OPEN_ERROR, ret < 0);
+	count(FD_OPEN_CALL, FD_OPEN_ERROR, (int)ret < 0);
 }
 
 static __always_inline void count_close(long ret)
