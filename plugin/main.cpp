@@ -134,6 +134,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "ebpf.plugin: syscall tracepoints unavailable: %s\n", tracefs_error.c_str());
     facts = detect_kernel("/sys/kernel/btf");
     KernelSymbols symbols(facts.tracefs_path);
+    fprintf(stderr, "ebpf.plugin: kernel %s, BTF %s, lockdown %s, kernel config %s\n", facts.release.c_str(),
+            symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
+            facts.config_source.empty() ? "not found" : facts.config_source.c_str());
+    if (!symbols.has_btf())
+        fprintf(stderr, "ebpf.plugin: this kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load\n");
     if (options.check)
         return run_attach_check(facts, symbols);
     if (options.verify)
@@ -146,8 +151,15 @@ int main(int argc, char **argv)
         const ModuleConfig *module_config = config.module(module->name());
         if (!module_config || !module_config->enabled)
             continue;
+        if (module_config->type_format == TypeFormat::Legacy)
+            fprintf(stderr, "ebpf.plugin: %s: 'ebpf type format = legacy' is not supported (no per-kernel objects "
+                            "are shipped); using CO-RE\n", module->name());
+        // `ebpf co-re tracing = trampoline` (Debian's stock value) is the default
+        // order; `probe` or `tracepoint` in the config, or --attach, is that path only.
         AttachPath preferred = options.attach.value_or(module_config->attach);
-        start_module(collector, std::move(module), *module_config, attach_order(preferred, !options.attach));
+        bool fallback = preferred == AttachPath::Auto || preferred == AttachPath::Trampoline;
+        start_module(collector, std::move(module), *module_config,
+                     attach_order(preferred, fallback && !options.attach));
     }
     if (collector.modules().empty()) {
         fprintf(stderr, "ebpf.plugin: no module could start; disabling the plugin\n");
