@@ -24,7 +24,6 @@ public:
     // no longer exists (or is the root, which is the system charts' business).
     const CgroupInfo *find(uint64_t id);
     bool from_agent() const { return from_agent_; }
-    const std::string &root() const { return root_; }
 
 private:
     bool read_agent_list();

@@ -21,7 +21,6 @@ public:
     // One cycle. Returns "" or a one-line error (the cycle's data is then partial).
     std::string collect(ProcessGroups &groups);
 
-    const CountingModule &module() const { return module_; }
     // counters, then pid-table-full and cgroup-table-full
     const std::vector<uint64_t> &system() const { return system_.totals(); }
     const std::vector<CounterTotals> &groups() const { return groups_; }

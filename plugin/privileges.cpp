@@ -2,7 +2,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -58,14 +57,4 @@ std::string drop_privileges()
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return failure("cannot set no_new_privs");
     return "";
-}
-
-std::string effective_capabilities()
-{
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line))
-        if (line.starts_with("CapEff:"))
-            return line.substr(line.find_first_not_of(" \t", 7));
-    return "unknown";
 }

@@ -23,6 +23,3 @@ private:
 // Becomes the real uid/gid for good and clears every capability set
 // (effective, permitted, inheritable, ambient, bounding). Returns "" or why not.
 std::string drop_privileges();
-
-// The CapEff line of /proc/self/status, for the start-up report.
-std::string effective_capabilities();

@@ -25,7 +25,6 @@ public:
     std::string read(std::vector<MergedEntry> &entries);
     // Removes keys (batch delete where available).
     std::string remove(const std::vector<uint64_t> &keys);
-    bool uses_batches() const { return batches_; }
 
 private:
     std::string read_batched(std::vector<MergedEntry> &entries);

@@ -31,8 +31,6 @@ public:
     virtual int global_table_fd() const = 0;
     virtual int pid_table_fd() const = 0;
     virtual int cgroup_table_fd() const = 0;
-    // Programs loaded by start(), for the --check report and tests.
-    virtual std::vector<std::string> program_names() const = 0;
     // Why `path` cannot apply to this kernel at all ("" when it can be tried).
     virtual std::string not_applicable(AttachPath path, bool return_mode) const = 0;
 };
@@ -54,9 +52,9 @@ public:
     std::string start(AttachPath path, const ModuleSettings &settings) override
     {
         stop();
-        plan_ = Traits::plan(kernel_, path, settings.return_mode);
-        if (!plan_.not_applicable.empty())
-            return plan_.not_applicable;
+        LoadPlan plan = Traits::plan(kernel_, path, settings.return_mode);
+        if (!plan.not_applicable.empty())
+            return plan.not_applicable;
         skeleton_ = Skeleton::open();
         if (!skeleton_)
             return "cannot open the BPF object: " + errno_text(-errno);
@@ -66,9 +64,9 @@ public:
         Traits::set_read_only_data(*skeleton_->rodata, kernel_);
         std::string error = size_tables(settings);
         if (error.empty())
-            error = load_plan(skeleton_->obj, plan_);
+            error = load_plan(skeleton_->obj, plan);
         if (error.empty())
-            error = attach_plan(skeleton_->obj, plan_, links_);
+            error = attach_plan(skeleton_->obj, plan, links_);
         if (!error.empty())
             stop();
         return error;
@@ -91,13 +89,6 @@ public:
         return Traits::plan(kernel_, path, return_mode).not_applicable;
     }
 
-    std::vector<std::string> program_names() const override
-    {
-        std::vector<std::string> names;
-        for (const ProgramSpec &spec : plan_.programs)
-            names.push_back(spec.program);
-        return names;
-    }
 
 private:
     // Tables that are off shrink to one entry; shared tables need atomics,
@@ -116,6 +107,5 @@ private:
 
     const KernelSymbols &kernel_;
     Skeleton *skeleton_ = nullptr;
-    LoadPlan plan_;
     LinkSet links_;
 };
