@@ -5,7 +5,10 @@ cgroup and its own systemd-like service cgroup; the plugin must report exactly
 those counts there, and at least them system-wide.
 
 usage: live_test.py [--attach PATH] [--expect-path PATH] [--mode entry|return]
-                    [--build DIR] [--results FILE]
+                    [--shared-tables] [--pid-table-size N] [--build DIR] [--results FILE]
+--shared-tables: `maps per core = no` (one copy of each table, atomic adds).
+--pid-table-size N: a pid table too small for the host: inserts that fail must be
+counted in netdata.ebpf_table_full while cgroup and service counts stay exact.
 Prints one line per check and closes with "N passed, M failed".
 """
 import argparse
@@ -183,6 +186,8 @@ def main():
     parser.add_argument("--mode", default="return", choices=["entry", "return"])
     parser.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "../../build"))
     parser.add_argument("--results")
+    parser.add_argument("--shared-tables", action="store_true")
+    parser.add_argument("--pid-table-size", type=int)
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
@@ -200,7 +205,12 @@ def main():
     os.makedirs(config)
     with open(os.path.join(config, "ebpf.d.conf"), "w") as f:
         f.write("[global]\n    update every = 1\n    apps = yes\n    cgroups = yes\n"
-                "    ebpf load mode = %s\n[ebpf programs]\n    process = yes\n    fd = yes\n" % args.mode)
+                "    ebpf load mode = %s\n" % args.mode)
+        if args.shared_tables:
+            f.write("    maps per core = no\n")
+        if args.pid_table_size:
+            f.write("    pid table size = %d\n" % args.pid_table_size)
+        f.write("[ebpf programs]\n    process = yes\n    fd = yes\n")
         for other in ("cachestat dcstat disk filesystem hardirq mdflush mount oomkill shm socket softirq "
                       "sync swap vfs").split():
             f.write("    %s = no\n" % other)
@@ -251,6 +261,8 @@ def main():
             "cgroup": expected_counters(RUNS["cgroup"], return_mode),
             "services": expected_counters(RUNS["service"], return_mode),
         }
+        if args.pid_table_size:
+            del expected["apps"]  # the pid table cannot hold the workload: that is the point
 
         def actual(scope, counter):
             chart, dim = charts.by_counter(scope)[counter]
@@ -282,7 +294,14 @@ def main():
                 checks.check(got == value, "%s %s = %s (expected %d)" % (scope, counter, got, value),
                              MODULE_OF[counter])
 
-        for counter, value in sorted(expected["apps"].items()):
+        if args.pid_table_size:
+            for module in ("process", "fd"):
+                full = output.value("netdata.ebpf_table_full", module)
+                checks.check(full is not None and full > 0,
+                             "%s: a full pid table is counted (%s failed inserts)" % (module, full), module)
+        system_expected = add(expected_counters(RUNS["cgroup"], return_mode),
+                              expected_counters(RUNS["service"], return_mode))
+        for counter, value in sorted(system_expected.items()):
             chart, dim = charts.by_counter("system").get(counter, (None, None))
             if not chart:
                 continue
