@@ -35,7 +35,13 @@ KernelSymbols::KernelSymbols(std::string tracefs_dir) : tracefs_dir_(std::move(t
         vmlinux_ = btf;
 }
 
-KernelSymbols::~KernelSymbols() { btf__free(vmlinux_); }
+KernelSymbols::~KernelSymbols() { release_btf(); }
+
+void KernelSymbols::release_btf()
+{
+    btf__free(vmlinux_);
+    vmlinux_ = nullptr;
+}
 
 bool KernelSymbols::has_function(std::string_view name) const
 {

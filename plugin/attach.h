@@ -29,6 +29,8 @@ public:
     std::string first_function(const std::vector<std::string> &candidates) const;
     bool has_raw_tracepoint(std::string_view name) const;           // tp_btf: btf_trace_<name>
     bool has_syscall_tracepoint(std::string_view event) const;      // tracefs events/syscalls/<event>
+    // Frees the parsed kernel BTF (several MiB) once no module needs it again.
+    void release_btf();
 
 private:
     struct btf *vmlinux_ = nullptr;

@@ -5,6 +5,7 @@
 //   4. every update_every seconds: collect, publish, flush
 #include <bpf/libbpf.h>
 #include <csignal>
+#include <malloc.h>
 #include <cstdio>
 #include <cstdlib>
 #include <unistd.h>
@@ -107,6 +108,10 @@ std::vector<ChartDef> charts_of(const Collector &collector)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN); // a write to a closed stdout must fail, not kill us quietly
+    // libbpf parses the kernel's BTF (megabytes) for every load: with a fixed
+    // threshold those buffers are mmapped and given back, instead of raising
+    // glibc's dynamic threshold and staying in the heap for the plugin's life.
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     libbpf_set_print(quiet_libbpf);
 
     Options options = parse_options(std::vector<std::string>(argv + 1, argv + argc));
@@ -167,6 +172,10 @@ int main(int argc, char **argv)
         out.flush();
         return 1;
     }
+
+    // Loading parsed the kernel's BTF several times over: give that memory back.
+    symbols.release_btf();
+    malloc_trim(0);
 
     std::string drop_error = drop_privileges();
     if (!drop_error.empty()) {

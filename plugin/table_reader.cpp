@@ -1,5 +1,6 @@
 #include "table_reader.h"
 
+#include <algorithm>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
@@ -59,19 +60,34 @@ std::string TableReader::read(std::vector<MergedEntry> &entries)
     return read_key_by_key(entries);
 }
 
+// Entries per batch call: buffers of about 256 KiB whatever the number of
+// CPUs, at least 64 entries (a hash bucket never holds more than a few).
+static unsigned batch_entries(size_t bytes_per_entry, unsigned max_entries)
+{
+    size_t fitting = (256 * 1024) / bytes_per_entry;
+    return static_cast<unsigned>(std::min<size_t>(max_entries, std::max<size_t>(64, fitting)));
+}
+
 std::string TableReader::read_batched(std::vector<MergedEntry> &entries)
 {
-    // One call can return every entry: size the buffers for the whole table.
-    keys_.resize(static_cast<size_t>(max_entries_) * key_size_);
-    values_.resize(static_cast<size_t>(max_entries_) * value_stride_ * copies_);
+    unsigned chunk = batch_entries(key_size_ + value_stride_ * copies_, max_entries_);
+    keys_.resize(static_cast<size_t>(chunk) * key_size_);
+    values_.resize(static_cast<size_t>(chunk) * value_stride_ * copies_);
     uint64_t in_batch = 0, out_batch = 0;
     bool first = true;
     LIBBPF_OPTS(bpf_map_batch_opts, options);
     for (;;) {
-        __u32 count = max_entries_;
+        __u32 count = chunk;
         int err = bpf_map_lookup_batch(fd_, first ? nullptr : &in_batch, &out_batch, keys_.data(),
                                        values_.data(), &count, &options);
         int error = err ? errno : 0;
+        if (err && error == ENOSPC && count == 0 && chunk < max_entries_) {
+            // one hash bucket holds more entries than the chunk: grow and retry
+            chunk = std::min(chunk * 2, max_entries_);
+            keys_.resize(static_cast<size_t>(chunk) * key_size_);
+            values_.resize(static_cast<size_t>(chunk) * value_stride_ * copies_);
+            continue;
+        }
         if (err && error != ENOENT) {
             if (first && (error == EINVAL || error == ENOTSUP || error == EOPNOTSUPP)) {
                 batches_ = false;
