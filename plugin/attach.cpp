@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 const char *attach_path_name(AttachPath path)
@@ -66,5 +67,6 @@ bool KernelSymbols::has_syscall_tracepoint(std::string_view event) const
     if (tracefs_dir_.empty())
         return false;
     std::string id_file = tracefs_dir_ + "/events/syscalls/" + std::string(event) + "/id";
-    return access(id_file.c_str(), R_OK) == 0;
+    // effective ids: a setuid start has a real uid that cannot see tracefs
+    return faccessat(AT_FDCWD, id_file.c_str(), R_OK, AT_EACCESS) == 0;
 }

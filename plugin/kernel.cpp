@@ -76,7 +76,8 @@ std::string full_option_name(std::string_view name) {
 
 std::string find_tracefs() {
     for (const char *dir : tracefs_candidates) {
-        if (access((std::string(dir) + "/events").c_str(), F_OK) == 0)
+        // effective ids: a setuid start has a real uid that cannot see tracefs
+        if (faccessat(AT_FDCWD, (std::string(dir) + "/events").c_str(), F_OK, AT_EACCESS) == 0)
             return dir;
     }
     return {};
