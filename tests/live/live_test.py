@@ -158,6 +158,27 @@ def kernel_ids(kind):
     return {p["id"] for p in json.loads(out)}
 
 
+def pid_table_keys(pid):
+    """Keys of every pid_table the plugin holds (maps found through its fdinfo)."""
+    keys = set()
+    fdinfo = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fdinfo):
+        try:
+            ids = [int(l.split()[1]) for l in open(os.path.join(fdinfo, fd)) if l.startswith("map_id:")]
+        except OSError:
+            continue
+        for map_id in ids:
+            show = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(map_id)],
+                                             capture_output=True, text=True).stdout or "{}")
+            if show.get("name") != "pid_table":
+                continue
+            dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", str(map_id)],
+                                  capture_output=True, text=True).stdout
+            for entry in json.loads(dump or "[]"):
+                keys.add(int.from_bytes(bytes(int(b, 16) for b in entry["key"]), "little"))
+    return keys
+
+
 def owned_ids(pid):
     """BPF program and link ids held by a process, from its fdinfo (others may load programs meanwhile)."""
     progs, links = set(), set()
@@ -248,12 +269,15 @@ def main():
         system_before = {c: output.value(chart, dim)
                          for c, (chart, dim) in charts.by_counter("system").items()}
         spawn = os.path.join(build, "cgroup-spawn")
+        workload_pids = []
         for run, directory in zip(("cgroup", "service"), cgroup_dirs):
             w = RUNS[run]
-            subprocess.run([spawn, directory, workload, "--forks", str(w["forks"]), "--threads",
-                            str(w["threads"]), "--opens", str(w["opens"]), "--failed-opens",
-                            str(w["failed_opens"]), "--failed-closes", str(w["failed_closes"])],
-                           check=True, stdout=subprocess.DEVNULL)
+            done = subprocess.run([spawn, directory, workload, "--forks", str(w["forks"]), "--threads",
+                                   str(w["threads"]), "--opens", str(w["opens"]), "--failed-opens",
+                                   str(w["failed_opens"]), "--failed-closes", str(w["failed_closes"])],
+                                  check=True, capture_output=True, text=True)
+            workload_pids.append(json.loads(done.stdout)["pid"])
+        exited_at = time.time()
 
         expected = {
             "apps": add(expected_counters(RUNS["cgroup"], return_mode),
@@ -288,6 +312,12 @@ def main():
                 break
             time.sleep(0.2)
         print("# values settled %s" % ("after %.1f s" % settled if settled is not None else "never"), flush=True)
+        # An exited process's entries are read once more, then removed: gone two
+        # cycles (2 s) after the exit at the latest, or a late reap re-created them.
+        if not args.pid_table_size:
+            time.sleep(max(0, exited_at + 3.5 - time.time()))
+            left = set(workload_pids) & pid_table_keys(plugin.pid)
+            checks.check(not left, "exited workload processes left the pid tables within 3.5 s (%s)" % sorted(left))
         for scope in expected:
             for counter, value in sorted(expected[scope].items()):
                 got = actual(scope, counter)
