@@ -28,9 +28,11 @@ static __always_inline void count_creation(__u64 clone_flags, long result)
 	account(bpf_get_current_task_btf(), true, index, false);
 }
 
+/* On the tracepoint path this runs after the live count dropped, and may be
+ * the event that creates the entry of an exiting process: it marks it too. */
 static __always_inline void count_exit(struct task_struct *task)
 {
-	account(task, true, PROCESS_EXIT_TASK, false);
+	account(task, true, PROCESS_EXIT_TASK, true);
 }
 
 static __always_inline void count_release(struct task_struct *task)

@@ -33,6 +33,12 @@ static bool is_trampoline(bpf_program *program)
            (type == BPF_TRACE_FENTRY || type == BPF_TRACE_FEXIT);
 }
 
+// When a load fails libbpf loads again with a verifier log, into a 16 MiB
+// buffer of its own unless given one: a refused path (our CI hosts refuse
+// trampolines) would leave that much behind in the heap. Pages of this buffer
+// are resident only as far as a log was written.
+static char verifier_log[1 << 20];
+
 std::string load_plan(bpf_object *object, const LoadPlan &plan)
 {
     size_t selected = 0;
@@ -43,6 +49,7 @@ std::string load_plan(bpf_object *object, const LoadPlan &plan)
         if (!spec)
             continue;
         ++selected;
+        bpf_program__set_log_buf(program, verifier_log, sizeof(verifier_log));
         if (!spec->target.empty() && is_trampoline(program)) {
             int err = bpf_program__set_attach_target(program, 0, spec->target.c_str());
             if (err)

@@ -1,5 +1,6 @@
 #include "process_groups.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
@@ -61,13 +62,18 @@ int ProcessGroups::decide(uint32_t pid, const std::string &comm, uint32_t ppid, 
 int ProcessGroups::group_of(uint32_t pid, const task_identity &identity)
 {
     auto cached = cache_.find(pid);
-    if (cached != cache_.end() && cached->second.identity_ns == identity.identity_ns) {
+    // Each module's table stamps its own identity time for the same process:
+    // only an identity newer than the decision (an exec) asks for a new one.
+    if (cached != cache_.end() && identity.identity_ns <= cached->second.identity_ns) {
         cached->second.used = true;
         return cached->second.group;
     }
     std::string comm(identity.comm, strnlen(identity.comm, sizeof(identity.comm)));
     int group = decide(pid, comm, identity.ppid, 0);
-    cache_[pid] = {identity.identity_ns, group, true};
+    uint64_t newest = identity.identity_ns;
+    if (cached != cache_.end())
+        newest = std::max<uint64_t>(newest, cached->second.identity_ns);
+    cache_[pid] = {newest, group, true};
     return group;
 }
 

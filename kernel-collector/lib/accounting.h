@@ -90,6 +90,10 @@ static __always_inline void write_identity(struct task_identity *id, struct task
 static __always_inline table_value_t *pid_entry(struct task_struct *task, global_value_t *global)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
+	table_value_t *entry = bpf_map_lookup_elem(&pid_table, &tgid);
+	if (entry)
+		return entry;
+	/* the identity is written only when the entry is created (and on exec) */
 	table_value_t initial = {};
 
 	write_identity(&initial.id, task);
@@ -130,14 +134,16 @@ static __always_inline void account(struct task_struct *task, bool is_current, _
 }
 
 /* Marks the task's pid entry once its whole thread group has exited, so user
- * space can remove it after one more read. Runs on every attach path. */
+ * space can remove it after one more read. Runs on every attach path, after
+ * the thread group's live count dropped; a process without an entry in this
+ * module has nothing to remove. (An exit counted at this same tracepoint marks
+ * its entry itself, through account(..., may_be_dead), whatever the order.) */
 static __always_inline void mark_exited(struct task_struct *task)
 {
 	if (!apps_enabled || !thread_group_dead(task))
 		return;
-	__u32 zero = 0;
-	global_value_t *global = bpf_map_lookup_elem(&global_table, &zero);
-	table_value_t *entry = pid_entry(task, global);
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	table_value_t *entry = bpf_map_lookup_elem(&pid_table, &tgid);
 	if (entry)
 		entry->id.exited = 1;
 }
