@@ -1,12 +1,15 @@
 #include "module_accounts.h"
 
+#include <algorithm>
+
 ModuleAccounts::ModuleAccounts(CountingModule &module, const ModuleSettings &settings, size_t group_count)
     : module_(module), settings_(settings), counter_count_(module.counter_names().size()),
       system_(counter_count_ + 2), groups_(group_count, CounterTotals(counter_count_)),
       pid_reader_(module.pid_table_fd(), 4, static_cast<unsigned>(counter_count_), settings.pid_table_size,
                   settings.per_cpu_tables),
       cgroup_reader_(module.cgroup_table_fd(), 8, static_cast<unsigned>(counter_count_),
-                     settings.cgroup_table_size, settings.per_cpu_tables)
+                     settings.cgroup_table_size, settings.per_cpu_tables),
+      active_(module.active_pids_fd())
 {
 }
 
@@ -23,40 +26,67 @@ std::string ModuleAccounts::collect(ProcessGroups &groups)
     return error;
 }
 
+// Only the entries that changed since the last cycle (active_pids), and the
+// ones waiting for removal, are read; without the bitmap, all of them.
+std::string ModuleAccounts::read_processes()
+{
+    if (!active_.usable()) {
+        std::string error = pid_reader_.read(entries_);
+        // entries gone from the table (removed by us) leave no state behind
+        for (auto &item : processes_)
+            item.second.seen = false;
+        for (const MergedEntry &entry : entries_)
+            processes_[static_cast<uint32_t>(entry.key)].seen = true;
+        std::erase_if(processes_, [](auto &item) { return !item.second.seen; });
+        return error;
+    }
+    keys_.clear();
+    active_.take(keys_);
+    for (const auto &[pid, state] : processes_)
+        if (state.exit_seen)
+            keys_.push_back(pid);
+    std::sort(keys_.begin(), keys_.end());
+    keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
+    std::string error = pid_reader_.lookup(keys_, entries_, missing_);
+    for (uint64_t pid : missing_)
+        processes_.erase(static_cast<uint32_t>(pid));
+    return error;
+}
+
 // A process's counts are added to its group as deltas, so a group's total
 // keeps what its processes counted after they are gone. An entry marked exited
 // is read once more in the next cycle (a late reap lands there) and removed.
 std::string ModuleAccounts::collect_processes(ProcessGroups &groups)
 {
-    std::string error = pid_reader_.read(entries_);
+    std::string error = read_processes();
     if (!error.empty())
         return error;
     std::vector<uint64_t> finished;
-    for (const MergedEntry &entry : entries_) {
-        uint32_t pid = static_cast<uint32_t>(entry.key);
-        ProcessState &state = processes_[pid];
-        if (state.last.empty())
-            state.last.assign(counter_count_, 0);
-        CounterTotals &group = groups_[static_cast<size_t>(groups.group_of(pid, entry.identity))];
-        for (size_t i = 0; i < counter_count_; ++i) {
-            group.add(i, static_cast<uint32_t>(entry.counters[i] - state.last[i]));
-            state.last[i] = entry.counters[i];
-        }
-        state.seen = true;
-        if (entry.identity.exited) {
-            if (state.exit_seen)
-                finished.push_back(pid);
-            state.exit_seen = true;
-        }
-    }
+    for (const MergedEntry &entry : entries_)
+        account_process(entry, groups, finished);
     error = pid_reader_.remove(finished);
     for (uint64_t pid : finished)
         processes_.erase(static_cast<uint32_t>(pid));
-    // entries gone from the table (removed above or earlier) leave no state behind
-    std::erase_if(processes_, [](auto &item) { return !item.second.seen; });
-    for (auto &item : processes_)
-        item.second.seen = false;
     return error;
+}
+
+void ModuleAccounts::account_process(const MergedEntry &entry, ProcessGroups &groups,
+                                     std::vector<uint64_t> &finished)
+{
+    uint32_t pid = static_cast<uint32_t>(entry.key);
+    ProcessState &state = processes_[pid];
+    if (state.last.empty())
+        state.last.assign(counter_count_, 0);
+    CounterTotals &group = groups_[static_cast<size_t>(groups.group_of(pid, entry.identity))];
+    for (size_t i = 0; i < counter_count_; ++i) {
+        group.add(i, static_cast<uint32_t>(entry.counters[i] - state.last[i]));
+        state.last[i] = entry.counters[i];
+    }
+    if (entry.identity.exited) {
+        if (state.exit_seen)
+            finished.push_back(pid);
+        state.exit_seen = true;
+    }
 }
 
 std::string ModuleAccounts::collect_cgroups()

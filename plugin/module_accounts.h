@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "active_pids.h"
 #include "counter_totals.h"
 #include "modules/module.h"
 #include "process_groups.h"
@@ -36,6 +37,8 @@ private:
         bool seen = false;
     };
     std::string collect_processes(ProcessGroups &groups);
+    std::string read_processes();
+    void account_process(const MergedEntry &entry, ProcessGroups &groups, std::vector<uint64_t> &finished);
     std::string collect_cgroups();
 
     CountingModule &module_;
@@ -46,5 +49,7 @@ private:
     std::map<uint64_t, CounterTotals> cgroups_;
     std::unordered_map<uint32_t, ProcessState> processes_;
     TableReader pid_reader_, cgroup_reader_;
+    ActivePids active_;
     std::vector<MergedEntry> entries_;
+    std::vector<uint64_t> keys_, missing_;
 };

@@ -65,7 +65,7 @@ int ProcessGroups::group_of(uint32_t pid, const task_identity &identity)
     // Each module's table stamps its own identity time for the same process:
     // only an identity newer than the decision (an exec) asks for a new one.
     if (cached != cache_.end() && identity.identity_ns <= cached->second.identity_ns) {
-        cached->second.used = true;
+        cached->second.idle_cycles = 0;
         return cached->second.group;
     }
     std::string comm(identity.comm, strnlen(identity.comm, sizeof(identity.comm)));
@@ -73,13 +73,12 @@ int ProcessGroups::group_of(uint32_t pid, const task_identity &identity)
     uint64_t newest = identity.identity_ns;
     if (cached != cache_.end())
         newest = std::max<uint64_t>(newest, cached->second.identity_ns);
-    cache_[pid] = {newest, group, true};
+    cache_[pid] = {newest, group, 0};
     return group;
 }
 
 void ProcessGroups::end_cycle()
 {
-    std::erase_if(cache_, [](const auto &item) { return !item.second.used; });
-    for (auto &item : cache_)
-        item.second.used = false;
+    for (auto item = cache_.begin(); item != cache_.end();)
+        item = ++item->second.idle_cycles > forget_after_cycles ? cache_.erase(item) : std::next(item);
 }

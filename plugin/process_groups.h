@@ -22,15 +22,16 @@ public:
     // Group names by index, "other" last; hidden groups keep their leading '-'.
     const std::vector<std::string> &names() const { return names_; }
     bool hidden(int group) const;
-    // Drops cached decisions not used since the previous call.
+    // Drops cached decisions not used for a while (their process is gone, or idle).
     void end_cycle();
 
 private:
     struct Decision {
         uint64_t identity_ns;
         int group;
-        bool used;
+        unsigned idle_cycles;
     };
+    static constexpr unsigned forget_after_cycles = 60;
     int decide(uint32_t pid, const std::string &comm, uint32_t ppid, int depth);
     std::string read_proc(uint32_t pid, const char *file) const;
 

@@ -122,6 +122,23 @@ std::string TableReader::read_key_by_key(std::vector<MergedEntry> &entries)
     return errno == ENOENT ? "" : "key walk failed: " + errno_text(-errno);
 }
 
+std::string TableReader::lookup(const std::vector<uint64_t> &keys, std::vector<MergedEntry> &entries,
+                                std::vector<uint64_t> &missing)
+{
+    entries.clear();
+    missing.clear();
+    std::vector<uint8_t> value(value_stride_ * copies_);
+    for (uint64_t key : keys) {
+        if (bpf_map_lookup_elem(fd_, &key, value.data()) == 0)
+            merge(reinterpret_cast<const uint8_t *>(&key), value.data(), entries.emplace_back());
+        else if (errno == ENOENT)
+            missing.push_back(key);
+        else
+            return "lookup failed: " + errno_text(-errno);
+    }
+    return "";
+}
+
 std::string TableReader::remove(const std::vector<uint64_t> &keys)
 {
     if (keys.empty())

@@ -23,6 +23,9 @@ public:
     // Reads every entry. Uses BPF_MAP_LOOKUP_BATCH, or key-by-key lookups on
     // kernels without it. Returns "" or a one-line error.
     std::string read(std::vector<MergedEntry> &entries);
+    // Reads the given keys only; keys not in the table go to `missing`.
+    std::string lookup(const std::vector<uint64_t> &keys, std::vector<MergedEntry> &entries,
+                       std::vector<uint64_t> &missing);
     // Removes keys (batch delete where available).
     std::string remove(const std::vector<uint64_t> &keys);
 

@@ -37,6 +37,26 @@ struct {
 	__type(value, table_value_t);
 } cgroup_table SEC(".maps");
 
+/* One bit per tgid, set after every change to its pid_table entry. User space
+ * swaps the words to zero through mmap and reads only those entries, so idle
+ * processes cost nothing per cycle. 65536 words cover PID_MAX_LIMIT (2^22). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, ACTIVE_PID_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} active_pids SEC(".maps");
+
+static __always_inline void mark_active(__u32 tgid)
+{
+	__u32 word = tgid / 64;
+	__u64 *bits = bpf_map_lookup_elem(&active_pids, &word);
+
+	if (bits)
+		__sync_fetch_and_or(bits, 1ULL << (tgid % 64));
+}
+
 static __always_inline void bump(__u32 *counter)
 {
 	if (per_cpu_tables)
@@ -87,9 +107,16 @@ static __always_inline void write_identity(struct task_identity *id, struct task
 	id->identity_ns = bpf_ktime_get_ns();
 }
 
-static __always_inline table_value_t *pid_entry(struct task_struct *task, global_value_t *global)
+static __always_inline __u32 task_tgid(struct task_struct *task, bool is_current)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	if (is_current)
+		return bpf_get_current_pid_tgid() >> 32;
+	return BPF_CORE_READ(task, tgid);
+}
+
+static __always_inline table_value_t *pid_entry(struct task_struct *task, __u32 tgid,
+						global_value_t *global)
+{
 	table_value_t *entry = bpf_map_lookup_elem(&pid_table, &tgid);
 	if (entry)
 		return entry;
@@ -114,11 +141,13 @@ static __always_inline void account(struct task_struct *task, bool is_current, _
 		bump(&global->counters[index]);
 
 	if (apps_enabled) {
-		table_value_t *entry = pid_entry(task, global);
+		__u32 tgid = task_tgid(task, is_current);
+		table_value_t *entry = pid_entry(task, tgid, global);
 		if (entry) {
 			bump(&entry->counters[index]);
 			if (may_be_dead && thread_group_dead(task))
 				entry->id.exited = 1;
+			mark_active(tgid); /* after the change: see active_pids */
 		}
 	}
 
@@ -144,8 +173,10 @@ static __always_inline void mark_exited(struct task_struct *task)
 		return;
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	table_value_t *entry = bpf_map_lookup_elem(&pid_table, &tgid);
-	if (entry)
+	if (entry) {
 		entry->id.exited = 1;
+		mark_active(tgid);
+	}
 }
 
 /* exec changes the process name: refresh the identity of an existing entry */

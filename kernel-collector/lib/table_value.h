@@ -10,6 +10,8 @@
 #endif
 
 #define TASK_COMM_BYTES 16
+/* words of the active_pids bitmap: one bit per tgid up to PID_MAX_LIMIT (2^22) */
+#define ACTIVE_PID_WORDS 65536
 
 #ifdef __cplusplus
 #define LAYOUT_CHECK static_assert

@@ -31,6 +31,7 @@ public:
     virtual int global_table_fd() const = 0;
     virtual int pid_table_fd() const = 0;
     virtual int cgroup_table_fd() const = 0;
+    virtual int active_pids_fd() const = 0;
     // Why `path` cannot apply to this kernel at all ("" when it can be tried).
     virtual std::string not_applicable(AttachPath path, bool return_mode) const = 0;
 };
@@ -83,6 +84,7 @@ public:
     int global_table_fd() const override { return bpf_map__fd(skeleton_->maps.global_table); }
     int pid_table_fd() const override { return bpf_map__fd(skeleton_->maps.pid_table); }
     int cgroup_table_fd() const override { return bpf_map__fd(skeleton_->maps.cgroup_table); }
+    int active_pids_fd() const override { return bpf_map__fd(skeleton_->maps.active_pids); }
 
     std::string not_applicable(AttachPath path, bool return_mode) const override
     {

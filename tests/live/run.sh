@@ -15,7 +15,7 @@ run() {
 run python3 "$here/live_test.py" --mode return
 run python3 "$here/live_test.py" --mode entry
 run python3 "$here/live_test.py" --mode return --shared-tables
-run python3 "$here/live_test.py" --mode return --pid-table-size 16
+run python3 "$here/live_test.py" --mode return --pid-table-size 4
 run "$here/setuid_test.sh"
 echo "$passed passed, $failed failed"
 exit $status
