@@ -25,8 +25,8 @@ CHART_FILES := $(sort $(wildcard charts/*.conf))
 
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Werror=return-type -fstack-protector-strong \
-            -D_FORTIFY_SOURCE=2 -fPIE -MMD -MP -Iplugin -Ikernel-collector -I$(BUILD)/skel \
-            -DEBPF_PLUGIN_VERSION='"$(VERSION)"' $(DEPS_CFLAGS)
+            -D_FORTIFY_SOURCE=2 -fPIE -MMD -MP -Iplugin -Ikernel-collector -I$(BUILD)/skel -I$(BUILD) \
+            $(DEPS_CFLAGS)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now
 LDLIBS   += $(DEPS_LIBS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -63,6 +63,15 @@ $(BUILD)/charts_data.cpp: $(CHART_FILES) tools/embed-charts.sh
 $(BUILD)/obj/charts_data.o: $(BUILD)/charts_data.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+# Rewritten only when the version changes, so only what includes it is rebuilt.
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define EBPF_PLUGIN_VERSION "$(VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+$(BUILD)/obj/plugin/main.o: $(BUILD)/version.h
 
 $(BUILD)/obj/%.o: %.cpp $(SKELS)
 	@mkdir -p $(@D)

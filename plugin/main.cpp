@@ -21,6 +21,7 @@
 #include "privileges.h"
 #include "protocol.h"
 #include "publisher.h"
+#include "version.h"
 
 namespace {
 
