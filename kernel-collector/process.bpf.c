@@ -185,30 +185,15 @@ static __always_inline void count_creation_error(long ret)
 		bpf_map_delete_elem(&clone_flags_in_flight, &id);
 }
 
-SEC("tracepoint/syscalls/sys_exit_clone")
-int tp_sys_exit_clone(struct trace_event_raw_sys_exit *ctx)
-{
-	count_creation_error(ctx->ret);
-	return 0;
-}
+#define CREATION_ERROR_PROGRAM(syscall)                                     \
+	SEC("tracepoint/syscalls/sys_exit_" #syscall)                       \
+	int tp_sys_exit_##syscall(struct trace_event_raw_sys_exit *ctx)     \
+	{                                                                   \
+		count_creation_error(ctx->ret);                             \
+		return 0;                                                   \
+	}
 
-SEC("tracepoint/syscalls/sys_exit_clone3")
-int tp_sys_exit_clone3(struct trace_event_raw_sys_exit *ctx)
-{
-	count_creation_error(ctx->ret);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_fork")
-int tp_sys_exit_fork(struct trace_event_raw_sys_exit *ctx)
-{
-	count_creation_error(ctx->ret);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_vfork")
-int tp_sys_exit_vfork(struct trace_event_raw_sys_exit *ctx)
-{
-	count_creation_error(ctx->ret);
-	return 0;
-}
+CREATION_ERROR_PROGRAM(clone)
+CREATION_ERROR_PROGRAM(clone3)
+CREATION_ERROR_PROGRAM(fork)
+CREATION_ERROR_PROGRAM(vfork)

@@ -23,11 +23,9 @@ struct FdTraits {
 
     static LoadPlan plan(const KernelSymbols &kernel, AttachPath path, bool return_mode)
     {
-        LoadPlan plan;
-        if (!kernel.has_raw_tracepoint("sched_process_exit") || !kernel.has_raw_tracepoint("sched_process_exec"))
-            return {{}, "kernel has no BTF tracepoints sched_process_exit/exec"};
-        plan.programs.push_back({"lifecycle_exit"});
-        plan.programs.push_back({"lifecycle_exec"});
+        LoadPlan plan = lifecycle_plan(kernel);
+        if (!plan.not_applicable.empty())
+            return plan;
 
         std::string open = kernel.first_function(open_functions);
         std::string close = kernel.first_function(close_functions);

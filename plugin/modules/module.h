@@ -36,6 +36,15 @@ public:
     virtual std::string not_applicable(AttachPath path, bool return_mode) const = 0;
 };
 
+// The life-cycle programs every module loads on every path (lib/accounting.h):
+// the start of each plan, or why no plan can apply.
+inline LoadPlan lifecycle_plan(const KernelSymbols &kernel)
+{
+    if (!kernel.has_raw_tracepoint("sched_process_exit") || !kernel.has_raw_tracepoint("sched_process_exec"))
+        return {{}, "kernel has no BTF tracepoints sched_process_exit/exec"};
+    return {{{"lifecycle_exit"}, {"lifecycle_exec"}}, ""};
+}
+
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
 

@@ -19,11 +19,9 @@ struct ProcessTraits {
 
     static LoadPlan plan(const KernelSymbols &kernel, AttachPath path, bool return_mode)
     {
-        LoadPlan plan;
-        if (!kernel.has_raw_tracepoint("sched_process_exit") || !kernel.has_raw_tracepoint("sched_process_exec"))
-            return {{}, "kernel has no BTF tracepoints sched_process_exit/exec"};
-        plan.programs.push_back({"lifecycle_exit"});
-        plan.programs.push_back({"lifecycle_exec"});
+        LoadPlan plan = lifecycle_plan(kernel);
+        if (!plan.not_applicable.empty())
+            return plan;
 
         // kernel_clone since 5.10, _do_fork before; both take struct kernel_clone_args *
         std::string clone = kernel.first_function({"kernel_clone", "_do_fork"});

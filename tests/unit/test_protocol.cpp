@@ -14,30 +14,9 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "capture.h"
 
 namespace {
-
-// Protocol output kept in memory.
-class Capture {
-public:
-    Capture() : fd_(memfd_create("protocol", 0)), writer(fd_) {}
-    ~Capture() { close(fd_); }
-    // Everything written since the previous take().
-    std::string take() {
-        REQUIRE(writer.flush());
-        std::string text(size_t(lseek(fd_, 0, SEEK_END)), '\0');
-        REQUIRE(pread(fd_, text.data(), text.size(), 0) == ssize_t(text.size()));
-        REQUIRE(ftruncate(fd_, 0) == 0);
-        lseek(fd_, 0, SEEK_SET);
-        return text;
-    }
-
-private:
-    int fd_;
-
-public:
-    ProtocolWriter writer;
-};
 
 // What the code under test writes to stderr while this object lives.
 class StderrCapture {

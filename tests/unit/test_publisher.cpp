@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "capture.h"
 
 namespace {
 
@@ -95,27 +96,6 @@ std::vector<ChartDef> fixture_charts() {
     return charts;
 }
 
-// Protocol output kept in memory.
-class Capture {
-public:
-    Capture() : fd_(memfd_create("protocol", 0)), writer(fd_) {}
-    ~Capture() { close(fd_); }
-    // Everything written since the previous take().
-    std::string take() {
-        REQUIRE(writer.flush());
-        std::string text(size_t(lseek(fd_, 0, SEEK_END)), '\0');
-        REQUIRE(pread(fd_, text.data(), text.size(), 0) == ssize_t(text.size()));
-        REQUIRE(ftruncate(fd_, 0) == 0);
-        lseek(fd_, 0, SEEK_SET);
-        return text;
-    }
-
-private:
-    int fd_;
-
-public:
-    ProtocolWriter writer;
-};
 
 struct CheckResult {
     int exit_code;

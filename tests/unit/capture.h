@@ -1,0 +1,31 @@
+// Test helper: a ProtocolWriter whose output stays in memory.
+#pragma once
+
+#include <doctest/doctest.h>
+#include <string>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "protocol.h"
+
+// Protocol output kept in memory.
+class Capture {
+public:
+    Capture() : fd_(memfd_create("protocol", 0)), writer(fd_) {}
+    ~Capture() { close(fd_); }
+    // Everything written since the previous take().
+    std::string take() {
+        REQUIRE(writer.flush());
+        std::string text(size_t(lseek(fd_, 0, SEEK_END)), '\0');
+        REQUIRE(pread(fd_, text.data(), text.size(), 0) == ssize_t(text.size()));
+        REQUIRE(ftruncate(fd_, 0) == 0);
+        lseek(fd_, 0, SEEK_SET);
+        return text;
+    }
+
+private:
+    int fd_;
+
+public:
+    ProtocolWriter writer;
+};
