@@ -134,6 +134,9 @@ int main(int argc, char **argv)
     if (started_setuid())
         clearenv(); // nothing from the caller's environment reaches libbpf
 
+    if (config.btf_path != "/sys/kernel/btf")
+        fprintf(stderr, "ebpf.plugin: 'btf path = %s' is not supported (the programs use the running kernel's own "
+                        "BTF, /sys/kernel/btf/vmlinux); ignored\n", config.btf_path.c_str());
     KernelFacts facts = detect_kernel("/sys/kernel/btf");
     std::string tracefs_error;
     if (!ensure_tracefs(&tracefs_error))
