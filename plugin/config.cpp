@@ -107,53 +107,46 @@ std::optional<long long> parse_integer(std::string_view value, long long min, lo
     return number;
 }
 
-std::optional<LoadMode> parse_load_mode(std::string_view value)
+// The words each enum option accepts, in one table per option: parsing and
+// the "using <default>" of a warning read the same names.
+template <class E>
+struct Named {
+    std::string_view name;
+    E value;
+};
+constexpr Named<LoadMode> load_modes[] = {{"entry", LoadMode::Entry}, {"return", LoadMode::Return}};
+constexpr Named<TypeFormat> type_formats[] = {
+    {"auto", TypeFormat::Auto}, {"legacy", TypeFormat::Legacy}, {"co-re", TypeFormat::CoRe}};
+constexpr Named<AttachPath> attach_paths[] = {{"auto", AttachPath::Auto},
+                                              {"trampoline", AttachPath::Trampoline},
+                                              {"probe", AttachPath::Kprobe},
+                                              {"tracepoint", AttachPath::Tracepoint}};
+constexpr Named<CollectPid> collect_pids[] = {
+    {"real parent", CollectPid::RealParent}, {"parent", CollectPid::Parent}, {"all", CollectPid::All}};
+
+template <class E, size_t N>
+std::optional<E> parse_named(const Named<E> (&names)[N], std::string_view value)
 {
     std::string v = lower(value);
-    if (v == "entry")
-        return LoadMode::Entry;
-    if (v == "return")
-        return LoadMode::Return;
+    for (const Named<E> &named : names)
+        if (v == named.name)
+            return named.value;
     return std::nullopt;
 }
 
-std::optional<TypeFormat> parse_type_format(std::string_view value)
+template <class E, size_t N>
+std::string show_named(const Named<E> (&names)[N], E value)
 {
-    std::string v = lower(value);
-    if (v == "auto")
-        return TypeFormat::Auto;
-    if (v == "legacy")
-        return TypeFormat::Legacy;
-    if (v == "co-re")
-        return TypeFormat::CoRe;
-    return std::nullopt;
+    for (const Named<E> &named : names)
+        if (named.value == value)
+            return std::string(named.name);
+    return std::string(names[0].name);
 }
 
-std::optional<AttachPath> parse_attach(std::string_view value)
-{
-    std::string v = lower(value);
-    if (v == "auto")
-        return AttachPath::Auto;
-    if (v == "trampoline")
-        return AttachPath::Trampoline;
-    if (v == "probe")
-        return AttachPath::Kprobe;
-    if (v == "tracepoint")
-        return AttachPath::Tracepoint;
-    return std::nullopt;
-}
-
-std::optional<CollectPid> parse_collect_pid(std::string_view value)
-{
-    std::string v = lower(value);
-    if (v == "real parent")
-        return CollectPid::RealParent;
-    if (v == "parent")
-        return CollectPid::Parent;
-    if (v == "all")
-        return CollectPid::All;
-    return std::nullopt;
-}
+std::optional<LoadMode> parse_load_mode(std::string_view value) { return parse_named(load_modes, value); }
+std::optional<TypeFormat> parse_type_format(std::string_view value) { return parse_named(type_formats, value); }
+std::optional<AttachPath> parse_attach(std::string_view value) { return parse_named(attach_paths, value); }
+std::optional<CollectPid> parse_collect_pid(std::string_view value) { return parse_named(collect_pids, value); }
 
 // Only stored: the BTF loader appends "/vmlinux". Absolute, so it never depends on the working directory.
 std::optional<std::string> parse_btf_path(std::string_view value)
@@ -169,38 +162,10 @@ std::string show(bool value) { return value ? "yes" : "no"; }
 std::string show(int value) { return std::to_string(value); }
 std::string show(unsigned value) { return std::to_string(value); }
 std::string show(const std::string &value) { return value; }
-std::string show(LoadMode value) { return value == LoadMode::Return ? "return" : "entry"; }
-
-std::string show(TypeFormat value)
-{
-    switch (value) {
-    case TypeFormat::Legacy: return "legacy";
-    case TypeFormat::CoRe: return "co-re";
-    case TypeFormat::Auto: break;
-    }
-    return "auto";
-}
-
-std::string show(AttachPath value)
-{
-    switch (value) {
-    case AttachPath::Trampoline: return "trampoline";
-    case AttachPath::Kprobe: return "probe";
-    case AttachPath::Tracepoint: return "tracepoint";
-    case AttachPath::Auto: break;
-    }
-    return "auto";
-}
-
-std::string show(CollectPid value)
-{
-    switch (value) {
-    case CollectPid::Parent: return "parent";
-    case CollectPid::All: return "all";
-    case CollectPid::RealParent: break;
-    }
-    return "real parent";
-}
+std::string show(LoadMode value) { return show_named(load_modes, value); }
+std::string show(TypeFormat value) { return show_named(type_formats, value); }
+std::string show(AttachPath value) { return show_named(attach_paths, value); }
+std::string show(CollectPid value) { return show_named(collect_pids, value); }
 
 // ---------------------------------------------------------------------------------------------
 // One INI file, parsed by inih, with every problem reported once and with its line number.
