@@ -105,8 +105,9 @@ int BPF_KRETPROBE(kretprobe_kernel_clone, long ret)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 *flags = bpf_map_lookup_elem(&clone_flags_in_flight, &id);
 
-	/* the child starts in ret_from_fork: every return here is the caller's */
-	/* kernel_clone returns a pid_t: only the lower half of the register */
+	/* Every return here is the caller's (the child starts in
+	 * ret_from_fork); kernel_clone returns a pid_t, so only the lower half
+	 * of the register is the value. */
 	count_creation(flags ? *flags : 0, (int)ret);
 	bpf_map_delete_elem(&clone_flags_in_flight, &id);
 	return 0;
