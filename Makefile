@@ -73,7 +73,9 @@ FORCE:
 
 $(BUILD)/obj/plugin/main.o: $(BUILD)/version.h
 
-$(BUILD)/obj/%.o: %.cpp $(SKELS)
+# Skeletons must exist before the first compile; afterwards the -MMD files say
+# which objects include them.
+$(BUILD)/obj/%.o: %.cpp | $(SKELS)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
