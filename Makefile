@@ -16,9 +16,9 @@ BPF_OBJS := $(patsubst kernel-collector/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS)
 SKELS    := $(patsubst kernel-collector/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard kernel-collector/*.h kernel-collector/lib/*.h)
 
-PLUGIN_SRCS := $(wildcard plugin/*.cpp plugin/modules/*.cpp)
+PLUGIN_SRCS := $(wildcard plugin/*/*.cpp)
 PLUGIN_OBJS := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(PLUGIN_SRCS)) $(BUILD)/obj/charts_data.o
-LIB_OBJS    := $(filter-out $(BUILD)/obj/plugin/main.o,$(PLUGIN_OBJS))
+LIB_OBJS    := $(filter-out $(BUILD)/obj/plugin/core/main.o,$(PLUGIN_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/*.cpp)
 UNIT_OBJS   := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(UNIT_SRCS))
 CHART_FILES := $(sort $(wildcard charts/*.conf))
@@ -71,7 +71,7 @@ $(BUILD)/version.h: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
 
-$(BUILD)/obj/plugin/main.o: $(BUILD)/version.h
+$(BUILD)/obj/plugin/core/main.o: $(BUILD)/version.h
 
 # Skeletons must exist before the first compile; afterwards the -MMD files say
 # which objects include them.

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "attach.h"
-#include "bpf_loader.h"
+#include "kernel/attach.h"
+#include "kernel/bpf_loader.h"
 
 struct ModuleSettings {
     bool apps = true;

@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "protocol.h"
+#include "core/protocol.h"
 
 // Protocol output kept in memory.
 class Capture {

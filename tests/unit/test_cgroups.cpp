@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroups.h"
+#include "accounting/cgroups.h"
 
 namespace {
 struct TempDir {

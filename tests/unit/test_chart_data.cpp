@@ -1,6 +1,6 @@
 // charts/*.conf parsing: every field, every kind of mistake, and the files
 // embedded in the binary.
-#include "chart_data.h"
+#include "core/chart_data.h"
 
 #include <doctest/doctest.h>
 

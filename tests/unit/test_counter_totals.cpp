@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "collector.h"
-#include "counter_totals.h"
+#include "core/collector.h"
+#include "accounting/counter_totals.h"
 
 TEST_CASE("counter totals add modular differences, exact across u32 wrap-around")
 {

@@ -1,7 +1,7 @@
 // ProtocolWriter (quoting, ids, numbers, write errors) and ChartRegistry
 // (what may be emitted when).
-#include "chart_registry.h"
-#include "protocol.h"
+#include "core/chart_registry.h"
+#include "core/protocol.h"
 
 #include <doctest/doctest.h>
 

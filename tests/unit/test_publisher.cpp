@@ -1,9 +1,9 @@
 // Publisher end to end: snapshots in, exact protocol lines out, and the
 // output accepted by tools/protocol-check.py.
-#include "chart_data.h"
-#include "chart_registry.h"
-#include "protocol.h"
-#include "publisher.h"
+#include "core/chart_data.h"
+#include "core/chart_registry.h"
+#include "core/protocol.h"
+#include "core/publisher.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "chart_registry.h"
+#include "core/chart_registry.h"
 
 #include <cstdio>
 

@@ -10,17 +10,17 @@
 #include <cstdlib>
 #include <unistd.h>
 
-#include "attach.h"
-#include "chart_registry.h"
-#include "check.h"
-#include "collector.h"
-#include "config.h"
-#include "event_loop.h"
-#include "kernel.h"
-#include "options.h"
-#include "privileges.h"
-#include "protocol.h"
-#include "publisher.h"
+#include "kernel/attach.h"
+#include "core/chart_registry.h"
+#include "kernel/check.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/event_loop.h"
+#include "kernel/kernel.h"
+#include "core/options.h"
+#include "core/privileges.h"
+#include "core/protocol.h"
+#include "core/publisher.h"
 #include "version.h"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "config.h"
+#include "core/config.h"
 
 struct Options {
     int update_every = 1;           // argv[1] from the agent

@@ -1,6 +1,6 @@
-#include "publisher.h"
+#include "core/publisher.h"
 
-#include "protocol.h"
+#include "core/protocol.h"
 
 #include <set>
 

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config.h"
+#include "core/config.h"
 
 struct btf;
 

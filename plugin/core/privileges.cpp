@@ -1,4 +1,4 @@
-#include "privileges.h"
+#include "core/privileges.h"
 
 #include <cerrno>
 #include <cstring>

@@ -2,8 +2,8 @@
 // and says what the running kernel really allows.
 #pragma once
 
-#include "attach.h"
-#include "kernel.h"
+#include "kernel/attach.h"
+#include "kernel/kernel.h"
 
 // Prints one line per path to stdout; returns 0 when at least one path works.
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols);

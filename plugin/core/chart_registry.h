@@ -4,8 +4,8 @@
 // calls are refused and reported once on stderr.
 #pragma once
 
-#include "chart_data.h"
-#include "protocol.h"
+#include "core/chart_data.h"
+#include "core/protocol.h"
 
 #include <cstdint>
 #include <optional>

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config.h"
+#include "core/config.h"
 
 struct AppGroup { std::string name; bool hidden; };
 

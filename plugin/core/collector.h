@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "cgroups.h"
-#include "module_accounts.h"
-#include "process_groups.h"
-#include "publisher.h"
+#include "accounting/cgroups.h"
+#include "accounting/module_accounts.h"
+#include "accounting/process_groups.h"
+#include "core/publisher.h"
 
 struct RunningModule {
     std::unique_ptr<CountingModule> module;

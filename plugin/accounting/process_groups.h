@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "apps_groups.h"
+#include "accounting/apps_groups.h"
 #include "lib/table_value.h"
 
 class ProcessGroups {

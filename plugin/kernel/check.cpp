@@ -1,8 +1,8 @@
-#include "check.h"
+#include "kernel/check.h"
 
 #include <cstdio>
 
-#include "bpf_loader.h"
+#include "kernel/bpf_loader.h"
 #include "modules/module.h"
 #include "probe.skel.h"
 

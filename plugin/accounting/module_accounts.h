@@ -9,11 +9,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "active_pids.h"
-#include "counter_totals.h"
+#include "accounting/active_pids.h"
+#include "accounting/counter_totals.h"
 #include "modules/module.h"
-#include "process_groups.h"
-#include "table_reader.h"
+#include "accounting/process_groups.h"
+#include "accounting/table_reader.h"
 
 class ModuleAccounts {
 public:

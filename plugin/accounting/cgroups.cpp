@@ -1,4 +1,4 @@
-#include "cgroups.h"
+#include "accounting/cgroups.h"
 
 #include <cstring>
 #include <dirent.h>

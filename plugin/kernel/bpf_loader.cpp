@@ -1,4 +1,4 @@
-#include "bpf_loader.h"
+#include "kernel/bpf_loader.h"
 
 #include <bpf/libbpf.h>
 #include <cerrno>

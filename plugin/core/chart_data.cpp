@@ -1,6 +1,6 @@
-#include "chart_data.h"
+#include "core/chart_data.h"
 
-#include "protocol.h"
+#include "core/protocol.h"
 
 #include <charconv>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "active_pids.h"
+#include "accounting/active_pids.h"
 
 #include <sys/mman.h>
 

@@ -1,4 +1,4 @@
-#include "table_reader.h"
+#include "accounting/table_reader.h"
 
 #include <algorithm>
 #include <bpf/bpf.h>
@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "bpf_loader.h"
+#include "kernel/bpf_loader.h"
 
 static unsigned cpu_copies(bool per_cpu)
 {

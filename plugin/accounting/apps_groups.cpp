@@ -1,4 +1,4 @@
-#include "apps_groups.h"
+#include "accounting/apps_groups.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "attach.h"
+#include "kernel/attach.h"
 
 #include <algorithm>
 #include <bpf/btf.h>

@@ -1,4 +1,4 @@
-#include "module_accounts.h"
+#include "accounting/module_accounts.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "process_groups.h"
+#include "accounting/process_groups.h"
 
 #include <algorithm>
 #include <cstring>

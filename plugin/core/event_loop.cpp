@@ -1,4 +1,4 @@
-#include "event_loop.h"
+#include "core/event_loop.h"
 
 #include <cerrno>
 #include <csignal>

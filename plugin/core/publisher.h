@@ -2,8 +2,8 @@
 // first time they have something to show.
 #pragma once
 
-#include "chart_data.h"
-#include "chart_registry.h"
+#include "core/chart_data.h"
+#include "core/chart_registry.h"
 
 #include <cstdint>
 #include <map>
