@@ -104,6 +104,22 @@ std::vector<ChartDef> charts_of(const Collector &collector)
     return charts;
 }
 
+// --version: what a bug report needs, the version and what built it.
+std::string version_text()
+{
+#ifdef __clang__
+    const char *compiler = "clang++ " __clang_version__;
+#else
+    const char *compiler = "g++ " __VERSION__;
+#endif
+    char text[512];
+    snprintf(text, sizeof(text),
+             "ebpf.plugin %s\nbuilt with %s, libbpf %d.%d (running %s), BPF programs by %s\n",
+             EBPF_PLUGIN_VERSION, compiler, LIBBPF_MAJOR_VERSION, LIBBPF_MINOR_VERSION, libbpf_version_string(),
+             *EBPF_PLUGIN_BPF_COMPILER ? EBPF_PLUGIN_BPF_COMPILER : "an unknown clang");
+    return text;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -117,7 +133,7 @@ int main(int argc, char **argv)
 
     Options options = parse_options(std::vector<std::string>(argv + 1, argv + argc));
     if (options.help || options.version) {
-        fputs(options.help ? usage_text() : "ebpf.plugin " EBPF_PLUGIN_VERSION "\n", stdout);
+        fputs(options.help ? usage_text() : version_text().c_str(), stdout);
         return 0;
     }
     for (const std::string &error : options.errors)

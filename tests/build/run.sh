@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Build checks, run after a full build: a second make does nothing (no
+# regenerated skeleton, no relink), `make -q` agrees, and a changed chart file
+# rebuilds only the embedded chart data and the two binaries that link it.
+# Prints "ok - ..." / "not ok - ..." per check and, last, "N passed, M failed".
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TARGETS=(all build/unit-tests)
+passed=0 failed=0
+check() {
+    if [ "$1" = 0 ]; then echo "ok - $2"; passed=$((passed + 1))
+    else echo "not ok - $2${3:+: $3}"; failed=$((failed + 1)); fi
+}
+# The commands make ran: every line but its "up to date" / "Nothing to be done" notes.
+commands_of() { grep -vE "^make(\[[0-9]+\])?: (Nothing to be done for|'.*' is up to date)" || true; }
+build_mtimes() { (cd "$ROOT" && find build -type f ! -name '*.d' -printf '%p %T@\n' | sort); }
+# Files of build/ written since the listing $1, on one line.
+changed_since() { diff <(echo "$1") <(build_mtimes) | awk '/^>/ {print $2}' | tr '\n' ' ' | sed 's/ $//'; }
+
+make -C "$ROOT" -s "${TARGETS[@]}" >/dev/null 2>&1 || { echo "not ok - the build itself failed"; echo "0 passed, 1 failed"; exit 1; }
+
+before=$(build_mtimes)
+ran=$(make -C "$ROOT" --no-print-directory "${TARGETS[@]}" 2>&1 | commands_of)
+check "$([ -z "$ran" ] && echo 0 || echo 1)" "a second make runs nothing" "$(head -3 <<< "$ran")"
+changed=$(changed_since "$before")
+check "$([ -z "$changed" ] && echo 0 || echo 1)" "a second make rewrites no file in build/" "$changed"
+make -C "$ROOT" --no-print-directory -q "${TARGETS[@]}"
+check $? "make -q says the build is up to date"
+
+# A chart file's content is unchanged; only its time moves.
+touch "$ROOT/charts/self.conf"
+make -C "$ROOT" --no-print-directory -q "${TARGETS[@]}"
+check "$([ $? = 1 ] && echo 0 || echo 1)" "make -q sees a changed charts/self.conf"
+before=$(build_mtimes)
+make -C "$ROOT" -s "${TARGETS[@]}" >/dev/null 2>&1
+rebuilt=$(changed_since "$before")
+want="build/charts_data.cpp build/ebpf.plugin build/obj/charts_data.o build/unit-tests"
+check "$([ "$rebuilt" = "$want" ] && echo 0 || echo 1)" "a changed chart file rebuilds only the chart data and relinks" "rebuilt: $rebuilt"
+make -C "$ROOT" --no-print-directory -q "${TARGETS[@]}"
+check $? "make -q says up to date again"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
