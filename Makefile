@@ -39,7 +39,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn
 
 config.mk: configure.ac config.mk.in
-	@echo "config.mk is missing or stale: run tools/install-deps.sh (or autoconf && ./configure)" >&2; exit 1
+	@echo "config.mk is missing or stale: run tools/install-deps.sh build (or autoconf && ./configure)" >&2; exit 1
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
@@ -82,6 +82,12 @@ $(BUILD)/obj/plugin/core/main.o: $(BUILD)/version.h
 $(BUILD)/obj/%.o: %.cpp | $(SKELS)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+ifeq ($(HAVE_DOCTEST),no)
+$(UNIT_OBJS): no-doctest
+no-doctest:
+	@echo "the unit tests need doctest-dev: run tools/install-deps.sh test (it configures again)" >&2; exit 1
+endif
 
 $(BUILD)/ebpf.plugin: $(PLUGIN_OBJS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -133,8 +139,10 @@ install: all
 	install -d $(DESTDIR)$(SYSTEMD_DROPIN_DIR)
 	install -m 0644 conf.d/systemd/ebpf-plugin.conf $(DESTDIR)$(SYSTEMD_DROPIN_DIR)/ebpf-plugin.conf
 
+# The stock configuration stays: Debian's netdata package may own the same files.
 uninstall:
 	rm -f $(DESTDIR)$(PLUGINS_DIR)/ebpf.plugin $(DESTDIR)$(SYSTEMD_DROPIN_DIR)/ebpf-plugin.conf
+	-rmdir $(DESTDIR)$(SYSTEMD_DROPIN_DIR) 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)

@@ -8,7 +8,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-tools/install-deps.sh || exit 1
+tools/install-deps.sh test || exit 1
 make all build/unit-tests || exit 1
 
 passed=0 failed=0 broken=()

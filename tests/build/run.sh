@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build checks, run after a full build: a second make does nothing (no
-# regenerated skeleton, no relink), `make -q` agrees, and a changed chart file
-# rebuilds only the embedded chart data and the two binaries that link it.
+# regenerated skeleton, no relink), `make -q` agrees, a changed chart file
+# rebuilds only the embedded chart data and the two binaries that link it, and
+# make install / uninstall (into a scratch DESTDIR) leave nothing behind.
 # Prints "ok - ..." / "not ok - ..." per check and, last, "N passed, M failed".
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -38,6 +39,18 @@ want="build/charts_data.cpp build/ebpf.plugin build/obj/charts_data.o build/unit
 check "$([ "$rebuilt" = "$want" ] && echo 0 || echo 1)" "a changed chart file rebuilds only the chart data and relinks" "rebuilt: $rebuilt"
 make -C "$ROOT" --no-print-directory -q "${TARGETS[@]}"
 check $? "make -q says up to date again"
+
+# install and uninstall into a scratch root.
+dest=$(mktemp -d /tmp/ebpf-install.XXXXXX)
+make -C "$ROOT" -s install DESTDIR="$dest" >/dev/null 2>&1
+mode=$(stat -c %a "$dest/usr/lib/netdata/plugins.d/ebpf.plugin" 2>/dev/null)
+check "$([ "$mode" = 4750 ] && [ -f "$dest/etc/systemd/system/netdata.service.d/ebpf-plugin.conf" ] && echo 0 || echo 1)" \
+    "make install puts the setuid plugin and the systemd drop-in in place" "plugin mode ${mode:-missing}"
+make -C "$ROOT" -s uninstall DESTDIR="$dest" >/dev/null 2>&1
+left=$(cd "$dest" && find usr/lib/netdata/plugins.d -mindepth 1 2>/dev/null; cd "$dest" && find etc/systemd/system/netdata.service.d 2>/dev/null)
+left=$(echo $left)
+check "$([ -z "$left" ] && echo 0 || echo 1)" "make uninstall leaves no plugin, drop-in or empty drop-in directory" "left: $left"
+rm -rf "$dest"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -7,8 +7,11 @@
 #   nd_wait_chart CHART SECONDS                until the chart exists and has a collected point
 #   nd_running                                 is the agent we started still alive?
 #   nd_stop                                    TERM by PID, wait up to 20 s, KILL, reap
+#   nd_stop_leftovers                          after nd_stop: wait for, then TERM, then KILL (by PID)
+#                                              processes that inherited our token
 #   nd_kill_leftovers                          KILL, by PID, processes that inherited our token
 #
+# ND_HOSTNAME, if set, names the agent on its dashboard (default: e2e).
 # After nd_start: ND_PID, ND_PORT, ND_WORKDIR (config in etc/, logs in log/).
 # The agent listens on 127.0.0.1 only, runs only the plugins in PLUGINS_DIR, keeps its
 # database in memory and gets a clean environment (env -i). Nothing is ever killed by name.
@@ -74,7 +77,7 @@ nd_write_config() {
 	run as user = $(id -un)
 	web files owner = root
 	web files group = root
-	hostname = e2e
+	hostname = ${ND_HOSTNAME:-e2e}
 	process scheduling policy = keep
 [db]
 	update every = 1
@@ -219,6 +222,19 @@ nd_stop() {
     [ -z "$ND_PID" ] || wait "$ND_PID" 2>/dev/null
     ND_PID=''
     return 0
+}
+
+# A plugin ends on its own once the agent closes its pipes; give it that time,
+# then SIGTERM, and call it a leftover only if it outlives both.
+nd_stop_leftovers() {
+    local pid
+    for _ in $(seq 50); do [ -z "$(nd_token_pids)" ] && return 0; sleep 0.1; done
+    for pid in $(nd_token_pids); do
+        nd_log "pid $pid still running 5 s after the agent stopped: SIGTERM ($(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline"))"
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for _ in $(seq 50); do [ -z "$(nd_token_pids)" ] && return 0; sleep 0.1; done
+    nd_kill_leftovers
 }
 
 nd_kill_leftovers() {
