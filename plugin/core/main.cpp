@@ -153,15 +153,14 @@ int main(int argc, char **argv)
     if (config.btf_path != "/sys/kernel/btf")
         fprintf(stderr, "ebpf.plugin: 'btf path = %s' is not supported (the programs use the running kernel's own "
                         "BTF, /sys/kernel/btf/vmlinux); ignored\n", config.btf_path.c_str());
-    KernelFacts facts = detect_kernel("/sys/kernel/btf");
     std::string tracefs_error;
     if (!ensure_tracefs(&tracefs_error))
         fprintf(stderr, "ebpf.plugin: syscall tracepoints unavailable: %s\n", tracefs_error.c_str());
-    facts = detect_kernel("/sys/kernel/btf");
+    KernelFacts facts = detect_kernel("/sys/kernel/btf");
     KernelSymbols symbols(facts.tracefs_path);
-    fprintf(stderr, "ebpf.plugin: kernel %s, BTF %s, lockdown %s, kernel config %s\n", facts.release.c_str(),
+    fprintf(stderr, "ebpf.plugin: kernel %s, BTF %s, lockdown %s (%s), kernel config %s\n", facts.release.c_str(),
             symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
-            facts.config_source.empty() ? "not found" : facts.config_source.c_str());
+            facts.lockdown_source.c_str(), facts.config_source.empty() ? "not found" : facts.config_source.c_str());
     if (!symbols.has_btf())
         fprintf(stderr, "ebpf.plugin: this kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load\n");
     if (options.check)

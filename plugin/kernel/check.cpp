@@ -33,8 +33,9 @@ std::string try_program(const char *program)
 
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
 {
-    printf("kernel: %s, BTF %s, lockdown %s, tracefs %s\n", facts.release.c_str(), symbols.has_btf() ? "yes" : "no",
-           std::string(lockdown_name(facts.lockdown)).c_str(),
+    printf("kernel: %s, BTF %s, lockdown %s (%s), tracefs %s\n", facts.release.c_str(),
+           symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
+           facts.lockdown_source.c_str(),
            facts.tracefs ? facts.tracefs_path.c_str() : "not mounted");
     const Probe probes[] = {
         {AttachPath::Trampoline, "trampoline", "probe_trampoline"},

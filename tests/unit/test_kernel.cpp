@@ -236,6 +236,33 @@ TEST_CASE("lockdown modes") {
     CHECK(lockdown_name(Lockdown::Unknown) == "unknown");
 }
 
+TEST_CASE("lockdown at boot, when securityfs cannot say") {
+    std::string source;
+    KernelConfig lsm = KernelConfig::parse("CONFIG_SECURITY_LOCKDOWN_LSM=y\n");
+    KernelConfig integrity =
+        KernelConfig::parse("CONFIG_SECURITY_LOCKDOWN_LSM=y\nCONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y\n");
+    KernelConfig confidentiality =
+        KernelConfig::parse("CONFIG_SECURITY_LOCKDOWN_LSM=y\nCONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY=y\n");
+
+    CHECK(lockdown_at_boot("quiet", integrity, &source) == Lockdown::Integrity);
+    CHECK(source == "CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y");
+    CHECK(lockdown_at_boot("ro", confidentiality, &source) == Lockdown::Confidentiality);
+    CHECK(source == "CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY=y");
+    // lockdown= can raise the forced mode, never lower it
+    CHECK(lockdown_at_boot("quiet lockdown=confidentiality", integrity, &source) == Lockdown::Confidentiality);
+    CHECK(source == "kernel command line");
+    CHECK(lockdown_at_boot("lockdown=none ro", integrity, &source) == Lockdown::Integrity);
+    CHECK(lockdown_at_boot("lockdown=integrity", lsm, &source) == Lockdown::Integrity);
+    CHECK(source == "kernel command line");
+    // after "--" the words are init's
+    CHECK(lockdown_at_boot("ro -- lockdown=integrity", lsm, &source) == Lockdown::Unknown);
+    CHECK(lockdown_at_boot("", lsm, &source) == Lockdown::Unknown);
+    CHECK(source.starts_with("securityfs unreadable"));
+    CHECK(lockdown_at_boot("lockdown=integrity", KernelConfig::parse("CONFIG_BPF=y\n"), &source) == Lockdown::None);
+    CHECK(source == "CONFIG_SECURITY_LOCKDOWN_LSM is not set");
+    CHECK(lockdown_at_boot("lockdown=integrity", KernelConfig(), &source) == Lockdown::Integrity);
+}
+
 TEST_CASE("detect_kernel on this host") {
     const std::string release = running_release();
     KernelFacts facts = detect_kernel("/sys/kernel/btf");
@@ -246,10 +273,22 @@ TEST_CASE("detect_kernel on this host") {
     CHECK(facts.btf);
     CHECK(facts.btf_path == "/sys/kernel/btf/vmlinux");
 
-    std::ifstream lockdown_file("/sys/kernel/security/lockdown");
-    std::string lockdown_text;
-    std::getline(lockdown_file, lockdown_text);
-    CHECK(facts.lockdown == (lockdown_file ? parse_lockdown(lockdown_text) : Lockdown::Unknown));
+    // Root reads securityfs, mounting it privately when the host has not; the
+    // mode can only have been raised since boot.
+    std::ifstream cmdline_file("/proc/cmdline");
+    std::string cmdline, boot_source;
+    std::getline(cmdline_file, cmdline);
+    Lockdown at_boot = lockdown_at_boot(cmdline, facts.config, &boot_source);
+    if (geteuid() == 0) {
+        CHECK(facts.lockdown_source.starts_with("securityfs"));
+        CHECK(facts.lockdown != Lockdown::Unknown);
+        CHECK(static_cast<int>(facts.lockdown) >= static_cast<int>(at_boot));
+    } else {
+        std::ifstream lockdown_file("/sys/kernel/security/lockdown");
+        std::string lockdown_text;
+        std::getline(lockdown_file, lockdown_text);
+        CHECK(facts.lockdown == (lockdown_file ? parse_lockdown(lockdown_text) : at_boot));
+    }
 
     std::string expected_tracefs = access("/sys/kernel/tracing/events", F_OK) == 0         ? "/sys/kernel/tracing"
                                    : access("/sys/kernel/debug/tracing/events", F_OK) == 0 ? "/sys/kernel/debug/tracing"
