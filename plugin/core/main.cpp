@@ -166,7 +166,7 @@ int main(int argc, char **argv)
     if (options.check)
         return run_attach_check(facts, symbols);
     if (options.verify)
-        return run_program_verification(symbols) ? 1 : 0;
+        return run_program_verification(symbols) ? 0 : 1;
 
     ProtocolWriter out(STDOUT_FILENO);
     Collector collector(ProcessGroups(std::move(*apps_groups), "/proc"),

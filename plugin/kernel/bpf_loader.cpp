@@ -3,6 +3,8 @@
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
+#include <unistd.h>
 
 void LinkSet::clear()
 {
@@ -33,6 +35,44 @@ static bool is_trampoline(bpf_program *program)
            (type == BPF_TRACE_FENTRY || type == BPF_TRACE_FEXIT);
 }
 
+static bool plan_is_trampolines(bpf_object *object)
+{
+    bpf_program *program;
+    bool any = false;
+    bpf_object__for_each_program(program, object) {
+        if (!bpf_program__autoload(program))
+            continue;
+        if (!is_trampoline(program))
+            return false;
+        any = true;
+    }
+    return any;
+}
+
+static std::string last_line(const char *log)
+{
+    std::string_view text(log);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+        text.remove_suffix(1);
+    size_t newline = text.rfind('\n');
+    return std::string(newline == std::string_view::npos ? text : text.substr(newline + 1));
+}
+
+std::string load_error_text(int error, bool as_root, bool trampolines, const std::string &verifier_said)
+{
+    // EPERM before the verifier wrote a word: the program type is refused, not the program.
+    if (error == -EPERM && verifier_said.empty()) {
+        std::string what = trampolines ? "fentry/fexit programs" : "these programs";
+        if (!as_root)
+            return "the kernel refuses " + what + " (EPERM at load: loading BPF needs root)";
+        return "the kernel refuses " + what +
+               " (EPERM at load, as root, before verification: a security policy, lockdown or a security "
+               "module, forbids them)";
+    }
+    std::string text = "load failed: " + errno_text(error);
+    return verifier_said.empty() ? text : text + " (verifier: " + verifier_said + ")";
+}
+
 // When a load fails libbpf loads again with a verifier log, into a 16 MiB
 // buffer of its own unless given one: a refused path (our CI hosts refuse
 // trampolines) would leave that much behind in the heap. Pages of this buffer
@@ -58,9 +98,10 @@ std::string load_plan(bpf_object *object, const LoadPlan &plan)
     }
     if (selected != plan.programs.size())
         return "internal error: a planned program is missing from the object";
+    verifier_log[0] = '\0';
     int err = bpf_object__load(object);
     if (err)
-        return "load failed: " + errno_text(err);
+        return load_error_text(err, geteuid() == 0, plan_is_trampolines(object), last_line(verifier_log));
     return "";
 }
 

@@ -1,6 +1,7 @@
 #include "kernel/check.h"
 
 #include <cstdio>
+#include <map>
 
 #include "kernel/bpf_loader.h"
 #include "modules/module.h"
@@ -29,51 +30,73 @@ std::string try_program(const char *program)
     probe_bpf::destroy(skeleton);
     return error;
 }
+
+// Why the kernel refuses `probe`'s path outright ("" when its empty program loads and attaches).
+std::string refusal(const KernelSymbols &symbols, const Probe &probe)
+{
+    std::string unavailable = symbols.path_unavailable(probe.path);
+    return unavailable.empty() ? try_program(probe.program) : unavailable;
+}
+
+const Probe probes[] = {
+    {AttachPath::Trampoline, "trampoline", "probe_trampoline"},
+    {AttachPath::Kprobe, "kprobe", "probe_kprobe"},
+    {AttachPath::Tracepoint, "tracepoint (tp_btf)", "probe_tp_btf"},
+    {AttachPath::Tracepoint, "tracepoint (syscalls)", "probe_syscall_tracepoint"},
+};
 } // namespace
 
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
 {
     printf("kernel: %s, BTF %s, lockdown %s (%s), tracefs %s\n", facts.release.c_str(),
            symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
-           facts.lockdown_source.c_str(),
-           facts.tracefs ? facts.tracefs_path.c_str() : "not mounted");
-    const Probe probes[] = {
-        {AttachPath::Trampoline, "trampoline", "probe_trampoline"},
-        {AttachPath::Kprobe, "kprobe", "probe_kprobe"},
-        {AttachPath::Tracepoint, "tracepoint (tp_btf)", "probe_tp_btf"},
-        {AttachPath::Tracepoint, "tracepoint (syscalls)", "probe_syscall_tracepoint"},
-    };
+           facts.lockdown_source.c_str(), facts.tracefs ? facts.tracefs_path.c_str() : "not mounted");
     int working = 0;
     for (const Probe &probe : probes) {
-        std::string error = try_program(probe.program);
+        std::string error = refusal(symbols, probe);
         printf("%s: %s\n", probe.label, error.empty() ? "ok" : ("refused: " + error).c_str());
         working += error.empty();
     }
     return working ? 0 : 1;
 }
 
-int run_program_verification(const KernelSymbols &symbols)
+bool run_program_verification(const KernelSymbols &symbols)
 {
+    // A path whose empty probe program the kernel refuses is this kernel's
+    // choice, not a fault of the module's programs.
+    std::map<AttachPath, std::string> refused;
+    for (const Probe &probe : probes)
+        if (!refused.contains(probe.path)) {
+            std::string error = refusal(symbols, probe);
+            if (!error.empty())
+                refused[probe.path] = error;
+        }
     std::vector<std::unique_ptr<CountingModule>> modules;
     modules.push_back(make_process_module(symbols));
     modules.push_back(make_fd_module(symbols));
-    int failed = 0;
+    int ok = 0, failed = 0, not_tried = 0;
     for (auto &module : modules)
         for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint})
             for (bool return_mode : {false, true}) {
                 std::string verdict = module->not_applicable(path, return_mode);
                 if (!verdict.empty()) {
                     verdict = "n/a: " + verdict;
+                    ++not_tried;
+                } else if (refused.contains(path)) {
+                    verdict = "refused: " + refused[path];
+                    ++not_tried;
                 } else {
                     ModuleSettings settings;
                     settings.return_mode = return_mode;
                     std::string error = module->start(path, settings);
                     module->stop();
                     verdict = error.empty() ? "ok" : "failed: " + error;
-                    failed += !error.empty();
+                    error.empty() ? ++ok : ++failed;
                 }
                 printf("verify %s %s %s %s\n", module->name(), attach_path_name(path),
                        return_mode ? "return" : "entry", verdict.c_str());
             }
-    return failed;
+    printf("verify: %d program sets ok, %d failed, %d not applicable or refused by this kernel\n", ok, failed,
+           not_tried);
+    return failed == 0 && ok > 0;
 }

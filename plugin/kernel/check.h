@@ -10,6 +10,7 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols);
 
 // `ebpf.plugin --verify`: loads and attaches every program set of every module
 // (each attach path, entry and return mode) and prints one line per set:
-//   verify <module> <path> <mode> ok|n/a: <reason>|failed: <reason>
-// Returns the number of failed sets.
-int run_program_verification(const KernelSymbols &symbols);
+//   verify <module> <path> <mode> ok|n/a: <reason>|refused: <reason>|failed: <reason>
+// then a count. A path the kernel refuses to every program (its --check probe
+// fails) is not tried. True when no set failed and at least one loaded.
+bool run_program_verification(const KernelSymbols &symbols);

@@ -62,7 +62,7 @@ public:
     std::string start(AttachPath path, const ModuleSettings &settings) override
     {
         stop();
-        LoadPlan plan = Traits::plan(kernel_, path, settings.return_mode);
+        LoadPlan plan = plan_for(path, settings.return_mode);
         if (!plan.not_applicable.empty())
             return plan.not_applicable;
         skeleton_ = Skeleton::open();
@@ -97,11 +97,17 @@ public:
 
     std::string not_applicable(AttachPath path, bool return_mode) const override
     {
-        return Traits::plan(kernel_, path, return_mode).not_applicable;
+        return plan_for(path, return_mode).not_applicable;
     }
 
 
 private:
+    LoadPlan plan_for(AttachPath path, bool return_mode) const
+    {
+        std::string unavailable = kernel_.path_unavailable(path);
+        return unavailable.empty() ? Traits::plan(kernel_, path, return_mode) : LoadPlan{{}, unavailable};
+    }
+
     // Tables that are off shrink to one entry; shared tables need atomics,
     // which accounting.h uses when per_cpu_tables is false.
     std::string size_tables(const ModuleSettings &settings)

@@ -1,7 +1,9 @@
 #include "kernel/kernel.h"
+#include "kernel/bpf_loader.h"
 
 #include <doctest/doctest.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -334,4 +336,19 @@ TEST_CASE("ensure_tracefs mounts tracefs when none is mounted") {
     REQUIRE(waitpid(child, &status, 0) == child);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("load errors say why") {
+    // EPERM with no word from the verifier: the kernel refuses the program type
+    CHECK(load_error_text(-EPERM, true, true, "") ==
+          "the kernel refuses fentry/fexit programs (EPERM at load, as root, before verification: a security "
+          "policy, lockdown or a security module, forbids them)");
+    CHECK(load_error_text(-EPERM, false, false, "") ==
+          "the kernel refuses these programs (EPERM at load: loading BPF needs root)");
+    // the verifier's last word is kept
+    CHECK(load_error_text(-EACCES, true, false, "R1 invalid mem access 'scalar'") ==
+          "load failed: Permission denied (verifier: R1 invalid mem access 'scalar')");
+    CHECK(load_error_text(-EPERM, true, true, "unknown func bpf_foo#999") ==
+          "load failed: Operation not permitted (verifier: unknown func bpf_foo#999)");
+    CHECK(load_error_text(-EINVAL, true, false, "") == "load failed: Invalid argument");
 }
