@@ -141,7 +141,8 @@ int main(int argc, char **argv)
 
     PluginConfig config;
     std::optional<AppsGroups> apps_groups;
-    {
+    bool collecting = !options.check && !options.verify; // the probes read no configuration
+    if (collecting) {
         ActAsCaller caller;
         ConfigDirs dirs = config_dirs();
         config = load_config(dirs, options.update_every, warn);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Live suite on the running kernel (the kernel matrix adds forced attach paths
 # and guest kernels): auto mode in return and entry mode, shared tables, a pid
-# table too small for the host, and a setuid start by an unprivileged user.
+# table too small for the host, a setuid start by an unprivileged user, and what
+# --version, --check, --verify and tools/check-kernel-config.sh tell a user.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0 passed=0 failed=0
@@ -17,5 +18,6 @@ run python3 "$here/live_test.py" --mode entry
 run python3 "$here/live_test.py" --mode return --shared-tables
 run python3 "$here/live_test.py" --mode return --pid-table-size 4
 run "$here/setuid_test.sh"
+run "$here/cli_test.sh"
 echo "$passed passed, $failed failed"
 exit $status
