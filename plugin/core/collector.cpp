@@ -2,15 +2,10 @@
 
 #include <cstdio>
 
-int attach_path_code(AttachPath path)
+void add_attach_path_counters(Counters &counters, const std::string &module, AttachPath in_use)
 {
-    switch (path) {
-    case AttachPath::Trampoline: return 1;
-    case AttachPath::Kprobe: return 2;
-    case AttachPath::Tracepoint: return 3;
-    case AttachPath::Auto: break;
-    }
-    return 0;
+    for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint})
+        counters["attach_" + module + "_" + attach_path_name(path)] = path == in_use;
 }
 
 void add_derived_counters(Counters &counters, const Counters *previous)
@@ -72,7 +67,7 @@ void Collector::add_system(Snapshot &snapshot)
         for (size_t i = 0; i < names.size(); ++i)
             system[names[i]] = static_cast<int64_t>(totals[i]);
         std::string module = running.module->name();
-        system["attach_path_" + module] = attach_path_code(running.path);
+        add_attach_path_counters(system, module, running.path);
         system["pid_entries_" + module] = static_cast<int64_t>(running.accounts->pid_entries());
         system["table_full_" + module] = static_cast<int64_t>(totals[names.size()] + totals[names.size() + 1]);
     }

@@ -47,5 +47,6 @@ private:
 // combined task_error of the per-group charts.
 void add_derived_counters(Counters &counters, const Counters *previous);
 
-// Self-monitoring value of an attach path (charts/self.conf).
-int attach_path_code(AttachPath path);
+// Self-monitoring: attach_<module>_<path> is 1 for the path `module` uses, 0
+// for the others (charts/self.conf), so the chart reads without a legend.
+void add_attach_path_counters(Counters &counters, const std::string &module, AttachPath in_use);

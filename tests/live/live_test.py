@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 
-ATTACH_CODES = {"trampoline": 1, "kprobe": 2, "tracepoint": 3}
+ATTACH_PATHS = ("trampoline", "kprobe", "tracepoint")
 RUNS = {  # workload arguments of the two runs
     "cgroup": {"forks": 20, "threads": 15, "opens": 30, "failed_opens": 7, "failed_closes": 5},
     "service": {"forks": 3, "threads": 2, "opens": 4, "failed_opens": 1, "failed_closes": 1},
@@ -342,9 +342,11 @@ def main():
 
         if args.expect_path:
             for module in ("process", "fd"):
-                got = output.value("netdata.ebpf_attach_path", module)
-                checks.check(got == ATTACH_CODES[args.expect_path],
-                             "%s uses %s (self chart says %s)" % (module, args.expect_path, got), module)
+                got = {path: output.value("netdata.ebpf_attach_path", "%s_%s" % (module, path))
+                       for path in ATTACH_PATHS}
+                want = {path: int(path == args.expect_path) for path in ATTACH_PATHS}
+                checks.check(got == want, "%s uses %s (self chart says %s)" % (module, args.expect_path, got),
+                             module)
         error_charts = {c for (c, _) in output.snapshot()[0] if c.endswith("_error")}
         checks.check(bool(error_charts) == return_mode,
                      "error charts %s in %s mode" % ("present" if error_charts else "absent", args.mode))

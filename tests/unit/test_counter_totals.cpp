@@ -31,12 +31,14 @@ TEST_CASE("derived counters: per-interval process status and the combined task e
     CHECK_FALSE(first.contains("status_process")); // nothing to compare with yet
 }
 
-TEST_CASE("attach path codes match charts/self.conf")
+TEST_CASE("attach path counters: 1 for the path in use, 0 for the others")
 {
-    CHECK(attach_path_code(AttachPath::Trampoline) == 1);
-    CHECK(attach_path_code(AttachPath::Kprobe) == 2);
-    CHECK(attach_path_code(AttachPath::Tracepoint) == 3);
-    CHECK(attach_path_code(AttachPath::Auto) == 0);
+    Counters counters;
+    add_attach_path_counters(counters, "fd", AttachPath::Tracepoint);
+    add_attach_path_counters(counters, "process", AttachPath::Trampoline);
+    CHECK(counters == Counters{{"attach_fd_trampoline", 0}, {"attach_fd_kprobe", 0}, {"attach_fd_tracepoint", 1},
+                               {"attach_process_trampoline", 1}, {"attach_process_kprobe", 0},
+                               {"attach_process_tracepoint", 0}});
 }
 
 TEST_CASE("attach order: default, preference and forced")
