@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build checks, run after a full build: a second make does nothing (no
-# regenerated skeleton, no relink), `make -q` agrees, a changed chart file
+# Build checks, run after a full build: a build from scratch keeps every
+# generated file, a second make does nothing (no regenerated skeleton, no
+# relink), `make -q` agrees, a changed chart file
 # rebuilds only the embedded chart data and the two binaries that link it, and
 # make install / uninstall (into a scratch DESTDIR) leave nothing behind.
 # Prints "ok - ..." / "not ok - ..." per check and, last, "N passed, M failed".
@@ -19,6 +20,14 @@ build_mtimes() { (cd "$ROOT" && find build -type f ! -name '*.d' -printf '%p %T@
 changed_since() { diff <(echo "$1") <(build_mtimes) | awk '/^>/ {print $2}' | tr '\n' ' ' | sed 's/ $//'; }
 
 make -C "$ROOT" -s "${TARGETS[@]}" >/dev/null 2>&1 || { echo "not ok - the build itself failed"; echo "0 passed, 1 failed"; exit 1; }
+
+# From scratch, make would delete generated files it counts as intermediates
+# (the skeletons) and regenerate them, with all that includes them, next time.
+# A dry run in an empty build directory shows that without building.
+scratch=$(mktemp -d /tmp/ebpf-build.XXXXXX)
+deleted=$(make -C "$ROOT" --no-print-directory -n BUILD="$scratch/build" "${TARGETS[@]}" 2>&1 | grep -E '^rm ' || true)
+rm -rf "$scratch"
+check "$([ -z "$deleted" ] && echo 0 || echo 1)" "a build from scratch deletes no generated file as an intermediate" "$deleted"
 
 before=$(build_mtimes)
 ran=$(make -C "$ROOT" --no-print-directory "${TARGETS[@]}" 2>&1 | commands_of)
@@ -47,8 +56,8 @@ mode=$(stat -c %a "$dest/usr/lib/netdata/plugins.d/ebpf.plugin" 2>/dev/null)
 check "$([ "$mode" = 4750 ] && [ -f "$dest/etc/systemd/system/netdata.service.d/ebpf-plugin.conf" ] && echo 0 || echo 1)" \
     "make install puts the setuid plugin and the systemd drop-in in place" "plugin mode ${mode:-missing}"
 make -C "$ROOT" -s uninstall DESTDIR="$dest" >/dev/null 2>&1
-left=$(cd "$dest" && find usr/lib/netdata/plugins.d -mindepth 1 2>/dev/null; cd "$dest" && find etc/systemd/system/netdata.service.d 2>/dev/null)
-left=$(echo $left)
+left=$(cd "$dest" && { find usr/lib/netdata/plugins.d -mindepth 1; find etc/systemd/system/netdata.service.d; } 2>/dev/null |
+    tr '\n' ' ')
 check "$([ -z "$left" ] && echo 0 || echo 1)" "make uninstall leaves no plugin, drop-in or empty drop-in directory" "left: $left"
 rm -rf "$dest"
 
