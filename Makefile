@@ -32,7 +32,7 @@ LDLIBS   += $(DEPS_LIBS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Ikernel-collector
 
-.PHONY: all check test unit live e2e matrix bench install uninstall clean
+.PHONY: all check test unit live e2e matrix bench install uninstall clean no-doctest
 # BPF objects and skeletons are kept: make would delete them as intermediates,
 # and the next make would regenerate them and rebuild everything that includes them.
 .SECONDARY: $(BPF_OBJS) $(SKELS)

@@ -257,9 +257,10 @@ bool securityfs_mounted() {
     return statfs(securityfs_dir, &fs) == 0 && fs.f_type == securityfs_magic;
 }
 
-// Mounts securityfs in a child with its own mount namespace and reads the
-// lockdown file there. nullopt when the mount fails (no root) or the kernel
-// has no lockdown LSM; "" + true in *mounted when securityfs mounted but has no file.
+// Mounts securityfs in a child with its own mount namespace, so the host's
+// mounts stay as they are, and reads the lockdown file there. *mounted says
+// whether the mount worked (it needs root); nullopt when it did not, or when
+// securityfs has no lockdown file (no lockdown LSM).
 std::optional<std::string> read_lockdown_in_private_mount(bool *mounted) {
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
