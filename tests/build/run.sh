@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Build checks, run after a full build: a build from scratch keeps every
 # generated file, a second make does nothing (no regenerated skeleton, no
-# relink), `make -q` agrees, a changed chart file
-# rebuilds only the embedded chart data and the two binaries that link it, and
-# make install / uninstall (into a scratch DESTDIR) leave nothing behind.
+# relink), `make -q` agrees, a changed chart file rebuilds only the embedded
+# chart data and the two binaries that link it, and make install / uninstall
+# (into a scratch DESTDIR) leave nothing behind.
 # Prints "ok - ..." / "not ok - ..." per check and, last, "N passed, M failed".
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
