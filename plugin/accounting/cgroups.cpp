@@ -94,6 +94,7 @@ CgroupDirectory::CgroupDirectory(std::string cgroup2_root, std::string agent_shm
 void CgroupDirectory::refresh()
 {
     refreshed_this_cycle_ = true;
+    stale_ = false;
     cycles_since_refresh_ = 0;
     cgroups_.clear();
     from_agent_ = read_agent_list();
@@ -105,11 +106,13 @@ void CgroupDirectory::begin_cycle()
 {
     refreshed_this_cycle_ = false;
     if (++cycles_since_refresh_ >= refresh_every_cycles)
-        refresh();
+        stale_ = true;
 }
 
 const CgroupInfo *CgroupDirectory::find(uint64_t id)
 {
+    if (stale_)
+        refresh();
     auto found = cgroups_.find(id);
     if (found == cgroups_.end() && !refreshed_this_cycle_) {
         refresh();

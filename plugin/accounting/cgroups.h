@@ -27,7 +27,8 @@ public:
 
     // Re-reads the list.
     void refresh();
-    // Once per cycle: re-reads the list every refresh_every_cycles cycles.
+    // Once per cycle: the list is re-read every refresh_every_cycles cycles,
+    // by the first find() (no cost while nothing asks, e.g. `cgroups = no`).
     void begin_cycle();
     // The cgroup with this id, refreshing once per cycle if it is unknown;
     // nullptr when it no longer exists (or is the root, which is the system
@@ -45,6 +46,7 @@ private:
     std::vector<std::string> mount_points_;
     std::unordered_map<uint64_t, CgroupInfo> cgroups_;
     bool refreshed_this_cycle_ = false;
+    bool stale_ = false;
     unsigned cycles_since_refresh_ = 0;
     bool from_agent_ = false;
 };
