@@ -9,7 +9,8 @@ usage: live_test.py [--attach PATH] [--expect-path PATH] [--mode entry|return]
 --shared-tables: `maps per core = no` (one copy of each table, atomic adds).
 --pid-table-size N: a pid table too small for the host: inserts that fail must be
 counted in netdata.ebpf_table_full while cgroup and service counts stay exact.
---recreate: also remove a cgroup and create it again under the same name.
+--recreate: also remove a cgroup and create it again under the same name, and
+count in cgroups named with a leading '.' and 20 levels deep.
 Prints one line per check and closes with "N passed, M failed".
 """
 import argparse
@@ -199,6 +200,26 @@ def owned_ids(pid):
 
 def sanitize(name):
     return "".join(c if c.isalnum() or c in "_.-" else "_" for c in name)
+
+
+def odd_cgroups(checks, output, charts, root, tag, spawn, workload, cgroup_dirs):
+    """Cgroups named with a leading '.' and 20 levels deep are charted like any other."""
+    part, dim = charts.by_counter("cgroup")["open_call"]
+    deep = os.path.join("ebpf_deep_" + tag, *["d"] * 19)
+    for relative, chart_name in ((".ebpf_dot_" + tag, "-ebpf_dot_" + tag),
+                                 (deep, sanitize(deep.replace("/", "_")))):
+        directory = os.path.join(root, relative)
+        os.makedirs(directory)
+        parts = relative.split("/")
+        cgroup_dirs.extend(os.path.join(root, *parts[:i]) for i in range(len(parts), 0, -1))
+        opens = 13
+        subprocess.run([spawn, directory, workload, "--opens", str(opens)], check=True, capture_output=True)
+        chart = "cgroup_%s.%s" % (chart_name, part)
+        deadline = time.time() + 15
+        while time.time() < deadline and output.value(chart, dim) != opens:
+            time.sleep(0.2)
+        checks.check(output.value(chart, dim) == opens, "cgroup %s (%d levels): %s %s = %s (expected %d)"
+                     % (relative.split("/")[0], len(parts), chart, dim, output.value(chart, dim), opens))
 
 
 def recreate_cgroup(checks, output, charts, root, tag, spawn, workload, cgroup_dirs):
@@ -403,6 +424,7 @@ def main():
                              "%s uses %s (self chart says %s)" % (module, args.expect_path, got), module)
         if args.recreate:
             recreate_cgroup(checks, output, charts, root, tag, spawn, workload, cgroup_dirs)
+            odd_cgroups(checks, output, charts, root, tag, spawn, workload, cgroup_dirs)
         error_charts = {c for (c, _) in output.snapshot()[0] if c.endswith("_error")}
         checks.check(bool(error_charts) == return_mode,
                      "error charts %s in %s mode" % ("present" if error_charts else "absent", args.mode))
