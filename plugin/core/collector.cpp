@@ -101,21 +101,12 @@ void Collector::add_groups(Snapshot &snapshot)
 
 void Collector::add_cgroups(Snapshot &snapshot)
 {
-    for (RunningModule &running : modules_) {
-        const auto &names = running.module->counter_names();
-        std::vector<uint64_t> gone;
-        for (const auto &[id, totals] : running.accounts->cgroups()) {
-            const CgroupInfo *info = cgroups_.find(id);
-            if (!info) {
-                gone.push_back(id);
-                continue;
-            }
-            Counters &counters = info->service ? snapshot.services[info->name] : snapshot.cgroups[info->name];
-            for (size_t i = 0; i < names.size(); ++i)
-                counters[names[i]] += static_cast<int64_t>(totals.totals()[i]);
-        }
-        running.accounts->drop_cgroups(gone);
+    for (size_t module = 0; module < modules_.size(); ++module) {
+        ModuleAccounts &accounts = *modules_[module].accounts;
+        accounts.drop_cgroups(cgroup_totals_.credit(module, modules_[module].module->counter_names(),
+                                                    accounts.cgroups(), cgroups_));
     }
+    cgroup_totals_.take_live(snapshot.cgroups, snapshot.services);
     for (auto *scope : {&snapshot.cgroups, &snapshot.services})
         for (auto &[name, counters] : *scope)
             add_derived_counters(counters, nullptr);

@@ -11,6 +11,7 @@
 #include "accounting/cgroups.h"
 #include "accounting/module_accounts.h"
 #include "accounting/process_groups.h"
+#include "core/cgroup_totals.h"
 #include "core/publisher.h"
 
 struct RunningModule {
@@ -37,6 +38,7 @@ private:
 
     ProcessGroups groups_;
     CgroupDirectory cgroups_;
+    CgroupTotals cgroup_totals_;
     std::vector<RunningModule> modules_;
     std::set<size_t> active_groups_;     // groups that ever counted something
     Counters previous_system_;           // for the per-interval counters

@@ -171,7 +171,8 @@ int main(int argc, char **argv)
 
     ProtocolWriter out(STDOUT_FILENO);
     Collector collector(ProcessGroups(std::move(*apps_groups), "/proc"),
-                        CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf"));
+                        CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
+                                        find_cgroup_mounts("/proc/self/mounts")));
     for (auto &module : make_modules(symbols)) {
         const ModuleConfig *module_config = config.module(module->name());
         if (!module_config || !module_config->enabled)

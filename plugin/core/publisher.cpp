@@ -2,25 +2,22 @@
 
 #include "core/protocol.h"
 
+#include <algorithm>
 #include <set>
 
 const std::string &Publisher::IdAllocator::id_for(const std::string &name) {
     if (auto found = by_name_.find(name); found != by_name_.end())
         return found->second;
-    std::string base = ProtocolWriter::id(name), id = base;
+    std::string base = ProtocolWriter::id(name);
+    if (!dots_)
+        std::replace(base.begin(), base.end(), '.', '-');
+    std::string id = base;
     for (int n = 2; by_id_.contains(id); n++) {
         std::string suffix = "_" + std::to_string(n);
         id = base.substr(0, ProtocolWriter::max_id_bytes - suffix.size()) + suffix;
     }
     by_id_[id] = name;
     return by_name_[name] = id;
-}
-
-void Publisher::IdAllocator::release(const std::string &name) {
-    if (auto found = by_name_.find(name); found != by_name_.end()) {
-        by_id_.erase(found->second);
-        by_name_.erase(found);
-    }
 }
 
 Publisher::Publisher(ChartRegistry &registry, std::vector<ChartDef> charts, bool return_mode) : registry_(registry) {
@@ -61,7 +58,10 @@ void Publisher::publish(const Snapshot &snapshot, uint64_t now_usec) {
 // The agent takes the first value of an incremental dimension as its baseline
 // and charts only what comes after. Every total starts at 0 when the plugin
 // (or a group, or a cgroup) starts, so that is the baseline sent; the counts
-// arrive with the next update instead of being swallowed.
+// arrive with the next update instead of being swallowed. A chart declared
+// again after it was obsoleted (a cgroup re-created under the same name)
+// starts from the last value sent, which the agent may still hold: its
+// counters never go backwards.
 static bool is_incremental(const std::string &algorithm) {
     return algorithm.find("incremental") != std::string::npos;
 }
@@ -73,13 +73,19 @@ void Publisher::publish_fixed(const std::string &full_id, const ChartDef &def, c
         registry_.declare(full_id, def, def.dimensions, labels);
     if (!registry_.begin(full_id, now_usec))
         return;
+    std::map<std::string, int64_t> &sent = last_sent_[full_id];
     for (const DimensionDef &dim : def.dimensions) {
-        if (first_update && is_incremental(dim.algorithm))
-            registry_.set(dim.id, 0);
-        else if (auto value = counters.find(dim.counter); value != counters.end())
+        bool incremental = is_incremental(dim.algorithm);
+        auto value = counters.find(dim.counter);
+        if (first_update && incremental) {
+            registry_.set(dim.id, sent[dim.id]);
+        } else if (value != counters.end()) {
             registry_.set(dim.id, value->second);
-        else
+            if (incremental)
+                sent[dim.id] = value->second;
+        } else {
             registry_.set_empty(dim.id);
+        }
     }
     registry_.end();
 }
@@ -139,7 +145,6 @@ void Publisher::publish_cgroups(const std::map<std::string, Counters> &cgroups, 
         }
         for (const std::string &full_id : live->second)
             registry_.obsolete(full_id);
-        cgroup_ids_.release(live->first);
         live = cgroup_chart_ids_.erase(live);
     }
     if (cgroup_charts_.empty())

@@ -32,13 +32,16 @@ public:
 
 private:
     // Stable, distinct ids for names (app groups, services, cgroups) whose
-    // sanitized forms may collide: the second "a b" / "a_b" gets "a_b_2".
+    // sanitized forms may collide: the second "a b" / "a_b" gets "a_b_2". A
+    // name keeps its id for good, so a chart id always shows the same name.
     class IdAllocator {
     public:
+        // dots = false: '.' becomes '-' (a chart's type part ends at its first dot).
+        explicit IdAllocator(bool dots = true) : dots_(dots) {}
         const std::string &id_for(const std::string &name);
-        void release(const std::string &name);
 
     private:
+        bool dots_;
         std::map<std::string, std::string> by_name_;
         std::map<std::string, std::string> by_id_;  // id -> name
     };
@@ -61,6 +64,8 @@ private:
     std::vector<std::pair<std::string, ChartDef>> system_charts_;  // full id, definition
     std::vector<ChartDef> cgroup_charts_;
     std::vector<GroupChart> apps_charts_, services_charts_;
-    IdAllocator app_ids_, service_ids_, cgroup_ids_;
+    IdAllocator app_ids_, service_ids_, cgroup_ids_{false};
     std::map<std::string, std::vector<std::string>> cgroup_chart_ids_;  // live cgroup -> its chart ids
+    // chart -> incremental dimension -> last value sent; kept after a chart is obsoleted
+    std::map<std::string, std::map<std::string, int64_t>> last_sent_;
 };

@@ -2,7 +2,9 @@
 # End-to-end: Debian's Netdata 1.37.1 agent runs build/ebpf.plugin while a workload with
 # known counts runs twice, in a plain cgroup and in a service cgroup; we check the values the
 # agent stores, the charts it knows, its error log, the plugin's privileges, and that nothing
-# of ours is left in the kernel afterwards. Needs root.
+# of ours is left in the kernel afterwards. The agent runs its own cgroups.plugin, so the
+# plugin names cgroups and services from the agent's shared list, as written by 1.37.1.
+# Needs root.
 # Prints "ok - ..." / "not ok - ..." per check and, last, "N passed, M failed".
 # shellcheck source-path=SCRIPTDIR disable=SC2317  # SC2317: functions called through check()
 set -uo pipefail
@@ -236,6 +238,7 @@ check "plugin alone left no BPF links" bpf_back_to link "$BPF_LINKS_BEFORE"
 
 # ------------------------------------------------------------------ the agent
 
+ND_CGROUPS=yes
 nd_start "$TMP/agent" "$TMP/plugins" "$TMP/config" || bail "the agent did not start"
 note "agent pid $ND_PID on http://127.0.0.1:$ND_PORT/"
 nd_wait_chart system.process_thread 60 || bail "chart system.process_thread has no data within 60 s"
@@ -247,6 +250,36 @@ PLUGIN_PID="${PLUGIN_PIDS% }"
 PLUGIN_STARTTIME="$(nd_stat_field "$PLUGIN_PID" 20)"
 CAP_EFF="$(awk '/^CapEff:/ { print $2 }' "/proc/$PLUGIN_PID/status")"
 check "running plugin has no effective capabilities (CapEff: $CAP_EFF)" [ "$CAP_EFF" = 0000000000000000 ]
+
+# The agent's cgroups.plugin lists both cgroups within a few seconds; the plugin names a
+# cgroup only once it is listed there, so the workloads wait for that.
+agent_cgroup_list() {   # "name options enabled directory" per entry
+    python3 - "/proc/$ND_PID/root/dev/shm/netdata_shm_cgroup_ebpf" <<'PY' 2>/dev/null
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+count = struct.unpack_from("i", data, 0)[0]
+body = 256 + 4 + 4 + 4 + 4097 + 3     # netdata_ebpf_cgroup_shm_body_t, 4-byte aligned
+for i in range(count):
+    entry = data[24 + i * body: 24 + (i + 1) * body]
+    name = entry[:256].split(b"\0")[0].decode()
+    _, options, enabled = struct.unpack_from("IIi", entry, 256)
+    path = entry[268:268 + 4097].split(b"\0")[0].decode()
+    print(name, hex(options), enabled, path.rsplit("/", 1)[0])
+PY
+}
+listed() { agent_cgroup_list | awk -v dir="$1" '$3 == 1 && $4 == dir { found = 1 } END { exit !found }'; }
+deadline=$((SECONDS + 30))
+until { listed "$PLAIN_CGROUP" && listed "$SERVICE_CGROUP"; } || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.5; done
+SERVICE_ENTRY="$(agent_cgroup_list | awk -v dir="$SERVICE_CGROUP" '$4 == dir { print $1, $2 }')"
+note "agent's list: $(agent_cgroup_list | grep -F "$RANDOM_ID" | tr '\n' ';')"
+check "the agent's own list has the plain cgroup" listed "$PLAIN_CGROUP"
+# 1.37.1 writes a service as its bare name with CGROUP_OPTIONS_SYSTEM_SLICE_SERVICE (0x2)
+bare_service_entry() {
+    local name options
+    read -r name options <<< "$SERVICE_ENTRY"
+    [ "$name" = "$SERVICE_NAME" ] && [ $((${options:-0} & 2)) = 2 ]
+}
+check "the agent's own list has the service as 1.37.1 writes it (got: ${SERVICE_ENTRY:-none})" bare_service_entry
 
 # ------------------------------------------------------------------ the workloads
 
@@ -338,8 +371,12 @@ for id in "${SYSTEM_CHARTS[@]}" "${CHART_IDS[@]/#/apps.}" "${CHART_IDS[@]/#/serv
           "${CHART_IDS[@]/#/$CGROUP_TYPE.}"; do
     check "agent has chart $id" grep -qxF "$id" <<< "$AGENT_CHARTS"
 done
+SERVICE_AS_CGROUP="$(grep -F "$SERVICE_NAME" <<< "$AGENT_CHARTS" | grep '^cgroup_' | tr '\n' ' ')"
+check "no cgroup chart for the service${SERVICE_AS_CGROUP:+ (found: $SERVICE_AS_CGROUP)}" [ -z "$SERVICE_AS_CGROUP" ]
+# Alone, the plugin charts every busy cgroup it finds; under the agent, those the agent lists.
+DECLARED_CHARTS="$(grep -v '^cgroup_' <<< "$DECLARED_CHARTS")"
 missing="$(comm -23 <(echo "$DECLARED_CHARTS") <(echo "$AGENT_CHARTS") | tr '\n' ' ')"
-check "agent has all $(grep -c . <<< "$DECLARED_CHARTS") charts the plugin declares alone${missing:+ (missing: $missing)}" \
+check "agent has all $(grep -c . <<< "$DECLARED_CHARTS") non-cgroup charts the plugin declares alone${missing:+ (missing: $missing)}" \
     [ -z "$missing" ]
 
 DISABLED="$(grep -E 'PLUGINSD|ebpf\.plugin' "$ND_WORKDIR/log/error.log" | grep -E 'Disabling|disconnected')"

@@ -15,6 +15,10 @@
 # After nd_start: ND_PID, ND_PORT, ND_WORKDIR (config in etc/, logs in log/).
 # The agent listens on 127.0.0.1 only, runs only the plugins in PLUGINS_DIR, keeps its
 # database in memory and gets a clean environment (env -i). Nothing is ever killed by name.
+# ND_CGROUPS=yes before nd_start: the agent runs its own cgroups.plugin (new cgroups found
+# every second, no renaming script) in a mount namespace with a private /dev/shm, so its
+# shared cgroup list (/proc/$ND_PID/root/dev/shm/netdata_shm_cgroup_ebpf) is seen by its
+# plugins only, never by another agent or plugin on the machine.
 
 ND_BIN=/usr/sbin/netdata
 ND_PID=''
@@ -22,6 +26,7 @@ ND_PORT=''
 ND_WORKDIR=''
 ND_TOKEN=''
 ND_STARTTIME=''
+ND_CGROUPS="${ND_CGROUPS:-no}"
 
 nd_log() { printf 'netdata-agent: %s\n' "$*" >&2; }
 
@@ -128,10 +133,13 @@ nd_write_config() {
 	tc = no
 	diskspace = no
 	proc = no
-	cgroups = no
+	cgroups = $ND_CGROUPS
 	statsd = no
 	enable running new plugins = yes
 	check for new plugins every = 5
+[plugin:cgroups]
+	check for new cgroups every = 1
+	run script to rename cgroups matching = !*
 EOF
 }
 
@@ -165,9 +173,13 @@ nd_launch() {
     local w="$ND_WORKDIR" deadline
     ND_TOKEN="nd-$$-$RANDOM-$(date +%s%N)"
     # -D: no fork, so $! is the agent; setsid: its own session, away from our terminal.
+    local private_shm=()
+    [ "$ND_CGROUPS" != yes ] ||
+        private_shm=(unshare --mount --propagation private
+                     sh -c 'mount -t tmpfs -o mode=1777 nd-shm /dev/shm && exec "$@"' sh)
     ( cd "$w/home" && exec setsid env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$w/home" \
         LANG=C.UTF-8 TZ=UTC DO_NOT_TRACK=1 DISABLE_TELEMETRY=1 ND_TEST_TOKEN="$ND_TOKEN" \
-        "$ND_BIN" -D -c "$w/etc/netdata.conf" -P "$w/netdata.pid" \
+        "${private_shm[@]}" "$ND_BIN" -D -c "$w/etc/netdata.conf" -P "$w/netdata.pid" \
         </dev/null >"$w/log/stdout.log" 2>&1 ) &
     ND_PID=$!
     ND_STARTTIME="$(nd_stat_field "$ND_PID" 20)"

@@ -5,10 +5,12 @@ cgroup and its own systemd-like service cgroup; the plugin must report exactly
 those counts there, and at least them system-wide.
 
 usage: live_test.py [--attach PATH] [--expect-path PATH] [--mode entry|return]
-                    [--shared-tables] [--pid-table-size N] [--build DIR] [--results FILE]
+                    [--shared-tables] [--pid-table-size N] [--recreate] [--build DIR] [--results FILE]
 --shared-tables: `maps per core = no` (one copy of each table, atomic adds).
 --pid-table-size N: a pid table too small for the host: inserts that fail must be
 counted in netdata.ebpf_table_full while cgroup and service counts stay exact.
+--recreate: also remove a cgroup and create it again under the same name, and
+count in cgroups named with a leading '.' and 20 levels deep.
 Prints one line per check and closes with "N passed, M failed".
 """
 import argparse
@@ -200,6 +202,80 @@ def sanitize(name):
     return "".join(c if c.isalnum() or c in "_.-" else "_" for c in name)
 
 
+def odd_cgroups(checks, output, charts, root, tag, spawn, workload, cgroup_dirs):
+    """Cgroups named with a leading '.' and 20 levels deep are charted like any other."""
+    part, dim = charts.by_counter("cgroup")["open_call"]
+    deep = os.path.join("ebpf_deep_" + tag, *["d"] * 19)
+    for relative, chart_name in ((".ebpf_dot_" + tag, "-ebpf_dot_" + tag),
+                                 (deep, sanitize(deep.replace("/", "_")))):
+        directory = os.path.join(root, relative)
+        os.makedirs(directory)
+        parts = relative.split("/")
+        cgroup_dirs.extend(os.path.join(root, *parts[:i]) for i in range(len(parts), 0, -1))
+        opens = 13
+        subprocess.run([spawn, directory, workload, "--opens", str(opens)], check=True, capture_output=True)
+        chart = "cgroup_%s.%s" % (chart_name, part)
+        deadline = time.time() + 15
+        while time.time() < deadline and output.value(chart, dim) != opens:
+            time.sleep(0.2)
+        checks.check(output.value(chart, dim) == opens, "cgroup %s (%d levels): %s %s = %s (expected %d)"
+                     % (relative.split("/")[0], len(parts), chart, dim, output.value(chart, dim), opens))
+
+
+def recreate_cgroup(checks, output, charts, root, tag, spawn, workload, cgroup_dirs):
+    """A cgroup removed, then created again under the same name: its charts go
+    obsolete within a few cycles and stay quiet, and the new one continues from
+    the old totals (the agent must never see a counter go backwards)."""
+    name = "ebpf_again_" + tag
+    directory = os.path.join(root, name)
+    part, dim = charts.by_counter("cgroup")["open_call"]
+    chart = "cgroup_%s.%s" % (sanitize(name), part)
+    opens = 11
+
+    def run_workload():
+        os.makedirs(directory)
+        cgroup_dirs.append(directory)
+        subprocess.run([spawn, directory, workload, "--opens", str(opens)], check=True, capture_output=True)
+
+    def wait_for(condition, seconds):
+        deadline = time.time() + seconds
+        while time.time() < deadline and not condition():
+            time.sleep(0.2)
+        return condition()
+
+    def lines_from(start):
+        with output.lock:
+            return output.lines[start:]
+
+    run_workload()
+    checks.check(wait_for(lambda: output.value(chart, dim) == opens, 15),
+                 "cgroup %s: %s %s = %s (expected %d)" % (name, chart, dim, output.value(chart, dim), opens))
+    os.rmdir(directory)
+    cgroup_dirs.remove(directory)
+    removed_at, start = time.time(), len(lines_from(0))
+    obsolete = lambda: any(l.startswith("CHART %s " % chart) and "'obsolete'" in l for l in lines_from(start))
+    gone = wait_for(obsolete, 10)
+    checks.check(gone, "removed cgroup's charts obsolete after %.1f s (at most 10)" % (time.time() - removed_at))
+    time.sleep(2)
+    after = lines_from(start)
+    cut = next((i for i, l in enumerate(after) if l.startswith("CHART %s " % chart) and "'obsolete'" in l), 0)
+    begins = [l for l in after[cut:] if l == "BEGIN " + chart or l.startswith("BEGIN %s " % chart)]
+    checks.check(gone and not begins, "no update of an obsolete chart (%d BEGIN lines)" % len(begins))
+
+    run_workload()
+    checks.check(wait_for(lambda: output.value(chart, dim) == 2 * opens, 15),
+                 "re-created cgroup %s continues: %s = %s (expected %d)"
+                 % (name, dim, output.value(chart, dim), 2 * opens))
+    sent, current = [], None
+    for line in lines_from(0):
+        words = line.split()
+        if words[:1] == ["BEGIN"]:
+            current = words[1]
+        elif words[:2] == ["SET", dim] and current == chart and len(words) == 4:
+            sent.append(int(words[3]))
+    checks.check(sent == sorted(sent), "%s %s never goes backwards (sent %s)" % (chart, dim, sent))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--attach")
@@ -209,6 +285,7 @@ def main():
     parser.add_argument("--results")
     parser.add_argument("--shared-tables", action="store_true")
     parser.add_argument("--pid-table-size", type=int)
+    parser.add_argument("--recreate", action="store_true")
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
@@ -347,6 +424,9 @@ def main():
                 want = {path: int(path == args.expect_path) for path in ATTACH_PATHS}
                 checks.check(got == want, "%s uses %s (self chart says %s)" % (module, args.expect_path, got),
                              module)
+        if args.recreate:
+            recreate_cgroup(checks, output, charts, root, tag, spawn, workload, cgroup_dirs)
+            odd_cgroups(checks, output, charts, root, tag, spawn, workload, cgroup_dirs)
         error_charts = {c for (c, _) in output.snapshot()[0] if c.endswith("_error")}
         checks.check(bool(error_charts) == return_mode,
                      "error charts %s in %s mode" % ("present" if error_charts else "absent", args.mode))

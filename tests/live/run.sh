@@ -13,7 +13,7 @@ run() {
     passed=$((passed + $(echo "$counts" | awk '{print $1}')))
     failed=$((failed + $(echo "$counts" | awk '{print $3}')))
 }
-run python3 "$here/live_test.py" --mode return
+run python3 "$here/live_test.py" --mode return --recreate
 run python3 "$here/live_test.py" --mode entry
 run python3 "$here/live_test.py" --mode return --shared-tables
 run python3 "$here/live_test.py" --mode return --pid-table-size 4

@@ -302,7 +302,7 @@ TEST_CASE("publisher: return-mode charts only in return mode") {
     }
 }
 
-TEST_CASE("publisher: cgroups whose ids collide get distinct charts, freed when they go") {
+TEST_CASE("publisher: cgroups whose ids collide get distinct charts, obsoleted when they go") {
     Capture out;
     ChartRegistry registry(out.writer, 5);
     std::vector<ChartDef> charts = fixture_charts();
@@ -333,6 +333,32 @@ TEST_CASE("publisher: cgroups whose ids collide get distinct charts, freed when 
     CHECK(out.take() == cgroup_chart("cgroup_a_b.process_create", "obsolete") +
                             "BEGIN cgroup_a_b_2.process_create 1000000\n"
                             "SET process = 3\n"
+                            "END\n");
+}
+
+TEST_CASE("publisher: a cgroup chart declared again starts from the last value sent") {
+    Capture out;
+    ChartRegistry registry(out.writer, 5);
+    std::vector<ChartDef> charts = fixture_charts();
+    std::erase_if(charts, [](const ChartDef &def) { return def.scope != Scope::Cgroup; });
+    Publisher publisher(registry, charts, false);
+
+    Snapshot live;
+    live.cgroups = {{"web.1", {{"create_process", 5}}}};
+    publisher.publish(live, 1'000'000);
+    live.cgroups["web.1"]["create_process"] = 427;
+    publisher.publish(live, 2'000'000);
+    publisher.publish(Snapshot{}, 3'000'000);
+    out.take();
+
+    live.cgroups["web.1"]["create_process"] = 488;
+    publisher.publish(live, 4'000'000);
+    CHECK(out.take() == cgroup_chart("cgroup_web-1.process_create") +
+                            "DIMENSION process 'process' incremental 1 1 ''\n"
+                            "CLABEL 'cgroup_name' 'web.1' 1\n"
+                            "CLABEL_COMMIT\n"
+                            "BEGIN cgroup_web-1.process_create\n"
+                            "SET process = 427\n"
                             "END\n");
 }
 
