@@ -125,6 +125,8 @@ void Logger::write(LogLevel level, std::string_view message)
 {
     if (message.starts_with(plugin_prefix))
         message.remove_prefix(plugin_prefix.size());
+    if (message.ends_with('\n'))
+        message.remove_suffix(1);
     std::string key = kind(message);
     if (kinds_.size() >= max_kinds && !kinds_.count(key))
         key.clear();  // the shared count of kinds beyond max_kinds

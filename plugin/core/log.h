@@ -13,7 +13,8 @@
 enum class LogLevel { Info, Error };
 
 // The whole API for the plugin's code: printf-like, one line each. A leading
-// "ebpf.plugin: " in the message is dropped (the line already names the plugin).
+// "ebpf.plugin: " and a trailing newline are dropped (the line already names
+// the plugin and ends), so `fprintf(stderr, ...)` converts by its name alone.
 void log_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *format, ...) __attribute__((format(printf, 1, 2)));
 // One line per kind of message that was cut since the previous call.

@@ -46,6 +46,16 @@ TEST_CASE("a log line is written as Netdata 1.37.1's plugins write error.log") {
     CHECK(message_of(lines[0]) == "fd: cannot attach");  // "ebpf.plugin: " is not repeated
 }
 
+TEST_CASE("a converted fprintf(stderr) keeps one line: its newline is the line's end") {
+    LogCapture capture;
+    capture.logger.write(LogLevel::Error, "ebpf.plugin: cut\n");
+    capture.logger.write(LogLevel::Error, "two\n\n");
+    auto lines = capture.lines();
+    REQUIRE(lines.size() == 2);
+    CHECK(message_of(lines[0]) == "cut");
+    CHECK(message_of(lines[1]) == "two\\x0a");
+}
+
 TEST_CASE("bytes that could forge a line or drive a terminal are escaped") {
     CHECK(Logger::escape("a\nebpf.plugin: forged") == "a\\x0aebpf.plugin: forged");
     CHECK(Logger::escape("\x1b[2J\r\t\x7f") == "\\x1b[2J\\x0d\\x09\\x7f");
