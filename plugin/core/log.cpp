@@ -4,6 +4,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <ctime>
+#include <poll.h>
 #include <unistd.h>
 
 namespace {
@@ -162,8 +163,13 @@ void Logger::write_line(LogLevel level, std::string_view message)
                                                                      : ": ebpf.plugin INFO  : MAIN : ");
     line += escape(message, max_message_bytes);
     line += '\n';
-    // One write, so lines of several writers never interleave. Interrupted:
-    // the line is dropped rather than holding up a stop.
+    // One write of less than PIPE_BUF, so lines of several writers never
+    // interleave and, once poll says a pipe has room, the write cannot block.
+    // A reader that does not read for 100 ms loses the line rather than
+    // holding up the plugin (stop signals are blocked while it collects).
+    pollfd output{fd_, POLLOUT, 0};
+    if (poll(&output, 1, 100) != 1)
+        return;
     for (size_t written = 0; written < line.size();) {
         ssize_t n = ::write(fd_, line.data() + written, line.size() - written);
         if (n <= 0)

@@ -72,6 +72,20 @@ class Plugin:
             return "hung"
 
 
+def in_event_loop(pid, timeout=30):
+    """Waits until the plugin dropped its capabilities, just before its loop starts."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            status = open("/proc/%d/status" % pid).read()
+        except OSError:
+            return False
+        if "CapEff:\t0000000000000000" in status and "ebpf.plugin" in os.path.realpath("/proc/%d/exe" % pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def write_config(work, apps_groups=""):
     etc = os.path.join(work, "etc")
     os.makedirs(etc, exist_ok=True)
@@ -90,14 +104,17 @@ def reader(stream, lines):
         lines.append(raw.decode(errors="replace").rstrip("\n"))
 
 
-def blocked_stdout_stops(checks, work, build, how):
-    """The reader stops reading; `how` (SIGTERM, SIGINT or EOF) must still stop the plugin within a second."""
+def blocked_stdout_stops(checks, work, build, how, stderr_too=False):
+    """The reader stops reading; `how` (SIGTERM, SIGINT or EOF) must still stop the plugin within a second.
+    stderr_too: stderr is that pipe as well (`ebpf.plugin 1 2>&1 | sleep 60`)."""
     read_end, write_end = os.pipe()
     fcntl.fcntl(write_end, F_SETPIPE_SZ, 4096)
-    plugin = Plugin(work, build, stdout=write_end)
+    plugin = Plugin(work, build, stdout=write_end, shell_prefix="exec 2>&1; exec" if stderr_too else None)
     os.close(write_end)
+    if stderr_too:
+        how += " (stderr on the same pipe)"
     try:
-        plugin.wait_for_stderr(b"fd: attached")
+        in_event_loop(plugin.process.pid)
         # It writes every second: bytes in the pipe unchanged for 1.5 s means its writes wait.
         deadline, queued, changed = time.monotonic() + 15, 0, time.monotonic()
         while time.monotonic() < deadline and plugin.process.poll() is None:
@@ -114,7 +131,7 @@ def blocked_stdout_stops(checks, work, build, how):
         if how == "EOF":
             plugin.process.stdin.close()
         else:
-            plugin.process.send_signal(getattr(signal, how))
+            os.kill(plugin.process.pid, getattr(signal, how.split()[0]))
         code = plugin.wait(timeout=5)
         took = time.monotonic() - asked
         checks.check(full and code == 0 and took <= 1.0,
@@ -244,6 +261,7 @@ def main():
                        check=True)
         for how in ("SIGTERM", "SIGINT", "EOF"):
             blocked_stdout_stops(checks, work, build, how)
+        blocked_stdout_stops(checks, work, build, "SIGTERM", stderr_too=True)
         for name in ("SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"):
             signal_stops(checks, work, build, name)
         startup_signal_stops(checks, work, build)
