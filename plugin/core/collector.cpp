@@ -1,4 +1,5 @@
 #include "core/collector.h"
+#include "core/log.h"
 
 #include <cstdio>
 
@@ -38,7 +39,7 @@ void Collector::add(std::unique_ptr<CountingModule> module, AttachPath path, con
 void Collector::report_once(const std::string &message)
 {
     if (reported_.insert(message).second)
-        fprintf(stderr, "ebpf.plugin: %s\n", message.c_str());
+        log_error("%s", message.c_str());
 }
 
 Snapshot Collector::collect()

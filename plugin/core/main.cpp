@@ -4,10 +4,13 @@
 //   3. drop every privilege
 //   4. every update_every seconds: collect, publish, flush
 #include <bpf/libbpf.h>
+#include <cerrno>
 #include <csignal>
-#include <malloc.h>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include "kernel/attach.h"
@@ -16,6 +19,7 @@
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/event_loop.h"
+#include "core/log.h"
 #include "kernel/kernel.h"
 #include "core/options.h"
 #include "core/privileges.h"
@@ -27,7 +31,7 @@ namespace {
 
 void warn(const std::string &line)
 {
-    fprintf(stderr, "%s\n", line.c_str());
+    log_error("%s", line.c_str());
 }
 
 // libbpf's own messages are kept for debugging only: the reasons that matter
@@ -36,7 +40,45 @@ int quiet_libbpf(enum libbpf_print_level level, const char *format, va_list args
 {
     if (level != LIBBPF_WARN || !getenv("EBPF_PLUGIN_LIBBPF_DEBUG"))
         return 0;
-    return vfprintf(stderr, format, args);
+    char message[1024];
+    vsnprintf(message, sizeof message, format, args);
+    size_t length = strlen(message);
+    if (length > 0 && message[length - 1] == '\n')
+        message[length - 1] = '\0';
+    log_error("libbpf: %s", message);
+    return 0;
+}
+
+// A descriptor 0-2 closed at exec would be taken by the first file or BPF
+// object we open. stdin and stderr get /dev/null (stdin then reads EOF: no
+// agent); false when stdout is closed or not writable: nowhere to send data.
+bool standard_fds_usable()
+{
+    for (int fd : {STDIN_FILENO, STDERR_FILENO})
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int null_fd = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+            if (null_fd >= 0 && null_fd != fd) {
+                dup2(null_fd, fd);
+                close(null_fd);
+            }
+        }
+    int flags = fcntl(STDOUT_FILENO, F_GETFL);
+    return flags >= 0 && (flags & O_ACCMODE) != O_RDONLY;
+}
+
+void log_stop(const Stop &stop, const ProtocolWriter &out)
+{
+    switch (stop.cause) {
+    case StopCause::Signal:
+        log_info("received SIG%s; stopping", sigabbrev_np(stop.signal));
+        break;
+    case StopCause::InputClosed:
+        log_info("stdin closed (the agent is gone); stopping");
+        break;
+    case StopCause::OutputFailed:
+        log_error("cannot write to stdout (%s); stopping", strerror(out.error()));
+        break;
+    }
 }
 
 // The agent's directories. A setuid start reads them with the caller's rights
@@ -76,15 +118,14 @@ bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, 
     for (AttachPath path : order) {
         std::string error = module->start(path, settings);
         if (error.empty()) {
-            fprintf(stderr, "ebpf.plugin: %s: attached with %s (%s mode)\n", module->name(), attach_path_name(path),
-                    settings.return_mode ? "return" : "entry");
+            log_info("%s: attached with %s (%s mode)", module->name(), attach_path_name(path),
+                     settings.return_mode ? "return" : "entry");
             collector.add(std::move(module), path, settings);
             return true;
         }
-        fprintf(stderr, "ebpf.plugin: %s: %s path not used: %s\n", module->name(), attach_path_name(path),
-                error.c_str());
+        log_error("%s: %s path not used: %s", module->name(), attach_path_name(path), error.c_str());
     }
-    fprintf(stderr, "ebpf.plugin: %s: no attach path works on this kernel; module disabled\n", module->name());
+    log_error("%s: no attach path works on this kernel; module disabled", module->name());
     return false;
 }
 
@@ -124,7 +165,12 @@ std::string version_text()
 
 int main(int argc, char **argv)
 {
+    install_stop_handlers();
     signal(SIGPIPE, SIG_IGN); // a write to a closed stdout must fail, not kill us quietly
+    if (!standard_fds_usable()) {
+        log_error("stdout is closed or not writable: nowhere to send data; exiting");
+        return 0;
+    }
     // libbpf parses the kernel's BTF (megabytes) for every load: with a fixed
     // threshold those buffers are mmapped and given back, instead of raising
     // glibc's dynamic threshold and staying in the heap for the plugin's life.
@@ -137,7 +183,7 @@ int main(int argc, char **argv)
         return 0;
     }
     for (const std::string &error : options.errors)
-        fprintf(stderr, "ebpf.plugin: %s\n", error.c_str());
+        log_error("%s", error.c_str());
 
     PluginConfig config;
     std::optional<AppsGroups> apps_groups;
@@ -152,24 +198,24 @@ int main(int argc, char **argv)
         clearenv(); // nothing from the caller's environment reaches libbpf
 
     if (config.btf_path != "/sys/kernel/btf")
-        fprintf(stderr, "ebpf.plugin: 'btf path = %s' is not supported (the programs use the running kernel's own "
-                        "BTF, /sys/kernel/btf/vmlinux); ignored\n", config.btf_path.c_str());
+        log_error("'btf path = %s' is not supported (the programs use the running kernel's own "
+                  "BTF, /sys/kernel/btf/vmlinux); ignored", config.btf_path.c_str());
     std::string tracefs_error;
     if (!ensure_tracefs(&tracefs_error))
-        fprintf(stderr, "ebpf.plugin: syscall tracepoints unavailable: %s\n", tracefs_error.c_str());
+        log_error("syscall tracepoints unavailable: %s", tracefs_error.c_str());
     KernelFacts facts = detect_kernel("/sys/kernel/btf");
     KernelSymbols symbols(facts.tracefs_path);
-    fprintf(stderr, "ebpf.plugin: kernel %s, BTF %s, lockdown %s (%s), kernel config %s\n", facts.release.c_str(),
-            symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
-            facts.lockdown_source.c_str(), facts.config_source.empty() ? "not found" : facts.config_source.c_str());
+    log_info("kernel %s, BTF %s, lockdown %s (%s), kernel config %s", facts.release.c_str(),
+             symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
+             facts.lockdown_source.c_str(), facts.config_source.empty() ? "not found" : facts.config_source.c_str());
     if (!symbols.has_btf())
-        fprintf(stderr, "ebpf.plugin: this kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load\n");
+        log_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load");
     if (options.check)
         return run_attach_check(facts, symbols);
     if (options.verify)
         return run_program_verification(symbols) ? 0 : 1;
 
-    ProtocolWriter out(STDOUT_FILENO);
+    ProtocolWriter out(STDOUT_FILENO, wait_writable);
     Collector collector(ProcessGroups(std::move(*apps_groups), "/proc"),
                         CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
                                         find_cgroup_mounts("/proc/self/mounts")));
@@ -178,8 +224,8 @@ int main(int argc, char **argv)
         if (!module_config || !module_config->enabled)
             continue;
         if (module_config->type_format == TypeFormat::Legacy)
-            fprintf(stderr, "ebpf.plugin: %s: 'ebpf type format = legacy' is not supported (no per-kernel objects "
-                            "are shipped); using CO-RE\n", module->name());
+            log_error("%s: 'ebpf type format = legacy' is not supported (no per-kernel objects "
+                      "are shipped); using CO-RE", module->name());
         // `ebpf co-re tracing = trampoline` (Debian's stock value) is the default
         // order; `probe` or `tracepoint` in the config, or --attach, is that path only.
         AttachPath preferred = options.attach.value_or(module_config->attach);
@@ -188,7 +234,7 @@ int main(int argc, char **argv)
                      attach_order(preferred, fallback && !options.attach));
     }
     if (collector.modules().empty()) {
-        fprintf(stderr, "ebpf.plugin: no module could start; disabling the plugin\n");
+        log_error("no module could start; disabling the plugin");
         out.disable();
         out.flush();
         return 1;
@@ -200,15 +246,18 @@ int main(int argc, char **argv)
 
     std::string drop_error = drop_privileges();
     if (!drop_error.empty()) {
-        fprintf(stderr, "ebpf.plugin: cannot drop privileges (%s); exiting\n", drop_error.c_str());
+        log_error("cannot drop privileges (%s); exiting", drop_error.c_str());
         return 1;
     }
 
     ChartRegistry registry(out, config.update_every);
     Publisher publisher(registry, charts_of(collector), config.load_mode == LoadMode::Return);
-    run_event_loop(config.update_every, [&](uint64_t now_usec) {
+    log_summarize();
+    Stop stop = run_event_loop(config.update_every, [&](uint64_t now_usec) {
         publisher.publish(collector.collect(), now_usec);
         return out.flush();
     });
+    log_stop(stop, out);
+    log_summarize();
     return 0;
 }

@@ -1,4 +1,5 @@
 #include "kernel/kernel.h"
+#include "core/log.h"
 
 #include <algorithm>
 #include <array>
@@ -170,7 +171,7 @@ std::optional<std::string> read_possibly_gzipped_file(const std::string &path) {
     gzFile file = gzopen(path.c_str(), "rbe");
     if (!file) {
         if (errno != ENOENT)
-            fprintf(stderr, "ebpf.plugin: cannot open %s: %s\n", path.c_str(), strerror(errno));
+            log_error("cannot open %s: %s", path.c_str(), strerror(errno));
         return std::nullopt;
     }
     std::string text;
@@ -185,11 +186,10 @@ std::optional<std::string> read_possibly_gzipped_file(const std::string &path) {
     std::optional<std::string> result = std::move(text);
     if (bytes < 0 || zlib_error != Z_OK) {
         // zlib's message already reads "<path>: <reason>".
-        fprintf(stderr, "ebpf.plugin: cannot read %s\n", message);
+        log_error("cannot read %s", message);
         result.reset();
     } else if (result->size() >= max_config_bytes) {
-        fprintf(stderr, "ebpf.plugin: %s is larger than %zu bytes, ignoring it\n", path.c_str(),
-                max_config_bytes);
+        log_error("%s is larger than %zu bytes, ignoring it", path.c_str(), max_config_bytes);
         result.reset();
     }
     gzclose(file);
@@ -209,7 +209,7 @@ KernelConfig read_kernel_config(std::string_view release, std::string *source_ou
             continue;
         KernelConfig config = KernelConfig::parse(*text);
         if (!config.known()) {
-            fprintf(stderr, "ebpf.plugin: %s has no CONFIG_ lines, ignoring it\n", source.c_str());
+            log_error("%s has no CONFIG_ lines, ignoring it", source.c_str());
             continue;
         }
         if (source_out)

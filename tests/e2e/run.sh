@@ -382,6 +382,13 @@ check "agent has all $(grep -c . <<< "$DECLARED_CHARTS") non-cgroup charts the p
 DISABLED="$(grep -E 'PLUGINSD|ebpf\.plugin' "$ND_WORKDIR/log/error.log" | grep -E 'Disabling|disconnected')"
 [ -z "$DISABLED" ] || note "error.log: $DISABLED"
 check "error.log has no plugin disconnect or disable" [ -z "$DISABLED" ]
+# The agent copies the plugin's stderr verbatim: its lines carry the date and name as the agent's own do.
+DATED='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}: ebpf\.plugin (ERROR|INFO ) : MAIN : '
+DATED_LINES="$(grep -cE "$DATED" "$ND_WORKDIR/log/error.log")"
+UNDATED_LINES="$(grep -c '^ebpf\.plugin' "$ND_WORKDIR/log/error.log")"
+dated_log() { [ "$DATED_LINES" -gt 0 ] && [ "$UNDATED_LINES" = 0 ] && grep -qE "${DATED}fd: attached with" "$1"; }
+check "error.log: $DATED_LINES plugin lines with date and name, $UNDATED_LINES without" \
+    dated_log "$ND_WORKDIR/log/error.log"
 check "plugin $PLUGIN_PID is still running, never restarted" alive_child_of "$PLUGIN_PID" "$PLUGIN_STARTTIME"
 
 # ------------------------------------------------------------------ shutdown
@@ -389,6 +396,8 @@ check "plugin $PLUGIN_PID is still running, never restarted" alive_child_of "$PL
 nd_stop
 plugin_gone() { for _ in $(seq 50); do nd_alive "$PLUGIN_PID" "$PLUGIN_STARTTIME" || return 0; sleep 0.1; done; return 1; }
 check "plugin exits within 5 s of the agent stopping" plugin_gone
+STOP_LINE="$(grep -E "${DATED}(stdin closed|received SIG)" "$ND_WORKDIR/log/error.log" | tail -1)"
+check "error.log says why the plugin stopped (${STOP_LINE#*: MAIN : })" [ -n "$STOP_LINE" ]
 check "no BPF program of ours is left" bpf_back_to prog "$BPF_PROGS_BEFORE"
 check "no BPF link of ours is left" bpf_back_to link "$BPF_LINKS_BEFORE"
 

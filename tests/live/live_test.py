@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -450,7 +451,8 @@ def main():
         checks.check(validator.returncode == 0, "protocol-check accepts the output %s" % validator.stdout.strip())
         stderr.seek(0)
         lines = stderr.read().splitlines()
-        checks.check(all(l.startswith("ebpf.plugin: ") for l in lines), "every stderr line is prefixed")
+        log_line = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: ebpf\.plugin (ERROR|INFO ) : MAIN : ")
+        checks.check(all(log_line.match(l) for l in lines), "every stderr line has the date and the plugin's name")
     finally:
         if plugin.poll() is None:
             plugin.kill()

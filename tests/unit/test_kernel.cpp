@@ -1,5 +1,6 @@
 #include "kernel/kernel.h"
 #include "kernel/bpf_loader.h"
+#include "capture.h"
 
 #include <doctest/doctest.h>
 
@@ -44,7 +45,7 @@ template <typename Body> std::string captured_stderr(Body body) {
     dup2(saved, STDERR_FILENO);
     close(saved);
     std::ifstream in(log);
-    return {std::istreambuf_iterator<char>(in), {}};
+    return log_messages({std::istreambuf_iterator<char>(in), {}});
 }
 
 void write_gzip(const std::string &path, const std::string &text) {
@@ -201,10 +202,10 @@ TEST_CASE("config files are read gzipped or plain") {
     }
     write_plain(truncated_path, compressed.substr(0, compressed.size() - 12));
     log = captured_stderr([&] { CHECK(read_possibly_gzipped_file(truncated_path) == std::nullopt); });
-    CHECK(log == "ebpf.plugin: cannot read " + truncated_path + ": unexpected end of file\n");
+    CHECK(log == "cannot read " + truncated_path + ": unexpected end of file\n");
 
     log = captured_stderr([&] { CHECK(read_possibly_gzipped_file(dir.path.string()) == std::nullopt); });
-    CHECK(log == "ebpf.plugin: cannot read " + dir.path.string() + ": Is a directory\n");
+    CHECK(log == "cannot read " + dir.path.string() + ": Is a directory\n");
 }
 
 TEST_CASE("this host's kernel config comes from /proc/config.gz") {
