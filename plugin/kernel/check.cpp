@@ -48,6 +48,8 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
         printf("%s: %s\n", probe.label, error.empty() ? "ok" : ("refused: " + error).c_str());
         working += error.empty();
     }
+    for (const std::string &line : vfs_path_differences())
+        printf("vfs sees on %s\n", line.c_str());
     return working ? 0 : 1;
 }
 

@@ -50,6 +50,8 @@ inline LoadPlan lifecycle_plan(const KernelSymbols &kernel)
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel);
+// What the vfs module's attach paths see differently (--check, docs/CHARTS.md).
+const std::vector<std::string> &vfs_path_differences();
 
 // Shared implementation over a bpftool-generated C++ skeleton. `Traits` gives
 // the module name, counter names, the plan for a path and extra read-only data.

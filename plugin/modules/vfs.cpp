@@ -47,6 +47,9 @@ struct VfsTraits {
                 for (const std::string &function : *functions)
                     if (!kernel.has_function(function))
                         return {{}, "kernel BTF has no " + function + " (renamed or inlined)"};
+            // fexit programs read return values with bpf_get_func_ret (its kernel side is get_func_ret)
+            if (path == AttachPath::Trampoline && !kernel.has_function("get_func_ret"))
+                return {{}, "kernel has no bpf_get_func_ret (5.17+)"};
             for (const std::string &function : io_functions)
                 plan.programs.push_back(path == AttachPath::Kprobe
                                             ? ProgramSpec{"kretprobe_" + function, function, Kind::Kretprobe}
@@ -82,6 +85,23 @@ struct VfsTraits {
 };
 
 } // namespace
+
+const std::vector<std::string> &vfs_path_differences()
+{
+    static const std::vector<std::string> lines = {
+        "trampoline, kprobe: the VFS functions themselves, so also the kernel's own calls (the open of a "
+        "program being executed, nfsd, overlayfs) and msync (vfs_fsync_range); not calls that fail before "
+        "reaching them (bad descriptor, missing path)",
+        "kprobe: reads and writes are counted at the kretprobe, which misses calls when more are blocked "
+        "in flight than its instances (the kernel counts them as missed)",
+        "tracepoint: the syscalls (read, write and their p/v variants, unlink, unlinkat, rmdir, fsync, "
+        "fdatasync, open, openat, openat2, creat, mknod(at) of a regular file), so also calls that fail "
+        "before the VFS and O_PATH opens; not the kernel's own calls",
+        "every path: not io_uring, splice, sendfile or copy_file_range (they bypass vfs_read/vfs_write), "
+        "nor files created by open(O_CREAT) (the kernel creates them without vfs_create)",
+    };
+    return lines;
+}
 
 std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel)
 {

@@ -192,7 +192,8 @@ int main(int argc, char **argv)
             fail("close(-1) succeeded");
     if (!work.vfs_dir.empty())
         vfs_work(work);
-    printf("{\"pid\":%d,\"forks\":%ld,\"threads\":%ld,\"opens\":%ld,\"failed_opens\":%ld,\"failed_closes\":%ld}\n",
+    // the pid padded to a fixed width: the line's length (one more write) does not vary
+    printf("{\"pid\":%10d,\"forks\":%ld,\"threads\":%ld,\"opens\":%ld,\"failed_opens\":%ld,\"failed_closes\":%ld}\n",
            getpid(), work.forks, work.threads, work.opens, work.failed_opens, work.failed_closes);
     return 0;
 }
