@@ -2,8 +2,9 @@
  * Three program sets count the same calls; user space autoloads one:
  *   trampoline  fexit on vfs_read, vfs_readv, vfs_write, vfs_writev (bytes
  *               need the return value, in both modes); fentry (entry mode)
- *               or fexit (return mode) on vfs_unlink, vfs_rmdir,
- *               vfs_fsync_range, vfs_open, vfs_create
+ *               or fexit (return mode) on vfs_unlink, vfs_rmdir, vfs_open,
+ *               vfs_create, and the fsync and fdatasync syscalls: 7.2
+ *               inlines vfs_fsync and vfs_fsync_range into do_fsync
  *   kprobe      kretprobe / kprobe on the same functions
  *   tracepoint  the exits of the syscalls that reach those functions
  * Return values come from bpf_get_func_ret (fexit) or the return register
@@ -34,7 +35,7 @@ static __always_inline void count_io(__u32 call, __u32 error, __u32 bytes, long 
 	account_changes(bpf_get_current_task_btf(), true, changes, 3, false);
 }
 
-/* Any other call: the functions return int (0 or -errno). */
+/* Any other call: 0 or -errno (in an int, or a long for the syscalls). */
 static __always_inline void count_call(__u32 call, __u32 error, int ret)
 {
 	struct counter_change changes[] = {{call, 1}, {error, ret < 0}};
@@ -84,7 +85,8 @@ FEXIT_IO_PROGRAM(vfs_write, WRITE)
 FEXIT_IO_PROGRAM(vfs_writev, WRITE)
 TRAMPOLINE_CALL_PROGRAMS(vfs_unlink, UNLINK)
 TRAMPOLINE_CALL_PROGRAMS(vfs_rmdir, UNLINK)
-TRAMPOLINE_CALL_PROGRAMS(vfs_fsync_range, FSYNC)
+TRAMPOLINE_CALL_PROGRAMS(__x64_sys_fsync, FSYNC)
+TRAMPOLINE_CALL_PROGRAMS(__x64_sys_fdatasync, FSYNC)
 TRAMPOLINE_CALL_PROGRAMS(vfs_open, OPEN)
 TRAMPOLINE_CALL_PROGRAMS(vfs_create, CREATE)
 
@@ -119,7 +121,8 @@ KRETPROBE_IO_PROGRAM(vfs_write, WRITE)
 KRETPROBE_IO_PROGRAM(vfs_writev, WRITE)
 KPROBE_CALL_PROGRAMS(vfs_unlink, UNLINK)
 KPROBE_CALL_PROGRAMS(vfs_rmdir, UNLINK)
-KPROBE_CALL_PROGRAMS(vfs_fsync_range, FSYNC)
+KPROBE_CALL_PROGRAMS(__x64_sys_fsync, FSYNC)
+KPROBE_CALL_PROGRAMS(__x64_sys_fdatasync, FSYNC)
 KPROBE_CALL_PROGRAMS(vfs_open, OPEN)
 KPROBE_CALL_PROGRAMS(vfs_create, CREATE)
 

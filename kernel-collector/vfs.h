@@ -15,7 +15,7 @@ enum vfs_counter {
 	VFS_WRITE_CALL,   /* vfs_write, vfs_writev (write, pwrite64, writev, pwritev, pwritev2) */
 	VFS_WRITE_ERROR,
 	VFS_WRITE_BYTES,  /* bytes those writes accepted */
-	VFS_FSYNC_CALL,   /* vfs_fsync_range (fsync, fdatasync) */
+	VFS_FSYNC_CALL,   /* fsync, fdatasync */
 	VFS_FSYNC_ERROR,
 	VFS_OPEN_CALL,    /* vfs_open (open, openat, openat2, creat) */
 	VFS_OPEN_ERROR,

@@ -10,10 +10,11 @@ using Kind = ProgramSpec::Kind;
 // Read and write functions: their programs always run at the return, where the
 // byte count is known.
 const std::vector<std::string> io_functions = {"vfs_read", "vfs_readv", "vfs_write", "vfs_writev"};
-// The others: at the entry in entry mode, at the return in return mode.
-// vfs_fsync_range, not its wrapper vfs_fsync, which a compiler may inline into do_fsync.
-const std::vector<std::string> call_functions = {"vfs_unlink", "vfs_rmdir", "vfs_fsync_range", "vfs_open",
-                                                 "vfs_create"};
+// The others: at the entry in entry mode, at the return in return mode. fsync
+// and fdatasync at their syscall functions: 7.2 inlines vfs_fsync and
+// vfs_fsync_range into do_fsync (the build this plugin is for is x86-64).
+const std::vector<std::string> call_functions = {"vfs_unlink", "vfs_rmdir", "__x64_sys_fsync",
+                                                 "__x64_sys_fdatasync", "vfs_open", "vfs_create"};
 
 // Syscalls whose exits the tracepoint path counts (those that exist on this kernel).
 const std::vector<std::string> exit_syscalls = {
@@ -90,8 +91,8 @@ const std::vector<std::string> &vfs_path_differences()
 {
     static const std::vector<std::string> lines = {
         "trampoline, kprobe: the VFS functions themselves, so also the kernel's own calls (the open of a "
-        "program being executed, nfsd, overlayfs) and msync (vfs_fsync_range); not calls that fail before "
-        "reaching them (bad descriptor, missing path)",
+        "program being executed, nfsd, overlayfs); not calls that fail before reaching them (bad descriptor, "
+        "missing path); fsync and fdatasync at their syscalls, as on the tracepoint path",
         "kprobe: reads and writes are counted at the kretprobe, which misses calls when more are blocked "
         "in flight than its instances (the kernel counts them as missed)",
         "tracepoint: the syscalls (read, write and their p/v variants, unlink, unlinkat, rmdir, fsync, "
