@@ -57,12 +57,20 @@ static __always_inline void mark_active(__u32 tgid)
 		__sync_fetch_and_or(bits, 1ULL << (tgid % 64));
 }
 
-static __always_inline void bump(__u32 *counter)
+/* __u32, or __u64 for modules that count bytes (DEFINE_TABLE_VALUES_OF) */
+typedef __typeof__(((table_value_t *)0)->counters[0]) counter_t;
+
+static __always_inline void add_to(counter_t *counter, __u64 amount)
 {
 	if (per_cpu_tables)
-		*counter += 1;
+		*counter += amount;
 	else
-		__sync_fetch_and_add(counter, 1);
+		__sync_fetch_and_add(counter, amount);
+}
+
+static __always_inline void bump(counter_t *counter)
+{
+	add_to(counter, 1);
 }
 
 static __always_inline void count_table_full(global_value_t *global, __u32 index)
@@ -128,23 +136,38 @@ static __always_inline table_value_t *pid_entry(struct task_struct *task, __u32 
 			   GLOBAL_PID_TABLE_FULL(ACCOUNTING_COUNTERS));
 }
 
-/* Counts one event of kind `index` for `task` in every enabled table. Events
- * that can come after the task's exit (a reap) pass may_be_dead, so an entry
- * re-created for a dead process is marked and removed again by user space. */
-static __always_inline void account(struct task_struct *task, bool is_current, __u32 index,
-				    bool may_be_dead)
+/* One change to one counter; account_changes applies several at once, with
+ * one lookup per table. */
+struct counter_change {
+	__u32 index;
+	__u64 amount;
+};
+
+static __always_inline void add_changes(counter_t *counters, const struct counter_change *changes, int count)
+{
+#pragma unroll
+	for (int i = 0; i < count; i++)
+		add_to(&counters[changes[i].index], changes[i].amount);
+}
+
+/* Applies `changes` for `task` in every enabled table. Events that can come
+ * after the task's exit (a reap) pass may_be_dead, so an entry re-created for
+ * a dead process is marked and removed again by user space. */
+static __always_inline void account_changes(struct task_struct *task, bool is_current,
+					    const struct counter_change *changes, int count,
+					    bool may_be_dead)
 {
 	__u32 zero = 0;
 	global_value_t *global = bpf_map_lookup_elem(&global_table, &zero);
 
 	if (global)
-		bump(&global->counters[index]);
+		add_changes(global->counters, changes, count);
 
 	if (apps_enabled) {
 		__u32 tgid = task_tgid(task, is_current);
 		table_value_t *entry = pid_entry(task, tgid, global);
 		if (entry) {
-			bump(&entry->counters[index]);
+			add_changes(entry->counters, changes, count);
 			if (may_be_dead && thread_group_dead(task))
 				entry->id.exited = 1;
 			mark_active(tgid); /* after the change: see active_pids */
@@ -158,8 +181,17 @@ static __always_inline void account(struct task_struct *task, bool is_current, _
 		table_value_t *entry = table_entry(&cgroup_table, &cgroup, &initial, global,
 						   GLOBAL_CGROUP_TABLE_FULL(ACCOUNTING_COUNTERS));
 		if (entry)
-			bump(&entry->counters[index]);
+			add_changes(entry->counters, changes, count);
 	}
+}
+
+/* Counts one event of kind `index` for `task` in every enabled table. */
+static __always_inline void account(struct task_struct *task, bool is_current, __u32 index,
+				    bool may_be_dead)
+{
+	struct counter_change change = {index, 1};
+
+	account_changes(task, is_current, &change, 1, may_be_dead);
 }
 
 /* Marks the task's pid entry once its whole thread group has exited, so user

@@ -4,10 +4,11 @@
 
 ModuleAccounts::ModuleAccounts(CountingModule &module, const ModuleSettings &settings, size_t group_count)
     : module_(module), settings_(settings), counter_count_(module.counter_names().size()),
-      system_(counter_count_ + 2), groups_(group_count, CounterTotals(counter_count_)),
-      pid_reader_(module.pid_table_fd(), 4, static_cast<unsigned>(counter_count_), settings.pid_table_size,
-                  settings.per_cpu_tables),
-      cgroup_reader_(module.cgroup_table_fd(), 8, static_cast<unsigned>(counter_count_),
+      counter_mask_(CounterTotals::counter_mask(module.counter_bytes())),
+      system_(counter_count_ + 2, module.counter_bytes()), groups_(group_count, CounterTotals(counter_count_)),
+      pid_reader_(module.pid_table_fd(), 4, static_cast<unsigned>(counter_count_), module.counter_bytes(),
+                  settings.pid_table_size, settings.per_cpu_tables),
+      cgroup_reader_(module.cgroup_table_fd(), 8, static_cast<unsigned>(counter_count_), module.counter_bytes(),
                      settings.cgroup_table_size, settings.per_cpu_tables),
       active_(module.active_pids_fd())
 {
@@ -15,8 +16,9 @@ ModuleAccounts::ModuleAccounts(CountingModule &module, const ModuleSettings &set
 
 std::string ModuleAccounts::collect(ProcessGroups &groups)
 {
-    std::vector<uint32_t> global;
-    std::string error = read_global_table(module_.global_table_fd(), static_cast<unsigned>(counter_count_), global);
+    std::vector<uint64_t> global;
+    std::string error = read_global_table(module_.global_table_fd(), static_cast<unsigned>(counter_count_),
+                                          module_.counter_bytes(), global);
     if (error.empty())
         system_.update(global);
     if (error.empty() && settings_.apps)
@@ -84,7 +86,7 @@ void ModuleAccounts::account_process(const MergedEntry &entry, ProcessGroups &gr
         state.last.assign(counter_count_, 0);
     CounterTotals &group = groups_[static_cast<size_t>(groups.group_of(pid, entry.identity))];
     for (size_t i = 0; i < counter_count_; ++i) {
-        group.add(i, static_cast<uint32_t>(entry.counters[i] - state.last[i]));
+        group.add(i, (entry.counters[i] - state.last[i]) & counter_mask_);
         state.last[i] = entry.counters[i];
     }
     if (entry.identity.exited) {
@@ -100,7 +102,7 @@ std::string ModuleAccounts::collect_cgroups()
     if (!error.empty())
         return error;
     for (const MergedEntry &entry : entries_) {
-        auto [it, inserted] = cgroups_.try_emplace(entry.key, counter_count_);
+        auto [it, inserted] = cgroups_.try_emplace(entry.key, counter_count_, module_.counter_bytes());
         it->second.update(entry.counters);
     }
     return "";

@@ -32,7 +32,7 @@ public:
 
 private:
     struct ProcessState {
-        std::vector<uint32_t> last;
+        std::vector<uint64_t> last;
         bool exit_seen = false;
         bool seen = false;
     };
@@ -44,6 +44,7 @@ private:
     CountingModule &module_;
     ModuleSettings settings_;
     size_t counter_count_;
+    uint64_t counter_mask_;
     CounterTotals system_;
     std::vector<CounterTotals> groups_;
     std::map<uint64_t, CounterTotals> cgroups_;

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "accounting/counter_totals.h"
 #include "kernel/bpf_loader.h"
 
 static unsigned cpu_copies(bool per_cpu)
@@ -16,11 +17,25 @@ static unsigned cpu_copies(bool per_cpu)
     return cpus > 0 ? static_cast<unsigned>(cpus) : 1;
 }
 
-TableReader::TableReader(int map_fd, unsigned key_size, unsigned counter_count, unsigned max_entries, bool per_cpu)
-    : fd_(map_fd), key_size_(key_size), counter_count_(counter_count), max_entries_(max_entries),
-      copies_(cpu_copies(per_cpu))
+// One counter of `bytes` (4 or 8) bytes at `at`, widened.
+static uint64_t read_counter(const uint8_t *at, unsigned bytes)
 {
-    size_t value_size = sizeof(task_identity) + 4 * counter_count;
+    if (bytes == 8) {
+        uint64_t counter;
+        memcpy(&counter, at, 8);
+        return counter;
+    }
+    uint32_t counter;
+    memcpy(&counter, at, 4);
+    return counter;
+}
+
+TableReader::TableReader(int map_fd, unsigned key_size, unsigned counter_count, unsigned counter_bytes,
+                         unsigned max_entries, bool per_cpu)
+    : fd_(map_fd), key_size_(key_size), counter_count_(counter_count), counter_bytes_(counter_bytes),
+      max_entries_(max_entries), copies_(cpu_copies(per_cpu))
+{
+    size_t value_size = sizeof(task_identity) + counter_bytes * counter_count;
     value_stride_ = per_cpu ? (value_size + 7) / 8 * 8 : value_size;
 }
 
@@ -40,12 +55,12 @@ void TableReader::merge(const uint8_t *key, const uint8_t *values, MergedEntry &
             out.identity.identity_ns = identity.identity_ns;
         }
         out.identity.exited |= identity.exited;
-        for (unsigned i = 0; i < counter_count_; ++i) {
-            uint32_t counter;
-            memcpy(&counter, copy + sizeof(task_identity) + 4 * i, 4);
-            out.counters[i] += counter; // modular: per-CPU sums wrap like the counters do
-        }
+        for (unsigned i = 0; i < counter_count_; ++i)
+            out.counters[i] += read_counter(copy + sizeof(task_identity) + counter_bytes_ * i, counter_bytes_);
     }
+    // modular: per-CPU sums wrap like the counters do
+    for (uint64_t &counter : out.counters)
+        counter &= CounterTotals::counter_mask(counter_bytes_);
 }
 
 std::string TableReader::read(std::vector<MergedEntry> &entries)
@@ -160,21 +175,21 @@ std::string TableReader::remove(const std::vector<uint64_t> &keys)
     return "";
 }
 
-std::string read_global_table(int map_fd, unsigned counter_count, std::vector<uint32_t> &totals)
+std::string read_global_table(int map_fd, unsigned counter_count, unsigned counter_bytes,
+                              std::vector<uint64_t> &totals)
 {
     unsigned copies = cpu_copies(true);
     unsigned slots = counter_count + 2; // GLOBAL_COUNTERS: plus the two table-full counters
-    size_t stride = (4 * slots + 7) / 8 * 8;
+    size_t stride = (counter_bytes * slots + 7) / 8 * 8;
     std::vector<uint8_t> values(stride * copies);
     uint32_t zero = 0;
     if (bpf_map_lookup_elem(map_fd, &zero, values.data()))
         return "global table lookup failed: " + errno_text(-errno);
     totals.assign(slots, 0);
     for (unsigned cpu = 0; cpu < copies; ++cpu)
-        for (unsigned i = 0; i < slots; ++i) {
-            uint32_t counter;
-            memcpy(&counter, values.data() + cpu * stride + 4 * i, 4);
-            totals[i] += counter;
-        }
+        for (unsigned i = 0; i < slots; ++i)
+            totals[i] += read_counter(values.data() + cpu * stride + counter_bytes * i, counter_bytes);
+    for (uint64_t &total : totals)
+        total &= CounterTotals::counter_mask(counter_bytes);
     return "";
 }

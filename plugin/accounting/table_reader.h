@@ -12,13 +12,14 @@
 struct MergedEntry {
     uint64_t key = 0;
     task_identity identity{};
-    std::vector<uint32_t> counters;
+    std::vector<uint64_t> counters;  // modulo the counter width
 };
 
 class TableReader {
 public:
-    // key_size is 4 (pid tables) or 8 (cgroup tables).
-    TableReader(int map_fd, unsigned key_size, unsigned counter_count, unsigned max_entries, bool per_cpu);
+    // key_size is 4 (pid tables) or 8 (cgroup tables); counter_bytes 4 or 8.
+    TableReader(int map_fd, unsigned key_size, unsigned counter_count, unsigned counter_bytes, unsigned max_entries,
+                bool per_cpu);
 
     // Reads every entry. Uses BPF_MAP_LOOKUP_BATCH, or key-by-key lookups on
     // kernels without it. Returns "" or a one-line error.
@@ -37,6 +38,7 @@ private:
     int fd_;
     unsigned key_size_;
     unsigned counter_count_;
+    unsigned counter_bytes_;
     unsigned max_entries_;
     unsigned copies_;      // CPUs for per-CPU maps, else 1
     size_t value_stride_;  // per-CPU values are rounded up to 8 bytes
@@ -44,6 +46,7 @@ private:
     std::vector<uint8_t> keys_, values_;
 };
 
-// Sums (modulo 2^32, like the counters) the per-CPU copies of a one-entry
-// global table: counter_count counters, then the two table-full counters.
-std::string read_global_table(int map_fd, unsigned counter_count, std::vector<uint32_t> &totals);
+// Sums (modulo the counter width, like the counters) the per-CPU copies of a
+// one-entry global table: counter_count counters, then the two table-full counters.
+std::string read_global_table(int map_fd, unsigned counter_count, unsigned counter_bytes,
+                              std::vector<uint64_t> &totals);

@@ -39,7 +39,7 @@ const std::vector<KnownModule> &known_modules()
         {"sync", "sync.conf", false, true, {"syscalls"}, {}},
         {"dcstat", "dcstat.conf", false, false, {}, {}},
         {"swap", "swap.conf", false, false, {}, {}},
-        {"vfs", "vfs.conf", false, false, {}, {}},
+        {"vfs", "vfs.conf", true, false, {}, {}},
         {"filesystem", "filesystem.conf", false, false, {"filesystem"}, {}},
         {"disk", "disk.conf", false, false, {}, {}},
         {"mount", "mount.conf", false, true, {}, {}},

@@ -96,6 +96,8 @@ std::vector<std::unique_ptr<CountingModule>> make_modules(const KernelSymbols &s
     std::vector<std::unique_ptr<CountingModule>> modules;
     modules.push_back(make_process_module(symbols));
     modules.push_back(make_fd_module(symbols));
+    // vfs: VFS calls and bytes
+    modules.push_back(make_vfs_module(symbols));
     return modules;
 }
 

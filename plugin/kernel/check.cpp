@@ -57,6 +57,8 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
         printf("%s: %s\n", probe.label, error.empty() ? "ok" : ("refused: " + error).c_str());
         working += error.empty();
     }
+    for (const std::string &line : vfs_path_differences())
+        printf("vfs sees on %s\n", line.c_str());
     return working ? 0 : 1;
 }
 
@@ -74,6 +76,7 @@ bool run_program_verification(const KernelSymbols &symbols)
     std::vector<std::unique_ptr<CountingModule>> modules;
     modules.push_back(make_process_module(symbols));
     modules.push_back(make_fd_module(symbols));
+    modules.push_back(make_vfs_module(symbols));
     int ok = 0, failed = 0, not_tried = 0;
     for (auto &module : modules)
         for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint})

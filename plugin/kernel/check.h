@@ -5,7 +5,8 @@
 #include "kernel/attach.h"
 #include "kernel/kernel.h"
 
-// Prints one line per path to stdout; returns 0 when at least one path works.
+// Prints one line per path to stdout, then what the vfs module sees on each;
+// returns 0 when at least one path works.
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols);
 
 // `ebpf.plugin --verify`: loads and attaches every program set of every module

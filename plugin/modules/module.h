@@ -25,6 +25,8 @@ public:
     virtual const char *name() const = 0;
     // Counter names in the order of the BPF counters array (charts/*.conf names).
     virtual const std::vector<std::string> &counter_names() const = 0;
+    // Bytes of one BPF counter: 4 (u32), or 8 for modules that count bytes.
+    virtual unsigned counter_bytes() const = 0;
     // Loads and attaches the programs of `path`. Returns "" or a one-line reason.
     virtual std::string start(AttachPath path, const ModuleSettings &settings) = 0;
     virtual void stop() = 0;
@@ -47,6 +49,9 @@ inline LoadPlan lifecycle_plan(const KernelSymbols &kernel)
 
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel);
+// What the vfs module's attach paths see differently (--check, docs/CHARTS.md).
+const std::vector<std::string> &vfs_path_differences();
 
 // Shared implementation over a bpftool-generated C++ skeleton. `Traits` gives
 // the module name, counter names, the plan for a path and extra read-only data.
@@ -58,6 +63,13 @@ public:
 
     const char *name() const override { return Traits::name; }
     const std::vector<std::string> &counter_names() const override { return Traits::counter_names(); }
+    unsigned counter_bytes() const override
+    {
+        if constexpr (requires { Traits::counter_bytes; })
+            return Traits::counter_bytes;
+        else
+            return 4;
+    }
 
     std::string start(AttachPath path, const ModuleSettings &settings) override
     {

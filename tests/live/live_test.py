@@ -27,23 +27,48 @@ import time
 
 ATTACH_PATHS = ("trampoline", "kprobe", "tracepoint")
 RUNS = {  # workload arguments of the two runs
-    "cgroup": {"forks": 20, "threads": 15, "opens": 30, "failed_opens": 7, "failed_closes": 5},
-    "service": {"forks": 3, "threads": 2, "opens": 4, "failed_opens": 1, "failed_closes": 1},
+    "cgroup": {"forks": 20, "threads": 15, "opens": 30, "failed_opens": 7, "failed_closes": 5,
+               "io": 5, "io_size": 4096, "creates": 4, "fsyncs": 6, "failed_io": 3},
+    "service": {"forks": 3, "threads": 2, "opens": 4, "failed_opens": 1, "failed_closes": 1,
+                "io": 2, "io_size": 1000, "creates": 1, "fsyncs": 2, "failed_io": 1},
 }
+VFS_OPENS, VFS_CLOSES = 3, 5  # of the workload's VFS part (tests/live/workload.cpp)
 
 
-def expected_counters(work, return_mode):
-    """What one workload run causes, by counter name (see tests/live/workload.cpp)."""
+def expected_counters(work, return_mode, path, output_bytes):
+    """What one workload run causes, by counter name (see tests/live/workload.cpp).
+    path: the vfs module's attach path; output_bytes: the workload's one line of output."""
     tasks = work["forks"] + work["threads"] + 1
     counters = {
         "create_process": work["forks"], "create_thread": work["threads"],
         "exit_task": tasks, "release_task": tasks,
-        "open_call": work["opens"] + work["failed_opens"],
-        "close_call": work["opens"] + work["failed_closes"],
+        "open_call": work["opens"] + work["failed_opens"] + VFS_OPENS,
+        "close_call": work["opens"] + work["failed_closes"] + VFS_CLOSES,
     }
     if return_mode:
         counters.update({"open_error": work["failed_opens"], "close_error": work["failed_closes"],
                          "task_error": 0})
+    counters.update(expected_vfs_counters(work, return_mode, path, output_bytes))
+    return counters
+
+
+def expected_vfs_counters(work, return_mode, path, output_bytes):
+    """docs/CHARTS.md, "What each attach path sees": vfs_open also sees the exec of
+    the (static) workload; the open syscall tracepoints also see opens that fail
+    in the path lookup, before any VFS open."""
+    io_calls, io_bytes = 4 * work["io"], 4 * work["io"] * work["io_size"]
+    syscalls = path == "tracepoint"
+    counters = {
+        "vfs_read_call": io_calls + work["failed_io"], "vfs_read_bytes": io_bytes,
+        "vfs_write_call": io_calls + work["failed_io"] + 1, "vfs_write_bytes": io_bytes + output_bytes,
+        "vfs_fsync_call": work["fsyncs"] + 1, "vfs_create_call": work["creates"],
+        "vfs_unlink_call": work["creates"] + 1,
+        "vfs_open_call": work["opens"] + VFS_OPENS + (work["failed_opens"] if syscalls else 1),
+    }
+    if return_mode:
+        counters.update({"vfs_read_error": work["failed_io"], "vfs_write_error": work["failed_io"],
+                         "vfs_fsync_error": 1, "vfs_create_error": 0,
+                         "vfs_open_error": work["failed_opens"] if syscalls else 0})
     return counters
 
 
@@ -128,6 +153,8 @@ class PluginOutput:
 MODULE_OF = {"create_process": "process", "create_thread": "process", "exit_task": "process",
              "release_task": "process", "task_error": "process", "open_call": "fd", "open_error": "fd",
              "close_call": "fd", "close_error": "fd"}
+MODULE_OF.update({c: "vfs" for c in expected_vfs_counters(RUNS["cgroup"], True, "trampoline", 0)})
+MODULES = ("process", "fd", "vfs")
 
 
 class Checks:
@@ -310,8 +337,9 @@ def main():
         if args.pid_table_size:
             f.write("    pid table size = %d\n" % args.pid_table_size)
         f.write("[ebpf programs]\n    process = yes\n    fd = yes\n")
+        f.write("    vfs = yes\n")
         for other in ("cachestat dcstat disk filesystem hardirq mdflush mount oomkill shm socket softirq "
-                      "sync swap vfs").split():
+                      "sync swap").split():
             f.write("    %s = no\n" % other)
     with open(os.path.join(config, "apps_groups.conf"), "w") as f:
         f.write("%s: ewl-%s\n" % (group, tag))
@@ -346,23 +374,24 @@ def main():
 
         system_before = {c: output.value(chart, dim)
                          for c, (chart, dim) in charts.by_counter("system").items()}
+        vfs_path = next((path for path in ATTACH_PATHS
+                         if output.value("netdata.ebpf_attach_path", "vfs_" + path) == 1), None)
         spawn = os.path.join(build, "cgroup-spawn")
-        workload_pids = []
+        workload_pids, output_bytes = [], {}
         for run, directory in zip(("cgroup", "service"), cgroup_dirs):
             w = RUNS[run]
-            done = subprocess.run([spawn, directory, workload, "--forks", str(w["forks"]), "--threads",
-                                   str(w["threads"]), "--opens", str(w["opens"]), "--failed-opens",
-                                   str(w["failed_opens"]), "--failed-closes", str(w["failed_closes"])],
+            vfs_dir = os.path.join(work, "vfs-" + run)
+            os.makedirs(vfs_dir)
+            arguments = [word for k, v in w.items() for word in ("--" + k.replace("_", "-"), str(v))]
+            done = subprocess.run([spawn, directory, workload] + arguments + ["--vfs-dir", vfs_dir],
                                   check=True, capture_output=True, text=True)
             workload_pids.append(json.loads(done.stdout)["pid"])
+            output_bytes[run] = len(done.stdout.encode())
         exited_at = time.time()
 
-        expected = {
-            "apps": add(expected_counters(RUNS["cgroup"], return_mode),
-                        expected_counters(RUNS["service"], return_mode)),
-            "cgroup": expected_counters(RUNS["cgroup"], return_mode),
-            "services": expected_counters(RUNS["service"], return_mode),
-        }
+        runs = {run: expected_counters(RUNS[run], return_mode, vfs_path, output_bytes[run]) for run in RUNS}
+        expected = {"apps": add(runs["cgroup"], runs["service"]), "cgroup": runs["cgroup"],
+                    "services": runs["service"]}
         if args.pid_table_size:
             del expected["apps"]  # the pid table cannot hold the workload: that is the point
 
@@ -403,12 +432,11 @@ def main():
                              MODULE_OF[counter])
 
         if args.pid_table_size:
-            for module in ("process", "fd"):
+            for module in MODULES:
                 full = output.value("netdata.ebpf_table_full", module)
                 checks.check(full is not None and full > 0,
                              "%s: a full pid table is counted (%s failed inserts)" % (module, full), module)
-        system_expected = add(expected_counters(RUNS["cgroup"], return_mode),
-                              expected_counters(RUNS["service"], return_mode))
+        system_expected = add(runs["cgroup"], runs["service"])
         for counter, value in sorted(system_expected.items()):
             chart, dim = charts.by_counter("system").get(counter, (None, None))
             if not chart:
@@ -419,7 +447,7 @@ def main():
                          MODULE_OF[counter])
 
         if args.expect_path:
-            for module in ("process", "fd"):
+            for module in MODULES:
                 got = {path: output.value("netdata.ebpf_attach_path", "%s_%s" % (module, path))
                        for path in ATTACH_PATHS}
                 want = {path: int(path == args.expect_path) for path in ATTACH_PATHS}
@@ -473,7 +501,7 @@ def finish(checks, args):
     if args.results:
         with open(args.results, "w") as f:
             failed = checks.failed_modules
-            modules = {m: ("fail" if "all" in failed or m in failed else "pass") for m in ("process", "fd")}
+            modules = {m: ("fail" if "all" in failed or m in failed else "pass") for m in MODULES}
             json.dump({"passed": checks.passed, "failed": checks.failed, "modules": modules}, f)
     return 1 if checks.failed else 0
 

@@ -94,7 +94,7 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
     const std::vector<Expected> expected = {
         {"process", true, true, A},    {"socket", true, false, T},   {"cachestat", false, false, T},
         {"sync", true, false, T},      {"dcstat", false, false, T},  {"swap", false, false, T},
-        {"vfs", true, false, T},       {"filesystem", false, false, A}, {"disk", false, false, A},
+        {"vfs", true, true, T},        {"filesystem", false, false, A}, {"disk", false, false, A},
         {"mount", true, false, T},     {"fd", true, true, T},        {"hardirq", true, false, A},
         {"softirq", true, false, A},   {"oomkill", true, false, A},  {"shm", false, false, T},
         {"mdflush", false, false, A},
@@ -121,7 +121,6 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
     CHECK(warnings.lines == std::vector<std::string>{
                                 not_implemented("socket"),
                                 not_implemented("sync"),
-                                not_implemented("vfs"),
                                 not_implemented("mount"),
                                 not_implemented("hardirq"),
                                 not_implemented("softirq"),
@@ -129,7 +128,7 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
                             });  // the files of modules that do not run are read quietly
 }
 
-TEST_CASE("no configuration at all: built-in defaults, process and fd enabled, argv update every")
+TEST_CASE("no configuration at all: built-in defaults, process, vfs and fd enabled, argv update every")
 {
     for (ConfigDirs dirs : {ConfigDirs{"/nonexistent/a", "/nonexistent/b"}, ConfigDirs{"", ""}}) {
         Warnings warnings;
@@ -141,7 +140,7 @@ TEST_CASE("no configuration at all: built-in defaults, process and fd enabled, a
         CHECK(config.cgroups == false);
         CHECK(config.pid_table_size == 32768);
         CHECK(config.btf_path == "/sys/kernel/btf");
-        CHECK(enabled_modules(config) == std::vector<std::string>{"process", "fd"});
+        CHECK(enabled_modules(config) == std::vector<std::string>{"process", "vfs", "fd"});
         REQUIRE(config.modules.size() == kModuleOrder.size());
         for (size_t i = 0; i < kModuleOrder.size(); ++i) {
             CHECK(config.modules[i].name == kModuleOrder[i]);

@@ -16,6 +16,16 @@ TEST_CASE("counter totals add modular differences, exact across u32 wrap-around"
     CHECK(totals.totals() == std::vector<uint64_t>{4294967299ull, 107});
 }
 
+TEST_CASE("u64 counters (byte counts) are not cut to 32 bits")
+{
+    CounterTotals totals(1, 8);
+    totals.update({5});
+    totals.update({(1ull << 32) + 12}); // more than 2^32 bytes in one cycle
+    CHECK(totals.totals() == std::vector<uint64_t>{(1ull << 32) + 12});
+    CHECK(CounterTotals::counter_mask(4) == 0xffffffffull);
+    CHECK(CounterTotals::counter_mask(8) == ~0ull);
+}
+
 TEST_CASE("derived counters: per-interval process status and the combined task error")
 {
     Counters previous = {{"create_process", 10}, {"exit_task", 20}, {"release_task", 18}};
