@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <csignal>
 #include <malloc.h>
+#include <numeric>
 #include <cstdio>
 #include <cstdlib>
 #include <unistd.h>
@@ -65,6 +66,7 @@ ModuleSettings settings_for(const ModuleConfig &config)
     settings.per_cpu_tables = config.maps_per_core;
     settings.return_mode = config.load_mode == LoadMode::Return;
     settings.pid_table_size = config.pid_table_size;
+    settings.update_every = config.update_every;
     return settings;
 }
 
@@ -88,20 +90,23 @@ bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, 
     return false;
 }
 
+// Each module's charts follow its own settings (ebpf.d/<module>.conf).
 std::vector<ChartDef> charts_of(const Collector &collector)
 {
-    std::vector<ChartDef> charts;
-    for (const ChartDef &chart : embedded_chart_definitions()) {
-        bool running = chart.module == "self";
-        for (const RunningModule &module : collector.modules())
-            running |= chart.module == module.module->name() &&
-                       (chart.scope != Scope::Apps || module.settings.apps) &&
-                       (chart.scope != Scope::Cgroup || module.settings.cgroups) &&
-                       (chart.scope != Scope::Services || module.settings.cgroups);
-        if (running)
-            charts.push_back(chart);
-    }
-    return charts;
+    std::vector<ModuleCharts> running;
+    for (const RunningModule &module : collector.modules())
+        running.push_back({module.module->name(), module.settings.apps, module.settings.cgroups,
+                           module.settings.return_mode, module.settings.update_every});
+    return charts_for(embedded_chart_definitions(), running);
+}
+
+// The loop wakes often enough for every module's update every.
+int loop_interval(const Collector &collector, int self_update_every)
+{
+    int interval = self_update_every;
+    for (const RunningModule &module : collector.modules())
+        interval = std::gcd(interval, module.settings.update_every);
+    return interval;
 }
 
 } // namespace
@@ -188,9 +193,13 @@ int main(int argc, char **argv)
     }
 
     ChartRegistry registry(out, config.update_every);
-    Publisher publisher(registry, charts_of(collector), config.load_mode == LoadMode::Return);
-    run_event_loop(config.update_every, [&](uint64_t now_usec) {
-        publisher.publish(collector.collect(), now_usec);
+    Publisher publisher(registry, charts_of(collector));
+    const int interval = loop_interval(collector, config.update_every);
+    uint64_t elapsed = 0;  // seconds of loop ticks so far: the first tick updates every chart
+    run_event_loop(interval, [&](uint64_t now_usec) {
+        std::set<std::string> due = collector.due_modules(elapsed, config.update_every);
+        elapsed += static_cast<uint64_t>(interval);
+        publisher.publish(collector.collect(&due), now_usec, due);
         return out.flush();
     });
     return 0;
