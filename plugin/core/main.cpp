@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/event_loop.h"
 #include "kernel/kernel.h"
+#include "kernel/table_budget.h"
 #include "core/options.h"
 #include "core/privileges.h"
 #include "core/protocol.h"
@@ -70,11 +71,23 @@ ModuleSettings settings_for(const ModuleConfig &config)
     return settings;
 }
 
+// The configured pid table size, cut to what the machine affords (table_budget.h).
+unsigned affordable_pid_table_size(const CountingModule &module, const ModuleSettings &settings,
+                                   const MachineLimits &limits)
+{
+    std::string why;
+    uint64_t entry = pid_entry_bytes(module.counter_names().size(), settings.per_cpu_tables, limits.possible_cpus);
+    unsigned size = bound_pid_table_size(settings.pid_table_size, entry, limits, why);
+    if (!why.empty())
+        fprintf(stderr, "ebpf.plugin: %s: pid table size %u cut to %u (%s)\n", module.name(), settings.pid_table_size,
+                size, why.c_str());
+    return size;
+}
+
 // Tries the attach paths in order; the first one that loads and attaches wins.
-bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, const ModuleConfig &config,
+bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, const ModuleSettings &settings,
                   const std::vector<AttachPath> &order)
 {
-    ModuleSettings settings = settings_for(config);
     for (AttachPath path : order) {
         std::string error = module->start(path, settings);
         if (error.empty()) {
@@ -153,6 +166,14 @@ int main(int argc, char **argv)
             facts.config_source.empty() ? "not found" : facts.config_source.c_str());
     if (!symbols.has_btf())
         fprintf(stderr, "ebpf.plugin: this kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load\n");
+    if (options.check || options.verify) {
+        // Loading and attaching is all that is left to do: no need for root.
+        std::string keep_error = keep_only_loading_privileges();
+        if (!keep_error.empty()) {
+            fprintf(stderr, "ebpf.plugin: cannot drop privileges (%s); exiting\n", keep_error.c_str());
+            return 1;
+        }
+    }
     if (options.check)
         return run_attach_check(facts, symbols);
     if (options.verify)
@@ -161,6 +182,7 @@ int main(int argc, char **argv)
     ProtocolWriter out(STDOUT_FILENO);
     Collector collector(ProcessGroups(std::move(*apps_groups), "/proc"),
                         CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf"));
+    const MachineLimits limits = machine_limits();
     for (auto &module : make_modules(symbols)) {
         const ModuleConfig *module_config = config.module(module->name());
         if (!module_config || !module_config->enabled)
@@ -172,8 +194,10 @@ int main(int argc, char **argv)
         // order; `probe` or `tracepoint` in the config, or --attach, is that path only.
         AttachPath preferred = options.attach.value_or(module_config->attach);
         bool fallback = preferred == AttachPath::Auto || preferred == AttachPath::Trampoline;
-        start_module(collector, std::move(module), *module_config,
-                     attach_order(preferred, fallback && !options.attach));
+        ModuleSettings settings = settings_for(*module_config);
+        if (settings.apps)
+            settings.pid_table_size = affordable_pid_table_size(*module, settings, limits);
+        start_module(collector, std::move(module), settings, attach_order(preferred, fallback && !options.attach));
     }
     if (collector.modules().empty()) {
         fprintf(stderr, "ebpf.plugin: no module could start; disabling the plugin\n");
