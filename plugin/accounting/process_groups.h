@@ -18,8 +18,8 @@ public:
 
     // Group index for a process; index other_group() when nothing matches.
     int group_of(uint32_t pid, const task_identity &identity);
-    int other_group() const { return static_cast<int>(groups_.groups().size()); }
-    // Group names by index, "other" last; hidden groups keep their leading '-'.
+    int other_group() const { return other_group_; }
+    // Group names by index, each once: "other" last unless configured; hidden groups keep their leading '-'.
     const std::vector<std::string> &names() const { return names_; }
     bool hidden(int group) const;
     // Drops cached decisions not used for a while (their process is gone, or idle).
@@ -38,5 +38,6 @@ private:
     AppsGroups groups_;
     std::string proc_dir_;
     std::vector<std::string> names_;
+    int other_group_;
     std::unordered_map<uint32_t, Decision> cache_;
 };

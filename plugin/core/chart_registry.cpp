@@ -33,7 +33,7 @@ void ChartRegistry::chart_line(const std::string &full_id, const ChartDef &def, 
                 .context = def.context,
                 .chart_type = def.chart_type,
                 .priority = def.priority,
-                .update_every = update_every_,
+                .update_every = def.update_every ? def.update_every : update_every_,
                 .options = options,
                 .module = def.module});
 }

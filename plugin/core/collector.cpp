@@ -42,10 +42,23 @@ void Collector::report_once(const std::string &message)
         log_error("%s", message.c_str());
 }
 
-Snapshot Collector::collect()
+std::set<std::string> Collector::due_modules(uint64_t elapsed, int self_update_every) const
+{
+    std::set<std::string> due;
+    if (elapsed % static_cast<uint64_t>(self_update_every) == 0)
+        due.insert("self");
+    for (const RunningModule &running : modules_)
+        if (elapsed % static_cast<uint64_t>(running.settings.update_every) == 0)
+            due.insert(running.module->name());
+    return due;
+}
+
+Snapshot Collector::collect(const std::set<std::string> *due)
 {
     cgroups_.begin_cycle();
     for (RunningModule &running : modules_) {
+        if (due && !due->contains(running.module->name()))
+            continue;
         std::string error = running.accounts->collect(groups_);
         if (!error.empty())
             report_once(std::string(running.module->name()) + ": " + error);

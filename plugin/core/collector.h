@@ -28,7 +28,10 @@ public:
     // Takes a started module; its tables are read from the next cycle on.
     void add(std::unique_ptr<CountingModule> module, AttachPath path, const ModuleSettings &settings);
     const std::vector<RunningModule> &modules() const { return modules_; }
-    Snapshot collect();
+    // Reads the modules named in `due` (all when absent); the snapshot has every module's totals.
+    Snapshot collect(const std::set<std::string> *due = nullptr);
+    // The modules (and "self", every self_update_every seconds) due after `elapsed` seconds.
+    std::set<std::string> due_modules(uint64_t elapsed, int self_update_every) const;
 
 private:
     void add_system(Snapshot &snapshot);

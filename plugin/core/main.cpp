@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <csignal>
+#include <numeric>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +22,7 @@
 #include "core/event_loop.h"
 #include "core/log.h"
 #include "kernel/kernel.h"
+#include "kernel/table_budget.h"
 #include "core/options.h"
 #include "core/privileges.h"
 #include "core/protocol.h"
@@ -109,14 +111,27 @@ ModuleSettings settings_for(const ModuleConfig &config)
     settings.per_cpu_tables = config.maps_per_core;
     settings.return_mode = config.load_mode == LoadMode::Return;
     settings.pid_table_size = config.pid_table_size;
+    settings.update_every = config.update_every;
     return settings;
 }
 
+// The configured pid table size, cut to what the machine affords (table_budget.h).
+unsigned affordable_pid_table_size(const CountingModule &module, const ModuleSettings &settings,
+                                   const MachineLimits &limits)
+{
+    std::string why;
+    uint64_t entry = pid_entry_bytes(module.counter_names().size(), settings.per_cpu_tables, limits.possible_cpus);
+    unsigned size = bound_pid_table_size(settings.pid_table_size, entry, limits, why);
+    if (!why.empty())
+        log_error("%s: pid table size %u cut to %u (%s)", module.name(), settings.pid_table_size, size,
+                  why.c_str());
+    return size;
+}
+
 // Tries the attach paths in order; the first one that loads and attaches wins.
-bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, const ModuleConfig &config,
+bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, const ModuleSettings &settings,
                   const std::vector<AttachPath> &order)
 {
-    ModuleSettings settings = settings_for(config);
     for (AttachPath path : order) {
         std::string error = module->start(path, settings);
         if (error.empty()) {
@@ -131,20 +146,23 @@ bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, 
     return false;
 }
 
+// Each module's charts follow its own settings (ebpf.d/<module>.conf).
 std::vector<ChartDef> charts_of(const Collector &collector)
 {
-    std::vector<ChartDef> charts;
-    for (const ChartDef &chart : embedded_chart_definitions()) {
-        bool running = chart.module == "self";
-        for (const RunningModule &module : collector.modules())
-            running |= chart.module == module.module->name() &&
-                       (chart.scope != Scope::Apps || module.settings.apps) &&
-                       (chart.scope != Scope::Cgroup || module.settings.cgroups) &&
-                       (chart.scope != Scope::Services || module.settings.cgroups);
-        if (running)
-            charts.push_back(chart);
-    }
-    return charts;
+    std::vector<ModuleCharts> running;
+    for (const RunningModule &module : collector.modules())
+        running.push_back({module.module->name(), module.settings.apps, module.settings.cgroups,
+                           module.settings.return_mode, module.settings.update_every});
+    return charts_for(embedded_chart_definitions(), running);
+}
+
+// The loop wakes often enough for every module's update every.
+int loop_interval(const Collector &collector, int self_update_every)
+{
+    int interval = self_update_every;
+    for (const RunningModule &module : collector.modules())
+        interval = std::gcd(interval, module.settings.update_every);
+    return interval;
 }
 
 // --version: what a bug report needs, the version and what built it.
@@ -212,6 +230,14 @@ int main(int argc, char **argv)
              facts.lockdown_source.c_str(), facts.config_source.empty() ? "not found" : facts.config_source.c_str());
     if (!symbols.has_btf())
         log_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load");
+    if (options.check || options.verify) {
+        // Loading and attaching is all that is left to do: no need for root.
+        std::string keep_error = keep_only_loading_privileges();
+        if (!keep_error.empty()) {
+            log_error("cannot drop privileges (%s); exiting", keep_error.c_str());
+            return 1;
+        }
+    }
     if (options.check)
         return run_attach_check(facts, symbols);
     if (options.verify)
@@ -221,6 +247,7 @@ int main(int argc, char **argv)
     Collector collector(ProcessGroups(std::move(*apps_groups), "/proc"),
                         CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
                                         find_cgroup_mounts("/proc/self/mounts")));
+    const MachineLimits limits = machine_limits();
     for (auto &module : make_modules(symbols)) {
         const ModuleConfig *module_config = config.module(module->name());
         if (!module_config || !module_config->enabled)
@@ -232,8 +259,10 @@ int main(int argc, char **argv)
         // order; `probe` or `tracepoint` in the config, or --attach, is that path only.
         AttachPath preferred = options.attach.value_or(module_config->attach);
         bool fallback = preferred == AttachPath::Auto || preferred == AttachPath::Trampoline;
-        start_module(collector, std::move(module), *module_config,
-                     attach_order(preferred, fallback && !options.attach));
+        ModuleSettings settings = settings_for(*module_config);
+        if (settings.apps)
+            settings.pid_table_size = affordable_pid_table_size(*module, settings, limits);
+        start_module(collector, std::move(module), settings, attach_order(preferred, fallback && !options.attach));
     }
     if (collector.modules().empty()) {
         log_error("no module could start; disabling the plugin");
@@ -253,10 +282,14 @@ int main(int argc, char **argv)
     }
 
     ChartRegistry registry(out, config.update_every);
-    Publisher publisher(registry, charts_of(collector), config.load_mode == LoadMode::Return);
+    Publisher publisher(registry, charts_of(collector));
+    const int interval = loop_interval(collector, config.update_every);
+    uint64_t elapsed = 0;  // seconds of loop ticks so far: the first tick updates every chart
     log_summarize();
-    Stop stop = run_event_loop(config.update_every, [&](uint64_t now_usec) {
-        publisher.publish(collector.collect(), now_usec);
+    Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {
+        std::set<std::string> due = collector.due_modules(elapsed, config.update_every);
+        elapsed += static_cast<uint64_t>(interval);
+        publisher.publish(collector.collect(&due), now_usec, due);
         return out.flush();
     });
     log_stop(stop, out);

@@ -23,3 +23,10 @@ private:
 // Becomes the real uid/gid for good and clears every capability set
 // (effective, permitted, inheritable, ambient, bounding). Returns "" or why not.
 std::string drop_privileges();
+
+// For --check and --verify, once the kernel is learnt: becomes the real uid/gid
+// for good, keeping only what loading and attaching programs needs (CAP_BPF,
+// CAP_PERFMON, or CAP_SYS_ADMIN where CAP_BPF does not exist; CAP_DAC_READ_SEARCH
+// for tracefs ids; CAP_SYS_RESOURCE for the memlock limit of kernels before 5.11).
+// Returns "" or why not.
+std::string keep_only_loading_privileges();

@@ -20,10 +20,29 @@ const std::string &Publisher::IdAllocator::id_for(const std::string &name) {
     return by_name_[name] = id;
 }
 
-Publisher::Publisher(ChartRegistry &registry, std::vector<ChartDef> charts, bool return_mode) : registry_(registry) {
-    for (ChartDef &def : charts) {
-        if (def.return_only && !return_mode)
+std::vector<ChartDef> charts_for(const std::vector<ChartDef> &all, const std::vector<ModuleCharts> &running) {
+    std::vector<ChartDef> charts;
+    for (const ChartDef &chart : all) {
+        if (chart.module == "self") {
+            charts.push_back(chart);
             continue;
+        }
+        for (const ModuleCharts &module : running) {
+            bool scope_on = chart.scope == Scope::Apps     ? module.apps
+                            : chart.scope == Scope::System ? true
+                                                           : module.cgroups;  // cgroup and services charts
+            if (chart.module == module.module && scope_on && (!chart.return_only || module.return_mode)) {
+                charts.push_back(chart);
+                charts.back().update_every = module.update_every;
+            }
+        }
+    }
+    return charts;
+}
+
+Publisher::Publisher(ChartRegistry &registry, std::vector<ChartDef> charts) : registry_(registry) {
+    for (ChartDef &def : charts) {
+        modules_.insert(def.module);
         switch (def.scope) {
         case Scope::System:
         case Scope::Self: {
@@ -45,14 +64,21 @@ Publisher::Publisher(ChartRegistry &registry, std::vector<ChartDef> charts, bool
     }
 }
 
-void Publisher::publish(const Snapshot &snapshot, uint64_t now_usec) {
+void Publisher::publish(const Snapshot &snapshot, uint64_t now_usec) { publish(snapshot, now_usec, modules_); }
+
+void Publisher::publish(const Snapshot &snapshot, uint64_t now_usec, const std::set<std::string> &due_modules) {
+    due_ = &due_modules;
     for (const auto &[full_id, def] : system_charts_)
-        publish_fixed(full_id, def, snapshot.system, {}, now_usec);
+        if (due_->contains(def.module))
+            publish_fixed(full_id, def, snapshot.system, {}, now_usec);
     for (GroupChart &chart : apps_charts_)
-        publish_groups(chart, snapshot.apps, app_ids_, now_usec);
+        if (due_->contains(chart.def.module))
+            publish_groups(chart, snapshot.apps, app_ids_, now_usec);
     publish_cgroups(snapshot.cgroups, now_usec);
     for (GroupChart &chart : services_charts_)
-        publish_groups(chart, snapshot.services, service_ids_, now_usec);
+        if (due_->contains(chart.def.module))
+            publish_groups(chart, snapshot.services, service_ids_, now_usec);
+    due_ = &modules_;
 }
 
 // The agent takes the first value of an incremental dimension as its baseline
@@ -144,7 +170,8 @@ void Publisher::publish_cgroups(const std::map<std::string, Counters> &cgroups, 
             continue;
         }
         for (const std::string &full_id : live->second)
-            registry_.obsolete(full_id);
+            if (registry_.declared(full_id))  // not when it went before its module was due
+                registry_.obsolete(full_id);
         live = cgroup_chart_ids_.erase(live);
     }
     if (cgroup_charts_.empty())
@@ -158,6 +185,7 @@ void Publisher::publish_cgroups(const std::map<std::string, Counters> &cgroups, 
         }
         const ChartLabels labels = {{"cgroup_name", name}};
         for (size_t i = 0; i < cgroup_charts_.size(); i++)
-            publish_fixed(live->second[i], cgroup_charts_[i], counters, labels, now_usec);
+            if (due_->contains(cgroup_charts_[i].module))
+                publish_fixed(live->second[i], cgroup_charts_[i], counters, labels, now_usec);
     }
 }

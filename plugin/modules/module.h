@@ -17,6 +17,7 @@ struct ModuleSettings {
     bool return_mode = false;
     unsigned pid_table_size = 32768;
     unsigned cgroup_table_size = 1024;
+    int update_every = 1;  // seconds between reads of its tables and updates of its charts
 };
 
 class CountingModule {

@@ -5,12 +5,15 @@ cgroup and its own systemd-like service cgroup; the plugin must report exactly
 those counts there, and at least them system-wide.
 
 usage: live_test.py [--attach PATH] [--expect-path PATH] [--mode entry|return]
-                    [--shared-tables] [--pid-table-size N] [--recreate] [--build DIR] [--results FILE]
+                    [--shared-tables] [--pid-table-size N] [--recreate] [--module MODULE:KEY=VALUE]...
+                    [--build DIR] [--results FILE]
 --shared-tables: `maps per core = no` (one copy of each table, atomic adds).
 --pid-table-size N: a pid table too small for the host: inserts that fail must be
 counted in netdata.ebpf_table_full while cgroup and service counts stay exact.
 --recreate: also remove a cgroup and create it again under the same name, and
 count in cgroups named with a leading '.' and 20 levels deep.
+--module MODULE:KEY=VALUE: a [global] option in ebpf.d/MODULE.conf; `ebpf load mode`
+and `update every` there are expected to hold for that module's charts only.
 Prints one line per check and closes with "N passed, M failed".
 """
 import argparse
@@ -18,6 +21,7 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -37,7 +41,8 @@ VFS_OPENS, VFS_CLOSES = 3, 5  # of the workload's VFS part (tests/live/workload.
 
 def expected_counters(work, return_mode, path, output_bytes):
     """What one workload run causes, by counter name (see tests/live/workload.cpp).
-    path: the vfs module's attach path; output_bytes: the workload's one line of output."""
+    return_mode: module -> whether it runs in return mode; path: the vfs module's
+    attach path; output_bytes: the workload's one line of output."""
     tasks = work["forks"] + work["threads"] + 1
     counters = {
         "create_process": work["forks"], "create_thread": work["threads"],
@@ -45,10 +50,11 @@ def expected_counters(work, return_mode, path, output_bytes):
         "open_call": work["opens"] + work["failed_opens"] + VFS_OPENS,
         "close_call": work["opens"] + work["failed_closes"] + VFS_CLOSES,
     }
-    if return_mode:
-        counters.update({"open_error": work["failed_opens"], "close_error": work["failed_closes"],
-                         "task_error": 0})
-    counters.update(expected_vfs_counters(work, return_mode, path, output_bytes))
+    if return_mode["fd"]:
+        counters.update({"open_error": work["failed_opens"], "close_error": work["failed_closes"]})
+    if return_mode["process"]:
+        counters["task_error"] = 0
+    counters.update(expected_vfs_counters(work, return_mode["vfs"], path, output_bytes))
     return counters
 
 
@@ -314,10 +320,17 @@ def main():
     parser.add_argument("--shared-tables", action="store_true")
     parser.add_argument("--pid-table-size", type=int)
     parser.add_argument("--recreate", action="store_true")
+    parser.add_argument("--module", action="append", default=[])
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
-    return_mode = args.mode == "return"
+    module_options = {module: {} for module in MODULES}
+    for option in args.module:
+        module, _, setting = option.partition(":")
+        key, _, value = setting.partition("=")
+        module_options[module][key.strip()] = value.strip()
+    return_mode = {m: o.get("ebpf load mode", args.mode) == "return" for m, o in module_options.items()}
+    update_every = {m: int(o.get("update every", 1)) for m, o in module_options.items()}
     checks = Checks()
     charts = ChartDefinitions(os.path.join(repo, "charts"))
 
@@ -341,6 +354,11 @@ def main():
         for other in ("cachestat dcstat disk filesystem hardirq mdflush mount oomkill shm socket softirq "
                       "sync swap").split():
             f.write("    %s = no\n" % other)
+    os.makedirs(os.path.join(config, "ebpf.d"))
+    for module, options in module_options.items():
+        if options:
+            with open(os.path.join(config, "ebpf.d", module + ".conf"), "w") as f:
+                f.write("[global]\n" + "".join("    %s = %s\n" % item for item in options.items()))
     with open(os.path.join(config, "apps_groups.conf"), "w") as f:
         f.write("%s: ewl-%s\n" % (group, tag))
 
@@ -422,9 +440,11 @@ def main():
         # An exited process's entries are read once more, then removed: gone two
         # cycles (2 s) after the exit at the latest, or a late reap re-created them.
         if not args.pid_table_size:
-            time.sleep(max(0, exited_at + 3.5 - time.time()))
+            within = 1.5 + 2 * max(update_every.values())
+            time.sleep(max(0, exited_at + within - time.time()))
             left = set(workload_pids) & pid_table_keys(plugin.pid)
-            checks.check(not left, "exited workload processes left the pid tables within 3.5 s (%s)" % sorted(left))
+            checks.check(not left, "exited workload processes left the pid tables within %.1f s (%s)"
+                         % (within, sorted(left)))
         for scope in expected:
             for counter, value in sorted(expected[scope].items()):
                 got = actual(scope, counter)
@@ -456,9 +476,14 @@ def main():
         if args.recreate:
             recreate_cgroup(checks, output, charts, root, tag, spawn, workload, cgroup_dirs)
             odd_cgroups(checks, output, charts, root, tag, spawn, workload, cgroup_dirs)
-        error_charts = {c for (c, _) in output.snapshot()[0] if c.endswith("_error")}
-        checks.check(bool(error_charts) == return_mode,
-                     "error charts %s in %s mode" % ("present" if error_charts else "absent", args.mode))
+        for module in MODULES:
+            error_charts = {c for (c, _) in output.snapshot()[0]
+                            if c.endswith("_error") and error_chart_module(c) == module}
+            mode = "return" if return_mode[module] else "entry"
+            checks.check(bool(error_charts) == return_mode[module],
+                         "%s: error charts %s in %s mode" % (module, "present" if error_charts else "absent", mode),
+                         module)
+            check_update_every(checks, output, charts, module, update_every[module])
 
         plugin.stdin.close()  # the agent going away
         try:
@@ -494,6 +519,27 @@ def main():
                     time.sleep(0.1)
         shutil.rmtree(work, ignore_errors=True)
     return finish(checks, args)
+
+
+def error_chart_module(chart):
+    """The module an error chart belongs to, by its id."""
+    if "vfs_" in chart:
+        return "vfs"
+    return "process" if chart.endswith("task_error") else "fd"
+
+
+def check_update_every(checks, output, charts, module, seconds):
+    """The module's system charts are declared with its update every and updated that often."""
+    chart = next(c for c, d in charts.charts.items() if d["module"] == module and d.get("scope") == "system")
+    with output.lock:
+        declared = [shlex.split(l) for l in output.lines if l.startswith("CHART %s " % chart)]
+        gaps = [int(l.split()[2]) for l in output.lines if l.startswith("BEGIN %s " % chart) and len(l.split()) > 2]
+    declared_every = {int(words[9]) for words in declared if len(words) > 9}
+    checks.check(declared_every == {seconds}, "%s: %s declared with update every %s (expected %d)"
+                 % (module, chart, sorted(declared_every), seconds), module)
+    odd = [g for g in gaps if abs(g - seconds * 1000000) > 300000]
+    checks.check(gaps and not odd, "%s: %s updated every %d s (%d updates, odd intervals %s)"
+                 % (module, chart, seconds, len(gaps) + 1, odd[:5]), module)
 
 
 def finish(checks, args):

@@ -1,0 +1,27 @@
+// How large a pid table from configuration may be: a setuid plugin must not let
+// its caller decide how much kernel memory root allocates.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+struct MachineLimits {
+    uint64_t memory_bytes;    // physical memory
+    unsigned possible_cpus;   // per-CPU values are allocated for each
+    unsigned pid_max;         // kernel.pid_max: no more distinct pids (the tables' keys) can exist
+    bool caller_is_root;      // real uid 0
+};
+
+MachineLimits machine_limits();
+
+// Kernel memory one entry of a module's pid table takes: the value (task_identity
+// and one u32 per counter, see lib/table_value.h) per CPU or once, and the hash
+// element around it.
+uint64_t pid_entry_bytes(size_t counters, bool per_cpu, unsigned possible_cpus);
+
+// The pid table size to use for `requested`: at most pid_max entries, and at most
+// 1/8 of memory per table (1/64 when the caller is not root, who may still have
+// the built-in default). `why` says what cut the value, "" when nothing did.
+unsigned bound_pid_table_size(unsigned requested, uint64_t entry_bytes, const MachineLimits &limits,
+                              std::string &why);
