@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/event_loop.h"
 #include "kernel/kernel.h"
+#include "kernel/probe.h"
 #include "core/options.h"
 #include "core/privileges.h"
 #include "core/protocol.h"
@@ -181,7 +182,10 @@ int main(int argc, char **argv)
     symbols.release_btf();
     malloc_trim(0);
 
-    std::string drop_error = drop_privileges();
+    const std::string &map_refusal = capless_map_access_refusal();
+    if (!map_refusal.empty())
+        fprintf(stderr, "ebpf.plugin: keeping CAP_BPF after attach: %s\n", map_refusal.c_str());
+    std::string drop_error = drop_privileges(!map_refusal.empty());
     if (!drop_error.empty()) {
         fprintf(stderr, "ebpf.plugin: cannot drop privileges (%s); exiting\n", drop_error.c_str());
         return 1;
