@@ -2,6 +2,8 @@
 
 #include <bpf/libbpf.h>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 void LinkSet::clear()
@@ -58,9 +60,14 @@ std::string load_plan(bpf_object *object, const LoadPlan &plan)
     }
     if (selected != plan.programs.size())
         return "internal error: a planned program is missing from the object";
+    verifier_log[0] = '\0';
     int err = bpf_object__load(object);
-    if (err)
+    if (err) {
+        // libbpf prints no log it does not own: this is the one to debug with
+        if (getenv("EBPF_PLUGIN_LIBBPF_DEBUG") && verifier_log[0])
+            fprintf(stderr, "-- verifier log --\n%s-- end of verifier log --\n", verifier_log);
         return "load failed: " + errno_text(err);
+    }
     return "";
 }
 
