@@ -69,7 +69,21 @@ def read_results(results):
         release = open(os.path.join(results, "kernel")).read().strip()
     except OSError:
         release = "?"
-    return release, verify, live, fallbacks(results)
+    return release, verify, live, module_checks(results), fallbacks(results)
+
+
+def module_checks(results):
+    """--check's "<path> (<module> programs): <verdict>" lines, by (module, path)."""
+    found = {}
+    try:
+        for line in open(os.path.join(results, "check")):
+            label, _, verdict = line.strip().partition(": ")
+            words = label.split()
+            if len(words) == 3 and words[2] == "programs)":
+                found[(words[1].lstrip("("), words[0])] = verdict
+    except OSError:
+        pass
+    return found
 
 
 FALLBACKS = {"bpf atomics beyond add": "compat objects, whole pid tables read",
@@ -90,9 +104,13 @@ def fallbacks(results):
     return found
 
 
-def cell(module, path, verify, live, refused):
+def cell(module, path, verify, checked, live, refused):
     """(text, ok) for one module and forced attach path on one kernel."""
     verdicts = [verify.get((module, path, mode), "missing") for mode in ("entry", "return")]
+    # --check must say what --verify finds: "ok" exactly where both modes load and attach
+    said = checked.get((module, path), "missing")
+    if (said == "ok") != all(v == "ok" for v in verdicts):
+        return "FAIL: --check says '%s', --verify '%s'" % (said, " / ".join(verdicts)), False
     if path in refused:
         return "refused by kernel (%s)" % refused[path], True
     if all(v.startswith("n/a") for v in verdicts):
@@ -122,12 +140,12 @@ def main():
         subprocess.run(["rm", "-rf", results])
         os.makedirs(results)
         refused, code = run_suite(kernel, results)
-        release, verify, live, lacks = read_results(results)
+        release, verify, live, checked, lacks = read_results(results)
         columns.append("%s (%s%s)" % (kernel, release, "".join("; " + f for f in lacks)))
         expected_auto = next((p for p in PATHS if p not in refused), "tracepoint")
         for module in MODULES:
             for path in PATHS:
-                text, ok = cell(module, path, verify, live, refused)
+                text, ok = cell(module, path, verify, checked, live, refused)
                 rows[(module, path)].append(text)
                 failures += not ok
             auto = live.get("auto")
@@ -152,7 +170,8 @@ def main():
                   "Written by `tests/matrix/run.sh` (part of the README's test command) on %s.\n\n"
                   "Each cell: the verifier pass loaded and attached the module's programs for that path in\n"
                   "entry and return mode, and the live suite, with that path forced, counted the workload\n"
-                  "exactly per app group, cgroup and service. `auto` rows: the plugin chose the path itself\n"
+                  "exactly per app group, cgroup and service, and `ebpf.plugin --check` said \"ok\" for\n"
+                  "exactly the paths the verifier pass loaded. `auto` rows: the plugin chose the path itself\n"
                   "(it must choose trampoline where the kernel allows it) and counted exactly in entry mode.\n"
                   "Guests boot Debian's kernels under qemu (`tools/vm-run`). A column header names the\n"
                   "fallbacks `ebpf.plugin --check` reported there (see README, Attach paths).\n\n%s\n"
