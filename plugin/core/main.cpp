@@ -154,6 +154,10 @@ int main(int argc, char **argv)
     if (options.verify)
         return run_program_verification(symbols) ? 1 : 0;
 
+    const std::string &atomics_refusal = bpf_atomics_refusal();
+    if (!atomics_refusal.empty())
+        fprintf(stderr, "ebpf.plugin: this kernel has no BPF atomics beyond add (5.12+; probe: %s): modules load their compat objects and read "
+                        "their whole pid tables every cycle\n", atomics_refusal.c_str());
     ProtocolWriter out(STDOUT_FILENO);
     Collector collector(ProcessGroups(std::move(*apps_groups), "/proc"),
                         CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf"));
