@@ -2,6 +2,8 @@
 
 #include <bpf/libbpf.h>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <sys/capability.h>
@@ -116,8 +118,13 @@ std::string load_plan(bpf_object *object, const LoadPlan &plan)
         return "internal error: a planned program is missing from the object";
     verifier_log[0] = '\0';
     int err = bpf_object__load(object);
-    if (err)
+    if (err) {
+        // libbpf prints no log it does not own: this is the one to debug with
+        // (raw, many lines: a debugging aid, not a log line)
+        if (getenv("EBPF_PLUGIN_LIBBPF_DEBUG") && verifier_log[0])
+            fprintf(stderr, "-- verifier log --\n%s-- end of verifier log --\n", verifier_log);
         return load_error_text(err, may_load_bpf(), plan_is_trampolines(object), last_line(verifier_log));
+    }
     return "";
 }
 
