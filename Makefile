@@ -32,7 +32,7 @@ LDLIBS   += $(DEPS_LIBS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Ikernel-collector
 
-.PHONY: all check test unit live e2e matrix bench install uninstall clean no-doctest
+.PHONY: all check test unit live e2e matrix bench fuzz install uninstall clean no-doctest
 # BPF objects and skeletons are kept: make would delete them as intermediates,
 # and the next make would regenerate them and rebuild everything that includes them.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
@@ -103,6 +103,15 @@ $(BUILD)/ebpf-workload: tests/live/workload.cpp
 $(BUILD)/cgroup-spawn: tests/live/cgroup-spawn.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
+
+# libFuzzer targets (tests/fuzz/run.sh runs them): clang with ASan and UBSan.
+CLANGXX ?= clang++
+FUZZ_FLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iplugin
+fuzz: $(BUILD)/fuzz/filter-fuzz
+$(BUILD)/fuzz/filter-fuzz: tests/fuzz/filter_fuzz.cpp plugin/net/filter.cpp plugin/net/filter_lexer.cpp \
+		plugin/core/log.cpp $(wildcard plugin/net/*.h) plugin/core/log.h
+	@mkdir -p $(@D)
+	$(CLANGXX) $(FUZZ_FLAGS) -o $@ $(filter %.cpp,$^)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
