@@ -1,0 +1,146 @@
+#include "records/record.h"
+
+#include <charconv>
+#include <ctime>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+const char *const reserved_names[] = {"timestamp", "host", "source"};
+
+std::string field_name(const std::string &name)
+{
+    return is_reserved_field_name(name) ? "field_" + name : name;
+}
+
+std::string value_text(const FieldValue &value)
+{
+    return std::visit(
+        [](const auto &v) -> std::string {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::string>)
+                return v;
+            else if constexpr (std::is_same_v<T, bool>)
+                return v ? "true" : "false";
+            else {
+                char buffer[32];
+                auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, v);
+                return error == std::errc() ? std::string(buffer, end) : std::string();
+            }
+        },
+        value);
+}
+
+// The journal's MESSAGE: "source k=v k=v", for `journalctl` without -o json.
+std::string message_of(const Record &record)
+{
+    std::string message = record.source;
+    for (const Field &field : record.fields) {
+        message += ' ';
+        message += field.name;
+        message += '=';
+        message += value_text(field.value);
+    }
+    return message;
+}
+
+} // namespace
+
+Record &Record::add(std::string name, std::string value)
+{
+    fields.push_back({std::move(name), std::move(value)});
+    return *this;
+}
+
+Record &Record::add(std::string name, double value)
+{
+    fields.push_back({std::move(name), value});
+    return *this;
+}
+
+Record &Record::add(std::string name, bool value)
+{
+    fields.push_back({std::move(name), value});
+    return *this;
+}
+
+bool is_reserved_field_name(std::string_view name)
+{
+    for (const char *reserved : reserved_names)
+        if (name == reserved)
+            return true;
+    return false;
+}
+
+uint64_t realtime_usec()
+{
+    timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return static_cast<uint64_t>(now.tv_sec) * 1000000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
+}
+
+std::string local_host_name()
+{
+    char name[256] = {};
+    if (gethostname(name, sizeof name - 1) != 0 || !name[0])
+        return "localhost";
+    return name;
+}
+
+std::string rfc3339_utc(uint64_t time_usec)
+{
+    time_t seconds = static_cast<time_t>(time_usec / 1000000);
+    tm utc;
+    gmtime_r(&seconds, &utc);
+    char text[40];
+    size_t length = strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    snprintf(text + length, sizeof text - length, ".%06uZ", static_cast<unsigned>(time_usec % 1000000));
+    return text;
+}
+
+std::string record_json(const Record &record)
+{
+    nlohmann::ordered_json object;
+    object["timestamp"] = rfc3339_utc(record.time_usec);
+    object["host"] = record.host;
+    object["source"] = record.source;
+    for (const Field &field : record.fields)
+        std::visit([&](const auto &v) { object[field_name(field.name)] = v; }, field.value);
+    return object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::string journal_field_name(std::string_view name)
+{
+    std::string out;
+    for (char c : name) {
+        if (c >= 'a' && c <= 'z')
+            c = static_cast<char>(c - 'a' + 'A');
+        else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+            c = '_';
+        out += c;
+    }
+    if (out.empty() || out[0] == '_' || (out[0] >= '0' && out[0] <= '9'))
+        out.insert(0, "F");
+    if (out.size() > 64)
+        out.resize(64);
+    return out;
+}
+
+std::vector<std::string> record_journal_fields(const Record &record)
+{
+    std::vector<std::string> fields;
+    fields.push_back("MESSAGE=" + message_of(record));
+    fields.push_back("PRIORITY=6");
+    fields.push_back("SYSLOG_IDENTIFIER=ebpf.plugin");
+    fields.push_back("TIMESTAMP=" + rfc3339_utc(record.time_usec));
+    fields.push_back("HOST=" + record.host);
+    fields.push_back("SOURCE=" + record.source);
+    for (const Field &field : record.fields) {
+        std::string name = journal_field_name(field_name(field.name));
+        if (name == "MESSAGE" || name == "PRIORITY" || name == "SYSLOG_IDENTIFIER")
+            name.insert(0, "FIELD_");
+        fields.push_back(name + "=" + value_text(field.value));
+    }
+    return fields;
+}
