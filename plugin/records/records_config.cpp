@@ -136,6 +136,11 @@ std::optional<uint64_t> parse_byte_size(std::string_view text)
 
 RecordsConfig parse_records_config(const std::string &path, const std::string &text, const Warn &warn)
 {
+    // Netdata's format, as config.cpp reads it: indented keys, ';' kept in values.
+    ini_allow_multiline = false;
+    ini_allow_inline_comments = false;
+    ini_allow_no_value = true;
+    ini_stop_on_first_error = false;
     Reader reader{path, warn, {}, text, 0};
     ini_parse_stream(&Reader::read_line, &reader, &Reader::on_pair, &reader);
     return reader.config;

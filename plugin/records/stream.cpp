@@ -30,11 +30,11 @@ struct RecordStream::Lane {
             wake.wait(lock, [&] { return stopping || !queue.empty(); });
             if (queue.empty())
                 break;
-            std::deque<std::shared_ptr<const Record>> batch;
-            batch.swap(queue);
+            // One at a time: what is still queued at a stop that runs out of time is counted there.
+            std::shared_ptr<const Record> record = std::move(queue.front());
+            queue.pop_front();
             lock.unlock();
-            for (const auto &record : batch)
-                (sink->write(*record) ? written : dropped)++;
+            (sink->write(*record) ? written : dropped)++;
             lock.lock();
         }
         finished = true;
