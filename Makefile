@@ -36,7 +36,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 # BPF objects and skeletons are kept: make would delete them as intermediates,
 # and the next make would regenerate them and rebuild everything that includes them.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn
+all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn $(BUILD)/records-emit
 
 config.mk: configure.ac config.mk.in
 	@echo "config.mk is missing or stale: run tools/install-deps.sh build (or autoconf && ./configure)" >&2; exit 1
@@ -100,6 +100,10 @@ $(BUILD)/ebpf-workload: tests/live/workload.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -pthread -o $@ $<
 
+# The record stream's test source for the live suite (tests/live/records_test.py).
+$(BUILD)/records-emit: $(BUILD)/obj/tests/live/records_emit.o $(LIB_OBJS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/cgroup-spawn: tests/live/cgroup-spawn.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
@@ -156,4 +160,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+-include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/tests/live/records_emit.d

@@ -5,6 +5,8 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "core/log.h"
+
 namespace {
 
 const char *const reserved_names[] = {"timestamp", "host", "source"};
@@ -32,7 +34,8 @@ std::string value_text(const FieldValue &value)
         value);
 }
 
-// The journal's MESSAGE: "source k=v k=v", for `journalctl` without -o json.
+// The journal's MESSAGE: "source k=v k=v", for `journalctl` without -o json,
+// with control bytes escaped so it stays one line of text (the fields keep them).
 std::string message_of(const Record &record)
 {
     std::string message = record.source;
@@ -42,7 +45,7 @@ std::string message_of(const Record &record)
         message += '=';
         message += value_text(field.value);
     }
-    return message;
+    return Logger::escape(message, 4096);
 }
 
 } // namespace

@@ -7,6 +7,8 @@
 #include <string>
 #include <sys/stat.h>
 #include <sys/uio.h>
+// No CODE_FILE/CODE_LINE/CODE_FUNC of this file in every record.
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 #include <vector>
