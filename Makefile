@@ -101,8 +101,10 @@ $(BUILD)/ebpf-workload: tests/live/workload.cpp
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -pthread -o $@ $<
 
 # The record stream's test source for the live suite (tests/live/records_test.py).
-$(BUILD)/records-emit: $(BUILD)/obj/tests/live/records_emit.o $(LIB_OBJS)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+RECORDS_EMIT_OBJS := $(addprefix $(BUILD)/obj/plugin/,records/record.o records/sinks.o records/stream.o \
+	records/sources.o core/log.o)
+$(BUILD)/records-emit: $(BUILD)/obj/tests/live/records_emit.o $(RECORDS_EMIT_OBJS)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lsystemd
 
 $(BUILD)/cgroup-spawn: tests/live/cgroup-spawn.cpp
 	@mkdir -p $(@D)

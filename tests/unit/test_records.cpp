@@ -307,3 +307,17 @@ TEST_CASE("records: the file sink refuses what is not a regular file")
     CHECK_FALSE(make_file_sink("/nonexistent/dir/r.json", 100, 1, error));
     CHECK(error == "No such file or directory");
 }
+
+TEST_CASE("records: the stock ebpf.d/records.conf reads cleanly and turns every sink off")
+{
+    fs::path stock = fs::path(__FILE__).parent_path().parent_path().parent_path() / "conf.d";
+    std::vector<std::string> warnings;
+    RecordsConfig config = load_records_config({"", stock.string()}, [&](const std::string &w) { warnings.push_back(w); });
+    CHECK(warnings.empty());
+    CHECK_FALSE(config.journal);
+    CHECK(config.file.empty());
+    CHECK(config.file_max_bytes == 10u << 20);
+    CHECK(config.file_keep == 5);
+    CHECK(config.queue == 10000);
+    CHECK(config.hostname.empty());
+}
