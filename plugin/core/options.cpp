@@ -34,7 +34,7 @@ Options parse_options(const std::vector<std::string> &arguments)
             if (!options.attach)
                 options.errors.push_back("--attach takes trampoline, kprobe or tracepoint, not '" + value + "'");
         } else if (argument == "--records" || argument.starts_with("--records=")) {
-            if (argument.size() > 10)
+            if (argument.starts_with("--records="))
                 options.records = argument.substr(10);
             else if (i + 1 < arguments.size())
                 options.records = arguments[++i];

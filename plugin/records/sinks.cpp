@@ -106,7 +106,9 @@ private:
         fd_ = -1;
         for (unsigned n = keep_; n > 1; --n)
             rename((path_ + "." + std::to_string(n - 1)).c_str(), (path_ + "." + std::to_string(n)).c_str());
-        rename(path_.c_str(), (path_ + ".1").c_str());
+        // Not renamed (directory not writable): the file goes on growing, and the error is reported.
+        if (rename(path_.c_str(), (path_ + ".1").c_str()) != 0)
+            fail(errno);
     }
 
     std::string path_;

@@ -210,7 +210,7 @@ TEST_CASE("records: a full queue drops exactly what does not fit, and emit never
     auto start = std::chrono::steady_clock::now();
     for (uint64_t n = 2; n <= 12; ++n)
         stream.emit(numbered(n));
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(100));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
     std::vector<SinkCounts> counts = stream.counts();
     CHECK(counts.at(0).dropped == 6);  // 2..6 queued, 7..12 dropped
     gate.release();
@@ -234,7 +234,7 @@ TEST_CASE("records: stop gives up on a stuck sink within its timeout and counts 
     gate.wait_entered(1);
     auto start = std::chrono::steady_clock::now();
     stream.stop(100);
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(400));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500));
     CHECK(stream.counts().at(0).written == 0);
     CHECK(stream.counts().at(0).dropped == 10);
     stream.emit(numbered(11));  // after stop: dropped, not queued
