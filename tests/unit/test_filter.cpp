@@ -3,6 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "capture.h"
 #include <vector>
 
 namespace {
@@ -248,4 +252,20 @@ TEST_CASE("filter: depth is bounded, so no input exhausts the stack")
     CHECK(drops(fine, t));
     t.dst_port = 151;
     CHECK_FALSE(drops(fine, t));
+}
+
+TEST_CASE("filter: parse_flow_filter_logged writes one stderr line per bad rule")
+{
+    int saved = dup(2), fd = memfd_create("stderr", 0);
+    dup2(fd, 2);
+    FlowFilter filter = parse_flow_filter_logged("tcp\nsrc_port == \"x\"\nudp &&\n  ipv5");
+    dup2(saved, 2);
+    close(saved);
+    std::string text(size_t(lseek(fd, 0, SEEK_END)), '\0');
+    REQUIRE(pread(fd, text.data(), text.size(), 0) == ssize_t(text.size()));
+    close(fd);
+    CHECK(filter.rule_count() == 1);
+    CHECK(log_messages(text) ==
+          "flow filter: line 2, column 10: == compares values of one type, not int and string; rule ignored\n"
+          "flow filter: line 4, column 3: unknown key 'ipv5'; rule ignored\n");
 }
