@@ -37,8 +37,7 @@ int run_records_mode(const std::string &names, int update_every)
         log_error("--records: nothing to print; exiting");
         return 1;
     }
-    // The test source needs no privilege at all.
-    std::string drop_error = drop_privileges();
+    std::string drop_error = drop_privileges(false);  // the test source needs no privilege at all
     if (!drop_error.empty()) {
         log_error("cannot drop privileges (%s); exiting", drop_error.c_str());
         return 1;
