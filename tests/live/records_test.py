@@ -15,6 +15,7 @@ usage: records_test.py [--build DIR]. Prints one line per check and "N passed, M
 import argparse
 import glob
 import json
+import select
 import os
 import signal
 import socket
@@ -171,6 +172,25 @@ def file_sink(checks, emit, work):
                  f"file sink: {len(sequences)} lines, every one JSON, sequences 1..{count} in order, none lost")
 
 
+def read_first_update(proc, timeout=30):
+    """The plugin's output of its first update (up to a chart's second BEGIN): every chart once."""
+    lines, begun, deadline = [], set(), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 1)
+        if not ready:
+            continue
+        line = proc.stdout.readline().decode()
+        if not line:
+            break
+        if line.startswith("BEGIN "):
+            chart = line.split()[1]
+            if chart in begun:
+                break
+            begun.add(chart)
+        lines.append(line)
+    return "".join(lines)
+
+
 def plugin_mode(checks, plugin, work):
     """The self chart appears with a configured sink, and only then."""
     for configured in (True, False):
@@ -184,9 +204,8 @@ def plugin_mode(checks, plugin, work):
                    NETDATA_STOCK_CONFIG_DIR=os.path.join(ROOT, "conf.d"))
         proc = subprocess.Popen([plugin, "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=env)
-        time.sleep(3.5)
-        out, err = proc.communicate(timeout=10)  # closes stdin: the agent is gone
-        out = out.decode()
+        out = read_first_update(proc)
+        proc.communicate(timeout=10)  # closes stdin: the agent is gone
         declared = "CHART netdata.ebpf_records " in out
         if configured:
             checks.check(declared and "DIMENSION file_dropped " in out and os.path.exists(path)
