@@ -185,7 +185,7 @@ std::unique_ptr<RecordStream> make_record_stream(const RecordsConfig &config)
         stream->add_sink(make_journal_sink());
     if (!config.file.empty()) {
         std::string error;
-        if (auto sink = make_file_sink(config.file, config.file_max_bytes, config.file_keep, error))
+        if (auto sink = make_file_sink(config.file, config.file_max_bytes, config.file_keep, config.file_format, error))
             stream->add_sink(std::move(sink));
         else
             log_error("records: cannot open '%s' (%s); no file sink", config.file.c_str(), error.c_str());

@@ -1,6 +1,8 @@
 #include "records/record.h"
 
 #include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <ctime>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
@@ -53,6 +55,12 @@ std::string message_of(const Record &record)
 Record &Record::add(std::string name, std::string value)
 {
     fields.push_back({std::move(name), std::move(value)});
+    return *this;
+}
+
+Record &Record::tag(std::string name, std::string value)
+{
+    fields.push_back({std::move(name), std::move(value), true});
     return *this;
 }
 
@@ -111,6 +119,63 @@ std::string record_json(const Record &record)
     for (const Field &field : record.fields)
         std::visit([&](const auto &v) { object[field_name(field.name)] = v; }, field.value);
     return object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+namespace {
+
+// Line protocol escapes: a backslash before each byte of `special`; a
+// control byte (a newline would end the record) becomes a space.
+std::string escape_bytes(std::string_view text, std::string_view special)
+{
+    std::string out;
+    for (char c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            c = ' ';
+        else if (special.find(c) != std::string_view::npos)
+            out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+std::string line_key(std::string_view text) { return escape_bytes(text, ",= "); }
+
+std::string line_field_value(const FieldValue &value)
+{
+    if (const auto *text = std::get_if<std::string>(&value))
+        return '"' + escape_bytes(*text, "\"\\") + '"';
+    if (const auto *number = std::get_if<int64_t>(&value))
+        return std::to_string(*number) + "i";
+    if (const auto *number = std::get_if<uint64_t>(&value))
+        return std::to_string(*number) + (*number > uint64_t(INT64_MAX) ? "u" : "i");
+    return value_text(value);
+}
+
+} // namespace
+
+std::string record_line_protocol(const Record &record)
+{
+    std::string line = escape_bytes(record.source, ", ");
+    auto add_tag = [&](std::string_view name, std::string_view value) {
+        if (!value.empty())
+            line += "," + line_key(name) + "=" + line_key(value);
+    };
+    add_tag("host", record.host);
+    for (const Field &field : record.fields)
+        if (field.tag)
+            add_tag(field_name(field.name), value_text(field.value));
+    char separator = ' ';
+    for (const Field &field : record.fields) {
+        if (field.tag)
+            continue;
+        if (const auto *number = std::get_if<double>(&field.value); number && !std::isfinite(*number))
+            continue;  // line protocol has no NaN or infinity
+        line += separator + line_key(field_name(field.name)) + "=" + line_field_value(field.value);
+        separator = ',';
+    }
+    if (separator == ' ')
+        return "";
+    return line + " " + std::to_string(record.time_usec * 1000);
 }
 
 std::string journal_field_name(std::string_view name)

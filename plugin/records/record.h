@@ -20,6 +20,7 @@ using FieldValue = std::variant<std::string, int64_t, uint64_t, double, bool>;
 struct Field {
     std::string name;
     FieldValue value;
+    bool tag = false;  // DataKit's tag (an indexed string) rather than field: matters to line protocol only
 };
 
 struct Record {
@@ -31,6 +32,8 @@ struct Record {
     Record() = default;
     Record(std::string source_name, uint64_t realtime_usec) : source(std::move(source_name)), time_usec(realtime_usec) {}
 
+    // A string that DataKit lists as a tag (src_ip, direction, ...).
+    Record &tag(std::string name, std::string value);
     // Typed adders: an int of any width is int64 or uint64 by its signedness.
     Record &add(std::string name, std::string value);
     Record &add(std::string name, const char *value) { return add(std::move(name), std::string(value)); }
@@ -58,6 +61,13 @@ std::string rfc3339_utc(uint64_t time_usec);  // 2026-12-01T14:00:00.000123Z
 
 // One JSON object, no newline. Strings that are not UTF-8 get U+FFFD.
 std::string record_json(const Record &record);
+
+// InfluxDB line protocol, which DataKit ingests: measurement = source, tags
+// host and the tag fields (an empty one left out), then the other fields
+// (ints with i, or u above INT64_MAX; no NaN or infinity), then the time in
+// ns. Control bytes in strings become spaces (a line is one record). "" when
+// the record has no field (line protocol needs one).
+std::string record_line_protocol(const Record &record);
 
 // journald's form: NAME=value strings, names upper-cased with every byte
 // outside [A-Z0-9_] written '_' (a leading '_' or digit gets an "F" before it,

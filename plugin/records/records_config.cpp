@@ -76,6 +76,13 @@ struct Reader {
                 config.file_keep = *v;
             else
                 invalid(line, key, value, std::to_string(config.file_keep) + " (1 to 1000)");
+        } else if (key == "file format") {
+            if (lower(value) == "json")
+                config.file_format = FileFormat::Json;
+            else if (lower(value) == "influx")
+                config.file_format = FileFormat::LineProtocol;
+            else
+                invalid(line, key, value, config.file_format == FileFormat::Json ? "json" : "influx");
         } else if (key == "queue size") {
             if (auto v = parse_count(value, 1, 1000000))
                 config.queue = *v;

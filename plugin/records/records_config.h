@@ -6,12 +6,14 @@
 #include <string>
 
 #include "core/config.h"
+#include "records/sinks.h"
 
 struct RecordsConfig {
     bool journal = false;            // journal = yes
     std::string file;                // file = /var/log/netdata/ebpf-records.json (empty: no file sink)
     uint64_t file_max_bytes = 10 << 20;  // file max size = 10M (bytes, or with a k, M or G suffix)
     unsigned file_keep = 5;          // file rotations kept = 5 (path.1 .. path.5)
+    FileFormat file_format = FileFormat::Json;  // file format = json | influx (line protocol)
     unsigned queue = 10000;          // queue size = 10000 (records waiting per sink)
     std::string hostname;            // hostname = (empty: this machine's name)
 };

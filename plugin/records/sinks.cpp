@@ -49,8 +49,8 @@ bool write_all(int fd, const char *data, size_t size, int &error)
 
 class FileSink : public RecordSink {
 public:
-    FileSink(std::string path, uint64_t max_bytes, unsigned keep)
-        : path_(std::move(path)), max_bytes_(max_bytes), keep_(keep) {}
+    FileSink(std::string path, uint64_t max_bytes, unsigned keep, FileFormat format)
+        : path_(std::move(path)), max_bytes_(max_bytes), keep_(keep), format_(format) {}
     ~FileSink() override
     {
         if (fd_ >= 0)
@@ -78,7 +78,10 @@ public:
 
     bool write(const Record &record) override
     {
-        std::string line = record_json(record) + "\n";
+        std::string line = format_ == FileFormat::Json ? record_json(record) : record_line_protocol(record);
+        if (line.empty())
+            return fail(EINVAL);  // nothing line protocol can carry
+        line += '\n';
         if (fd_ >= 0 && size_ > 0 && size_ + line.size() > max_bytes_)
             rotate();
         if (fd_ < 0) {
@@ -114,6 +117,7 @@ private:
     std::string path_;
     uint64_t max_bytes_;
     unsigned keep_;
+    FileFormat format_;
     int fd_ = -1;
     uint64_t size_ = 0;
 };
@@ -156,9 +160,9 @@ std::unique_ptr<RecordSink> make_journal_sink()
 }
 
 std::unique_ptr<RecordSink> make_file_sink(const std::string &path, uint64_t max_bytes, unsigned keep,
-                                           std::string &error)
+                                           FileFormat format, std::string &error)
 {
-    auto sink = std::make_unique<FileSink>(path, max_bytes, keep);
+    auto sink = std::make_unique<FileSink>(path, max_bytes, keep, format);
     if (int open_error = sink->open_file()) {
         error = strerror(open_error);
         return nullptr;

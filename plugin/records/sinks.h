@@ -41,13 +41,15 @@ private:
 // The systemd journal, through libsystemd's sd_journal_sendv.
 std::unique_ptr<RecordSink> make_journal_sink();
 
-// JSON lines appended to `path`. Before a line would take the file past
+enum class FileFormat { Json, LineProtocol };
+
+// JSON lines (or InfluxDB line protocol) appended to `path`. Before a line would take the file past
 // max_bytes, path.1 .. path.keep-1 move up one, path becomes path.1 and a new
 // path starts: a line is never split or lost by a rotation. A line cut short by
 // a failed write (disk full) is taken back out. Opened now, with the current
 // rights: nullptr and `error` set when it cannot be.
 std::unique_ptr<RecordSink> make_file_sink(const std::string &path, uint64_t max_bytes, unsigned keep,
-                                           std::string &error);
+                                           FileFormat format, std::string &error);
 
 // JSON lines on a descriptor (stdout in `--records` mode). A closed reader
 // (EPIPE) breaks the sink.

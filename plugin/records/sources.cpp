@@ -42,7 +42,7 @@ Record TestRecordSource::next()
     ++sequence_;
     Record record("test", realtime_usec());
     if (!run_.empty())
-        record.add("run", run_);
+        record.tag("run", run_);
     record.add("sequence", sequence_)
         .add("negative", -static_cast<int64_t>(sequence_))
         .add("ratio", static_cast<double>(sequence_) / 4)

@@ -1,6 +1,7 @@
 // Test source for the record stream's real sinks: emits --count records of the
 // test source (numbered from 1, tagged with --run) through a RecordStream with
 // the sinks asked for, stops it, and prints its counts as one JSON object:
+// (--influx: the file in line protocol)
 //   {"emitted":N,"sinks":{"file":{"written":W,"dropped":D,"error":""}}}
 #include <cstdlib>
 #include <cstring>
@@ -13,15 +14,15 @@
 
 int main(int argc, char **argv)
 {
-    bool journal = false;
+    bool journal = false, influx = false;
     std::string file, run;
     uint64_t max_bytes = 10 << 20, count = 100;
     unsigned keep = 5, queue = 10000;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : "";
-        if (arg == "--journal") {
-            journal = true;
+        if (arg == "--journal" || arg == "--influx") {
+            (arg == "--journal" ? journal : influx) = true;
             continue;
         }
         ++i;
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
         stream.add_sink(make_journal_sink());
     if (!file.empty()) {
         std::string error;
-        auto sink = make_file_sink(file, max_bytes, keep, error);
+        auto sink = make_file_sink(file, max_bytes, keep, influx ? FileFormat::LineProtocol : FileFormat::Json, error);
         if (!sink) {
             std::cerr << "records-emit: " << file << ": " << error << "\n";
             return 1;

@@ -7,7 +7,7 @@
   - the journal sink: a systemd-journald started here (unless one runs) gets
     every record once, read back with `journalctl -o json`, fields upper-cased;
   - the file sink rotated at a small size keeps every line, each file under
-    the size;
+    the size, in JSON and in InfluxDB line protocol;
   - the plugin with ebpf.d/records.conf declares netdata.ebpf_records and
     opens the file; without it, no such chart.
 usage: records_test.py [--build DIR]. Prints one line per check and "N passed, M failed".
@@ -191,6 +191,27 @@ def read_first_update(proc, timeout=30):
     return "".join(lines)
 
 
+def influx_file_sink(checks, emit, work):
+    """Line protocol, rotated: every record one line of the expected shape."""
+    path = os.path.join(work, "records.influx")
+    count, size = 2000, 4096
+    result = subprocess.run([emit, "--influx", "--file", path, "--max-size", str(size), "--keep", "1000",
+                             "--count", str(count), "--run", "r1"], capture_output=True, text=True, timeout=60)
+    counts = json.loads(result.stdout)["sinks"]["file"]
+    files = sorted(glob.glob(path + ".*"), key=lambda p: -int(p.rsplit(".", 1)[1])) + [path]
+    host = socket.gethostname().replace(" ", "\\ ").replace(",", "\\,").replace("=", "\\=")
+    text = 'say \\"hi\\"\\\\ line next tab   caf\u00e9'
+    expected = [f'test,host={host},run=r1 sequence={n}i,negative=-{n}i,ratio={n / 4:g},odd={str(n % 2 == 1).lower()},'
+                f'text="{text}"' for n in range(1, count + 1)]
+    got = [line.rsplit(" ", 1)[0] for f in files for line in open(f, encoding="utf-8").read().splitlines()]
+    times_ok = all(line.rsplit(" ", 1)[1].isdigit() and len(line.rsplit(" ", 1)[1]) == 19
+                   for f in files for line in open(f, encoding="utf-8").read().splitlines())
+    checks.check(counts["written"] == count and counts["dropped"] == 0 and len(files) > 10
+                 and all(os.path.getsize(f) <= size for f in files) and got == expected and times_ok,
+                 f"file sink in line protocol: {len(got)} lines in {len(files)} files, each record as expected, "
+                 "time in ns")
+
+
 def plugin_mode(checks, plugin, work):
     """The self chart appears with a configured sink, and only then."""
     for configured in (True, False):
@@ -227,6 +248,7 @@ def main():
         stdout_mode(checks, plugin)
         journal_sink(checks, emit)
         file_sink(checks, emit, work)
+        influx_file_sink(checks, emit, work)
         plugin_mode(checks, plugin, work)
     print(f"{checks.passed} passed, {checks.failed} failed")
     return 1 if checks.failed else 0

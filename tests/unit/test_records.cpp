@@ -247,7 +247,7 @@ TEST_CASE("records: the file sink rotates before a line would pass the size, and
     fs::path path = dir.path / "records.json";
     std::string error;
     RecordStream stream("h", 1000);
-    auto sink = make_file_sink(path.string(), 600, 1000, error);
+    auto sink = make_file_sink(path.string(), 600, 1000, FileFormat::Json, error);
     REQUIRE(sink);
     stream.add_sink(std::move(sink));
     TestRecordSource source;
@@ -281,7 +281,7 @@ TEST_CASE("records: the file sink keeps only the newest rotations")
     TempDir dir;
     fs::path path = dir.path / "r.json";
     std::string error;
-    auto sink = make_file_sink(path.string(), 400, 2, error);
+    auto sink = make_file_sink(path.string(), 400, 2, FileFormat::Json, error);
     REQUIRE(sink);
     TestRecordSource source;
     for (int i = 0; i < 50; ++i)
@@ -302,9 +302,9 @@ TEST_CASE("records: the file sink keeps only the newest rotations")
 TEST_CASE("records: the file sink refuses what is not a regular file")
 {
     std::string error;
-    CHECK_FALSE(make_file_sink("/dev/null", 100, 1, error));
+    CHECK_FALSE(make_file_sink("/dev/null", 100, 1, FileFormat::Json, error));
     CHECK(error == "Invalid argument");
-    CHECK_FALSE(make_file_sink("/nonexistent/dir/r.json", 100, 1, error));
+    CHECK_FALSE(make_file_sink("/nonexistent/dir/r.json", 100, 1, FileFormat::Json, error));
     CHECK(error == "No such file or directory");
 }
 
@@ -320,4 +320,30 @@ TEST_CASE("records: the stock ebpf.d/records.conf reads cleanly and turns every 
     CHECK(config.file_keep == 5);
     CHECK(config.queue == 10000);
     CHECK(config.hostname.empty());
+    CHECK(config.file_format == FileFormat::Json);
+}
+
+TEST_CASE("records: InfluxDB line protocol with DataKit's tags and fields")
+{
+    Record record("netflow", kTime);
+    record.host = "web 1";
+    record.tag("src_ip", "10.0.0.1").tag("direction", "outgoing").tag("dst_nat_ip", "")
+        .add("bytes_read", uint64_t(512)).add("rtt", 1.5).add("retransmits", -0).add("big", uint64_t(1) << 63)
+        .add("cmd", "a \"b\" c\\d\ne,f=g").add("ok", true);
+    CHECK(record_line_protocol(record) ==
+          "netflow,host=web\\ 1,src_ip=10.0.0.1,direction=outgoing bytes_read=512i,rtt=1.5,retransmits=0i,"
+          "big=9223372036854775808u,cmd=\"a \\\"b\\\" c\\\\d e,f=g\",ok=true 1796133600000123000");
+    Record tags_only("x,y", kTime);
+    tags_only.tag("a", "b");
+    CHECK(record_line_protocol(tags_only) == "");
+    // JSON and the journal ignore the tag mark.
+    CHECK(json::parse(record_json(record))["src_ip"] == "10.0.0.1");
+
+    std::vector<std::string> warnings;
+    RecordsConfig config = parse_records_config("r.conf", "[records]\nfile format = influx\n",
+                                                [&](const std::string &w) { warnings.push_back(w); });
+    CHECK(warnings.empty());
+    CHECK(config.file_format == FileFormat::LineProtocol);
+    parse_records_config("r.conf", "[records]\nfile format = csv\n", [&](const std::string &w) { warnings.push_back(w); });
+    CHECK(warnings == std::vector<std::string>{"ebpf.plugin: r.conf:2: invalid value 'csv' for 'file format'; using json"});
 }
