@@ -125,7 +125,7 @@ $(BUILD)/cgroup-spawn: tests/live/cgroup-spawn.cpp
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
 
 # libFuzzer targets (tests/fuzz/run.sh runs them): clang with ASan and UBSan.
-CLANGXX ?= clang++
+CLANGXX := $(or $(CLANGXX),clang++)
 FUZZ_FLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iplugin
 fuzz: $(BUILD)/fuzz/filter-fuzz
 $(BUILD)/fuzz/filter-fuzz: tests/fuzz/filter_fuzz.cpp plugin/net/filter.cpp plugin/net/filter_lexer.cpp \
