@@ -28,6 +28,9 @@
 #include "core/privileges.h"
 #include "core/protocol.h"
 #include "core/publisher.h"
+#include "records/records_config.h"
+#include "records/standalone.h"
+#include "records/stream.h"
 #include "version.h"
 
 namespace {
@@ -172,6 +175,24 @@ std::string version_text()
     return text;
 }
 
+// The record stream's sinks from ebpf.d/records.conf, opened with the rights
+// left after the privileges were dropped. nullptr when none is configured.
+std::unique_ptr<RecordStream> make_record_stream(const RecordsConfig &config)
+{
+    auto stream = std::make_unique<RecordStream>(config.hostname.empty() ? local_host_name() : config.hostname,
+                                                 config.queue);
+    if (config.journal)
+        stream->add_sink(make_journal_sink());
+    if (!config.file.empty()) {
+        std::string error;
+        if (auto sink = make_file_sink(config.file, config.file_max_bytes, config.file_keep, config.file_format, error))
+            stream->add_sink(std::move(sink));
+        else
+            log_error("records: cannot open '%s' (%s); no file sink", config.file.c_str(), error.c_str());
+    }
+    return stream->has_sinks() ? std::move(stream) : nullptr;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -195,8 +216,11 @@ int main(int argc, char **argv)
     }
     for (const std::string &error : options.errors)
         log_error("%s", error.c_str());
+    if (options.records)
+        return run_records_mode(*options.records, options.update_every);
 
     PluginConfig config;
+    RecordsConfig records_config;
     std::optional<AppsGroups> apps_groups;
     bool collecting = !options.check && !options.verify; // the probes read no configuration
     if (collecting) {
@@ -204,6 +228,7 @@ int main(int argc, char **argv)
         ConfigDirs dirs = config_dirs();
         config = load_config(dirs, options.update_every, warn);
         apps_groups = load_apps_groups(dirs, warn);
+        records_config = load_records_config(dirs, warn);
     }
     if (started_setuid())
         clearenv(); // nothing from the caller's environment reaches libbpf
@@ -279,18 +304,30 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    std::unique_ptr<RecordStream> records = make_record_stream(records_config);
+    std::vector<ChartDef> charts = charts_of(collector);
+    if (!records)
+        std::erase_if(charts, [](const ChartDef &chart) { return chart.context == "netdata.ebpf_records"; });
     ChartRegistry registry(out, config.update_every);
-    Publisher publisher(registry, charts_of(collector));
+    Publisher publisher(registry, std::move(charts));
     const int interval = loop_interval(collector, config.update_every);
     uint64_t elapsed = 0;  // seconds of loop ticks so far: the first tick updates every chart
     log_summarize();
     Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {
         std::set<std::string> due = collector.due_modules(elapsed, config.update_every);
         elapsed += static_cast<uint64_t>(interval);
-        publisher.publish(collector.collect(&due), now_usec, due);
+        Snapshot snapshot = collector.collect(&due);
+        if (records) {
+            add_record_counters(*records, snapshot.system);
+            for (const std::string &line : records->new_errors())
+                log_error("%s", line.c_str());
+        }
+        publisher.publish(snapshot, now_usec, due);
         return out.flush();
     });
     log_stop(stop, out);
+    if (records)
+        records->stop(300);
     log_summarize();
     return 0;
 }

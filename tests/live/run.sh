@@ -22,5 +22,6 @@ run python3 "$here/live_test.py" --mode entry --module "fd:ebpf load mode = retu
 run python3 "$here/stop_test.py"
 run "$here/setuid_test.sh"
 run "$here/cli_test.sh"
+run python3 "$here/records_test.py"
 echo "$passed passed, $failed failed"
 exit $status
