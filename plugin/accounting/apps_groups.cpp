@@ -147,6 +147,12 @@ int AppsGroups::match(std::string_view comm, std::string_view cmdline) const
     return -1;
 }
 
+bool AppsGroups::has_substring_patterns() const
+{
+    return std::any_of(patterns_.begin(), patterns_.end(),
+                       [](const Pattern &pattern) { return pattern.mode == Mode::Substring; });
+}
+
 AppsGroups load_apps_groups(const ConfigDirs &dirs, const Warn &warn)
 {
     std::string text;

@@ -10,6 +10,7 @@
 
 #include "accounting/cgroups.h"
 #include "accounting/module_accounts.h"
+#include "accounting/process_core.h"
 #include "accounting/process_groups.h"
 #include "core/publisher.h"
 
@@ -22,7 +23,8 @@ struct RunningModule {
 
 class Collector {
 public:
-    Collector(ProcessGroups groups, CgroupDirectory cgroups);
+    // core: the started process core, or null when no module groups processes.
+    Collector(ProcessGroups groups, std::unique_ptr<ProcessCore> core, CgroupDirectory cgroups);
 
     // Takes a started module; its tables are read from the next cycle on.
     void add(std::unique_ptr<CountingModule> module, AttachPath path, const ModuleSettings &settings);
@@ -36,6 +38,7 @@ private:
     void report_once(const std::string &message);
 
     ProcessGroups groups_;
+    std::unique_ptr<ProcessCore> core_;
     CgroupDirectory cgroups_;
     std::vector<RunningModule> modules_;
     std::set<size_t> active_groups_;     // groups that ever counted something

@@ -3,6 +3,7 @@
 //   2. learn the kernel, start every enabled module on the first attach path that works
 //   3. drop every privilege
 //   4. every update_every seconds: collect, publish, flush
+#include <algorithm>
 #include <bpf/libbpf.h>
 #include <csignal>
 #include <malloc.h>
@@ -57,10 +58,20 @@ std::vector<std::unique_ptr<CountingModule>> make_modules(const KernelSymbols &s
     return modules;
 }
 
-ModuleSettings settings_for(const ModuleConfig &config)
+// Kernels from 6.1 on allocate hash entries safely in tracing programs
+// (bpf_mem_alloc): tables then grow with the live processes instead of being
+// preallocated; 5.10 would warn in its log for each such map.
+bool tables_can_grow(const KernelFacts &facts)
+{
+    return facts.version.code() >= KernelVersion{6, 1, 0}.code();
+}
+
+ModuleSettings settings_for(const ModuleConfig &config, const ProcessCore *core, bool grow)
 {
     ModuleSettings settings;
-    settings.apps = config.apps;
+    settings.apps = config.apps && core;
+    settings.active_pids_fd = core ? core->active_pids_fd() : -1;
+    settings.grow_with_processes = grow;
     settings.cgroups = config.cgroups;
     settings.per_cpu_tables = config.maps_per_core;
     settings.return_mode = config.load_mode == LoadMode::Return;
@@ -69,10 +80,9 @@ ModuleSettings settings_for(const ModuleConfig &config)
 }
 
 // Tries the attach paths in order; the first one that loads and attaches wins.
-bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, const ModuleConfig &config,
+bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, const ModuleSettings &settings,
                   const std::vector<AttachPath> &order)
 {
-    ModuleSettings settings = settings_for(config);
     for (AttachPath path : order) {
         std::string error = module->start(path, settings);
         if (error.empty()) {
@@ -86,6 +96,27 @@ bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, 
     }
     fprintf(stderr, "ebpf.plugin: %s: no attach path works on this kernel; module disabled\n", module->name());
     return false;
+}
+
+// The process core, when an enabled module groups processes by app; without
+// it app group charts are off (system and cgroup charts do not need it).
+std::unique_ptr<ProcessCore> start_core(const PluginConfig &config, const KernelSymbols &symbols,
+                                        const ProcessGroups &groups, bool grow)
+{
+    CoreSettings settings{0, grow};
+    for (const ModuleConfig &module : config.modules)
+        if (module.enabled && module.supported && module.apps)
+            settings.table_size = std::max(settings.table_size, module.pid_table_size);
+    if (!settings.table_size)
+        return nullptr;
+    auto core = std::make_unique<ProcessCore>(groups);
+    std::string error = core->start(symbols, settings);
+    if (!error.empty()) {
+        fprintf(stderr, "ebpf.plugin: process core: %s; app group charts disabled\n", error.c_str());
+        return nullptr;
+    }
+    fprintf(stderr, "ebpf.plugin: process core: attached with tracepoint\n");
+    return core;
 }
 
 std::vector<ChartDef> charts_of(const Collector &collector)
@@ -154,7 +185,10 @@ int main(int argc, char **argv)
         return run_program_verification(symbols) ? 1 : 0;
 
     ProtocolWriter out(STDOUT_FILENO);
-    Collector collector(ProcessGroups(std::move(*apps_groups), "/proc"),
+    ProcessGroups groups(std::move(*apps_groups), "/proc");
+    std::unique_ptr<ProcessCore> core = start_core(config, symbols, groups, tables_can_grow(facts));
+    const ProcessCore *core_used = core.get();
+    Collector collector(groups, std::move(core),
                         CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf"));
     for (auto &module : make_modules(symbols)) {
         const ModuleConfig *module_config = config.module(module->name());
@@ -167,7 +201,7 @@ int main(int argc, char **argv)
         // order; `probe` or `tracepoint` in the config, or --attach, is that path only.
         AttachPath preferred = options.attach.value_or(module_config->attach);
         bool fallback = preferred == AttachPath::Auto || preferred == AttachPath::Trampoline;
-        start_module(collector, std::move(module), *module_config,
+        start_module(collector, std::move(module), settings_for(*module_config, core_used, tables_can_grow(facts)),
                      attach_order(preferred, fallback && !options.attach));
     }
     if (collector.modules().empty()) {

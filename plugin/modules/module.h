@@ -1,5 +1,7 @@
 // A counting module: a BPF skeleton with global, pid and cgroup tables (see
 // kernel-collector/lib/accounting.h) and one program set per attach path.
+// Who a process is, and when it exits, is the process core's business
+// (accounting/process_core.h): a module loads no life-cycle program.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -17,6 +19,8 @@ struct ModuleSettings {
     bool return_mode = false;
     unsigned pid_table_size = 32768;
     unsigned cgroup_table_size = 1024;
+    bool grow_with_processes = false; // BPF_F_NO_PREALLOC on pid and cgroup tables (kernel 6.1+)
+    int active_pids_fd = -1;          // the process core's array, reused; -1: a private one
 };
 
 class CountingModule {
@@ -31,18 +35,16 @@ public:
     virtual int global_table_fd() const = 0;
     virtual int pid_table_fd() const = 0;
     virtual int cgroup_table_fd() const = 0;
-    virtual int active_pids_fd() const = 0;
     // Why `path` cannot apply to this kernel at all ("" when it can be tried).
     virtual std::string not_applicable(AttachPath path, bool return_mode) const = 0;
 };
 
-// The life-cycle programs every module loads on every path (lib/accounting.h):
-// the start of each plan, or why no plan can apply.
-inline LoadPlan lifecycle_plan(const KernelSymbols &kernel)
+// The start of each plan. Modules no longer load life-cycle programs (the
+// process core does, once); an empty plan, kept so modules written before the
+// core build unchanged.
+inline LoadPlan lifecycle_plan(const KernelSymbols &)
 {
-    if (!kernel.has_raw_tracepoint("sched_process_exit") || !kernel.has_raw_tracepoint("sched_process_exec"))
-        return {{}, "kernel has no BTF tracepoints sched_process_exit/exec"};
-    return {{{"lifecycle_exit"}, {"lifecycle_exec"}}, ""};
+    return {};
 }
 
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
@@ -93,7 +95,6 @@ public:
     int global_table_fd() const override { return bpf_map__fd(skeleton_->maps.global_table); }
     int pid_table_fd() const override { return bpf_map__fd(skeleton_->maps.pid_table); }
     int cgroup_table_fd() const override { return bpf_map__fd(skeleton_->maps.cgroup_table); }
-    int active_pids_fd() const override { return bpf_map__fd(skeleton_->maps.active_pids); }
 
     std::string not_applicable(AttachPath path, bool return_mode) const override
     {
@@ -102,18 +103,23 @@ public:
 
 
 private:
-    // Tables that are off shrink to one entry; shared tables need atomics,
-    // which accounting.h uses when per_cpu_tables is false.
+    // Tables that are off shrink to one entry. Only the global table can be
+    // per-CPU (`maps per core`); accounting.h uses atomics on shared ones.
     std::string size_tables(const ModuleSettings &settings)
     {
         bpf_map *pid = skeleton_->maps.pid_table;
         bpf_map *cgroup = skeleton_->maps.cgroup_table;
-        bpf_map_type type = settings.per_cpu_tables ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH;
-        if (bpf_map__set_type(pid, type) || bpf_map__set_type(cgroup, type) ||
+        bpf_map_type global = settings.per_cpu_tables ? BPF_MAP_TYPE_PERCPU_ARRAY : BPF_MAP_TYPE_ARRAY;
+        __u32 flags = settings.grow_with_processes ? BPF_F_NO_PREALLOC : 0;
+        if (bpf_map__set_type(skeleton_->maps.global_table, global) ||
             bpf_map__set_max_entries(pid, settings.apps ? settings.pid_table_size : 1) ||
-            bpf_map__set_max_entries(cgroup, settings.cgroups ? settings.cgroup_table_size : 1))
+            bpf_map__set_max_entries(cgroup, settings.cgroups ? settings.cgroup_table_size : 1) ||
+            bpf_map__set_map_flags(pid, flags) || bpf_map__set_map_flags(cgroup, flags))
             return "cannot size the tables";
-        return "";
+        bpf_map *active = skeleton_->maps.active_pids;
+        int err = settings.active_pids_fd >= 0 ? bpf_map__reuse_fd(active, settings.active_pids_fd)
+                                               : bpf_map__set_max_entries(active, 1);
+        return err ? "cannot share the process core's active_pids: " + errno_text(err) : "";
     }
 
     const KernelSymbols &kernel_;
