@@ -69,10 +69,21 @@ int BPF_PROG(core_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/* A new name; the parent stays the one seen at fork: by now the process may
+ * have been handed to a reaper, and its group comes from who started it. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(core_exec, struct task_struct *task)
 {
-	record_process(task, 0);
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct task_identity *entry = bpf_map_lookup_elem(&process_table, &tgid);
+	if (!entry) {
+		record_process(task, 0);
+		return 0;
+	}
+	struct task_identity id = *entry;
+	BPF_CORE_READ_STR_INTO(&id.comm, task, group_leader, comm);
+	id.identity_ns = bpf_ktime_get_ns();
+	store_identity(tgid, &id);
 	return 0;
 }
 

@@ -33,6 +33,7 @@ std::string ModuleAccounts::read_processes(ProcessCore &core)
 {
     keys_ = core.changed();
     keys_.insert(keys_.end(), late_.begin(), late_.end());
+    keys_.insert(keys_.end(), waiting_.begin(), waiting_.end());
     std::sort(keys_.begin(), keys_.end());
     keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
     bool batch = core.read_everything() || keys_.size() * 5 > processes_.size() * 2 + 64;
@@ -52,6 +53,7 @@ std::string ModuleAccounts::read_processes(ProcessCore &core)
     for (uint64_t pid : missing_) {
         processes_.erase(static_cast<uint32_t>(pid));
         late_.erase(static_cast<uint32_t>(pid));
+        waiting_.erase(static_cast<uint32_t>(pid));
     }
     return error;
 }
@@ -69,10 +71,16 @@ std::string ModuleAccounts::collect_processes(ProcessCore &core)
     std::vector<uint64_t> finished;
     for (const TableEntry &entry : entries_) {
         uint32_t pid = static_cast<uint32_t>(entry.key);
+        int group_index = core.group_of(pid);
+        if (group_index < 0) {
+            waiting_.insert(pid);
+            continue;
+        }
+        waiting_.erase(pid);
         std::vector<uint32_t> &last = processes_[pid];
         if (last.empty())
             last.assign(counter_count_, 0);
-        CounterTotals &group = groups_[static_cast<size_t>(core.group_of(pid))];
+        CounterTotals &group = groups_[static_cast<size_t>(group_index)];
         for (size_t i = 0; i < counter_count_; ++i) {
             group.add(i, static_cast<uint32_t>(entry.words[i] - last[i]));
             last[i] = entry.words[i];

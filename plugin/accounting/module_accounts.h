@@ -47,6 +47,7 @@ private:
     // process was removed) wait one cycle in late_ before removal
     std::unordered_map<uint32_t, std::vector<uint32_t>> processes_;
     std::unordered_set<uint32_t> late_;
+    std::unordered_set<uint32_t> waiting_; // entries of processes the core has not recorded yet
     TableReader pid_reader_, cgroup_reader_;
     std::vector<TableEntry> entries_;
     std::vector<uint64_t> keys_, missing_;

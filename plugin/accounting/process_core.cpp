@@ -99,7 +99,10 @@ int ProcessCore::parent_group(uint32_t ppid)
 {
     if (ppid <= 1)
         return groups_.other_group();
-    return group_of(ppid);
+    auto parent = processes_.find(ppid);
+    if (parent != processes_.end() && parent->second.group >= 0)
+        return parent->second.group;
+    return groups_.decide_from_proc(ppid).value_or(groups_.other_group());
 }
 
 void ProcessCore::apply(uint32_t pid, const task_identity &identity)
@@ -159,6 +162,12 @@ int ProcessCore::group_of(uint32_t pid)
     auto found = processes_.find(pid);
     if (found != processes_.end() && found->second.group >= 0)
         return found->second.group;
+    // The fork tracepoint fires after the child was woken up: its first
+    // events can come before its identity. Ask again next cycle.
+    auto [unseen, first] = unseen_.try_emplace(pid, cycle_);
+    if (unseen->second == cycle_)
+        return -1;
+    unseen_.erase(unseen);
     // not born under the core's eyes: it started before the plugin
     std::optional<int> group = groups_.decide_from_proc(pid);
     Process &process = processes_[pid];
@@ -183,6 +192,7 @@ std::string ProcessCore::end_cycle()
     std::erase_if(processes_, [this](const auto &item) {
         return item.second.state == State::Gone && item.second.cycle + keep_gone_cycles < cycle_;
     });
+    std::erase_if(unseen_, [this](const auto &item) { return item.second + 1 < cycle_; });
     live_entries_ = 0;
     for (const auto &[pid, process] : processes_)
         live_entries_ += process.state != State::Gone && process.start_ns != 0;

@@ -47,7 +47,8 @@ public:
     const std::vector<uint64_t> &changed() const { return changed_; }
     // A mark beyond the array was seen: modules read their whole tables.
     bool read_everything() const { return read_everything_; }
-    // The app group of a process a module counted for.
+    // The app group of a process a module counted for; -1 when the core has
+    // not recorded it yet (read that entry again next cycle).
     int group_of(uint32_t pid);
     // Its entries are read a last time this cycle, then removed.
     bool finishing(uint32_t pid) const { return finishing_.contains(pid); }
@@ -80,6 +81,7 @@ private:
     std::unique_ptr<ActivePids> active_;
     std::unordered_map<uint32_t, Process> processes_;
     std::unordered_set<uint32_t> finishing_;
+    std::unordered_map<uint32_t, uint64_t> unseen_; // pid -> cycle a module first asked
     std::vector<uint64_t> changed_, missing_;
     std::vector<TableEntry> entries_;
     bool read_everything_ = false;

@@ -5,10 +5,14 @@ cgroup and its own systemd-like service cgroup; the plugin must report exactly
 those counts there, and at least them system-wide.
 
 usage: live_test.py [--attach PATH] [--expect-path PATH] [--mode entry|return]
-                    [--shared-tables] [--pid-table-size N] [--build DIR] [--results FILE]
+                    [--shared-tables] [--pid-table-size N] [--tree N] [--build DIR] [--results FILE]
 --shared-tables: `maps per core = no` (one copy of each table, atomic adds).
 --pid-table-size N: a pid table too small for the host: inserts that fail must be
 counted in netdata.ebpf_table_full while cgroup and service counts stay exact.
+--tree N: instead of the workload, a program named in apps_groups.conf runs, in
+its own cgroup, N deep short-lived process trees (`bash -c '/bin/true; /bin/true'`,
+and a subshell left behind by a parent that exits at once): every app group
+counter must equal the cgroup's, however early each parent exits.
 Prints one line per check and closes with "N passed, M failed".
 """
 import argparse
@@ -200,6 +204,131 @@ def sanitize(name):
     return "".join(c if c.isalnum() or c in "_.-" else "_" for c in name)
 
 
+def check_workload(args, checks, output, charts, build, workload, cgroup_dirs, group, plain, service,
+                   return_mode, plugin_pid):
+    """The workload in a cgroup and in a service: exact there, in its app group and at least system-wide."""
+    system_before = {c: output.value(chart, dim)
+                     for c, (chart, dim) in charts.by_counter("system").items()}
+    spawn = os.path.join(build, "cgroup-spawn")
+    workload_pids = []
+    for run, directory in zip(("cgroup", "service"), cgroup_dirs):
+        w = RUNS[run]
+        done = subprocess.run([spawn, directory, workload, "--forks", str(w["forks"]), "--threads",
+                               str(w["threads"]), "--opens", str(w["opens"]), "--failed-opens",
+                               str(w["failed_opens"]), "--failed-closes", str(w["failed_closes"])],
+                              check=True, capture_output=True, text=True)
+        workload_pids.append(json.loads(done.stdout)["pid"])
+    exited_at = time.time()
+
+    expected = {
+        "apps": add(expected_counters(RUNS["cgroup"], return_mode),
+                    expected_counters(RUNS["service"], return_mode)),
+        "cgroup": expected_counters(RUNS["cgroup"], return_mode),
+        "services": expected_counters(RUNS["service"], return_mode),
+    }
+    if args.pid_table_size:
+        del expected["apps"]  # the pid table cannot hold the workload: that is the point
+
+    def actual(scope, counter):
+        chart, dim = charts.by_counter(scope)[counter]
+        if scope == "apps":
+            return output.value(chart, sanitize(group))
+        if scope == "services":
+            return output.value(chart, sanitize(service))
+        return output.value("cgroup_%s.%s" % (sanitize(plain), chart), dim)
+
+    # Values settle within a few cycles (a release is counted after an RCU
+    # grace period). Exactness is the check; the time is only reported.
+    started = time.time()
+    deadline = started + 30
+    stable_since, last, settled = time.time(), None, None
+    while time.time() < deadline:
+        now = {(s, c): actual(s, c) for s in expected for c in expected[s]}
+        done = all(now[(s, c)] == expected[s][c] for s in expected for c in expected[s])
+        if now != last:
+            stable_since, last = time.time(), now
+        if done and settled is None:
+            settled = time.time() - started
+        if done and time.time() - stable_since > 2.5:
+            break
+        time.sleep(0.2)
+    print("# values settled %s" % ("after %.1f s" % settled if settled is not None else "never"), flush=True)
+    # An exited process's entries are read once more, then removed: gone two
+    # cycles (2 s) after the exit at the latest, or a late reap re-created them.
+    if not args.pid_table_size:
+        time.sleep(max(0, exited_at + 3.5 - time.time()))
+        left = set(workload_pids) & pid_table_keys(plugin_pid)
+        checks.check(not left, "exited workload processes left the pid tables within 3.5 s (%s)" % sorted(left))
+    for scope in expected:
+        for counter, value in sorted(expected[scope].items()):
+            got = actual(scope, counter)
+            checks.check(got == value, "%s %s = %s (expected %d)" % (scope, counter, got, value),
+                         MODULE_OF[counter])
+
+    if args.pid_table_size:
+        for module in ("process", "fd"):
+            full = output.value("netdata.ebpf_table_full", module)
+            checks.check(full is not None and full > 0,
+                         "%s: a full pid table is counted (%s failed inserts)" % (module, full), module)
+    system_expected = add(expected_counters(RUNS["cgroup"], return_mode),
+                          expected_counters(RUNS["service"], return_mode))
+    for counter, value in sorted(system_expected.items()):
+        chart, dim = charts.by_counter("system").get(counter, (None, None))
+        if not chart:
+            continue
+        got, start = output.value(chart, dim), system_before.get(counter) or 0
+        checks.check(got is not None and got - start >= value,
+                     "system %s grew by %s >= %d" % (counter, None if got is None else got - start, value),
+                     MODULE_OF[counter])
+
+    if args.expect_path:
+        for module in ("process", "fd"):
+            got = output.value("netdata.ebpf_attach_path", module)
+            checks.check(got == ATTACH_CODES[args.expect_path],
+                         "%s uses %s (self chart says %s)" % (module, args.expect_path, got), module)
+
+
+def check_tree(count, checks, output, charts, spawn, shell, cgroup_dir, group, plain, return_mode):
+    """Deep short-lived trees whose parents exit before the plugin reads them:
+    the app group counts exactly what the cgroup counts."""
+    script = ('for i in $(seq %d); do bash -c "/bin/true; /bin/true"; '
+              'bash -c "(/bin/true; /bin/true) & exec /bin/true"; done' % count)
+    subprocess.run([spawn, cgroup_dir, shell, "-c", script], check=True, capture_output=True)
+    deadline = time.time() + 20  # the subshells left behind may outlive the spawn
+    while open(os.path.join(cgroup_dir, "cgroup.procs")).read().strip() and time.time() < deadline:
+        time.sleep(0.1)
+    counters = sorted(expected_counters(RUNS["cgroup"], return_mode))
+
+    def values(scope):
+        found = {}
+        for counter in counters:
+            chart, dim = charts.by_counter(scope)[counter]
+            found[counter] = (output.value(chart, sanitize(group)) if scope == "apps"
+                              else output.value("cgroup_%s.%s" % (sanitize(plain), chart), dim))
+        return found
+
+    started = time.time()
+    stable_since, last, settled = started, None, None
+    while time.time() < started + 30:
+        now = (values("apps"), values("cgroup"))
+        done = now[0] == now[1]
+        if now != last:
+            stable_since, last = time.time(), now
+        if done and settled is None:
+            settled = time.time() - started
+        if done and time.time() - stable_since > 2.5:
+            break
+        time.sleep(0.2)
+    print("# values settled %s" % ("after %.1f s" % settled if settled is not None else "never"), flush=True)
+    apps, cgroup = values("apps"), values("cgroup")
+    # per iteration at least: bash, its /bin/true child, the subshell and its two children
+    checks.check((cgroup["create_process"] or 0) >= 4 * count,
+                 "tree: the cgroup saw %s process creations for %d trees" % (cgroup["create_process"], count))
+    for counter in counters:
+        checks.check(apps[counter] == cgroup[counter], "tree: apps %s = %s, cgroup %s"
+                     % (counter, apps[counter], cgroup[counter]), MODULE_OF[counter])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--attach")
@@ -209,6 +338,7 @@ def main():
     parser.add_argument("--results")
     parser.add_argument("--shared-tables", action="store_true")
     parser.add_argument("--pid-table-size", type=int)
+    parser.add_argument("--tree", type=int)
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
@@ -220,7 +350,7 @@ def main():
     work = tempfile.mkdtemp(prefix="ebpf-live-")
     # A per-run process name makes the app group this run's alone.
     workload = os.path.join(work, "ewl-" + tag)
-    shutil.copy(os.path.join(build, "ebpf-workload"), workload)
+    shutil.copy("/bin/bash" if args.tree else os.path.join(build, "ebpf-workload"), workload)
     group = "live" + tag
     config = os.path.join(work, "etc")
     os.makedirs(config)
@@ -266,85 +396,12 @@ def main():
         capeff = [l.split()[1] for l in status.splitlines() if l.startswith("CapEff:")][0]
         checks.check(capeff == "0000000000000000", "running plugin has CapEff 0 (got %s)" % capeff)
 
-        system_before = {c: output.value(chart, dim)
-                         for c, (chart, dim) in charts.by_counter("system").items()}
-        spawn = os.path.join(build, "cgroup-spawn")
-        workload_pids = []
-        for run, directory in zip(("cgroup", "service"), cgroup_dirs):
-            w = RUNS[run]
-            done = subprocess.run([spawn, directory, workload, "--forks", str(w["forks"]), "--threads",
-                                   str(w["threads"]), "--opens", str(w["opens"]), "--failed-opens",
-                                   str(w["failed_opens"]), "--failed-closes", str(w["failed_closes"])],
-                                  check=True, capture_output=True, text=True)
-            workload_pids.append(json.loads(done.stdout)["pid"])
-        exited_at = time.time()
-
-        expected = {
-            "apps": add(expected_counters(RUNS["cgroup"], return_mode),
-                        expected_counters(RUNS["service"], return_mode)),
-            "cgroup": expected_counters(RUNS["cgroup"], return_mode),
-            "services": expected_counters(RUNS["service"], return_mode),
-        }
-        if args.pid_table_size:
-            del expected["apps"]  # the pid table cannot hold the workload: that is the point
-
-        def actual(scope, counter):
-            chart, dim = charts.by_counter(scope)[counter]
-            if scope == "apps":
-                return output.value(chart, sanitize(group))
-            if scope == "services":
-                return output.value(chart, sanitize(service))
-            return output.value("cgroup_%s.%s" % (sanitize(plain), chart), dim)
-
-        # Values settle within a few cycles (a release is counted after an RCU
-        # grace period). Exactness is the check; the time is only reported.
-        started = time.time()
-        deadline = started + 30
-        stable_since, last, settled = time.time(), None, None
-        while time.time() < deadline:
-            now = {(s, c): actual(s, c) for s in expected for c in expected[s]}
-            done = all(now[(s, c)] == expected[s][c] for s in expected for c in expected[s])
-            if now != last:
-                stable_since, last = time.time(), now
-            if done and settled is None:
-                settled = time.time() - started
-            if done and time.time() - stable_since > 2.5:
-                break
-            time.sleep(0.2)
-        print("# values settled %s" % ("after %.1f s" % settled if settled is not None else "never"), flush=True)
-        # An exited process's entries are read once more, then removed: gone two
-        # cycles (2 s) after the exit at the latest, or a late reap re-created them.
-        if not args.pid_table_size:
-            time.sleep(max(0, exited_at + 3.5 - time.time()))
-            left = set(workload_pids) & pid_table_keys(plugin.pid)
-            checks.check(not left, "exited workload processes left the pid tables within 3.5 s (%s)" % sorted(left))
-        for scope in expected:
-            for counter, value in sorted(expected[scope].items()):
-                got = actual(scope, counter)
-                checks.check(got == value, "%s %s = %s (expected %d)" % (scope, counter, got, value),
-                             MODULE_OF[counter])
-
-        if args.pid_table_size:
-            for module in ("process", "fd"):
-                full = output.value("netdata.ebpf_table_full", module)
-                checks.check(full is not None and full > 0,
-                             "%s: a full pid table is counted (%s failed inserts)" % (module, full), module)
-        system_expected = add(expected_counters(RUNS["cgroup"], return_mode),
-                              expected_counters(RUNS["service"], return_mode))
-        for counter, value in sorted(system_expected.items()):
-            chart, dim = charts.by_counter("system").get(counter, (None, None))
-            if not chart:
-                continue
-            got, start = output.value(chart, dim), system_before.get(counter) or 0
-            checks.check(got is not None and got - start >= value,
-                         "system %s grew by %s >= %d" % (counter, None if got is None else got - start, value),
-                         MODULE_OF[counter])
-
-        if args.expect_path:
-            for module in ("process", "fd"):
-                got = output.value("netdata.ebpf_attach_path", module)
-                checks.check(got == ATTACH_CODES[args.expect_path],
-                             "%s uses %s (self chart says %s)" % (module, args.expect_path, got), module)
+        if args.tree:
+            check_tree(args.tree, checks, output, charts, os.path.join(build, "cgroup-spawn"), workload,
+                       cgroup_dirs[0], group, plain, return_mode)
+        else:
+            check_workload(args, checks, output, charts, build, workload, cgroup_dirs, group, plain, service,
+                           return_mode, plugin.pid)
         error_charts = {c for (c, _) in output.snapshot()[0] if c.endswith("_error")}
         checks.check(bool(error_charts) == return_mode,
                      "error charts %s in %s mode" % ("present" if error_charts else "absent", args.mode))
@@ -357,7 +414,12 @@ def main():
             code = "hung"
         checks.check(code == 0, "plugin exits 0 when stdin closes (got %s)" % code)
         output.thread.join(timeout=2)
-        left = (owned_progs & kernel_ids("prog")) | (owned_links & kernel_ids("link"))
+        # the kernel frees detached programs after an RCU grace period: allow a few seconds
+        for _ in range(50):
+            left = (owned_progs & kernel_ids("prog")) | (owned_links & kernel_ids("link"))
+            if not left:
+                break
+            time.sleep(0.1)
         checks.check(not left, "none of its %d programs and %d links is left in the kernel (%s)"
                      % (len(owned_progs), len(owned_links), sorted(left)))
 
