@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "kernel/bpf_loader.h"
+#include "accounting/process_core.h"
 #include "modules/module.h"
 #include "probe.skel.h"
 
@@ -53,6 +54,20 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
 
 int run_program_verification(const KernelSymbols &symbols)
 {
+    // the process core: one program set (BTF tracepoints), whatever the path and mode
+    ProcessCore core(ProcessGroups(AppsGroups{}, "/proc"));
+    std::string core_verdict = ProcessCore::not_applicable(symbols);
+    int core_failed = 0;
+    if (!core_verdict.empty()) {
+        core_verdict = "n/a: " + core_verdict;
+    } else {
+        std::string error = core.start(symbols, CoreSettings{});
+        core.stop();
+        core_verdict = error.empty() ? "ok" : "failed: " + error;
+        core_failed = !error.empty();
+    }
+    printf("verify core tracepoint entry %s\n", core_verdict.c_str());
+
     std::vector<std::unique_ptr<CountingModule>> modules;
     modules.push_back(make_process_module(symbols));
     modules.push_back(make_fd_module(symbols));
@@ -74,5 +89,5 @@ int run_program_verification(const KernelSymbols &symbols)
                 printf("verify %s %s %s %s\n", module->name(), attach_path_name(path),
                        return_mode ? "return" : "entry", verdict.c_str());
             }
-    return failed;
+    return failed + core_failed;
 }
