@@ -14,7 +14,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Shared by all CPUs: only the life-cycle programs write it, once per fork,
- * exec and exit. Not preallocated where the kernel allows it (6.1+). */
+ * exec and exit. Preallocated, like the modules' pid tables. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 32768);

@@ -29,8 +29,8 @@ struct {
 /* Keyed by the tgid of the process that made the call. Shared by all CPUs
  * (atomic adds): a per-CPU copy of every process costs pid table size x
  * possible CPUs, and two CPUs rarely count for the same process at once.
- * Not preallocated where the kernel allocates safely in tracing programs
- * (6.1+): memory then follows the live processes. */
+ * Preallocated: inserts from a free list cost half of allocated ones (one
+ * per process; docs/BENCHMARKS.md), and memory does not depend on CPUs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 32768);
@@ -66,21 +66,33 @@ static __always_inline void count_table_full(global_value_t *global, __u32 index
 		bump_global(&global->counters[index]);
 }
 
-/* Returns the entry for key, creating it zeroed when missing. A failed insert
- * other than a lost race means the table is full. */
-static __always_inline table_value_t *table_entry(void *table, const void *key,
-						  global_value_t *global, __u32 full_index)
+/* Counts one event of kind `index` in the entry for key. A missing entry is
+ * created with that count already in it (no second lookup); a failed insert
+ * other than a lost race means the table is full. Returns false only then. */
+static __always_inline bool count_in(void *table, const void *key, __u32 index,
+				     global_value_t *global, __u32 full_index)
 {
 	table_value_t *value = bpf_map_lookup_elem(table, key);
-	if (value)
-		return value;
-	table_value_t initial = {};
-	long err = bpf_map_update_elem(table, key, &initial, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		count_table_full(global, full_index);
-		return 0;
+	if (!value) {
+		table_value_t initial;
+		/* constant offsets only: 5.10 refuses a variable-offset stack write */
+#pragma unroll
+		for (__u32 i = 0; i < ACCOUNTING_COUNTERS; i++)
+			initial.counters[i] = i == index;
+		long err = bpf_map_update_elem(table, key, &initial, BPF_NOEXIST);
+		if (!err)
+			return true;
+		if (err != -EEXIST) {
+			count_table_full(global, full_index);
+			return false;
+		}
+		value = bpf_map_lookup_elem(table, key);
+		if (!value)
+			return false;
 	}
-	return bpf_map_lookup_elem(table, key);
+	if (index < ACCOUNTING_COUNTERS)
+		bump_shared(&value->counters[index]);
+	return true;
 }
 
 static __always_inline __u64 task_cgroup_id(struct task_struct *task, bool is_current)
@@ -113,22 +125,14 @@ static __always_inline void account(struct task_struct *task, bool is_current, _
 
 	if (apps_enabled) {
 		__u32 tgid = task_tgid(task, is_current);
-		table_value_t *entry = table_entry(&pid_table, &tgid, global,
-						   GLOBAL_PID_TABLE_FULL(ACCOUNTING_COUNTERS));
-		if (entry) {
-			bump_shared(&entry->counters[index]);
+		if (count_in(&pid_table, &tgid, index, global, GLOBAL_PID_TABLE_FULL(ACCOUNTING_COUNTERS)))
 			mark_active(tgid); /* after the change: see active_pids */
-		}
 	}
 
 	/* the root cgroup (id 1) is the whole system: the global table has it */
 	__u64 cgroup = cgroups_enabled ? task_cgroup_id(task, is_current) : 0;
-	if (cgroup > 1) {
-		table_value_t *entry = table_entry(&cgroup_table, &cgroup, global,
-						   GLOBAL_CGROUP_TABLE_FULL(ACCOUNTING_COUNTERS));
-		if (entry)
-			bump_shared(&entry->counters[index]);
-	}
+	if (cgroup > 1)
+		count_in(&cgroup_table, &cgroup, index, global, GLOBAL_CGROUP_TABLE_FULL(ACCOUNTING_COUNTERS));
 }
 
 /* Modules written before the process core placed this in their object; the

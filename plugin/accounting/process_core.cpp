@@ -42,9 +42,7 @@ std::string ProcessCore::start(const KernelSymbols &kernel, const CoreSettings &
         return "cannot open the BPF object: " + errno_text(-errno);
     uint32_t words = active_pid_words();
     if (bpf_map__set_max_entries(skeleton_->maps.process_table, settings.table_size) ||
-        bpf_map__set_max_entries(skeleton_->maps.active_pids, words) ||
-        (settings.grow_with_processes &&
-         bpf_map__set_map_flags(skeleton_->maps.process_table, BPF_F_NO_PREALLOC)))
+        bpf_map__set_max_entries(skeleton_->maps.active_pids, words))
         error = "cannot size the tables";
     LoadPlan plan{{{"core_fork"}, {"core_exec"}, {"core_exit"}}, ""};
     if (error.empty())

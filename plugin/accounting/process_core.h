@@ -22,8 +22,7 @@
 struct core_bpf;
 
 struct CoreSettings {
-    unsigned table_size = 32768;     // `pid table size`
-    bool grow_with_processes = false; // BPF_F_NO_PREALLOC (kernel 6.1+)
+    unsigned table_size = 32768; // `pid table size`
 };
 
 class ProcessCore {

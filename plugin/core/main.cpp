@@ -58,20 +58,11 @@ std::vector<std::unique_ptr<CountingModule>> make_modules(const KernelSymbols &s
     return modules;
 }
 
-// Kernels from 6.1 on allocate hash entries safely in tracing programs
-// (bpf_mem_alloc): tables then grow with the live processes instead of being
-// preallocated; 5.10 would warn in its log for each such map.
-bool tables_can_grow(const KernelFacts &facts)
-{
-    return facts.version.code() >= KernelVersion{6, 1, 0}.code();
-}
-
-ModuleSettings settings_for(const ModuleConfig &config, const ProcessCore *core, bool grow)
+ModuleSettings settings_for(const ModuleConfig &config, const ProcessCore *core)
 {
     ModuleSettings settings;
     settings.apps = config.apps && core;
     settings.active_pids_fd = core ? core->active_pids_fd() : -1;
-    settings.grow_with_processes = grow;
     settings.cgroups = config.cgroups;
     settings.per_cpu_tables = config.maps_per_core;
     settings.return_mode = config.load_mode == LoadMode::Return;
@@ -101,9 +92,9 @@ bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, 
 // The process core, when an enabled module groups processes by app; without
 // it app group charts are off (system and cgroup charts do not need it).
 std::unique_ptr<ProcessCore> start_core(const PluginConfig &config, const KernelSymbols &symbols,
-                                        const ProcessGroups &groups, bool grow)
+                                        const ProcessGroups &groups)
 {
-    CoreSettings settings{0, grow};
+    CoreSettings settings{0};
     for (const ModuleConfig &module : config.modules)
         if (module.enabled && module.supported && module.apps)
             settings.table_size = std::max(settings.table_size, module.pid_table_size);
@@ -186,7 +177,7 @@ int main(int argc, char **argv)
 
     ProtocolWriter out(STDOUT_FILENO);
     ProcessGroups groups(std::move(*apps_groups), "/proc");
-    std::unique_ptr<ProcessCore> core = start_core(config, symbols, groups, tables_can_grow(facts));
+    std::unique_ptr<ProcessCore> core = start_core(config, symbols, groups);
     const ProcessCore *core_used = core.get();
     Collector collector(groups, std::move(core),
                         CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf"));
@@ -201,7 +192,7 @@ int main(int argc, char **argv)
         // order; `probe` or `tracepoint` in the config, or --attach, is that path only.
         AttachPath preferred = options.attach.value_or(module_config->attach);
         bool fallback = preferred == AttachPath::Auto || preferred == AttachPath::Trampoline;
-        start_module(collector, std::move(module), settings_for(*module_config, core_used, tables_can_grow(facts)),
+        start_module(collector, std::move(module), settings_for(*module_config, core_used),
                      attach_order(preferred, fallback && !options.attach));
     }
     if (collector.modules().empty()) {

@@ -19,7 +19,6 @@ struct ModuleSettings {
     bool return_mode = false;
     unsigned pid_table_size = 32768;
     unsigned cgroup_table_size = 1024;
-    bool grow_with_processes = false; // BPF_F_NO_PREALLOC on pid and cgroup tables (kernel 6.1+)
     int active_pids_fd = -1;          // the process core's array, reused; -1: a private one
 };
 
@@ -110,11 +109,9 @@ private:
         bpf_map *pid = skeleton_->maps.pid_table;
         bpf_map *cgroup = skeleton_->maps.cgroup_table;
         bpf_map_type global = settings.per_cpu_tables ? BPF_MAP_TYPE_PERCPU_ARRAY : BPF_MAP_TYPE_ARRAY;
-        __u32 flags = settings.grow_with_processes ? BPF_F_NO_PREALLOC : 0;
         if (bpf_map__set_type(skeleton_->maps.global_table, global) ||
             bpf_map__set_max_entries(pid, settings.apps ? settings.pid_table_size : 1) ||
-            bpf_map__set_max_entries(cgroup, settings.cgroups ? settings.cgroup_table_size : 1) ||
-            bpf_map__set_map_flags(pid, flags) || bpf_map__set_map_flags(cgroup, flags))
+            bpf_map__set_max_entries(cgroup, settings.cgroups ? settings.cgroup_table_size : 1))
             return "cannot size the tables";
         bpf_map *active = skeleton_->maps.active_pids;
         int err = settings.active_pids_fd >= 0 ? bpf_map__reuse_fd(active, settings.active_pids_fd)
