@@ -80,7 +80,7 @@ bool ProcessCore::gone(uint32_t pid) const
     return found != processes_.end() && found->second.state == State::Gone;
 }
 
-size_t ProcessCore::entries() const { return live_entries_; }
+size_t ProcessCore::entries() const { return processes_.size() - gone_count_; }
 
 uint64_t ProcessCore::table_full() const
 {
@@ -108,6 +108,7 @@ void ProcessCore::apply(uint32_t pid, const task_identity &identity)
     Process &process = processes_[pid];
     // a reused pid (or a pid seen before only through /proc, start 0) gets a fresh decision
     if ((process.start_ns && process.start_ns != identity.start_ns) || process.state == State::Gone) {
+        gone_count_ -= process.state == State::Gone;
         process = Process{};
         finishing_.erase(pid); // a new process under that pid: its entries stay
     }
@@ -121,8 +122,16 @@ void ProcessCore::apply(uint32_t pid, const task_identity &identity)
     }
     if (identity.exited && process.state == State::Live) {
         process.state = State::Exited;
-        process.cycle = cycle_;
+        exited_.push_back(pid);
     }
+}
+
+void ProcessCore::set_gone(uint32_t pid, Process &process)
+{
+    gone_count_ += process.state != State::Gone;
+    process.state = State::Gone;
+    process.cycle = cycle_;
+    gone_.emplace_back(cycle_, pid);
 }
 
 std::string ProcessCore::begin_cycle()
@@ -130,9 +139,11 @@ std::string ProcessCore::begin_cycle()
     ++cycle_;
     changed_.clear();
     finishing_.clear();
-    for (auto &[pid, process] : processes_)
-        if (process.state == State::Exited && process.cycle < cycle_)
+    // seen exited in an earlier cycle (and not replaced by a new process since)
+    for (uint32_t pid : exited_)
+        if (auto found = processes_.find(pid); found != processes_.end() && found->second.state == State::Exited)
             finishing_.insert(pid);
+    exited_.clear();
 
     std::string error;
     read_everything_ = !active_->usable() || active_->take(changed_);
@@ -170,11 +181,8 @@ int ProcessCore::group_of(uint32_t pid)
     std::optional<int> group = groups_.decide_from_proc(pid);
     Process &process = processes_[pid];
     process.group = process.inherited = group.value_or(groups_.other_group());
-    if (!group) {
-        // neither in the core nor in /proc: gone (its exit was not recorded)
-        process.state = State::Gone;
-        process.cycle = cycle_;
-    }
+    if (!group)
+        set_gone(pid, process); // neither in the core nor in /proc: its exit was not recorded
     return process.group;
 }
 
@@ -182,17 +190,18 @@ std::string ProcessCore::end_cycle()
 {
     std::vector<uint64_t> finished(finishing_.begin(), finishing_.end());
     std::string error = reader_->remove(finished);
-    for (uint32_t pid : finishing_) {
-        Process &process = processes_[pid];
-        process.state = State::Gone;
-        process.cycle = cycle_;
+    for (uint32_t pid : finishing_)
+        set_gone(pid, processes_[pid]);
+    // forget removed processes after a while; no pass over every process
+    while (!gone_.empty() && gone_.front().first + keep_gone_cycles < cycle_) {
+        auto [cycle, pid] = gone_.front();
+        gone_.pop_front();
+        auto found = processes_.find(pid);
+        if (found != processes_.end() && found->second.state == State::Gone && found->second.cycle == cycle) {
+            processes_.erase(found);
+            --gone_count_;
+        }
     }
-    std::erase_if(processes_, [this](const auto &item) {
-        return item.second.state == State::Gone && item.second.cycle + keep_gone_cycles < cycle_;
-    });
     std::erase_if(unseen_, [this](const auto &item) { return item.second + 1 < cycle_; });
-    live_entries_ = 0;
-    for (const auto &[pid, process] : processes_)
-        live_entries_ += process.state != State::Gone && process.start_ns != 0;
     return error;
 }

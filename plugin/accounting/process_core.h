@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -57,6 +58,7 @@ public:
     std::string end_cycle();
 
     ProcessGroups &groups() { return groups_; }
+    // Processes known and not removed (the self chart's `core` pid entries).
     size_t entries() const;
     uint64_t table_full() const;
 
@@ -68,9 +70,10 @@ private:
         int group = -1;
         int inherited = -1;   // the parent's group when first seen
         State state = State::Live;
-        uint64_t cycle = 0;   // when it exited, or was removed
+        uint64_t cycle = 0;   // when it was removed
     };
     void apply(uint32_t pid, const task_identity &identity);
+    void set_gone(uint32_t pid, Process &process);
     int parent_group(uint32_t ppid);
 
     ProcessGroups groups_;
@@ -79,11 +82,13 @@ private:
     std::unique_ptr<TableReader> reader_;
     std::unique_ptr<ActivePids> active_;
     std::unordered_map<uint32_t, Process> processes_;
+    std::vector<uint32_t> exited_;                    // seen exited this cycle: finishing next
     std::unordered_set<uint32_t> finishing_;
+    std::deque<std::pair<uint64_t, uint32_t>> gone_;  // (cycle removed, pid), oldest first
+    size_t gone_count_ = 0;
     std::unordered_map<uint32_t, uint64_t> unseen_; // pid -> cycle a module first asked
     std::vector<uint64_t> changed_, missing_;
     std::vector<TableEntry> entries_;
     bool read_everything_ = false;
     uint64_t cycle_ = 0;
-    size_t live_entries_ = 0;
 };

@@ -392,7 +392,8 @@ def event_cost(build, config, stock, opens, forks, execs, repeats):
                     if condition == "baseline":
                         hook, label = name[len("baseline_"):], "empty program"
                     else:
-                        hook, label = PROGRAM_HOOKS.get(name, "?"), "%s: %s" % (module_of(maps, names), name)
+                        owner = "core" if name.startswith("core_") else module_of(maps, names)
+                        hook, label = PROGRAM_HOOKS.get(name, "?"), "%s: %s" % (owner, name)
                     totals = per_program.setdefault((label, hook), [0, 0])
                     totals[0] += run_time - before[prog_id][1]
                     totals[1] += runs - before[prog_id][2]
