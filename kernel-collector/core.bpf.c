@@ -30,11 +30,15 @@ struct {
 	__type(value, __u64);
 } core_table_full SEC(".maps");
 
+/* The tracepoints hand over trusted task pointers (BTF): fields are loaded
+ * directly, without a probe-read helper call each. */
 static __always_inline void read_identity(struct task_identity *id, struct task_struct *task)
 {
-	BPF_CORE_READ_STR_INTO(&id->comm, task, group_leader, comm);
-	id->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	id->start_ns = BPF_CORE_READ(task, group_leader, start_time);
+	struct task_struct *leader = task->group_leader;
+
+	bpf_probe_read_kernel_str(&id->comm, sizeof(id->comm), leader->comm);
+	id->ppid = task->real_parent->tgid;
+	id->start_ns = leader->start_time;
 	id->identity_ns = bpf_ktime_get_ns();
 }
 
@@ -57,14 +61,14 @@ static __always_inline void record_process(struct task_struct *task, __u32 exite
 
 	read_identity(&id, task);
 	id.exited = exited;
-	store_identity(BPF_CORE_READ(task, tgid), &id);
+	store_identity(task->tgid, &id);
 }
 
 /* A new process (not a thread): its comm is its parent's until it execs. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(core_fork, struct task_struct *parent, struct task_struct *child)
 {
-	if (BPF_CORE_READ(child, pid) == BPF_CORE_READ(child, tgid))
+	if (child->pid == child->tgid)
 		record_process(child, 0);
 	return 0;
 }
@@ -74,14 +78,14 @@ int BPF_PROG(core_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(core_exec, struct task_struct *task)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 tgid = task->tgid;
 	struct task_identity *entry = bpf_map_lookup_elem(&process_table, &tgid);
 	if (!entry) {
 		record_process(task, 0);
 		return 0;
 	}
 	struct task_identity id = *entry;
-	BPF_CORE_READ_STR_INTO(&id.comm, task, group_leader, comm);
+	bpf_probe_read_kernel_str(&id.comm, sizeof(id.comm), task->group_leader->comm);
 	id.identity_ns = bpf_ktime_get_ns();
 	store_identity(tgid, &id);
 	return 0;
@@ -93,9 +97,9 @@ int BPF_PROG(core_exec, struct task_struct *task)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(core_exit, struct task_struct *task)
 {
-	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+	if (task->signal->live.counter != 0)
 		return 0;
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 tgid = task->tgid;
 	struct task_identity *entry = bpf_map_lookup_elem(&process_table, &tgid);
 	if (entry) {
 		entry->exited = 1;
