@@ -163,7 +163,7 @@ def kernel_ids(kind):
 
 
 def pid_table_keys(pid):
-    """Keys of every pid_table the plugin holds (maps found through its fdinfo)."""
+    """Keys of every pid_table and of the process core's process_table the plugin holds (fdinfo)."""
     keys = set()
     fdinfo = "/proc/%d/fdinfo" % pid
     for fd in os.listdir(fdinfo):
@@ -174,7 +174,7 @@ def pid_table_keys(pid):
         for map_id in ids:
             show = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(map_id)],
                                              capture_output=True, text=True).stdout or "{}")
-            if show.get("name") != "pid_table":
+            if show.get("name") not in ("pid_table", "process_table"):
                 continue
             dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", str(map_id)],
                                   capture_output=True, text=True).stdout
