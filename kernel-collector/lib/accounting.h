@@ -46,39 +46,62 @@ struct {
 	__type(value, table_value_t);
 } cgroup_table SEC(".maps");
 
-static __always_inline void bump_global(__u32 *counter)
+/* __u32, or __u64 for modules that count bytes (DEFINE_TABLE_VALUES_OF) */
+typedef __typeof__(((table_value_t *)0)->counters[0]) counter_t;
+
+static __always_inline void add_to_global(counter_t *counter, __u64 amount)
 {
 	if (per_cpu_tables)
-		*counter += 1;
+		*counter += amount;
 	else
-		__sync_fetch_and_add(counter, 1);
+		__sync_fetch_and_add(counter, amount);
 }
 
-/* result unused: BPF_XADD, which 5.10 accepts */
-static __always_inline void bump_shared(__u32 *counter)
+/* result unused: BPF_XADD (32 or 64 bits), which 5.10 accepts */
+static __always_inline void add_to_shared(counter_t *counter, __u64 amount)
 {
-	__sync_fetch_and_add(counter, 1);
+	__sync_fetch_and_add(counter, amount);
 }
 
 static __always_inline void count_table_full(global_value_t *global, __u32 index)
 {
 	if (global)
-		bump_global(&global->counters[index]);
+		add_to_global(&global->counters[index], 1);
 }
 
-/* Counts one event of kind `index` in the entry for key. A missing entry is
- * created with that count already in it (no second lookup); a failed insert
- * other than a lost race means the table is full. Returns false only then. */
-static __always_inline bool count_in(void *table, const void *key, __u32 index,
-				     global_value_t *global, __u32 full_index)
+/* One change to one counter; account_changes applies several at once, with
+ * one lookup per table. */
+struct counter_change {
+	__u32 index;
+	__u64 amount;
+};
+
+static __always_inline void add_changes_to_global(counter_t *counters, const struct counter_change *changes,
+						  int count)
+{
+#pragma unroll
+	for (int i = 0; i < count; i++)
+		add_to_global(&counters[changes[i].index], changes[i].amount);
+}
+
+/* Applies `changes` to the entry for key. A missing entry is created with the
+ * changes already in it (no second lookup); a failed insert other than a lost
+ * race means the table is full. Returns false only then. */
+static __always_inline bool change_in(void *table, const void *key, const struct counter_change *changes,
+				      int count, global_value_t *global, __u32 full_index)
 {
 	table_value_t *value = bpf_map_lookup_elem(table, key);
 	if (!value) {
 		table_value_t initial;
 		/* constant offsets only: 5.10 refuses a variable-offset stack write */
 #pragma unroll
-		for (__u32 i = 0; i < ACCOUNTING_COUNTERS; i++)
-			initial.counters[i] = i == index;
+		for (__u32 i = 0; i < ACCOUNTING_COUNTERS; i++) {
+			initial.counters[i] = 0;
+#pragma unroll
+			for (int c = 0; c < count; c++)
+				if (changes[c].index == i)
+					initial.counters[i] += changes[c].amount;
+		}
 		long err = bpf_map_update_elem(table, key, &initial, BPF_NOEXIST);
 		if (!err)
 			return true;
@@ -90,8 +113,10 @@ static __always_inline bool count_in(void *table, const void *key, __u32 index,
 		if (!value)
 			return false;
 	}
-	if (index < ACCOUNTING_COUNTERS)
-		bump_shared(&value->counters[index]);
+#pragma unroll
+	for (int c = 0; c < count; c++)
+		if (changes[c].index < ACCOUNTING_COUNTERS && changes[c].amount)
+			add_to_shared(&value->counters[changes[c].index], changes[c].amount);
 	return true;
 }
 
@@ -109,30 +134,42 @@ static __always_inline __u32 task_tgid(struct task_struct *task, bool is_current
 	return BPF_CORE_READ(task, tgid);
 }
 
-/* Counts one event of kind `index` for `task` in every enabled table. With
- * is_current the task is the caller and is not read. may_be_dead (events that
- * can come after the exit, a reap) needs nothing here any more: user space
- * finds an entry re-created after its process was removed and removes it
- * again after one more read. */
-static __always_inline void account(struct task_struct *task, bool is_current, __u32 index,
-				    bool may_be_dead)
+/* Applies `changes` for `task` in every enabled table. With is_current the
+ * task is the caller and is not read. may_be_dead (events that can come after
+ * the exit, a reap) needs nothing here any more: user space finds an entry
+ * re-created after its process was removed and removes it again after one
+ * more read. */
+static __always_inline void account_changes(struct task_struct *task, bool is_current,
+					    const struct counter_change *changes, int count,
+					    bool may_be_dead)
 {
 	__u32 zero = 0;
 	global_value_t *global = bpf_map_lookup_elem(&global_table, &zero);
 
 	if (global)
-		bump_global(&global->counters[index]);
+		add_changes_to_global(global->counters, changes, count);
 
 	if (apps_enabled) {
 		__u32 tgid = task_tgid(task, is_current);
-		if (count_in(&pid_table, &tgid, index, global, GLOBAL_PID_TABLE_FULL(ACCOUNTING_COUNTERS)))
+		if (change_in(&pid_table, &tgid, changes, count, global,
+			      GLOBAL_PID_TABLE_FULL(ACCOUNTING_COUNTERS)))
 			mark_active(tgid); /* after the change: see active_pids */
 	}
 
 	/* the root cgroup (id 1) is the whole system: the global table has it */
 	__u64 cgroup = cgroups_enabled ? task_cgroup_id(task, is_current) : 0;
 	if (cgroup > 1)
-		count_in(&cgroup_table, &cgroup, index, global, GLOBAL_CGROUP_TABLE_FULL(ACCOUNTING_COUNTERS));
+		change_in(&cgroup_table, &cgroup, changes, count, global,
+			  GLOBAL_CGROUP_TABLE_FULL(ACCOUNTING_COUNTERS));
+}
+
+/* Counts one event of kind `index` for `task` in every enabled table. */
+static __always_inline void account(struct task_struct *task, bool is_current, __u32 index,
+				    bool may_be_dead)
+{
+	struct counter_change change = {index, 1};
+
+	account_changes(task, is_current, &change, 1, may_be_dead);
 }
 
 /* Modules written before the process core placed this in their object; the

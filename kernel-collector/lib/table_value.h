@@ -39,20 +39,24 @@ LAYOUT_CHECK(sizeof(struct task_identity) == 40, "task_identity layout");
 #define GLOBAL_CGROUP_TABLE_FULL(n) ((n) + 1)
 #define GLOBAL_COUNTERS(n) ((n) + 2)
 
-/* Counters are u32: user space takes modular differences between cycles, which
- * stay exact across wrap-around as long as fewer than 2^32 events happen in one
- * cycle. A module's pid and cgroup values are its counters only: who the
- * process is lives in the core's process_table. */
-#define DEFINE_TABLE_VALUES(module, n)                                          \
+/* Counters are u32 unless a module asks for u64 (byte counts): user space
+ * takes modular differences between cycles, which stay exact across
+ * wrap-around as long as fewer than 2^32 (u32) events happen in one cycle.
+ * A module's pid and cgroup values are its counters only: who the process is
+ * lives in the core's process_table. */
+#define DEFINE_TABLE_VALUES_OF(module, n, counter_type)                         \
 	struct module##_value {                                                 \
-		__u32 counters[n];                                              \
+		counter_type counters[n];                                       \
 	};                                                                      \
 	struct module##_global_value {                                          \
-		__u32 counters[GLOBAL_COUNTERS(n)];                             \
+		counter_type counters[GLOBAL_COUNTERS(n)];                      \
 	};                                                                      \
-	LAYOUT_CHECK(sizeof(struct module##_value) == 4 * (n),                \
+	LAYOUT_CHECK(sizeof(struct module##_value) == sizeof(counter_type) * (n), \
 		       #module "_value layout");                                \
-	LAYOUT_CHECK(sizeof(struct module##_global_value) == 4 * ((n) + 2),   \
+	LAYOUT_CHECK(sizeof(struct module##_global_value) ==                  \
+			       sizeof(counter_type) * ((n) + 2),                \
 		       #module "_global_value layout")
+
+#define DEFINE_TABLE_VALUES(module, n) DEFINE_TABLE_VALUES_OF(module, n, __u32)
 
 #endif

@@ -4,23 +4,28 @@
 
 ModuleAccounts::ModuleAccounts(CountingModule &module, const ModuleSettings &settings, size_t group_count)
     : module_(module), settings_(settings), counter_count_(module.counter_names().size()),
-      system_(counter_count_ + 2), groups_(group_count, CounterTotals(counter_count_)),
-      pid_reader_(module.pid_table_fd(), 4, static_cast<unsigned>(4 * counter_count_), settings.pid_table_size),
-      cgroup_reader_(module.cgroup_table_fd(), 8, static_cast<unsigned>(4 * counter_count_),
+      counter_mask_(CounterTotals::counter_mask(module.counter_bytes())),
+      system_(counter_count_ + 2, module.counter_bytes()), groups_(group_count, CounterTotals(counter_count_)),
+      pid_reader_(module.pid_table_fd(), 4, static_cast<unsigned>(module.counter_bytes() * counter_count_),
+                  settings.pid_table_size),
+      cgroup_reader_(module.cgroup_table_fd(), 8, static_cast<unsigned>(module.counter_bytes() * counter_count_),
                      settings.cgroup_table_size)
 {
 }
 
-std::string ModuleAccounts::collect(ProcessCore *core)
+std::string ModuleAccounts::collect(ProcessCore *core, bool due)
 {
-    std::vector<uint32_t> global;
-    std::string error = read_global_table(module_.global_table_fd(), static_cast<unsigned>(counter_count_),
-                                          settings_.per_cpu_tables, global);
-    if (error.empty())
-        system_.update(global);
+    std::string error;
+    if (due) {
+        std::vector<uint64_t> global;
+        error = read_global_table(module_.global_table_fd(), static_cast<unsigned>(counter_count_),
+                                  module_.counter_bytes(), settings_.per_cpu_tables, global);
+        if (error.empty())
+            system_.update(global);
+    }
     if (error.empty() && settings_.apps && core)
         error = collect_processes(*core);
-    if (error.empty() && settings_.cgroups)
+    if (error.empty() && due && settings_.cgroups)
         error = collect_cgroups();
     return error;
 }
@@ -40,7 +45,7 @@ std::string ModuleAccounts::read_processes(ProcessCore &core)
     if (batch) {
         std::string error = pid_reader_.read(entries_);
         // entries gone from the table (removed by us) leave no state behind
-        std::unordered_map<uint32_t, std::vector<uint32_t>> present;
+        std::unordered_map<uint32_t, std::vector<uint64_t>> present;
         for (const TableEntry &entry : entries_) {
             auto found = processes_.find(static_cast<uint32_t>(entry.key));
             if (found != processes_.end())
@@ -77,13 +82,14 @@ std::string ModuleAccounts::collect_processes(ProcessCore &core)
             continue;
         }
         waiting_.erase(pid);
-        std::vector<uint32_t> &last = processes_[pid];
+        std::vector<uint64_t> &last = processes_[pid];
         if (last.empty())
             last.assign(counter_count_, 0);
         CounterTotals &group = groups_[static_cast<size_t>(group_index)];
         for (size_t i = 0; i < counter_count_; ++i) {
-            group.add(i, static_cast<uint32_t>(entry.words[i] - last[i]));
-            last[i] = entry.words[i];
+            uint64_t counter = counter_of(entry, i, module_.counter_bytes());
+            group.add(i, (counter - last[i]) & counter_mask_);
+            last[i] = counter;
         }
         if (core.finishing(pid) || late_.contains(pid))
             finished.push_back(pid);
@@ -104,8 +110,11 @@ std::string ModuleAccounts::collect_cgroups()
     if (!error.empty())
         return error;
     for (const TableEntry &entry : entries_) {
-        auto [it, inserted] = cgroups_.try_emplace(entry.key, counter_count_);
-        it->second.update(entry.words);
+        auto [it, inserted] = cgroups_.try_emplace(entry.key, counter_count_, module_.counter_bytes());
+        reading_.resize(counter_count_);
+        for (size_t i = 0; i < counter_count_; ++i)
+            reading_[i] = counter_of(entry, i, module_.counter_bytes());
+        it->second.update(reading_);
     }
     return "";
 }

@@ -20,9 +20,12 @@ public:
     ModuleAccounts(CountingModule &module, const ModuleSettings &settings, size_t group_count);
 
     // One cycle, between the core's begin_cycle and end_cycle (core is null
-    // when app groups are off). Returns "" or a one-line error (the cycle's
-    // data is then partial).
-    std::string collect(ProcessCore *core);
+    // when app groups are off). The pid table follows the core every cycle
+    // (the core's change marks are taken once a cycle for all modules); the
+    // global and cgroup tables are read only when the module is `due` (its
+    // update every). Returns "" or a one-line error (the cycle's data is then
+    // partial).
+    std::string collect(ProcessCore *core, bool due = true);
 
     // counters, then pid-table-full and cgroup-table-full
     const std::vector<uint64_t> &system() const { return system_.totals(); }
@@ -40,15 +43,17 @@ private:
     CountingModule &module_;
     ModuleSettings settings_;
     size_t counter_count_;
+    uint64_t counter_mask_;
     CounterTotals system_;
     std::vector<CounterTotals> groups_;
     std::map<uint64_t, CounterTotals> cgroups_;
     // last counters read per pid; late entries (re-created after their
     // process was removed) wait one cycle in late_ before removal
-    std::unordered_map<uint32_t, std::vector<uint32_t>> processes_;
+    std::unordered_map<uint32_t, std::vector<uint64_t>> processes_;
     std::unordered_set<uint32_t> late_;
     std::unordered_set<uint32_t> waiting_; // entries of processes the core has not recorded yet
     TableReader pid_reader_, cgroup_reader_;
     std::vector<TableEntry> entries_;
     std::vector<uint64_t> keys_, missing_;
+    std::vector<uint64_t> reading_; // one cgroup entry's counters
 };

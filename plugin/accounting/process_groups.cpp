@@ -9,12 +9,17 @@ ProcessGroups::ProcessGroups(AppsGroups groups, std::string proc_dir)
 {
     for (const AppGroup &group : groups_.groups())
         names_.push_back(group.name);
-    names_.push_back("other");
+    // A configured group named "other" is the built-in one (apps_groups.h).
+    other_group_ = groups_.find(AppsGroups::other_name);
+    if (other_group_ < 0) {
+        other_group_ = static_cast<int>(names_.size());
+        names_.push_back(std::string(AppsGroups::other_name));
+    }
 }
 
 bool ProcessGroups::hidden(int group) const
 {
-    return group < other_group() && groups_.groups()[group].hidden;
+    return group < static_cast<int>(groups_.groups().size()) && groups_.groups()[group].hidden;
 }
 
 std::string ProcessGroups::read_proc(uint32_t pid, const char *file) const

@@ -24,8 +24,8 @@ public:
     // there; nullopt when /proc has no such process.
     std::optional<int> decide_from_proc(uint32_t pid, int depth = 0) const;
 
-    int other_group() const { return static_cast<int>(groups_.groups().size()); }
-    // Group names by index, "other" last; hidden groups keep their leading '-'.
+    int other_group() const { return other_group_; }
+    // Group names by index, each once: "other" last unless configured; hidden groups keep their leading '-'.
     const std::vector<std::string> &names() const { return names_; }
     bool hidden(int group) const;
 
@@ -36,4 +36,5 @@ private:
     AppsGroups groups_;
     std::string proc_dir_;
     std::vector<std::string> names_;
+    int other_group_;
 };

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "accounting/counter_totals.h"
 #include "kernel/bpf_loader.h"
 
 static unsigned cpu_copies(bool per_cpu)
@@ -14,6 +15,19 @@ static unsigned cpu_copies(bool per_cpu)
         return 1;
     int cpus = libbpf_num_possible_cpus();
     return cpus > 0 ? static_cast<unsigned>(cpus) : 1;
+}
+
+// One counter of `bytes` (4 or 8) bytes at `at`, widened.
+static uint64_t read_counter(const uint8_t *at, unsigned bytes)
+{
+    if (bytes == 8) {
+        uint64_t counter;
+        memcpy(&counter, at, 8);
+        return counter;
+    }
+    uint32_t counter;
+    memcpy(&counter, at, 4);
+    return counter;
 }
 
 TableReader::TableReader(int map_fd, unsigned key_size, unsigned value_size, unsigned max_entries)
@@ -141,21 +155,27 @@ std::string TableReader::remove(const std::vector<uint64_t> &keys)
     return "";
 }
 
-std::string read_global_table(int map_fd, unsigned counter_count, bool per_cpu, std::vector<uint32_t> &totals)
+std::string read_global_table(int map_fd, unsigned counter_count, unsigned counter_bytes, bool per_cpu,
+                              std::vector<uint64_t> &totals)
 {
     unsigned copies = cpu_copies(per_cpu);
     unsigned slots = counter_count + 2; // GLOBAL_COUNTERS: plus the two table-full counters
-    size_t stride = (4 * slots + 7) / 8 * 8;
+    size_t stride = (counter_bytes * slots + 7) / 8 * 8;
     std::vector<uint8_t> values(stride * copies);
     uint32_t zero = 0;
     if (bpf_map_lookup_elem(map_fd, &zero, values.data()))
         return "global table lookup failed: " + errno_text(-errno);
     totals.assign(slots, 0);
     for (unsigned cpu = 0; cpu < copies; ++cpu)
-        for (unsigned i = 0; i < slots; ++i) {
-            uint32_t counter;
-            memcpy(&counter, values.data() + cpu * stride + 4 * i, 4);
-            totals[i] += counter;
-        }
+        for (unsigned i = 0; i < slots; ++i)
+            totals[i] += read_counter(values.data() + cpu * stride + counter_bytes * i, counter_bytes);
+    for (uint64_t &total : totals)
+        total &= CounterTotals::counter_mask(counter_bytes);
     return "";
+}
+
+uint64_t counter_of(const TableEntry &entry, size_t index, unsigned counter_bytes)
+{
+    const auto *value = reinterpret_cast<const uint8_t *>(entry.words.data());
+    return read_counter(value + counter_bytes * index, counter_bytes);
 }

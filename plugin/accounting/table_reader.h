@@ -39,7 +39,11 @@ private:
     std::vector<uint8_t> keys_, values_;
 };
 
-// Sums (modulo 2^32, like the counters) the copies of a one-entry global
-// table (one per CPU when per_cpu): counter_count counters, then the two
-// table-full counters.
-std::string read_global_table(int map_fd, unsigned counter_count, bool per_cpu, std::vector<uint32_t> &totals);
+// Sums (modulo the counter width, like the counters) the copies of a one-entry
+// global table (one per CPU when per_cpu): counter_count counters of
+// counter_bytes (4 or 8) each, then the two table-full counters.
+std::string read_global_table(int map_fd, unsigned counter_count, unsigned counter_bytes, bool per_cpu,
+                              std::vector<uint64_t> &totals);
+
+// Counter `index` of an entry whose value is counters of counter_bytes (4 or 8) each.
+uint64_t counter_of(const TableEntry &entry, size_t index, unsigned counter_bytes);

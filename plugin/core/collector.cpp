@@ -1,16 +1,12 @@
 #include "core/collector.h"
+#include "core/log.h"
 
 #include <cstdio>
 
-int attach_path_code(AttachPath path)
+void add_attach_path_counters(Counters &counters, const std::string &module, AttachPath in_use)
 {
-    switch (path) {
-    case AttachPath::Trampoline: return 1;
-    case AttachPath::Kprobe: return 2;
-    case AttachPath::Tracepoint: return 3;
-    case AttachPath::Auto: break;
-    }
-    return 0;
+    for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint})
+        counters["attach_" + module + "_" + attach_path_name(path)] = path == in_use;
 }
 
 void add_derived_counters(Counters &counters, const Counters *previous)
@@ -43,10 +39,21 @@ void Collector::add(std::unique_ptr<CountingModule> module, AttachPath path, con
 void Collector::report_once(const std::string &message)
 {
     if (reported_.insert(message).second)
-        fprintf(stderr, "ebpf.plugin: %s\n", message.c_str());
+        log_error("%s", message.c_str());
 }
 
-Snapshot Collector::collect()
+std::set<std::string> Collector::due_modules(uint64_t elapsed, int self_update_every) const
+{
+    std::set<std::string> due;
+    if (elapsed % static_cast<uint64_t>(self_update_every) == 0)
+        due.insert("self");
+    for (const RunningModule &running : modules_)
+        if (elapsed % static_cast<uint64_t>(running.settings.update_every) == 0)
+            due.insert(running.module->name());
+    return due;
+}
+
+Snapshot Collector::collect(const std::set<std::string> *due)
 {
     cgroups_.begin_cycle();
     if (core_) {
@@ -55,7 +62,8 @@ Snapshot Collector::collect()
             report_once("process core: " + error);
     }
     for (RunningModule &running : modules_) {
-        std::string error = running.accounts->collect(core_.get());
+        bool is_due = !due || due->contains(running.module->name());
+        std::string error = running.accounts->collect(core_.get(), is_due);
         if (!error.empty())
             report_once(std::string(running.module->name()) + ": " + error);
     }
@@ -81,10 +89,12 @@ void Collector::add_system(Snapshot &snapshot)
         for (size_t i = 0; i < names.size(); ++i)
             system[names[i]] = static_cast<int64_t>(totals[i]);
         std::string module = running.module->name();
-        system["attach_path_" + module] = attach_path_code(running.path);
+        add_attach_path_counters(system, module, running.path);
         system["pid_entries_" + module] = static_cast<int64_t>(running.accounts->pid_entries());
         system["table_full_" + module] = static_cast<int64_t>(totals[names.size()] + totals[names.size() + 1]);
     }
+    // the core has one path: BTF tracepoints
+    system["attach_core_tracepoint"] = core_ != nullptr;
     system["pid_entries_core"] = core_ ? static_cast<int64_t>(core_->entries()) : 0;
     system["table_full_core"] = core_ ? static_cast<int64_t>(core_->table_full()) : 0;
     Counters current = system;
@@ -117,21 +127,12 @@ void Collector::add_groups(Snapshot &snapshot)
 
 void Collector::add_cgroups(Snapshot &snapshot)
 {
-    for (RunningModule &running : modules_) {
-        const auto &names = running.module->counter_names();
-        std::vector<uint64_t> gone;
-        for (const auto &[id, totals] : running.accounts->cgroups()) {
-            const CgroupInfo *info = cgroups_.find(id);
-            if (!info) {
-                gone.push_back(id);
-                continue;
-            }
-            Counters &counters = info->service ? snapshot.services[info->name] : snapshot.cgroups[info->name];
-            for (size_t i = 0; i < names.size(); ++i)
-                counters[names[i]] += static_cast<int64_t>(totals.totals()[i]);
-        }
-        running.accounts->drop_cgroups(gone);
+    for (size_t module = 0; module < modules_.size(); ++module) {
+        ModuleAccounts &accounts = *modules_[module].accounts;
+        accounts.drop_cgroups(cgroup_totals_.credit(module, modules_[module].module->counter_names(),
+                                                    accounts.cgroups(), cgroups_));
     }
+    cgroup_totals_.take_live(snapshot.cgroups, snapshot.services);
     for (auto *scope : {&snapshot.cgroups, &snapshot.services})
         for (auto &[name, counters] : *scope)
             add_derived_counters(counters, nullptr);

@@ -62,6 +62,6 @@ const char *usage_text()
            "                 then tracepoint, each probed for real)\n"
            "  --check        say which attach paths this kernel allows, then exit\n"
            "  --verify       load and attach every program set of every module, then exit\n"
-           "  --version      print the version\n"
+           "  --version      print the version and what it was built with\n"
            "  --help         this text\n";
 }

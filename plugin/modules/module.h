@@ -19,6 +19,7 @@ struct ModuleSettings {
     bool return_mode = false;
     unsigned pid_table_size = 32768;
     unsigned cgroup_table_size = 1024;
+    int update_every = 1;  // seconds between reads of its tables and updates of its charts
     int active_pids_fd = -1;          // the process core's array, reused; -1: a private one
 };
 
@@ -28,6 +29,8 @@ public:
     virtual const char *name() const = 0;
     // Counter names in the order of the BPF counters array (charts/*.conf names).
     virtual const std::vector<std::string> &counter_names() const = 0;
+    // Bytes of one BPF counter: 4 (u32), or 8 for modules that count bytes.
+    virtual unsigned counter_bytes() const = 0;
     // Loads and attaches the programs of `path`. Returns "" or a one-line reason.
     virtual std::string start(AttachPath path, const ModuleSettings &settings) = 0;
     virtual void stop() = 0;
@@ -48,9 +51,15 @@ inline LoadPlan lifecycle_plan(const KernelSymbols &)
 
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel);
+// All of the above, in the order they start (modules/all_modules.cpp).
+std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbols &kernel);
+// What the vfs module's attach paths see differently (--check, docs/CHARTS.md).
+const std::vector<std::string> &vfs_path_differences();
 
 // Shared implementation over a bpftool-generated C++ skeleton. `Traits` gives
-// the module name, counter names, the plan for a path and extra read-only data.
+// the module name, counter names (and counter_bytes when not 4), the plan for
+// a path and extra read-only data.
 template <class Skeleton, class Traits>
 class SkeletonModule final : public CountingModule {
 public:
@@ -59,11 +68,18 @@ public:
 
     const char *name() const override { return Traits::name; }
     const std::vector<std::string> &counter_names() const override { return Traits::counter_names(); }
+    unsigned counter_bytes() const override
+    {
+        if constexpr (requires { Traits::counter_bytes; })
+            return Traits::counter_bytes;
+        else
+            return 4;
+    }
 
     std::string start(AttachPath path, const ModuleSettings &settings) override
     {
         stop();
-        LoadPlan plan = Traits::plan(kernel_, path, settings.return_mode);
+        LoadPlan plan = plan_for(path, settings.return_mode);
         if (!plan.not_applicable.empty())
             return plan.not_applicable;
         skeleton_ = Skeleton::open();
@@ -97,11 +113,17 @@ public:
 
     std::string not_applicable(AttachPath path, bool return_mode) const override
     {
-        return Traits::plan(kernel_, path, return_mode).not_applicable;
+        return plan_for(path, return_mode).not_applicable;
     }
 
 
 private:
+    LoadPlan plan_for(AttachPath path, bool return_mode) const
+    {
+        std::string unavailable = kernel_.path_unavailable(path);
+        return unavailable.empty() ? Traits::plan(kernel_, path, return_mode) : LoadPlan{{}, unavailable};
+    }
+
     // Tables that are off shrink to one entry. Only the global table can be
     // per-CPU (`maps per core`); accounting.h uses atomics on shared ones.
     std::string size_tables(const ModuleSettings &settings)

@@ -1,5 +1,6 @@
 # Reads charts/<module>.conf (docs/DESIGN.md, "Charts as data") and prints one line per
-# value the e2e test checks:  <scope> <chart> <dimension name> <counter>
+# value the e2e test checks:  <scope> <chart> <dimension name> <counter> <sign>
+# (sign: "-" when the dimension's multiplier is negative, as vfs_io_bytes' write, else "+")
 #   system:   chart = section name,              one line per `dimension =`
 #   cgroup:   chart = id part of the section,    one line per `dimension =`
 #   apps:     chart = section name,              dimension "-" (one per app group)
@@ -19,7 +20,7 @@ function flush() {
             printf "chart-expectations: [%s] has no counter\n", section > "/dev/stderr"
             failed = 1
         }
-        print scope, (scope == "apps" ? section : "services." id_part), "-", counter
+        print scope, (scope == "apps" ? section : "services." id_part), "-", counter, "+"
     } else {
         for (i = 1; i <= ndims; i++)
             print scope, (scope == "cgroup" ? id_part : section), dims[i]
@@ -55,7 +56,7 @@ function flush() {
             failed = 1
         }
         if (f[3] == "incremental")
-            dims[++ndims] = f[2] " " f[6]
+            dims[++ndims] = f[2] " " f[6] " " (f[4] < 0 ? "-" : "+")
     }
 }
 

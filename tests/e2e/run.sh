@@ -2,7 +2,9 @@
 # End-to-end: Debian's Netdata 1.37.1 agent runs build/ebpf.plugin while a workload with
 # known counts runs twice, in a plain cgroup and in a service cgroup; we check the values the
 # agent stores, the charts it knows, its error log, the plugin's privileges, and that nothing
-# of ours is left in the kernel afterwards. Needs root.
+# of ours is left in the kernel afterwards. The agent runs its own cgroups.plugin, so the
+# plugin names cgroups and services from the agent's shared list, as written by 1.37.1.
+# Needs root.
 # Prints "ok - ..." / "not ok - ..." per check and, last, "N passed, M failed".
 # shellcheck source-path=SCRIPTDIR disable=SC2317  # SC2317: functions called through check()
 set -uo pipefail
@@ -16,19 +18,33 @@ STOCK_CONFIG_DIR=/usr/lib/netdata/conf.d
 # shellcheck source=../lib/netdata-agent.sh
 . "$ROOT/tests/lib/netdata-agent.sh"
 
-WORKLOAD_ARGS=(--forks 20 --threads 15 --opens 30 --failed-opens 7 --failed-closes 5)
+WORKLOAD_ARGS=(--forks 20 --threads 15 --opens 30 --failed-opens 7 --failed-closes 5
+               --io 5 --io-size 4096 --creates 4 --fsyncs 6 --failed-io 3)
 # What one workload run does over its lifetime, per counter the modules expose.
 declare -A PER_RUN=(
     [create_process]=20 [create_thread]=15
     [exit_task]=36 [release_task]=36     # forks + threads + the workload itself
-    [open_call]=37 [open_error]=7        # opens + failed opens
-    [close_call]=35 [close_error]=5      # opens + failed closes
+    [open_call]=40 [open_error]=7        # opens + failed opens + 3 opens of the vfs part
+    [close_call]=40 [close_error]=5      # opens + failed closes + 5 closes of the vfs part
     [process_error]=0 [thread_error]=0 [task_error]=0
+    # vfs (tests/live/workload.cpp): 4 * io calls of io-size bytes each way, failed-io
+    # failing reads and writes, creates mknods, creates + 1 unlinks, fsyncs + 1 failing.
+    # vfs_open_call/error and the output line in vfs_write_* are set once the
+    # workloads ran (they depend on the attach path and the output).
+    [vfs_read_call]=23 [vfs_read_error]=3 [vfs_read_bytes]=81920
+    [vfs_write_error]=3
+    [vfs_fsync_call]=7 [vfs_fsync_error]=1 [vfs_create_call]=4 [vfs_create_error]=0
+    [vfs_unlink_call]=5
 )
 CHART_IDS=(process_create thread_create task_exit task_close task_error
-           file_open file_open_error file_closed file_close_error)
+           file_open file_open_error file_closed file_close_error
+           file_deleted vfs_write_call vfs_write_error vfs_read_call vfs_read_error vfs_write_bytes
+           vfs_read_bytes vfs_fsync vfs_fsync_error vfs_open vfs_open_error vfs_create vfs_create_error)
 SYSTEM_CHARTS=(system.process_thread system.exit system.task_error
-               filesystem.file_descriptor filesystem.file_error)
+               filesystem.file_descriptor filesystem.file_error
+               filesystem.vfs_deleted_objects filesystem.vfs_io filesystem.vfs_io_bytes filesystem.vfs_io_error
+               filesystem.vfs_fsync filesystem.vfs_fsync_error filesystem.vfs_open filesystem.vfs_open_error
+               filesystem.vfs_create filesystem.vfs_create_error)
 APP_GROUP=ebpftest
 SETTLE_SECONDS=3      # a value is final once it has not changed for this long
 SETTLE_TIMEOUT=20     # ... at most this long after the workloads exit
@@ -121,6 +137,7 @@ sum_points() {
 # The agent stores about 7 significant digits: 30 may come back as 29.999998.
 close_enough() { awk -v got="$1" -v want="$2" 'BEGIN { d = got - want; exit !(got != "missing" && d < 0.01 && d > -0.01) }'; }
 at_least()     { awk -v got="$1" -v want="$2" 'BEGIN { exit !(got != "missing" && got > want - 0.01) }'; }
+at_most()      { awk -v got="$1" -v want="$2" 'BEGIN { exit !(got != "missing" && got < want + 0.01) }'; }
 
 alive_child_of() { nd_alive "$1" "$2" && [ "$(nd_stat_field "$1" 2)" = "$ND_PID" ]; }
 
@@ -135,11 +152,13 @@ for binary in ebpf.plugin ebpf-workload cgroup-spawn; do
 done
 PLUGIN_VERSION="$("$BUILD/ebpf.plugin" --version 2>&1 | head -1)" || bail "build/ebpf.plugin --version failed: $PLUGIN_VERSION"
 note "plugin: $PLUGIN_VERSION"
-for conf in process fd; do
+CHART_FILES=()
+for conf in process fd vfs; do
     [ -f "$ROOT/charts/$conf.conf" ] || bail "charts/$conf.conf is missing"
+    CHART_FILES+=("$ROOT/charts/$conf.conf")
 done
-EXPECTATIONS="$(awk -v load_mode=return -f "$E2E_DIR/chart-expectations.awk" \
-    "$ROOT/charts/process.conf" "$ROOT/charts/fd.conf")" || bail "charts/process.conf or charts/fd.conf cannot be read"
+EXPECTATIONS="$(awk -v load_mode=return -f "$E2E_DIR/chart-expectations.awk" "${CHART_FILES[@]}")" ||
+    bail "charts/*.conf cannot be read"
 nd_install_if_missing || bail "netdata-core/netdata-web are not installed and could not be installed"
 for tool in curl jq bpftool ss pgrep; do
     command -v "$tool" >/dev/null || bail "$tool is missing"
@@ -152,7 +171,7 @@ RANDOM_ID="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 mkdir "$TMP/plugins"
 install -o root -g root -m 4750 "$BUILD/ebpf.plugin" "$TMP/plugins/ebpf.plugin" || bail "cannot install the plugin copy"
 
-# User config (NETDATA_USER_CONFIG_DIR): process and fd only, every chart, every scope.
+# User config (NETDATA_USER_CONFIG_DIR): process, fd and vfs only, every chart, every scope.
 mkdir "$TMP/config"
 cat > "$TMP/config/ebpf.d.conf" <<'EOF'
 [global]
@@ -176,10 +195,13 @@ cat > "$TMP/config/ebpf.d.conf" <<'EOF'
     softirq = no
     sync = no
     swap = no
-    vfs = no
+    vfs = yes
     network connections = no
 EOF
-{ echo "$APP_GROUP: ebpf-workload"; cat "$STOCK_CONFIG_DIR/apps_groups.conf"; } > "$TMP/config/apps_groups.conf" ||
+# A per-run program name keeps other runs of ebpf-workload on this host out of the group.
+WORKLOAD="$TMP/ewl-$RANDOM_ID"
+cp "$BUILD/ebpf-workload" "$WORKLOAD" || bail "cannot copy the workload"
+{ echo "$APP_GROUP: ewl-$RANDOM_ID"; cat "$STOCK_CONFIG_DIR/apps_groups.conf"; } > "$TMP/config/apps_groups.conf" ||
     bail "cannot read $STOCK_CONFIG_DIR/apps_groups.conf"
 
 if [ ! -d /sys/kernel/tracing/events ]; then
@@ -236,6 +258,7 @@ check "plugin alone left no BPF links" bpf_back_to link "$BPF_LINKS_BEFORE"
 
 # ------------------------------------------------------------------ the agent
 
+ND_CGROUPS=yes
 nd_start "$TMP/agent" "$TMP/plugins" "$TMP/config" || bail "the agent did not start"
 note "agent pid $ND_PID on http://127.0.0.1:$ND_PORT/"
 nd_wait_chart system.process_thread 60 || bail "chart system.process_thread has no data within 60 s"
@@ -248,17 +271,63 @@ PLUGIN_STARTTIME="$(nd_stat_field "$PLUGIN_PID" 20)"
 CAP_EFF="$(awk '/^CapEff:/ { print $2 }' "/proc/$PLUGIN_PID/status")"
 check "running plugin has no effective capabilities (CapEff: $CAP_EFF)" [ "$CAP_EFF" = 0000000000000000 ]
 
+# The agent's cgroups.plugin lists both cgroups within a few seconds; the plugin names a
+# cgroup only once it is listed there, so the workloads wait for that.
+agent_cgroup_list() {   # "name options enabled directory" per entry
+    python3 - "/proc/$ND_PID/root/dev/shm/netdata_shm_cgroup_ebpf" <<'PY' 2>/dev/null
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+count = struct.unpack_from("i", data, 0)[0]
+body = 256 + 4 + 4 + 4 + 4097 + 3     # netdata_ebpf_cgroup_shm_body_t, 4-byte aligned
+for i in range(count):
+    entry = data[24 + i * body: 24 + (i + 1) * body]
+    name = entry[:256].split(b"\0")[0].decode()
+    _, options, enabled = struct.unpack_from("IIi", entry, 256)
+    path = entry[268:268 + 4097].split(b"\0")[0].decode()
+    print(name, hex(options), enabled, path.rsplit("/", 1)[0])
+PY
+}
+listed() { agent_cgroup_list | awk -v dir="$1" '$3 == 1 && $4 == dir { found = 1 } END { exit !found }'; }
+deadline=$((SECONDS + 30))
+until { listed "$PLAIN_CGROUP" && listed "$SERVICE_CGROUP"; } || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.5; done
+SERVICE_ENTRY="$(agent_cgroup_list | awk -v dir="$SERVICE_CGROUP" '$4 == dir { print $1, $2 }')"
+note "agent's list: $(agent_cgroup_list | grep -F "$RANDOM_ID" | tr '\n' ';')"
+check "the agent's own list has the plain cgroup" listed "$PLAIN_CGROUP"
+# 1.37.1 writes a service as its bare name with CGROUP_OPTIONS_SYSTEM_SLICE_SERVICE (0x2)
+bare_service_entry() {
+    local name options
+    read -r name options <<< "$SERVICE_ENTRY"
+    [ "$name" = "$SERVICE_NAME" ] && [ $((${options:-0} & 2)) = 2 ]
+}
+check "the agent's own list has the service as 1.37.1 writes it (got: ${SERVICE_ENTRY:-none})" bare_service_entry
+
 # ------------------------------------------------------------------ the workloads
 
 WORKLOADS_STARTED=$(($(date +%s) - 1))
 for run in plain:"$PLAIN_CGROUP" service:"$SERVICE_CGROUP"; do
     name="${run%%:*}" cgroup="${run#*:}"
-    "$BUILD/cgroup-spawn" "$cgroup" "$BUILD/ebpf-workload" "${WORKLOAD_ARGS[@]}" \
+    mkdir "$TMP/vfs-$name"
+    "$BUILD/cgroup-spawn" "$cgroup" "$WORKLOAD" "${WORKLOAD_ARGS[@]}" --vfs-dir "$TMP/vfs-$name" \
         >"$TMP/workload-$name.out" 2>"$TMP/workload-$name.err"
     rc=$?
     pid="$(jq -r '.pid' "$TMP/workload-$name.out" 2>/dev/null)"
     check "workload in the $name cgroup exited with 0 (pid ${pid:-?}, rc $rc)" [ "$rc" = 0 ]
 done
+
+# The workload's one line of output (fixed width) is one more write.
+OUTPUT_BYTES="$(wc -c < "$TMP/workload-plain.out")"
+PER_RUN[vfs_write_call]=24
+PER_RUN[vfs_write_bytes]=$((81920 + OUTPUT_BYTES))
+# vfs_open also sees the exec of the workload; the open syscall tracepoints also see
+# the failed opens, which fail in the path lookup before any VFS open (docs/CHARTS.md).
+VFS_PATH="$(grep -o ': vfs: attached with [a-z]*' "$ND_WORKDIR/log/error.log" | tail -1)"
+VFS_PATH="${VFS_PATH##* }"
+note "vfs attach path: ${VFS_PATH:-not in error.log}"
+if [ "$VFS_PATH" = tracepoint ]; then
+    PER_RUN[vfs_open_call]=40 PER_RUN[vfs_open_error]=7
+else
+    PER_RUN[vfs_open_call]=34 PER_RUN[vfs_open_error]=0
+fi
 
 # ------------------------------------------------------------------ values
 
@@ -278,14 +347,18 @@ CGROUP_TYPE="${CGROUP_TYPE:-cgroup_ebpf_e2e_$RANDOM_ID}"
 
 # One line per value to check: <kind exact|min> <chart> <dimension> <expected>
 TARGETS=()
-while read -r scope chart dimension counter; do
+while read -r scope chart dimension counter sign; do
     if [ -z "${PER_RUN[$counter]+set}" ]; then
         not_ok "counter '$counter' of $chart (charts/*.conf) has no expected value in tests/e2e/run.sh"
         continue
     fi
     per_run="${PER_RUN[$counter]}"
     case "$scope" in
-        system)   TARGETS+=("min $chart $dimension $((2 * per_run))") ;;
+        system)   if [ "$sign" = - ]; then   # shown negative: at most minus the workloads' share
+                      TARGETS+=("max $chart $dimension $((-2 * per_run))")
+                  else
+                      TARGETS+=("min $chart $dimension $((2 * per_run))")
+                  fi ;;
         apps)     TARGETS+=("exact $chart $APP_GROUP $((2 * per_run))") ;;
         cgroup)   TARGETS+=("exact $CGROUP_TYPE.$chart $dimension $per_run") ;;
         services) TARGETS+=("exact $chart $SERVICE_NAME $per_run") ;;
@@ -318,6 +391,7 @@ while :; do
     sleep 1
 done
 read_sums min
+read_sums max
 
 for target in "${TARGETS[@]}"; do
     read -r kind chart dimension expected <<< "$target"
@@ -326,6 +400,8 @@ for target in "${TARGETS[@]}"; do
     [ "$got" = missing ] || shown="$(awk -v v="$got" 'BEGIN { printf "%.3f", v }')"
     if [ "$kind" = exact ]; then
         check "$chart $dimension = $shown (expected $expected)" close_enough "$got" "$expected"
+    elif [ "$kind" = max ]; then
+        check "$chart $dimension = $shown (at most $expected)" at_most "$got" "$expected"
     else
         check "$chart $dimension = $shown (at least $expected)" at_least "$got" "$expected"
     fi
@@ -338,13 +414,24 @@ for id in "${SYSTEM_CHARTS[@]}" "${CHART_IDS[@]/#/apps.}" "${CHART_IDS[@]/#/serv
           "${CHART_IDS[@]/#/$CGROUP_TYPE.}"; do
     check "agent has chart $id" grep -qxF "$id" <<< "$AGENT_CHARTS"
 done
+SERVICE_AS_CGROUP="$(grep -F "$SERVICE_NAME" <<< "$AGENT_CHARTS" | grep '^cgroup_' | tr '\n' ' ')"
+check "no cgroup chart for the service${SERVICE_AS_CGROUP:+ (found: $SERVICE_AS_CGROUP)}" [ -z "$SERVICE_AS_CGROUP" ]
+# Alone, the plugin charts every busy cgroup it finds; under the agent, those the agent lists.
+DECLARED_CHARTS="$(grep -v '^cgroup_' <<< "$DECLARED_CHARTS")"
 missing="$(comm -23 <(echo "$DECLARED_CHARTS") <(echo "$AGENT_CHARTS") | tr '\n' ' ')"
-check "agent has all $(grep -c . <<< "$DECLARED_CHARTS") charts the plugin declares alone${missing:+ (missing: $missing)}" \
+check "agent has all $(grep -c . <<< "$DECLARED_CHARTS") non-cgroup charts the plugin declares alone${missing:+ (missing: $missing)}" \
     [ -z "$missing" ]
 
 DISABLED="$(grep -E 'PLUGINSD|ebpf\.plugin' "$ND_WORKDIR/log/error.log" | grep -E 'Disabling|disconnected')"
 [ -z "$DISABLED" ] || note "error.log: $DISABLED"
 check "error.log has no plugin disconnect or disable" [ -z "$DISABLED" ]
+# The agent copies the plugin's stderr verbatim: its lines carry the date and name as the agent's own do.
+DATED='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}: ebpf\.plugin (ERROR|INFO ) : MAIN : '
+DATED_LINES="$(grep -cE "$DATED" "$ND_WORKDIR/log/error.log")"
+UNDATED_LINES="$(grep -c '^ebpf\.plugin' "$ND_WORKDIR/log/error.log")"
+dated_log() { [ "$DATED_LINES" -gt 0 ] && [ "$UNDATED_LINES" = 0 ] && grep -qE "${DATED}fd: attached with" "$1"; }
+check "error.log: $DATED_LINES plugin lines with date and name, $UNDATED_LINES without" \
+    dated_log "$ND_WORKDIR/log/error.log"
 check "plugin $PLUGIN_PID is still running, never restarted" alive_child_of "$PLUGIN_PID" "$PLUGIN_STARTTIME"
 
 # ------------------------------------------------------------------ shutdown
@@ -352,6 +439,8 @@ check "plugin $PLUGIN_PID is still running, never restarted" alive_child_of "$PL
 nd_stop
 plugin_gone() { for _ in $(seq 50); do nd_alive "$PLUGIN_PID" "$PLUGIN_STARTTIME" || return 0; sleep 0.1; done; return 1; }
 check "plugin exits within 5 s of the agent stopping" plugin_gone
+STOP_LINE="$(grep -E "${DATED}(stdin closed|received SIG)" "$ND_WORKDIR/log/error.log" | tail -1)"
+check "error.log says why the plugin stopped (${STOP_LINE#*: MAIN : })" [ -n "$STOP_LINE" ]
 check "no BPF program of ours is left" bpf_back_to prog "$BPF_PROGS_BEFORE"
 check "no BPF link of ours is left" bpf_back_to link "$BPF_LINKS_BEFORE"
 
