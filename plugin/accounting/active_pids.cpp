@@ -7,8 +7,6 @@
 
 ActivePids::ActivePids(int map_fd, uint32_t words) : count_(words)
 {
-    if (map_fd < 0)
-        return;
     void *mapping = mmap(nullptr, words * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
     if (mapping != MAP_FAILED)
         words_ = static_cast<uint64_t *>(mapping);

@@ -14,8 +14,7 @@ public:
     ActivePids(const ActivePids &) = delete;
     ActivePids &operator=(const ActivePids &) = delete;
 
-    // False when the module keeps no bitmap (map_fd -1: kernels before 5.12) or
-    // the kernel cannot map BPF arrays (before 5.5): read everything then.
+    // False when the kernel cannot map BPF arrays (before 5.5): read everything then.
     bool usable() const { return words_ != nullptr; }
     // Appends the pids marked since the last call and clears their marks. A
     // mark set again meanwhile (after the change it follows) is seen next time.
