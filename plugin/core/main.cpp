@@ -3,6 +3,7 @@
 //   2. learn the kernel, start every enabled module on the first attach path that works
 //   3. drop every privilege
 //   4. every update_every seconds: collect, publish, flush
+#include <algorithm>
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <csignal>
@@ -97,10 +98,11 @@ ConfigDirs config_dirs()
     return {user && *user ? user : "/etc/netdata", stock && *stock ? stock : "/usr/lib/netdata/conf.d"};
 }
 
-ModuleSettings settings_for(const ModuleConfig &config)
+ModuleSettings settings_for(const ModuleConfig &config, const ProcessCore *core)
 {
     ModuleSettings settings;
-    settings.apps = config.apps;
+    settings.apps = config.apps && core;
+    settings.active_pids_fd = core ? core->active_pids_fd() : -1;
     settings.cgroups = config.cgroups;
     settings.per_cpu_tables = config.maps_per_core;
     settings.return_mode = config.load_mode == LoadMode::Return;
@@ -114,7 +116,7 @@ unsigned affordable_pid_table_size(const CountingModule &module, const ModuleSet
                                    const MachineLimits &limits)
 {
     std::string why;
-    uint64_t entry = pid_entry_bytes(module.counter_names().size(), settings.per_cpu_tables, limits.possible_cpus);
+    uint64_t entry = pid_entry_bytes(module.counter_names().size(), module.counter_bytes());
     unsigned size = bound_pid_table_size(settings.pid_table_size, entry, limits, why);
     if (!why.empty())
         log_error("%s: pid table size %u cut to %u (%s)", module.name(), settings.pid_table_size, size,
@@ -138,6 +140,34 @@ bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, 
     }
     log_error("%s: no attach path works on this kernel; module disabled", module->name());
     return false;
+}
+
+// The process core, when an enabled module groups processes by app; without
+// it app group charts are off (system and cgroup charts do not need it). Its
+// table holds as many processes as the largest module pid table, within the
+// machine's bounds (table_budget.h).
+std::unique_ptr<ProcessCore> start_core(const PluginConfig &config, const KernelSymbols &symbols,
+                                        const ProcessGroups &groups, const MachineLimits &limits)
+{
+    CoreSettings settings{0};
+    for (const ModuleConfig &module : config.modules)
+        if (module.enabled && module.supported && module.apps)
+            settings.table_size = std::max(settings.table_size, module.pid_table_size);
+    if (!settings.table_size)
+        return nullptr;
+    std::string why;
+    unsigned size = bound_pid_table_size(settings.table_size, core_entry_bytes(), limits, why);
+    if (!why.empty())
+        log_error("process core: process table size %u cut to %u (%s)", settings.table_size, size, why.c_str());
+    settings.table_size = size;
+    auto core = std::make_unique<ProcessCore>(groups);
+    std::string error = core->start(symbols, settings);
+    if (!error.empty()) {
+        log_error("process core: %s; app group charts disabled", error.c_str());
+        return nullptr;
+    }
+    log_info("process core: attached with tracepoint");
+    return core;
 }
 
 // Each module's charts follow its own settings (ebpf.d/<module>.conf).
@@ -259,15 +289,14 @@ int main(int argc, char **argv)
     if (options.verify)
         return run_program_verification(symbols) ? 0 : 1;
 
-    const std::string &atomics_refusal = bpf_atomics_refusal();
-    if (!atomics_refusal.empty())
-        log_info("this kernel has no BPF atomics beyond add (5.12+; probe: %s): modules load their compat objects "
-                 "and read their whole pid tables every cycle", atomics_refusal.c_str());
     ProtocolWriter out(STDOUT_FILENO, wait_writable);
-    Collector collector(ProcessGroups(std::move(*apps_groups), "/proc"),
+    const MachineLimits limits = machine_limits();
+    ProcessGroups groups(std::move(*apps_groups), "/proc");
+    std::unique_ptr<ProcessCore> core = start_core(config, symbols, groups, limits);
+    const ProcessCore *core_used = core.get();
+    Collector collector(groups, std::move(core),
                         CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
                                         find_cgroup_mounts("/proc/self/mounts")));
-    const MachineLimits limits = machine_limits();
     for (auto &module : make_all_modules(symbols)) {
         const ModuleConfig *module_config = config.module(module->name());
         if (!module_config || !module_config->enabled)
@@ -279,7 +308,7 @@ int main(int argc, char **argv)
         // order; `probe` or `tracepoint` in the config, or --attach, is that path only.
         AttachPath preferred = options.attach.value_or(module_config->attach);
         bool fallback = preferred == AttachPath::Auto || preferred == AttachPath::Trampoline;
-        ModuleSettings settings = settings_for(*module_config);
+        ModuleSettings settings = settings_for(*module_config, core_used);
         if (settings.apps)
             settings.pid_table_size = affordable_pid_table_size(*module, settings, limits);
         start_module(collector, std::move(module), settings, attach_order(preferred, fallback && !options.attach));
@@ -297,7 +326,7 @@ int main(int argc, char **argv)
 
     const std::string &map_refusal = capless_map_access_refusal();
     if (!map_refusal.empty())
-        fprintf(stderr, "ebpf.plugin: keeping CAP_BPF after attach: %s\n", map_refusal.c_str());
+        log_info("keeping CAP_BPF after attach: %s", map_refusal.c_str());
     std::string drop_error = drop_privileges(!map_refusal.empty());
     if (!drop_error.empty()) {
         log_error("cannot drop privileges (%s); exiting", drop_error.c_str());

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 
+#include "accounting/process_core.h"
 #include "kernel/probe.h"
 #include "modules/module.h"
 
@@ -41,6 +42,18 @@ std::string try_module(CountingModule &module, AttachPath path, bool return_mode
     module.stop();
     return error.empty() ? "" : "failed: " + error;
 }
+
+// The same for the process core's life-cycle programs.
+std::string try_core(const KernelSymbols &symbols)
+{
+    std::string verdict = ProcessCore::not_applicable(symbols);
+    if (!verdict.empty())
+        return "n/a: " + verdict;
+    ProcessCore core(ProcessGroups(AppsGroups{}, "/proc"));
+    std::string error = core.start(symbols, CoreSettings{});
+    core.stop();
+    return error.empty() ? "" : "failed: " + error;
+}
 } // namespace
 
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
@@ -52,16 +65,15 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
         std::string error = refusal(symbols, probe);
         printf("%s: %s\n", probe.label, error.empty() ? "ok" : ("refused: " + error).c_str());
     }
-    // what the modules need beyond an attach path; both have a fallback
-    const std::string &atomics = bpf_atomics_refusal();
-    printf("bpf atomics beyond add (5.12+): %s\n",
-           atomics.empty() ? "ok"
-                           : ("refused: " + atomics + "; modules load their compat objects and read their "
-                              "whole pid tables every cycle").c_str());
+    // what the modules need beyond an attach path; it has a fallback
     const std::string &maps = capless_map_access_refusal();
     printf("map reads without capabilities (5.19+): %s\n",
            maps.empty() ? "ok" : ("refused: " + maps + "; CAP_BPF is kept after attach").c_str());
-    // the modules' own programs, entry and return mode: what really loads
+    // the process core (every module's app groups need it), then the modules'
+    // own programs, entry and return mode: what really loads
+    std::string core = try_core(symbols);
+    printf("process core (life-cycle programs): %s\n",
+           core.empty() ? "ok" : (core.starts_with("failed: ") ? "refused: " + core.substr(8) : core).c_str());
     int unusable = 0;
     for (auto &module : make_all_modules(symbols)) {
         int working = 0;
@@ -95,6 +107,15 @@ bool run_program_verification(const KernelSymbols &symbols)
                 refused[probe.path] = error;
         }
     int ok = 0, failed = 0, not_tried = 0;
+    // the process core: one program set (BTF tracepoints), whatever the path and mode
+    std::string core_verdict = try_core(symbols);
+    if (core_verdict.empty()) {
+        core_verdict = "ok";
+        ++ok;
+    } else {
+        core_verdict.starts_with("failed") ? ++failed : ++not_tried;
+    }
+    printf("verify core tracepoint entry %s\n", core_verdict.c_str());
     for (auto &module : make_all_modules(symbols))
         for (AttachPath path : forced_paths)
             for (bool return_mode : {false, true}) {

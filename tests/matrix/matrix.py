@@ -86,8 +86,7 @@ def module_checks(results):
     return found
 
 
-FALLBACKS = {"bpf atomics beyond add": "compat objects, whole pid tables read",
-             "map reads without capabilities": "keeps CAP_BPF"}
+FALLBACKS = {"map reads without capabilities": "keeps CAP_BPF"}
 
 
 def fallbacks(results):
