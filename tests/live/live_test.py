@@ -193,9 +193,14 @@ def cgroup2_root():
 
 
 def kernel_ids(kind):
-    """Ids of every BPF program ("prog") or link ("link") in the kernel."""
-    out = subprocess.run(["bpftool", "-j", kind, "show"], capture_output=True, text=True, check=True).stdout
-    return {p["id"] for p in json.loads(out)}
+    """Ids of every BPF program ("prog") or link ("link") in the kernel. bpftool fails
+    when an object goes away while it lists them (other tools load programs too): retry."""
+    for _ in range(10):
+        done = subprocess.run(["bpftool", "-j", kind, "show"], capture_output=True, text=True)
+        if done.returncode == 0:
+            return {p["id"] for p in json.loads(done.stdout)}
+        time.sleep(0.1)
+    raise RuntimeError("bpftool %s show keeps failing: %s" % (kind, done.stderr.strip()))
 
 
 def pid_table_keys(pid):
