@@ -100,6 +100,10 @@ std::vector<std::unique_ptr<CountingModule>> make_modules(const KernelSymbols &s
     modules.push_back(make_fd_module(symbols));
     // vfs: VFS calls and bytes
     modules.push_back(make_vfs_module(symbols));
+    // page cache, directory cache and swap: trampoline or kprobe only
+    modules.push_back(make_cachestat_module(symbols));
+    modules.push_back(make_dcstat_module(symbols));
+    modules.push_back(make_swap_module(symbols));
     return modules;
 }
 
@@ -132,17 +136,24 @@ unsigned affordable_pid_table_size(const CountingModule &module, const ModuleSet
 bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, const ModuleSettings &settings,
                   const std::vector<AttachPath> &order)
 {
+    std::vector<std::string> refusals;
     for (AttachPath path : order) {
         std::string error = module->start(path, settings);
         if (error.empty()) {
+            for (const std::string &refusal : refusals)
+                log_error("%s: %s path not used", module->name(), refusal.c_str());
             log_info("%s: attached with %s (%s mode)", module->name(), attach_path_name(path),
                      settings.return_mode ? "return" : "entry");
             collector.add(std::move(module), path, settings);
             return true;
         }
-        log_error("%s: %s path not used: %s", module->name(), attach_path_name(path), error.c_str());
+        refusals.push_back(std::string(attach_path_name(path)) + ": " + error);
     }
-    log_error("%s: no attach path works on this kernel; module disabled", module->name());
+    // one line says why (e.g. a module without tracepoints on a tracepoint-only kernel)
+    std::string why;
+    for (const std::string &refusal : refusals)
+        why += (why.empty() ? "" : "; ") + refusal;
+    log_error("%s: no attach path works on this kernel; module disabled (%s)", module->name(), why.c_str());
     return false;
 }
 

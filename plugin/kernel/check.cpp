@@ -52,13 +52,32 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
            symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
            facts.lockdown_source.c_str(), facts.tracefs ? facts.tracefs_path.c_str() : "not mounted");
     int working = 0;
+    std::map<AttachPath, std::string> refused;
     for (const Probe &probe : probes) {
         std::string error = refusal(symbols, probe);
         printf("%s: %s\n", probe.label, error.empty() ? "ok" : ("refused: " + error).c_str());
         working += error.empty();
+        if (!error.empty())
+            refused.try_emplace(probe.path, error);
     }
     for (const std::string &line : vfs_path_differences())
         printf("vfs sees on %s\n", line.c_str());
+    // Modules whose kernel functions have no tracepoint: what each path needs here.
+    std::vector<std::unique_ptr<CountingModule>> modules;
+    modules.push_back(make_cachestat_module(symbols));
+    modules.push_back(make_dcstat_module(symbols));
+    modules.push_back(make_swap_module(symbols));
+    for (const auto &module : modules) {
+        std::string line;
+        for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint}) {
+            std::string why = module->not_applicable(path, false);
+            if (why.empty() && refused.contains(path))
+                why = "refused (above)";
+            line += std::string(line.empty() ? "" : "; ") + attach_path_name(path) + " " +
+                    (why.empty() ? "applies" : "n/a: " + why);
+        }
+        printf("%s: %s\n", module->name(), line.c_str());
+    }
     return working ? 0 : 1;
 }
 
@@ -77,6 +96,9 @@ bool run_program_verification(const KernelSymbols &symbols)
     modules.push_back(make_process_module(symbols));
     modules.push_back(make_fd_module(symbols));
     modules.push_back(make_vfs_module(symbols));
+    modules.push_back(make_cachestat_module(symbols));
+    modules.push_back(make_dcstat_module(symbols));
+    modules.push_back(make_swap_module(symbols));
     int ok = 0, failed = 0, not_tried = 0;
     for (auto &module : modules)
         for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint})

@@ -51,6 +51,9 @@ inline LoadPlan lifecycle_plan(const KernelSymbols &kernel)
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_cachestat_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_dcstat_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_swap_module(const KernelSymbols &kernel);
 // What the vfs module's attach paths see differently (--check, docs/CHARTS.md).
 const std::vector<std::string> &vfs_path_differences();
 
