@@ -6,6 +6,7 @@
  * No tracepoint path: folio_mark_accessed (the accesses every hit and miss is
  * computed from) has no tracepoint, and a chart never mixes paths. */
 #include "lib/common.h"
+#include "lib/current_task.h"
 #include "cachestat.h"
 
 #define ACCOUNTING_COUNTERS CACHESTAT_COUNTERS
@@ -17,10 +18,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline void count(__u32 index)
 {
-	account(bpf_get_current_task_btf(), true, index, false);
+	account(current_task(), true, index, false);
 }
-
-ACCOUNTING_LIFECYCLE_PROGRAMS
 
 /* SEC names the newest function; user space retargets (ProgramSpec::target). */
 #define CACHESTAT_PROGRAMS(name, function, index)                             \

@@ -3,6 +3,7 @@
  *   kprobe      kprobe lookup_fast, kretprobe d_lookup
  * No tracepoint path: neither function has a tracepoint. */
 #include "lib/common.h"
+#include "lib/current_task.h"
 #include "dcstat.h"
 
 #define ACCOUNTING_COUNTERS DCSTAT_COUNTERS
@@ -14,18 +15,16 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline void count_reference(void)
 {
-	account(bpf_get_current_task_btf(), true, DCSTAT_REFERENCE, false);
+	account(current_task(), true, DCSTAT_REFERENCE, false);
 }
 
 /* d_lookup returns the dentry, or NULL when the name is not in the cache */
-static __always_inline void count_slow(__u64 dentry)
+static __always_inline void count_slow(bool miss)
 {
-	struct counter_change changes[] = {{DCSTAT_SLOW, 1}, {DCSTAT_MISS, dentry == 0}};
+	struct counter_change changes[] = {{DCSTAT_SLOW, 1}, {DCSTAT_MISS, miss}};
 
-	account_changes(bpf_get_current_task_btf(), true, changes, 2, false);
+	account_changes(current_task(), true, changes, 2, false);
 }
-
-ACCOUNTING_LIFECYCLE_PROGRAMS
 
 SEC("fentry/lookup_fast")
 int fentry_lookup_fast(__u64 *ctx)
@@ -34,13 +33,12 @@ int fentry_lookup_fast(__u64 *ctx)
 	return 0;
 }
 
+/* the result as the argument after d_lookup's two: 5.10-safe, unlike bpf_get_func_ret (5.17+) */
 SEC("fexit/d_lookup")
-int fexit_d_lookup(__u64 *ctx)
+int BPF_PROG(fexit_d_lookup, const void *parent, const void *name, const void *dentry)
 {
-	__u64 ret = 0;
-
-	bpf_get_func_ret(ctx, &ret);
-	count_slow(ret);
+	/* a pointer: only compare it with NULL (the verifier refuses arithmetic on it) */
+	count_slow(dentry == NULL);
 	return 0;
 }
 
@@ -54,6 +52,6 @@ int BPF_KPROBE(kprobe_lookup_fast)
 SEC("kretprobe/d_lookup")
 int BPF_KRETPROBE(kretprobe_d_lookup, void *dentry)
 {
-	count_slow((__u64)dentry);
+	count_slow(dentry == NULL);
 	return 0;
 }

@@ -6,6 +6,7 @@
  *   kprobe      kprobe
  * No tracepoint path: the kernel has no swap-in or swap-out tracepoint. */
 #include "lib/common.h"
+#include "lib/current_task.h"
 #include "swap.h"
 
 #define ACCOUNTING_COUNTERS SWAP_COUNTERS
@@ -17,10 +18,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline void count(__u32 index)
 {
-	account(bpf_get_current_task_btf(), true, index, false);
+	account(current_task(), true, index, false);
 }
-
-ACCOUNTING_LIFECYCLE_PROGRAMS
 
 #define SWAP_PROGRAMS(name, function, index)                                  \
 	SEC("fentry/" #function)                                            \

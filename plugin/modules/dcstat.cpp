@@ -21,9 +21,7 @@ struct DcstatTraits {
 
     static LoadPlan plan(const KernelSymbols &kernel, AttachPath path, bool)
     {
-        LoadPlan plan = lifecycle_plan(kernel);
-        if (!plan.not_applicable.empty())
-            return plan;
+        LoadPlan plan;
         switch (path) {
         case AttachPath::Trampoline:
         case AttachPath::Kprobe:
@@ -35,9 +33,6 @@ struct DcstatTraits {
                 plan.programs.push_back({"kretprobe_d_lookup", "d_lookup", Kind::Kretprobe});
                 return plan;
             }
-            // fexit reads d_lookup's result with bpf_get_func_ret (its kernel side is get_func_ret)
-            if (!kernel.has_function("get_func_ret"))
-                return {{}, "kernel has no bpf_get_func_ret (5.17+)"};
             plan.programs.push_back({"fentry_lookup_fast"});
             plan.programs.push_back({"fexit_d_lookup"});
             return plan;

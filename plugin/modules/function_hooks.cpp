@@ -3,9 +3,7 @@
 LoadPlan function_hooks_plan(const KernelSymbols &kernel, AttachPath path, const std::vector<FunctionHook> &hooks,
                              const std::string &no_tracepoint)
 {
-    LoadPlan plan = lifecycle_plan(kernel);
-    if (!plan.not_applicable.empty())
-        return plan;
+    LoadPlan plan;
     switch (path) {
     case AttachPath::Trampoline:
     case AttachPath::Kprobe:

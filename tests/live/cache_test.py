@@ -72,13 +72,18 @@ def chart_module(chart):
 
 
 def check_lines(build):
-    """module -> its line of ebpf.plugin --check (what each path needs on this kernel)."""
+    """module -> {path: verdict} from ebpf.plugin --check's "<path> (<module> programs): <verdict>" lines."""
     out = subprocess.run([os.path.join(build, "ebpf.plugin"), "--check"], capture_output=True, text=True).stdout
-    return {m: l for l in out.splitlines() for m in MODULES if l.startswith(m + ": ")}
+    said = {m: {} for m in MODULES}
+    for line in out.splitlines():
+        found = re.match(r"^(\w+) \((\w+) programs\): (.*)$", line)
+        if found and found.group(2) in said:
+            said[found.group(2)][found.group(1)] = found.group(3)
+    return said
 
 
-def runnable(line, path):
-    return "%s applies" % path in line
+def runnable(verdicts, path):
+    return verdicts.get(path) == "ok"
 
 
 def not_runnable(checks, output, stderr_lines, said, tried):
@@ -87,7 +92,9 @@ def not_runnable(checks, output, stderr_lines, said, tried):
         lines = [l for l in stderr_lines if ": %s: no attach path works on this kernel; module disabled (" % module in l]
         checks.check(len(lines) == 1 and all("%s: " % p in lines[0] for p in tried),
                      "%s: one stderr line says why no path runs it (%d lines)" % (module, len(lines)), module)
-        checks.check(all("%s n/a: " % p in said[module] for p in tried) and "no tracepoint" in said[module],
+        verdicts = said[module]
+        checks.check(all(re.match(r"(n/a|refused): ", verdicts.get(p, "")) for p in tried)
+                     and ("tracepoint" not in tried or "no tracepoint" in verdicts["tracepoint"]),
                      "%s: --check says why %s cannot run it" % (module, "/".join(tried)), module)
         charts = {c for (c, _) in output.snapshot()[0] if chart_module(c) == module}
         attach = [output.value("netdata.ebpf_attach_path", "%s_%s" % (module, p)) for p in ATTACH_PATHS]
@@ -160,7 +167,9 @@ def main():
             for module in MODULES:
                 checks.check(paths[module] == args.expect_path, "%s uses %s (self chart says %s)"
                              % (module, args.expect_path, paths[module]), module)
-        owned_progs, owned_links = owned_ids(plugin.pid)
+        owned_progs, owned_links, attached = owned_ids(plugin.pid)
+        checks.check(owned_progs and owned_progs <= attached, "every program the plugin holds is attached "
+                     "(%d programs, %d attached)" % (len(owned_progs), len(attached & owned_progs)))
 
         source = data_file()
         pages = {}
