@@ -1,5 +1,6 @@
 #include "core/collector.h"
 #include "core/log.h"
+#include "modules/interval_counters.h"
 
 #include <cstdio>
 
@@ -22,6 +23,18 @@ void add_derived_counters(Counters &counters, const Counters *previous)
         counters["status_zombie"] = (value(counters, "exit_task") - value(*previous, "exit_task")) -
                                     (value(counters, "release_task") - value(*previous, "release_task"));
     }
+}
+
+void add_interval_counters(std::map<std::string, Counters> &scope, std::map<std::string, Counters> &previous)
+{
+    std::map<std::string, Counters> current;
+    for (auto &[name, counters] : scope) {
+        const Counters &before = previous[name];  // none yet: everything counted so far
+        add_cachestat_interval_counters(counters, before);
+        add_dcstat_interval_counters(counters, before);
+        current[name] = counters;
+    }
+    previous = std::move(current);  // forgets entities that are gone
 }
 
 Collector::Collector(ProcessGroups groups, std::unique_ptr<ProcessCore> core, CgroupDirectory cgroups)
@@ -97,9 +110,10 @@ void Collector::add_system(Snapshot &snapshot)
     system["attach_core_tracepoint"] = core_ != nullptr;
     system["pid_entries_core"] = core_ ? static_cast<int64_t>(core_->entries()) : 0;
     system["table_full_core"] = core_ ? static_cast<int64_t>(core_->table_full()) : 0;
-    Counters current = system;
     add_derived_counters(system, previous_system_.empty() ? nullptr : &previous_system_);
-    previous_system_ = std::move(current);
+    add_cachestat_interval_counters(system, previous_system_);
+    add_dcstat_interval_counters(system, previous_system_);
+    previous_system_ = system;  // with the running totals of the interval counters
 }
 
 void Collector::add_groups(Snapshot &snapshot)
@@ -123,6 +137,7 @@ void Collector::add_groups(Snapshot &snapshot)
         }
         add_derived_counters(counters, nullptr);
     }
+    add_interval_counters(snapshot.apps, previous_apps_);
 }
 
 void Collector::add_cgroups(Snapshot &snapshot)
@@ -136,4 +151,6 @@ void Collector::add_cgroups(Snapshot &snapshot)
     for (auto *scope : {&snapshot.cgroups, &snapshot.services})
         for (auto &[name, counters] : *scope)
             add_derived_counters(counters, nullptr);
+    add_interval_counters(snapshot.cgroups, previous_cgroups_);
+    add_interval_counters(snapshot.services, previous_services_);
 }

@@ -3,6 +3,7 @@
 // systemd service.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -48,12 +49,19 @@ private:
     std::vector<RunningModule> modules_;
     std::set<size_t> active_groups_;     // groups that ever counted something
     Counters previous_system_;           // for the per-interval counters
+    // Each scope's counters at the previous read, per app group, cgroup and service.
+    std::map<std::string, Counters> previous_apps_, previous_cgroups_, previous_services_;
     std::set<std::string> reported_;
 };
 
 // Counters computed from others: per-interval process_status values and the
 // combined task_error of the per-group charts.
 void add_derived_counters(Counters &counters, const Counters *previous);
+
+// Counters computed per interval (cachestat hits, misses and ratio; dcstat
+// ratio) from the cumulative ones and their values at the previous read, for
+// every entity of a scope; `previous` becomes this read's values.
+void add_interval_counters(std::map<std::string, Counters> &scope, std::map<std::string, Counters> &previous);
 
 // Self-monitoring: attach_<module>_<path> is 1 for the path `module` uses, 0
 // for the others (charts/self.conf), so the chart reads without a legend.

@@ -128,17 +128,24 @@ unsigned affordable_pid_table_size(const CountingModule &module, const ModuleSet
 bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, const ModuleSettings &settings,
                   const std::vector<AttachPath> &order)
 {
+    std::vector<std::pair<AttachPath, std::string>> refusals;
     for (AttachPath path : order) {
         std::string error = module->start(path, settings);
         if (error.empty()) {
+            for (const auto &[refused, why] : refusals)
+                log_error("%s: %s path not used: %s", module->name(), attach_path_name(refused), why.c_str());
             log_info("%s: attached with %s (%s mode)", module->name(), attach_path_name(path),
                      settings.return_mode ? "return" : "entry");
             collector.add(std::move(module), path, settings);
             return true;
         }
-        log_error("%s: %s path not used: %s", module->name(), attach_path_name(path), error.c_str());
+        refusals.emplace_back(path, error);
     }
-    log_error("%s: no attach path works on this kernel; module disabled", module->name());
+    // one line says why (e.g. a module without tracepoints on a tracepoint-only kernel)
+    std::string why;
+    for (const auto &[refused, error] : refusals)
+        why += (why.empty() ? "" : "; ") + std::string(attach_path_name(refused)) + ": " + error;
+    log_error("%s: no attach path works on this kernel; module disabled (%s)", module->name(), why.c_str());
     return false;
 }
 

@@ -52,6 +52,9 @@ inline LoadPlan lifecycle_plan(const KernelSymbols &)
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_cachestat_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_dcstat_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_swap_module(const KernelSymbols &kernel);
 // All of the above, in the order they start (modules/all_modules.cpp).
 std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbols &kernel);
 // What the vfs module's attach paths see differently (--check, docs/CHARTS.md).

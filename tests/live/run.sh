@@ -21,6 +21,7 @@ run python3 "$here/live_test.py" --mode return --shared-tables
 run python3 "$here/live_test.py" --mode return --pid-table-size 4
 run python3 "$here/live_test.py" --mode entry --tree 500
 run python3 "$here/live_test.py" --mode entry --module "fd:ebpf load mode = return" --module "process:update every = 3"
+run python3 "$here/cache_test.py"
 run python3 "$here/stop_test.py"
 run "$here/setuid_test.sh"
 run "$here/cli_test.sh"

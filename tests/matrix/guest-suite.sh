@@ -17,4 +17,11 @@ for path in $paths; do
 done
 python3 "$repo/tests/live/live_test.py" --expect-path "$auto_expected" --mode entry \
     --results "$results/live-auto.json" > "$results/live-auto.log" 2>&1
+# cachestat, dcstat, swap: trampoline or kprobe only (where neither works they must say why)
+for path in $paths; do
+    python3 "$repo/tests/live/cache_test.py" --attach "$path" --expect-path "$path" \
+        --results "$results/cache-$path.json" > "$results/cache-$path.log" 2>&1
+done
+python3 "$repo/tests/live/cache_test.py" --expect-path "$auto_expected" \
+    --results "$results/cache-auto.json" > "$results/cache-auto.log" 2>&1
 exit 0
