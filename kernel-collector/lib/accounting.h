@@ -57,12 +57,17 @@ static __always_inline void mark_active(__u32 tgid)
 		__sync_fetch_and_or(bits, 1ULL << (tgid % 64));
 }
 
-static __always_inline void bump(__u32 *counter)
+static __always_inline void bump_by(__u32 *counter, __u32 amount)
 {
 	if (per_cpu_tables)
-		*counter += 1;
+		*counter += amount;
 	else
-		__sync_fetch_and_add(counter, 1);
+		__sync_fetch_and_add(counter, amount);
+}
+
+static __always_inline void bump(__u32 *counter)
+{
+	bump_by(counter, 1);
 }
 
 static __always_inline void count_table_full(global_value_t *global, __u32 index)
@@ -128,23 +133,23 @@ static __always_inline table_value_t *pid_entry(struct task_struct *task, __u32 
 			   GLOBAL_PID_TABLE_FULL(ACCOUNTING_COUNTERS));
 }
 
-/* Counts one event of kind `index` for `task` in every enabled table. Events
+/* Adds `amount` to counter `index` for `task` in every enabled table. Events
  * that can come after the task's exit (a reap) pass may_be_dead, so an entry
  * re-created for a dead process is marked and removed again by user space. */
-static __always_inline void account(struct task_struct *task, bool is_current, __u32 index,
-				    bool may_be_dead)
+static __always_inline void account_add(struct task_struct *task, bool is_current, __u32 index,
+					__u32 amount, bool may_be_dead)
 {
 	__u32 zero = 0;
 	global_value_t *global = bpf_map_lookup_elem(&global_table, &zero);
 
 	if (global)
-		bump(&global->counters[index]);
+		bump_by(&global->counters[index], amount);
 
 	if (apps_enabled) {
 		__u32 tgid = task_tgid(task, is_current);
 		table_value_t *entry = pid_entry(task, tgid, global);
 		if (entry) {
-			bump(&entry->counters[index]);
+			bump_by(&entry->counters[index], amount);
 			if (may_be_dead && thread_group_dead(task))
 				entry->id.exited = 1;
 			mark_active(tgid); /* after the change: see active_pids */
@@ -158,8 +163,25 @@ static __always_inline void account(struct task_struct *task, bool is_current, _
 		table_value_t *entry = table_entry(&cgroup_table, &cgroup, &initial, global,
 						   GLOBAL_CGROUP_TABLE_FULL(ACCOUNTING_COUNTERS));
 		if (entry)
-			bump(&entry->counters[index]);
+			bump_by(&entry->counters[index], amount);
 	}
+}
+
+/* Counts one event of kind `index` for `task` (see account_add). */
+static __always_inline void account(struct task_struct *task, bool is_current, __u32 index,
+				    bool may_be_dead)
+{
+	account_add(task, is_current, index, 1, may_be_dead);
+}
+
+/* Counts an event no process can be named for in the global table only. */
+static __always_inline void account_system(__u32 index)
+{
+	__u32 zero = 0;
+	global_value_t *global = bpf_map_lookup_elem(&global_table, &zero);
+
+	if (global)
+		bump(&global->counters[index]);
 }
 
 /* Marks the task's pid entry once its whole thread group has exited, so user

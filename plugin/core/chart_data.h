@@ -34,6 +34,7 @@ struct ChartDef {
     bool return_only = false;  // mode = return
     std::vector<DimensionDef> dimensions;  // system, self, cgroup
     std::string counter, algorithm;  // apps, services: the per-group dimension
+    long multiplier = 1, divisor = 1;  // apps, services: of the per-group dimension
 };
 
 // Every problem (unknown key, malformed line, bad value, missing key) is

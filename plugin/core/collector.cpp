@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "socket.h"
+
 int attach_path_code(AttachPath path)
 {
     switch (path) {
@@ -19,6 +21,18 @@ void add_derived_counters(Counters &counters, const Counters *previous)
         auto found = from.find(name);
         return found == from.end() ? 0 : found->second;
     };
+    // socket bytes are counted in two parts (kernel-collector/socket.h)
+    for (const char *transfer : {"tcp_send", "tcp_recv", "udp_send", "udp_recv"}) {
+        std::string units = std::string(transfer) + "_units";
+        if (counters.contains(units))
+            counters[std::string(transfer) + "_bytes"] =
+                value(counters, units.c_str()) * (1 << SOCKET_BYTES_SHIFT) +
+                value(counters, (std::string(transfer) + "_rest").c_str());
+    }
+    if (counters.contains("tcp_send_bytes")) {  // per group, 1.37.1 added TCP and UDP
+        counters["send_bytes"] = value(counters, "tcp_send_bytes") + value(counters, "udp_send_bytes");
+        counters["recv_bytes"] = value(counters, "tcp_recv_bytes") + value(counters, "udp_recv_bytes");
+    }
     if (counters.contains("process_error"))
         counters["task_error"] = value(counters, "process_error") + value(counters, "thread_error");
     if (previous && counters.contains("create_process")) {

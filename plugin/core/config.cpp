@@ -32,7 +32,7 @@ const std::vector<KnownModule> &known_modules()
 {
     static const std::vector<KnownModule> modules = {
         {"process", "process.conf", true, true, {}, {}},
-        {"socket", "network.conf", false, false, {"network connections", "service name"},
+        {"socket", "network.conf", true, false, {"network connections", "service name"},
          {"bandwidth table size", "ipv4 connection table size", "ipv6 connection table size",
           "udp connection table size", "socket monitoring table size"}},
         {"cachestat", "cachestat.conf", false, false, {}, {}},
@@ -462,6 +462,10 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
         if (s.key == "collect pid") {
             file.note_repeat(s, s.key);
             assign(module.collect_pid, s, file, parse_collect_pid);
+        } else if (known.name == "socket" && s.key == "bandwidth table size") {
+            // 1.37.1's per-process table of the socket module: our pid table
+            file.note_repeat(s, "pid table size");
+            assign(module.pid_table_size, s, file, [](std::string_view v) { return parse_integer(v, 1, 4194304); });
         } else if (contains(known.own_global_keys, s.key)) {
             file.module_options(known.name);
         } else {

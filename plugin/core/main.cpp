@@ -54,6 +54,7 @@ std::vector<std::unique_ptr<CountingModule>> make_modules(const KernelSymbols &s
     std::vector<std::unique_ptr<CountingModule>> modules;
     modules.push_back(make_process_module(symbols));
     modules.push_back(make_fd_module(symbols));
+    modules.push_back(make_socket_module(symbols));
     return modules;
 }
 

@@ -56,6 +56,7 @@ int run_program_verification(const KernelSymbols &symbols)
     std::vector<std::unique_ptr<CountingModule>> modules;
     modules.push_back(make_process_module(symbols));
     modules.push_back(make_fd_module(symbols));
+    modules.push_back(make_socket_module(symbols));
     int failed = 0;
     for (auto &module : modules)
         for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint})

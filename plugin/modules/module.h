@@ -47,6 +47,7 @@ inline LoadPlan lifecycle_plan(const KernelSymbols &kernel)
 
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_socket_module(const KernelSymbols &kernel);
 
 // Shared implementation over a bpftool-generated C++ skeleton. `Traits` gives
 // the module name, counter names, the plan for a path and extra read-only data.
