@@ -27,6 +27,12 @@ RUNS = {  # workload arguments of the two runs
     "cgroup": {"forks": 20, "threads": 15, "opens": 30, "failed_opens": 7, "failed_closes": 5},
     "service": {"forks": 3, "threads": 2, "opens": 4, "failed_opens": 1, "failed_closes": 1},
 }
+SOCKET_RUNS = {  # the socket part (tests/live/workload_socket.cpp); the cgroup run also provokes retransmits
+    "cgroup": {"tcp": 5, "tcp_bytes": 10000, "udp": 6, "udp_size": 300, "socket_errors": 3},
+    "service": {"tcp": 2, "tcp_bytes": 777, "udp": 1, "udp_size": 1, "socket_errors": 1},
+}
+RETRANSMIT_BYTES = 100  # the message sent while its packets are dropped (workload_socket.cpp)
+DROP_MARK = 0x65627066  # packets the namespace's nftables rule drops
 
 
 def expected_counters(work, return_mode):
@@ -42,6 +48,45 @@ def expected_counters(work, return_mode):
         counters.update({"open_error": work["failed_opens"], "close_error": work["failed_closes"],
                          "task_error": 0})
     return counters
+
+
+def socket_counters(work, netns, retransmits, return_mode):
+    """What the socket part causes: per address family (IPv4, IPv6), C connections
+    with B bytes each way in one send and one recv per side, and D datagrams of S
+    bytes each way; E failing sends and E failing receives of each protocol (IPv4);
+    in the namespace one more IPv4 connection carrying RETRANSMIT_BYTES one way.
+    Also the fd module's share: every socket is closed with close(2), and the
+    namespace is opened and closed."""
+    c, b, d, s, e, ns = (work["tcp"], work["tcp_bytes"], work["udp"], work["udp_size"], work["socket_errors"],
+                         1 if netns else 0)
+    tcp_bytes = 4 * c * b + ns * RETRANSMIT_BYTES
+    udp_bytes = 4 * d * s
+    counters = {
+        "tcp_connect_v4": c + ns, "tcp_connect_v6": c, "tcp_accept": 2 * c + ns,
+        "tcp_send_call": 4 * c + e + ns, "tcp_recv_call": 4 * c + e + ns,
+        "tcp_send_bytes": tcp_bytes, "tcp_recv_bytes": tcp_bytes,
+        "tcp_close": 4 * c + 2 + 3 * ns, "tcp_retransmit": retransmits,
+        "udp_send_call": 4 * d + e, "udp_recv_call": 4 * d + e,
+        "udp_send_bytes": udp_bytes, "udp_recv_bytes": udp_bytes,
+        "send_bytes": tcp_bytes + udp_bytes, "recv_bytes": tcp_bytes + udp_bytes,
+        "open_call": ns, "close_call": 4 * c + 2 + 4 + 4 * ns,
+    }
+    if return_mode:
+        counters.update({"tcp_send_error": e, "tcp_recv_error": e, "udp_send_error": e, "udp_recv_error": e})
+    return counters
+
+
+def make_netns(name):
+    """A private network namespace whose loopback drops packets marked DROP_MARK;
+    False when nft is missing (retransmits are then not provoked)."""
+    if not shutil.which("nft"):
+        return False
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+    rules = ("table inet ebpf_live {\n chain input {\n  type filter hook input priority 0; policy accept;\n"
+             "  meta mark 0x%x drop\n }\n}\n" % DROP_MARK)
+    subprocess.run(["ip", "netns", "exec", name, "nft", "-f", "-"], input=rules, text=True, check=True)
+    return True
 
 
 def add(a, b):
@@ -125,6 +170,7 @@ class PluginOutput:
 MODULE_OF = {"create_process": "process", "create_thread": "process", "exit_task": "process",
              "release_task": "process", "task_error": "process", "open_call": "fd", "open_error": "fd",
              "close_call": "fd", "close_error": "fd"}
+MODULES = ("process", "fd", "socket")
 
 
 class Checks:
@@ -232,7 +278,8 @@ def main():
         if args.pid_table_size:
             f.write("    pid table size = %d\n" % args.pid_table_size)
         f.write("[ebpf programs]\n    process = yes\n    fd = yes\n")
-        for other in ("cachestat dcstat disk filesystem hardirq mdflush mount oomkill shm socket softirq "
+        f.write("    socket = yes\n")
+        for other in ("cachestat dcstat disk filesystem hardirq mdflush mount oomkill shm softirq "
                       "sync swap vfs").split():
             f.write("    %s = no\n" % other)
     with open(os.path.join(config, "apps_groups.conf"), "w") as f:
@@ -244,6 +291,7 @@ def main():
     cgroup_dirs = [os.path.join(root, plain), os.path.join(root, "system.slice", service + ".service")]
     for d in cgroup_dirs:
         os.makedirs(d)
+    netns_name, netns = "ebpf-live-" + tag, False
 
     env = dict(os.environ, NETDATA_USER_CONFIG_DIR=config, NETDATA_STOCK_CONFIG_DIR=os.path.join(work, "none"))
     command = [os.path.join(build, "ebpf.plugin"), "1"] + (["--attach", args.attach] if args.attach else [])
@@ -251,6 +299,7 @@ def main():
     plugin = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
     output = PluginOutput(plugin.stdout)
     try:
+        netns = make_netns(netns_name)
         deadline = time.time() + 20
         while output.snapshot()[1] == 0 and time.time() < deadline and plugin.poll() is None:
             time.sleep(0.05)
@@ -270,21 +319,38 @@ def main():
                          for c, (chart, dim) in charts.by_counter("system").items()}
         spawn = os.path.join(build, "cgroup-spawn")
         workload_pids = []
+        run_counters = {}
         for run, directory in zip(("cgroup", "service"), cgroup_dirs):
             w = RUNS[run]
+            sw = SOCKET_RUNS[run]
+            socket_args = ["--tcp", str(sw["tcp"]), "--tcp-bytes", str(sw["tcp_bytes"]), "--udp", str(sw["udp"]),
+                           "--udp-size", str(sw["udp_size"]), "--socket-errors", str(sw["socket_errors"])]
+            in_netns = run == "cgroup" and netns
+            if in_netns:
+                socket_args += ["--netns", "/run/netns/" + netns_name]
             done = subprocess.run([spawn, directory, workload, "--forks", str(w["forks"]), "--threads",
                                    str(w["threads"]), "--opens", str(w["opens"]), "--failed-opens",
-                                   str(w["failed_opens"]), "--failed-closes", str(w["failed_closes"])],
+                                   str(w["failed_opens"]), "--failed-closes", str(w["failed_closes"])] + socket_args,
                                   check=True, capture_output=True, text=True)
-            workload_pids.append(json.loads(done.stdout)["pid"])
+            report = json.loads(done.stdout)
+            workload_pids.append(report["pid"])
+            run_counters[run] = add(expected_counters(w, return_mode),
+                                    socket_counters(sw, in_netns, report["tcp_retransmits"], return_mode))
+            if in_netns:
+                checks.check(report["tcp_retransmits"] > 0, "the kernel retransmitted %d segments of the "
+                             "workload's connection" % report["tcp_retransmits"], "socket")
         exited_at = time.time()
+        if not netns:
+            print("# retransmits not provoked: nft is not installed", flush=True)
 
         expected = {
-            "apps": add(expected_counters(RUNS["cgroup"], return_mode),
-                        expected_counters(RUNS["service"], return_mode)),
-            "cgroup": expected_counters(RUNS["cgroup"], return_mode),
-            "services": expected_counters(RUNS["service"], return_mode),
+            "apps": add(run_counters["cgroup"], run_counters["service"]),
+            "cgroup": run_counters["cgroup"],
+            "services": run_counters["service"],
         }
+        for scope in expected:  # what the scope's charts show
+            charted = charts.by_counter(scope)
+            expected[scope] = {c: v for c, v in expected[scope].items() if c in charted}
         if args.pid_table_size:
             del expected["apps"]  # the pid table cannot hold the workload: that is the point
 
@@ -322,15 +388,15 @@ def main():
             for counter, value in sorted(expected[scope].items()):
                 got = actual(scope, counter)
                 checks.check(got == value, "%s %s = %s (expected %d)" % (scope, counter, got, value),
-                             MODULE_OF[counter])
+                             MODULE_OF.get(counter, "socket"))
 
         if args.pid_table_size:
+            # socket: only processes that use sockets take entries, not enough to fill it for sure
             for module in ("process", "fd"):
                 full = output.value("netdata.ebpf_table_full", module)
                 checks.check(full is not None and full > 0,
                              "%s: a full pid table is counted (%s failed inserts)" % (module, full), module)
-        system_expected = add(expected_counters(RUNS["cgroup"], return_mode),
-                              expected_counters(RUNS["service"], return_mode))
+        system_expected = add(run_counters["cgroup"], run_counters["service"])
         for counter, value in sorted(system_expected.items()):
             chart, dim = charts.by_counter("system").get(counter, (None, None))
             if not chart:
@@ -338,10 +404,10 @@ def main():
             got, start = output.value(chart, dim), system_before.get(counter) or 0
             checks.check(got is not None and got - start >= value,
                          "system %s grew by %s >= %d" % (counter, None if got is None else got - start, value),
-                         MODULE_OF[counter])
+                         MODULE_OF.get(counter, "socket"))
 
         if args.expect_path:
-            for module in ("process", "fd"):
+            for module in MODULES:
                 got = output.value("netdata.ebpf_attach_path", module)
                 checks.check(got == ATTACH_CODES[args.expect_path],
                              "%s uses %s (self chart says %s)" % (module, args.expect_path, got), module)
@@ -373,6 +439,8 @@ def main():
         if plugin.poll() is None:
             plugin.kill()
             plugin.wait()
+        if netns:
+            subprocess.run(["ip", "netns", "del", netns_name])
         for d in cgroup_dirs:
             for _ in range(50):
                 try:
@@ -389,7 +457,7 @@ def finish(checks, args):
     if args.results:
         with open(args.results, "w") as f:
             failed = checks.failed_modules
-            modules = {m: ("fail" if "all" in failed or m in failed else "pass") for m in ("process", "fd")}
+            modules = {m: ("fail" if "all" in failed or m in failed else "pass") for m in MODULES}
             json.dump({"passed": checks.passed, "failed": checks.failed, "modules": modules}, f)
     return 1 if checks.failed else 0
 
