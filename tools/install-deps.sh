@@ -6,7 +6,7 @@ set -eu
 build_packages="build-essential g++ make autoconf pkg-config clang llvm bpftool libbpf-dev
     libelf-dev zlib1g-dev libinih-dev libmnl-dev libcap-dev doctest-dev"
 test_packages="netdata-core netdata-web curl jq iproute2 qemu-system-x86 busybox-static cpio
-    xz-utils zstd lz4 kmod util-linux python3"
+    xz-utils zstd lz4 kmod util-linux python3 nftables"
 policy=/usr/sbin/policy-rc.d
 
 say() { echo "install-deps.sh: $*"; }

@@ -48,6 +48,16 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
         printf("%s: %s\n", probe.label, error.empty() ? "ok" : ("refused: " + error).c_str());
         working += error.empty();
     }
+    // Where a path sees other events than the others (docs/CHARTS.md).
+    static const char *const path_notes[] = {
+        "socket on tracepoint: needs Linux 6.3+ (sock_send_length); connections counted when the SYN is sent "
+        "(a connect() failing before is not); accepts and closes only through accept(2), accept4(2) and close(2) "
+        "(not io_uring, close_range(2) or the closes at process exit)",
+        "socket on kprobe: a retransmit is counted when tried, also when it fails; an IPv6 UDP socket sending to "
+        "an IPv4-mapped address is counted twice",
+    };
+    for (const char *note : path_notes)
+        printf("note: %s\n", note);
     return working ? 0 : 1;
 }
 
