@@ -7,9 +7,10 @@
  *   tcp:tcp_retransmit_skb                   an `err` argument on recent kernels
  *   struct file                              f_count, f_ref from 6.13
  * The tracepoint set: sock:sock_send_length/sock_recv_length (6.3+) for sends
- * and receives, sock:inet_sock_set_state for connections, tcp:tcp_retransmit_skb,
- * and the accept4/accept/close syscalls with the descriptor resolved to its
- * socket. Where it sees other events than the kprobes: docs/CHARTS.md. */
+ * and receives, sock:inet_sock_set_state for connections, and the
+ * accept4/accept/close syscalls with the descriptor resolved to its socket.
+ * Every set counts retransmits at tcp:tcp_retransmit_skb. Where the sets see
+ * other events: docs/CHARTS.md. */
 #include "lib/common.h"
 #include "socket.h"
 
@@ -232,14 +233,6 @@ int BPF_PROG(fentry_tcp_close, struct sock *sk)
 	return 0;
 }
 
-SEC("fexit/__tcp_retransmit_skb")
-int BPF_PROG(fexit_tcp_retransmit_skb, struct sock *sk, struct sk_buff *skb, int segs, int ret)
-{
-	if (ret == 0)
-		count_retransmit(sk);
-	return 0;
-}
-
 /* ---- kprobe ---- */
 
 #define KRETPROBE_TRANSFER(function, call)                                      \
@@ -297,13 +290,6 @@ int BPF_KPROBE(kprobe_tcp_close)
 	return 0;
 }
 
-SEC("kprobe/__tcp_retransmit_skb")
-int BPF_KPROBE(kprobe_tcp_retransmit_skb, struct sock *sk)
-{
-	count_retransmit(sk);
-	return 0;
-}
-
 /* ---- tracepoint ---- */
 
 SEC("tp_btf/sock_send_length")
@@ -335,7 +321,10 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate, int newstate
 	return 0;
 }
 
-/* kernels before the `err` argument trace successful retransmits only */
+/* Retransmits, on every path: __tcp_retransmit_skb is inlined into
+ * tcp_retransmit_skb on some kernels (6.1), where a probe on it misses the
+ * calls that way, and a probe on tcp_retransmit_skb misses tail loss probes.
+ * Kernels before the `err` argument trace successful retransmits only. */
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(tp_tcp_retransmit_skb, struct sock *sk)
 {

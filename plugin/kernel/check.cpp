@@ -53,8 +53,7 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
         "socket on tracepoint: needs Linux 6.3+ (sock_send_length); connections counted when the SYN is sent "
         "(a connect() failing before is not); accepts and closes only through accept(2), accept4(2) and close(2) "
         "(not io_uring, close_range(2) or the closes at process exit)",
-        "socket on kprobe: a retransmit is counted when tried, also when it fails; an IPv6 UDP socket sending to "
-        "an IPv4-mapped address is counted twice",
+        "socket on kprobe: an IPv6 UDP socket sending to an IPv4-mapped address is counted twice",
     };
     for (const char *note : path_notes)
         printf("note: %s\n", note);

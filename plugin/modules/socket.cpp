@@ -7,10 +7,6 @@ namespace {
 
 using Kind = ProgramSpec::Kind;
 
-// Retransmits: __tcp_retransmit_skb also sends tail loss probes; kernels that
-// inline it only have tcp_retransmit_skb (same parameters).
-const std::vector<std::string> retransmit_functions = {"__tcp_retransmit_skb", "tcp_retransmit_skb"};
-
 struct SocketTraits {
     static constexpr const char *name = "socket";
 
@@ -33,6 +29,11 @@ struct SocketTraits {
         LoadPlan plan = lifecycle_plan(kernel);
         if (!plan.not_applicable.empty())
             return plan;
+        // retransmits: the tracepoint on every path (socket.bpf.c says why)
+        if (!kernel.has_raw_tracepoint("tcp_retransmit_skb"))
+            return {{}, "kernel has no BTF tracepoint tcp_retransmit_skb"};
+        bool reports_errors = kernel.raw_tracepoint_arg_count("tcp_retransmit_skb") >= 3;
+        plan.programs.push_back({reports_errors ? "tp_tcp_retransmit_skb_err" : "tp_tcp_retransmit_skb"});
         switch (path) {
         case AttachPath::Trampoline:
             return trampoline_plan(kernel, plan);
@@ -56,8 +57,6 @@ private:
                                      "inet_csk_accept", "tcp_close"})
             if (!kernel.has_function(function))
                 return std::string("kernel BTF has no ") + function;
-        if (kernel.first_function(retransmit_functions).empty())
-            return "kernel BTF has neither __tcp_retransmit_skb nor tcp_retransmit_skb";
         return "";
     }
 
@@ -102,7 +101,6 @@ private:
                                            udp_recv, std::string("fentry_tcp_v4_connect"), accept,
                                            std::string("fentry_tcp_close")})
             plan.programs.push_back({program});
-        plan.programs.push_back({"fexit_tcp_retransmit_skb", kernel.first_function(retransmit_functions)});
         if (ipv6)
             for (const std::string &program : {std::string("fexit_udpv6_sendmsg"), udpv6_recv,
                                                std::string("fentry_tcp_v6_connect")})
@@ -119,8 +117,6 @@ private:
             plan.programs.push_back({std::string("kprobe_") + function, function, Kind::Kprobe});
         for (const char *function : {"tcp_sendmsg", "tcp_recvmsg", "udp_sendmsg", "udp_recvmsg", "inet_csk_accept"})
             plan.programs.push_back({std::string("kretprobe_") + function, function, Kind::Kretprobe});
-        plan.programs.push_back(
-            {"kprobe_tcp_retransmit_skb", kernel.first_function(retransmit_functions), Kind::Kprobe});
         if (has_ipv6(kernel)) {
             plan.programs.push_back({"kprobe_tcp_v6_connect", "tcp_v6_connect", Kind::Kprobe});
             for (const char *function : {"udpv6_sendmsg", "udpv6_recvmsg"})
@@ -134,9 +130,8 @@ private:
         for (const char *tracepoint : {"sock_send_length", "sock_recv_length"})
             if (!kernel.has_raw_tracepoint(tracepoint))
                 return {{}, std::string("kernel has no BTF tracepoint ") + tracepoint + " (Linux 6.3+)"};
-        for (const char *tracepoint : {"inet_sock_set_state", "tcp_retransmit_skb"})
-            if (!kernel.has_raw_tracepoint(tracepoint))
-                return {{}, std::string("kernel has no BTF tracepoint ") + tracepoint};
+        if (!kernel.has_raw_tracepoint("inet_sock_set_state"))
+            return {{}, "kernel has no BTF tracepoint inet_sock_set_state"};
         if (!kernel.has_syscall_tracepoint("sys_enter_close") || !kernel.has_syscall_tracepoint("sys_exit_accept4"))
             return {{}, "no syscall tracepoints (tracefs is not mounted or CONFIG_FTRACE_SYSCALLS is off)"};
         for (const char *program : {"tp_sock_send_length", "tp_sock_recv_length", "tp_inet_sock_set_state",
@@ -144,9 +139,6 @@ private:
             plan.programs.push_back({program});
         if (kernel.has_syscall_tracepoint("sys_exit_accept"))
             plan.programs.push_back({"tp_sys_exit_accept"});
-        // the `err` argument came with tracing failed retransmits too
-        bool reports_errors = kernel.raw_tracepoint_arg_count("tcp_retransmit_skb") >= 3;
-        plan.programs.push_back({reports_errors ? "tp_tcp_retransmit_skb_err" : "tp_tcp_retransmit_skb"});
         return plan;
     }
 };
