@@ -31,6 +31,26 @@ TEST_CASE("derived counters: per-interval process status and the combined task e
     CHECK_FALSE(first.contains("status_process")); // nothing to compare with yet
 }
 
+TEST_CASE("derived counters: socket bytes from their two parts, TCP and UDP together per group")
+{
+    // a cycle moving 5 GiB: more than one u32 of bytes, exact in units of 64 plus the rest
+    const int64_t units = (5LL << 30) / 64;
+    Counters counters = {{"tcp_send_units", units}, {"tcp_send_rest", 63}, {"tcp_recv_units", 1},
+                         {"tcp_recv_rest", 0},      {"udp_send_units", 0},  {"udp_send_rest", 7},
+                         {"udp_recv_units", 2},     {"udp_recv_rest", 1}};
+    add_derived_counters(counters, nullptr);
+    CHECK(counters["tcp_send_bytes"] == (5LL << 30) + 63);
+    CHECK(counters["tcp_recv_bytes"] == 64);
+    CHECK(counters["udp_send_bytes"] == 7);
+    CHECK(counters["udp_recv_bytes"] == 129);
+    CHECK(counters["send_bytes"] == (5LL << 30) + 70);
+    CHECK(counters["recv_bytes"] == 193);
+
+    Counters other_module = {{"open_call", 1}};
+    add_derived_counters(other_module, nullptr);
+    CHECK(other_module.size() == 1);
+}
+
 TEST_CASE("attach path codes match charts/self.conf")
 {
     CHECK(attach_path_code(AttachPath::Trampoline) == 1);

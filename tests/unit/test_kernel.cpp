@@ -1,4 +1,5 @@
 #include "kernel/kernel.h"
+#include "kernel/attach.h"
 
 #include <doctest/doctest.h>
 
@@ -295,4 +296,15 @@ TEST_CASE("ensure_tracefs mounts tracefs when none is mounted") {
     REQUIRE(waitpid(child, &status, 0) == child);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("parameter counts of kernel functions and BTF tracepoints, from this host's BTF") {
+    KernelSymbols symbols("");
+    REQUIRE(symbols.has_btf());
+    // stable for many releases: tcp_sendmsg(sk, msg, size), inet_sock_set_state(sk, oldstate, newstate)
+    CHECK(symbols.function_arg_count("tcp_sendmsg") == 3);
+    CHECK(symbols.raw_tracepoint_arg_count("inet_sock_set_state") == 3);
+    CHECK(symbols.function_arg_count("no_such_function_here") == -1);
+    CHECK(symbols.raw_tracepoint_arg_count("no_such_tracepoint_here") == -1);
+    CHECK(symbols.function_arg_count("inet_sock_set_state") == -1);  // a tracepoint, not a function
 }
