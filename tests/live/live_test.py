@@ -2,7 +2,8 @@
 """Live test: the real plugin, real BPF programs on the running kernel, real
 processes. A workload with known counts runs in its own app group, its own
 cgroup and its own systemd-like service cgroup; the plugin must report exactly
-those counts there, and at least them system-wide.
+those counts there, and at least them system-wide. Its socket part uses loopback
+only, and a private network namespace (ip netns, nftables) for the retransmits.
 
 usage: live_test.py [--attach PATH] [--expect-path PATH] [--mode entry|return]
                     [--shared-tables] [--pid-table-size N] [--build DIR] [--results FILE]
