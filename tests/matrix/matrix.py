@@ -15,7 +15,7 @@ import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 PATHS = ["trampoline", "kprobe", "tracepoint"]
-MODULES = ["process", "fd"]
+MODULES = ["process", "fd", "socket"]
 
 
 def host_check():
