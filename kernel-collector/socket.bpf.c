@@ -83,25 +83,22 @@ static __always_inline void count(__u32 index)
 	account(bpf_get_current_task_btf(), true, index, false);
 }
 
-static __always_inline void count_amount(__u32 index, __u32 amount)
-{
-	if (amount)
-		account_add(bpf_get_current_task_btf(), true, index, amount, false);
-}
-
 /* One send or receive that returned `ret`; `call` is the first of the
  * CALL, ERROR, UNITS, REST counters of its kind. */
 static __always_inline void count_transfer(__u32 call, int ret)
 {
-	count(call);
-	if (ret < 0) {
-		count(call + 1);
-		return;
-	}
-	count_amount(call + 2, (__u32)ret >> SOCKET_BYTES_SHIFT);
-	count_amount(call + 3, (__u32)ret & SOCKET_BYTES_REST_MASK);
+	struct account_changes failed = {.count = 2, .index = {call, call + 1}, .amount = {1, 1}};
+	struct account_changes moved = {
+		.count = 3,
+		.index = {call, call + 2, call + 3},
+		.amount = {1, (__u32)ret >> SOCKET_BYTES_SHIFT, (__u32)ret & SOCKET_BYTES_REST_MASK},
+	};
+
+	account_changes(bpf_get_current_task_btf(), true, ret < 0 ? &failed : &moved, false);
 }
 
+/* Sends, connects and accepts name a socket's user; a socket that only
+ * receives retransmits nothing but its FIN, known from its accept. */
 static __always_inline void count_tcp_transfer(const struct sock *sk, __u32 call, int ret)
 {
 	count_transfer(call, ret);
@@ -194,7 +191,7 @@ int BPF_PROG(fexit_udpv6_sendmsg, struct sock *sk, void *msg, size_t len, int re
 		return 0;                                                                         \
 	}
 
-FEXIT_RECVMSG(tcp_recvmsg, count_tcp_transfer(sk, SOCKET_TCP_RECV_CALL, ret))
+FEXIT_RECVMSG(tcp_recvmsg, count_transfer(SOCKET_TCP_RECV_CALL, ret))
 FEXIT_RECVMSG(udp_recvmsg, count_transfer(SOCKET_UDP_RECV_CALL, ret))
 FEXIT_RECVMSG(udpv6_recvmsg, count_transfer(SOCKET_UDP_RECV_CALL, ret))
 
@@ -254,7 +251,6 @@ int BPF_PROG(fentry_tcp_close, struct sock *sk)
 	}
 
 KPROBE_OWNER(tcp_sendmsg)
-KPROBE_OWNER(tcp_recvmsg)
 KRETPROBE_TRANSFER(tcp_sendmsg, SOCKET_TCP_SEND_CALL)
 KRETPROBE_TRANSFER(tcp_recvmsg, SOCKET_TCP_RECV_CALL)
 KRETPROBE_TRANSFER(udp_sendmsg, SOCKET_UDP_SEND_CALL)
@@ -306,7 +302,7 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(tp_sock_recv_length, struct sock *sk, int ret)
 {
 	if (is_tcp(sk))
-		count_tcp_transfer(sk, SOCKET_TCP_RECV_CALL, ret);
+		count_transfer(SOCKET_TCP_RECV_CALL, ret);
 	else if (is_udp(sk))
 		count_transfer(SOCKET_UDP_RECV_CALL, ret);
 	return 0;

@@ -133,23 +133,42 @@ static __always_inline table_value_t *pid_entry(struct task_struct *task, __u32 
 			   GLOBAL_PID_TABLE_FULL(ACCOUNTING_COUNTERS));
 }
 
-/* Adds `amount` to counter `index` for `task` in every enabled table. Events
- * that can come after the task's exit (a reap) pass may_be_dead, so an entry
- * re-created for a dead process is marked and removed again by user space. */
-static __always_inline void account_add(struct task_struct *task, bool is_current, __u32 index,
-					__u32 amount, bool may_be_dead)
+/* The counter changes one event makes: up to ACCOUNT_MAX_CHANGES counters,
+ * each with its amount, applied with one lookup per table. */
+#define ACCOUNT_MAX_CHANGES 3
+struct account_changes {
+	__u32 count;
+	__u32 index[ACCOUNT_MAX_CHANGES];
+	__u32 amount[ACCOUNT_MAX_CHANGES];
+};
+
+static __always_inline void apply_changes(__u32 *counters, const struct account_changes *changes)
+{
+#pragma unroll
+	for (int i = 0; i < ACCOUNT_MAX_CHANGES; i++) {
+		__u32 index = changes->index[i];
+		if (i < changes->count && index < ACCOUNTING_COUNTERS)
+			bump_by(&counters[index], changes->amount[i]);
+	}
+}
+
+/* Applies `changes` for `task` in every enabled table. Events that can come
+ * after the task's exit (a reap) pass may_be_dead, so an entry re-created for
+ * a dead process is marked and removed again by user space. */
+static __always_inline void account_changes(struct task_struct *task, bool is_current,
+					    const struct account_changes *changes, bool may_be_dead)
 {
 	__u32 zero = 0;
 	global_value_t *global = bpf_map_lookup_elem(&global_table, &zero);
 
 	if (global)
-		bump_by(&global->counters[index], amount);
+		apply_changes(global->counters, changes);
 
 	if (apps_enabled) {
 		__u32 tgid = task_tgid(task, is_current);
 		table_value_t *entry = pid_entry(task, tgid, global);
 		if (entry) {
-			bump_by(&entry->counters[index], amount);
+			apply_changes(entry->counters, changes);
 			if (may_be_dead && thread_group_dead(task))
 				entry->id.exited = 1;
 			mark_active(tgid); /* after the change: see active_pids */
@@ -163,8 +182,17 @@ static __always_inline void account_add(struct task_struct *task, bool is_curren
 		table_value_t *entry = table_entry(&cgroup_table, &cgroup, &initial, global,
 						   GLOBAL_CGROUP_TABLE_FULL(ACCOUNTING_COUNTERS));
 		if (entry)
-			bump_by(&entry->counters[index], amount);
+			apply_changes(entry->counters, changes);
 	}
+}
+
+/* Adds `amount` to counter `index` for `task` (see account_changes). */
+static __always_inline void account_add(struct task_struct *task, bool is_current, __u32 index,
+					__u32 amount, bool may_be_dead)
+{
+	struct account_changes changes = {.count = 1, .index = {index}, .amount = {amount}};
+
+	account_changes(task, is_current, &changes, may_be_dead);
 }
 
 /* Counts one event of kind `index` for `task` (see account_add). */

@@ -113,7 +113,7 @@ private:
         std::string error = missing_functions(kernel);
         if (!error.empty())
             return {{}, error};
-        for (const char *function : {"tcp_sendmsg", "tcp_recvmsg", "tcp_v4_connect", "tcp_close"})
+        for (const char *function : {"tcp_sendmsg", "tcp_v4_connect", "tcp_close"})
             plan.programs.push_back({std::string("kprobe_") + function, function, Kind::Kprobe});
         for (const char *function : {"tcp_sendmsg", "tcp_recvmsg", "udp_sendmsg", "udp_recvmsg", "inet_csk_accept"})
             plan.programs.push_back({std::string("kretprobe_") + function, function, Kind::Kretprobe});
