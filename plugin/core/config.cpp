@@ -239,6 +239,13 @@ public:
                   "section [" + printable(s.section_text) + "] is not supported; ignored");
     }
 
+    // socket's own sections and table sizes belong to its network viewer
+    void network_viewer_options()
+    {
+        warn_once("network viewer", "the network viewer's options ([network connections], [service name], "
+                                    "connection table sizes) are not implemented by this plugin; ignored");
+    }
+
     void module_options(std::string_view module)
     {
         warn_once("module\n" + std::string(module),
@@ -445,7 +452,7 @@ void apply_global_setting(PluginConfig &config, bool &network_connections, const
     } else if (s.section == "ebpf programs") {
         apply_program_switch(config, network_connections, s, file);
     } else if (contains(socket_module().own_sections, s.section)) {
-        file.module_options(socket_module().name);   // 1.37.1 still read these here too
+        file.network_viewer_options();   // 1.37.1 still read these here too
     } else {
         file.unsupported_section(s);
     }
@@ -467,12 +474,12 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
             file.note_repeat(s, "pid table size");
             assign(module.pid_table_size, s, file, [](std::string_view v) { return parse_integer(v, 1, 4194304); });
         } else if (contains(known.own_global_keys, s.key)) {
-            file.module_options(known.name);
+            known.name == "socket" ? file.network_viewer_options() : file.module_options(known.name);
         } else {
             file.unsupported_key(s);
         }
     } else if (contains(known.own_sections, s.section)) {
-        file.module_options(known.name);
+        known.name == "socket" ? file.network_viewer_options() : file.module_options(known.name);
     } else {
         file.unsupported_section(s);
     }
