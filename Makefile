@@ -32,13 +32,14 @@ LDLIBS   += $(DEPS_LIBS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Ikernel-collector
 
-.PHONY: all check test unit live e2e matrix bench install uninstall clean
-# BPF objects are kept (make would delete them as intermediates of the skeletons).
-.SECONDARY: $(BPF_OBJS)
-all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn
+.PHONY: all check test unit live e2e matrix bench fuzz install uninstall clean no-doctest
+# BPF objects and skeletons are kept: make would delete them as intermediates,
+# and the next make would regenerate them and rebuild everything that includes them.
+.SECONDARY: $(BPF_OBJS) $(SKELS)
+all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn $(BUILD)/records-emit
 
 config.mk: configure.ac config.mk.in
-	@echo "config.mk is missing or stale: run tools/install-deps.sh (or autoconf && ./configure)" >&2; exit 1
+	@echo "config.mk is missing or stale: run tools/install-deps.sh build (or autoconf && ./configure)" >&2; exit 1
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
@@ -64,12 +65,15 @@ $(BUILD)/obj/charts_data.o: $(BUILD)/charts_data.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
-# Rewritten only when the version changes, so only what includes it is rebuilt.
-$(BUILD)/version.h: FORCE
-	@mkdir -p $(@D)
-	@echo '#define EBPF_PLUGIN_VERSION "$(VERSION)"' > $@.tmp
-	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-FORCE:
+# What --version prints. Written while the Makefile is read, and only when its
+# text changes: a rule with a FORCE prerequisite would keep `make -q` from ever
+# saying "up to date", and a new version rebuilds only what includes it.
+BPF_COMPILER := $(shell $(CLANG) --version 2>/dev/null | sed -n '1s/.*clang version \([^ ]*\).*/clang \1/p')
+$(shell mkdir -p $(BUILD) && \
+	printf '#define EBPF_PLUGIN_VERSION "%s"\n#define EBPF_PLUGIN_BPF_COMPILER "%s"\n' \
+		'$(VERSION)' '$(BPF_COMPILER)' > $(BUILD)/version.h.tmp && \
+	{ cmp -s $(BUILD)/version.h.tmp $(BUILD)/version.h && rm -f $(BUILD)/version.h.tmp || \
+	  mv $(BUILD)/version.h.tmp $(BUILD)/version.h; })
 
 $(BUILD)/obj/plugin/core/main.o: $(BUILD)/version.h
 
@@ -78,6 +82,12 @@ $(BUILD)/obj/plugin/core/main.o: $(BUILD)/version.h
 $(BUILD)/obj/%.o: %.cpp | $(SKELS)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+ifeq ($(HAVE_DOCTEST),no)
+$(UNIT_OBJS): no-doctest
+no-doctest:
+	@echo "the unit tests need doctest-dev: run tools/install-deps.sh test (it configures again)" >&2; exit 1
+endif
 
 $(BUILD)/ebpf.plugin: $(PLUGIN_OBJS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -90,9 +100,24 @@ $(BUILD)/ebpf-workload: tests/live/workload.cpp tests/live/workload_socket.cpp t
 	@mkdir -p $(@D)
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -pthread -o $@ $(filter %.cpp,$^)
 
+# The record stream's test source for the live suite (tests/live/records_test.py).
+RECORDS_EMIT_OBJS := $(addprefix $(BUILD)/obj/plugin/,records/record.o records/sinks.o records/stream.o \
+	records/sources.o core/log.o)
+$(BUILD)/records-emit: $(BUILD)/obj/tests/live/records_emit.o $(RECORDS_EMIT_OBJS)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lsystemd
+
 $(BUILD)/cgroup-spawn: tests/live/cgroup-spawn.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
+
+# libFuzzer targets (tests/fuzz/run.sh runs them): clang with ASan and UBSan.
+CLANGXX := $(or $(CLANGXX),clang++)
+FUZZ_FLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iplugin
+fuzz: $(BUILD)/fuzz/filter-fuzz
+$(BUILD)/fuzz/filter-fuzz: tests/fuzz/filter_fuzz.cpp plugin/net/filter.cpp plugin/net/filter_lexer.cpp \
+		plugin/core/log.cpp $(wildcard plugin/net/*.h) plugin/core/log.h
+	@mkdir -p $(@D)
+	$(CLANGXX) $(FUZZ_FLAGS) -o $@ $(filter %.cpp,$^)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
@@ -129,10 +154,12 @@ install: all
 	install -d $(DESTDIR)$(SYSTEMD_DROPIN_DIR)
 	install -m 0644 conf.d/systemd/ebpf-plugin.conf $(DESTDIR)$(SYSTEMD_DROPIN_DIR)/ebpf-plugin.conf
 
+# The stock configuration stays: Debian's netdata package may own the same files.
 uninstall:
 	rm -f $(DESTDIR)$(PLUGINS_DIR)/ebpf.plugin $(DESTDIR)$(SYSTEMD_DROPIN_DIR)/ebpf-plugin.conf
+	-rmdir $(DESTDIR)$(SYSTEMD_DROPIN_DIR) 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)
 
--include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+-include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/tests/live/records_emit.d

@@ -18,6 +18,7 @@
 typedef struct socket_value table_value_t;
 typedef struct socket_global_value global_value_t;
 #include "lib/accounting.h"
+#include "lib/current_task.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -64,7 +65,7 @@ static __always_inline bool is_udp(const struct sock *sk)
 
 static __always_inline void remember_owner(const struct sock *sk)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	__u64 key = (__u64)sk;
 	struct socket_owner *known = bpf_map_lookup_elem(&socket_owners, &key);
 
@@ -80,21 +81,21 @@ static __always_inline void remember_owner(const struct sock *sk)
 
 static __always_inline void count(__u32 index)
 {
-	account(bpf_get_current_task_btf(), true, index, false);
+	account(current_task(), true, index, false);
 }
 
-/* One send or receive that returned `ret`; `call` is the first of the
- * CALL, ERROR, UNITS, REST counters of its kind. */
+/* One send or receive that returned `ret`; `call` is the first of the CALL,
+ * ERROR, BYTES counters of its kind. */
 static __always_inline void count_transfer(__u32 call, int ret)
 {
-	struct account_changes failed = {.count = 2, .index = {call, call + 1}, .amount = {1, 1}};
-	struct account_changes moved = {
-		.count = 3,
-		.index = {call, call + 2, call + 3},
-		.amount = {1, (__u32)ret >> SOCKET_BYTES_SHIFT, (__u32)ret & SOCKET_BYTES_REST_MASK},
+	bool failed = ret < 0;
+	struct counter_change changes[] = {
+		{call, 1},
+		{call + 1, failed},
+		{call + 2, failed ? 0 : (__u64)ret},
 	};
 
-	account_changes(bpf_get_current_task_btf(), true, ret < 0 ? &failed : &moved, false);
+	account_changes(current_task(), true, changes, 3, false);
 }
 
 /* Sends, connects and accepts name a socket's user; a socket that only
@@ -123,6 +124,16 @@ static __always_inline void count_accept(const struct sock *newsk)
 	remember_owner(newsk);
 }
 
+/* An event no process can be named for: the system charts only. */
+static __always_inline void count_in_global_only(__u32 index)
+{
+	__u32 zero = 0;
+	global_value_t *global = bpf_map_lookup_elem(&global_table, &zero);
+
+	if (global)
+		add_to_global(&global->counters[index], 1);
+}
+
 static __always_inline void count_retransmit(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
@@ -136,10 +147,8 @@ static __always_inline void count_retransmit(const struct sock *sk)
 			return;
 		}
 	}
-	account_system(SOCKET_TCP_RETRANSMIT);
+	count_in_global_only(SOCKET_TCP_RETRANSMIT);
 }
-
-ACCOUNTING_LIFECYCLE_PROGRAMS
 
 /* ---- trampoline ---- */
 
@@ -339,7 +348,7 @@ int BPF_PROG(tp_tcp_retransmit_skb_err, struct sock *sk, struct sk_buff *skb, in
 /* The open file behind descriptor fd of the current process. */
 static __always_inline struct file *current_file(long fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file *file = NULL;
 

@@ -2,7 +2,9 @@
 # Says which attach paths (trampoline, kprobe, tracepoint) this kernel allows
 # ebpf.plugin to use and why, from the kernel config and the running system,
 # then asks ebpf.plugin itself (--check), which really loads and attaches.
-# Exit 0 when at least one path is usable, 1 otherwise.
+# Without a plugin to ask, it says what the config allows and that nothing was
+# probed (a kernel can refuse a path its config allows).
+# Exit 0 when at least one path is usable (or, unprobed, allowed), 1 otherwise.
 #
 # usage: check-kernel-config.sh [--plugin PATH]
 set -u
@@ -139,9 +141,18 @@ fi
 # the config say how the kernel started.
 lockdown=""
 lockdown_origin=""
+# securityfs unmounted: root mounts it in a private mount namespace to read it.
+private_lockdown=""
+if [ ! -r "$lockdown_file" ] && [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1; then
+    private_lockdown=$(unshare -m sh -c "mount -t securityfs securityfs /sys/kernel/security 2>/dev/null &&
+        cat $lockdown_file" 2>/dev/null)
+fi
 if [ -r "$lockdown_file" ]; then
     lockdown=$(sed -n 's/.*\[\([a-z]*\)\].*/\1/p' "$lockdown_file")
     lockdown_origin=$lockdown_file
+elif [ -n "$private_lockdown" ]; then
+    lockdown=$(printf '%s\n' "$private_lockdown" | sed -n 's/.*\[\([a-z]*\)\].*/\1/p')
+    lockdown_origin="$lockdown_file, securityfs mounted privately"
 elif lockdown=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^lockdown=//p' | tail -n 1) && [ -n "$lockdown" ]; then
     lockdown_origin="kernel command line (securityfs not mounted)"
 elif [ "$(config_value LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY)" = y ]; then
@@ -203,6 +214,7 @@ if [ -z "$plugin" ]; then
     done
 fi
 probe_output=""
+probed=no
 if [ -z "$plugin" ]; then
     echo "probe: no ebpf.plugin found ($script_dir/../build/ebpf.plugin, /usr/lib/netdata/plugins.d/ebpf.plugin); config checks only"
 elif [ ! -x "$plugin" ]; then
@@ -212,6 +224,7 @@ else
     command -v timeout >/dev/null 2>&1 && limit="timeout 60"
     probe_output=$($limit "$plugin" --check </dev/null 2>&1)
     probe_status=$?
+    probed=yes
     echo "probe: $plugin --check (exit $probe_status)"
     printf '%s\n' "$probe_output" | sed 's/^/  /'
     [ "$(id -u)" -eq 0 ] || echo "probe: not run as root; a plugin without setuid root cannot load BPF"
@@ -238,6 +251,10 @@ for path in $paths; do
         printf '%s\n' "$probe_failures" | sed "s/^/summary: the config allows $path, but ebpf.plugin says: /"
     fi
 done
+if [ -n "$usable" ] && [ "$probed" = no ]; then
+    echo "summary: the kernel config allows:$usable (not probed: a kernel can refuse what its config allows; build ebpf.plugin or pass --plugin PATH to know)"
+    exit 0
+fi
 if [ -n "$usable" ]; then
     echo "summary: usable attach paths:$usable"
     exit 0

@@ -1,15 +1,28 @@
 #!/bin/bash
-# Installs every build and test dependency from Debian packages (only those
-# missing), then configures the tree. Run as root on Debian 12; safe to rerun.
+# Installs the Debian packages one use of this tree needs (only those missing),
+# then configures the tree. Run as root on Debian 12; safe to rerun.
+#
+# usage: install-deps.sh [build|run|test]
+#   build  what `make` and `make install` need
+#   run    build, plus the private Netdata agent of tools/run-with-agent.sh
+#   test   run, plus the test toolchain of tools/test.sh (doctest, python3,
+#          qemu and busybox for the guest kernels); the default
 set -eu
 
 build_packages="build-essential g++ make autoconf pkg-config clang llvm bpftool libbpf-dev
-    libelf-dev zlib1g-dev libinih-dev libmnl-dev libcap-dev doctest-dev"
-test_packages="netdata-core netdata-web curl jq iproute2 qemu-system-x86 busybox-static cpio
-    xz-utils zstd lz4 kmod util-linux python3 nftables"
+    libelf-dev zlib1g-dev libinih-dev libmnl-dev libcap-dev libsystemd-dev nlohmann-json3-dev"
+run_packages="netdata-core netdata-web curl jq iproute2"
+test_packages="doctest-dev libclang-rt-dev python3 qemu-system-x86 busybox-static cpio xz-utils zstd lz4 kmod util-linux nftables"
 policy=/usr/sbin/policy-rc.d
 
 say() { echo "install-deps.sh: $*"; }
+
+case ${1:-test} in
+build) packages=$build_packages ;;
+run) packages="$build_packages $run_packages" ;;
+test) packages="$build_packages $run_packages $test_packages" ;;
+*) echo "usage: $0 [build|run|test]" >&2; exit 2 ;;
+esac
 
 if [ "$(id -u)" -ne 0 ]; then
     say "run me as root (I install packages with apt-get)" >&2
@@ -21,7 +34,7 @@ repo_root=$(cd "$(dirname "$0")/.." && pwd)
 is_installed() { dpkg -s "$1" 2>/dev/null | grep -qx 'Status: install ok installed'; }
 
 missing=""
-for package in $build_packages $test_packages; do
+for package in $packages; do
     is_installed "$package" || missing="$missing $package"
 done
 
@@ -47,7 +60,8 @@ else
 fi
 
 cd "$repo_root"
-if [ ! -f config.mk ] || [ configure.ac -nt config.mk ] || [ config.mk.in -nt config.mk ]; then
+# A package installed just now (doctest-dev) can change what configure finds.
+if [ -n "$missing" ] || [ ! -f config.mk ] || [ configure.ac -nt config.mk ] || [ config.mk.in -nt config.mk ]; then
     say "configuring (autoconf && ./configure)"
     autoconf
     ./configure

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One command for every test: installs what is missing, builds, then runs the
-# unit tests, the live suite on this kernel, the end-to-end test with Debian's
-# Netdata agent and the kernel matrix (Debian guest kernels under qemu).
+# build checks (a second make does nothing), the unit tests, the live suite on
+# this kernel, the end-to-end test with Debian's Netdata agent and the kernel
+# matrix (Debian guest kernels under qemu).
 # Needs root. Closes with "N passed, M failed" over all checks.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-tools/install-deps.sh || exit 1
+tools/install-deps.sh test || exit 1
 make all build/unit-tests || exit 1
 
 passed=0 failed=0 broken=()
@@ -35,7 +36,9 @@ suite() {
     fi
 }
 
+suite build tests/build/run.sh
 suite unit build/unit-tests
+suite fuzz tests/fuzz/run.sh
 suite live tests/live/run.sh
 suite e2e tests/e2e/run.sh
 suite matrix tests/matrix/run.sh

@@ -54,9 +54,12 @@ AppsGroups AppsGroups::parse(std::string_view text, const std::string &source_na
         ++line_number;
 
         std::string problem;
+        std::string where = "ebpf.plugin: " + source_name + ":" + std::to_string(line_number) + ": ";
+        bool had_other = result.find(other_name) >= 0;
         if (!result.parse_line(line, problem))
-            warn("ebpf.plugin: " + source_name + ":" + std::to_string(line_number) + ": " + problem +
-                 "; line ignored");
+            warn(where + problem + "; line ignored");
+        else if (!had_other && result.find(other_name) >= 0)
+            warn(where + "group 'other' is also where processes no name matches are counted; the two are one group");
     }
     return result;
 }
@@ -110,41 +113,74 @@ bool AppsGroups::parse_line(std::string_view line, std::string &problem)
             return false;
         }
         Mode mode = suffix && prefix ? Mode::Substring : suffix ? Mode::Suffix : prefix ? Mode::Prefix : Mode::Exact;
-        found.push_back({std::string(text), mode, -1});
+        found.push_back({std::string(text), mode});
     }
 
-    auto existing = std::find_if(groups_.begin(), groups_.end(), [&](const AppGroup &g) { return g.name == name; });
-    if (existing == groups_.end())
-        existing = groups_.insert(groups_.end(), AppGroup{std::string(name), false});
-    existing->hidden |= hidden;
-    int group = static_cast<int>(existing - groups_.begin());
-    for (auto &pattern : found) {
-        pattern.group = group;
-        patterns_.push_back(std::move(pattern));
-    }
+    auto [existing, is_new] = group_index_.try_emplace(std::string(name), static_cast<int>(groups_.size()));
+    if (is_new)
+        groups_.push_back(AppGroup{std::string(name), false});
+    int group = existing->second;
+    groups_[static_cast<size_t>(group)].hidden |= hidden;
+    for (const Pattern &pattern : found)
+        add_pattern(pattern, group);
     return true;
 }
 
-bool AppsGroups::matches(const Pattern &pattern, std::string_view comm, std::string_view cmdline)
+void AppsGroups::keep_first(Index &index, std::string_view text, Hit hit)
 {
-    const std::string &text = pattern.text;
-    // The kernel keeps only the first 15 characters of a longer process name.
-    bool cut_to_comm = comm.size() == kCommLength && text.size() >= kCommLength && text.starts_with(comm);
+    index.try_emplace(std::string(text), hit);   // an earlier pattern of the same text wins
+}
+
+void AppsGroups::add_pattern(const Pattern &pattern, int group)
+{
+    Hit hit{patterns_++, group};
     switch (pattern.mode) {
-    case Mode::Exact: return comm == text || cut_to_comm;
-    case Mode::Prefix: return comm.starts_with(text) || cut_to_comm;
-    case Mode::Suffix: return comm.ends_with(text);
-    case Mode::Substring: return (cmdline.empty() ? comm : cmdline).find(text) != std::string_view::npos;
+    case Mode::Exact: keep_first(exact_, pattern.text, hit); break;
+    case Mode::Prefix: keep_first(prefixes_, pattern.text, hit); break;
+    case Mode::Suffix: keep_first(suffixes_, pattern.text, hit); break;
+    case Mode::Substring: substrings_.push_back({pattern.text, hit}); break;
     }
-    return false;
+    // The kernel keeps only the first 15 characters of a longer process name.
+    if ((pattern.mode == Mode::Exact || pattern.mode == Mode::Prefix) && pattern.text.size() >= kCommLength)
+        keep_first(cut_names_, std::string_view(pattern.text).substr(0, kCommLength), hit);
+}
+
+void AppsGroups::lookup(const Index &index, std::string_view text, Hit &best)
+{
+    auto found = index.find(std::string(text));
+    if (found != index.end() && found->second.order < best.order)
+        best = found->second;
+}
+
+int AppsGroups::find(std::string_view name) const
+{
+    auto found = group_index_.find(std::string(name));
+    return found == group_index_.end() ? -1 : found->second;
 }
 
 int AppsGroups::match(std::string_view comm, std::string_view cmdline) const
 {
-    for (const auto &pattern : patterns_)
-        if (matches(pattern, comm, cmdline))
-            return pattern.group;
-    return -1;
+    Hit best{patterns_, -1};
+    lookup(exact_, comm, best);
+    if (comm.size() == kCommLength)
+        lookup(cut_names_, comm, best);
+    for (size_t length = 1; length <= comm.size(); ++length) {
+        lookup(prefixes_, comm.substr(0, length), best);
+        lookup(suffixes_, comm.substr(comm.size() - length), best);
+    }
+    std::string_view haystack = cmdline.empty() ? comm : cmdline;
+    for (const Substring &substring : substrings_) {
+        if (substring.hit.order >= best.order)
+            break;
+        if (haystack.find(substring.text) != std::string_view::npos)
+            best = substring.hit;
+    }
+    return best.group;
+}
+
+bool AppsGroups::has_substring_patterns() const
+{
+    return !substrings_.empty();
 }
 
 AppsGroups load_apps_groups(const ConfigDirs &dirs, const Warn &warn)

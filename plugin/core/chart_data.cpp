@@ -1,4 +1,5 @@
 #include "core/chart_data.h"
+#include "core/log.h"
 
 #include "core/protocol.h"
 
@@ -294,7 +295,7 @@ std::vector<ChartDef> embedded_chart_definitions() {
     }
     if (!errors.empty()) {
         for (const std::string &error : errors)
-            fprintf(stderr, "ebpf.plugin: embedded chart definitions: %s\n", error.c_str());
+            log_error("embedded chart definitions: %s", error.c_str());
         abort();
     }
     return all;

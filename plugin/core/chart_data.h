@@ -32,6 +32,7 @@ struct ChartDef {
     int priority = 0;
     Scope scope = Scope::System;
     bool return_only = false;  // mode = return
+    int update_every = 0;  // seconds between updates: its module's (charts_for), 0 for the registry's
     std::vector<DimensionDef> dimensions;  // system, self, cgroup
     std::string counter, algorithm;  // apps, services: the per-group dimension
     long multiplier = 1, divisor = 1;  // apps, services: of the per-group dimension

@@ -1,4 +1,5 @@
 #include "core/chart_registry.h"
+#include "core/log.h"
 
 #include <cstdio>
 
@@ -21,7 +22,7 @@ ChartRegistry::ChartRegistry(ProtocolWriter &out, int update_every) : out_(out),
 
 void ChartRegistry::refuse(const std::string &what) {
     if (reported_.insert(what).second)
-        fprintf(stderr, "ebpf.plugin: refused %s (a bug; reported once)\n", what.c_str());
+        log_error("refused %s (a bug; reported once)", what.c_str());
 }
 
 void ChartRegistry::chart_line(const std::string &full_id, const ChartDef &def, std::string_view options) {
@@ -32,7 +33,7 @@ void ChartRegistry::chart_line(const std::string &full_id, const ChartDef &def, 
                 .context = def.context,
                 .chart_type = def.chart_type,
                 .priority = def.priority,
-                .update_every = update_every_,
+                .update_every = def.update_every ? def.update_every : update_every_,
                 .options = options,
                 .module = def.module});
 }

@@ -1,18 +1,12 @@
 #include "core/collector.h"
+#include "core/log.h"
 
 #include <cstdio>
 
-#include "socket.h"
-
-int attach_path_code(AttachPath path)
+void add_attach_path_counters(Counters &counters, const std::string &module, AttachPath in_use)
 {
-    switch (path) {
-    case AttachPath::Trampoline: return 1;
-    case AttachPath::Kprobe: return 2;
-    case AttachPath::Tracepoint: return 3;
-    case AttachPath::Auto: break;
-    }
-    return 0;
+    for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint})
+        counters["attach_" + module + "_" + attach_path_name(path)] = path == in_use;
 }
 
 void add_derived_counters(Counters &counters, const Counters *previous)
@@ -21,14 +15,6 @@ void add_derived_counters(Counters &counters, const Counters *previous)
         auto found = from.find(name);
         return found == from.end() ? 0 : found->second;
     };
-    // socket bytes are counted in two parts (kernel-collector/socket.h)
-    for (const char *transfer : {"tcp_send", "tcp_recv", "udp_send", "udp_recv"}) {
-        std::string units = std::string(transfer) + "_units";
-        if (counters.contains(units))
-            counters[std::string(transfer) + "_bytes"] =
-                value(counters, units.c_str()) * (1 << SOCKET_BYTES_SHIFT) +
-                value(counters, (std::string(transfer) + "_rest").c_str());
-    }
     if (counters.contains("tcp_send_bytes")) {  // per group, 1.37.1 added TCP and UDP
         counters["send_bytes"] = value(counters, "tcp_send_bytes") + value(counters, "udp_send_bytes");
         counters["recv_bytes"] = value(counters, "tcp_recv_bytes") + value(counters, "udp_recv_bytes");
@@ -42,8 +28,8 @@ void add_derived_counters(Counters &counters, const Counters *previous)
     }
 }
 
-Collector::Collector(ProcessGroups groups, CgroupDirectory cgroups)
-    : groups_(std::move(groups)), cgroups_(std::move(cgroups))
+Collector::Collector(ProcessGroups groups, std::unique_ptr<ProcessCore> core, CgroupDirectory cgroups)
+    : groups_(std::move(groups)), core_(std::move(core)), cgroups_(std::move(cgroups))
 {
 }
 
@@ -57,18 +43,39 @@ void Collector::add(std::unique_ptr<CountingModule> module, AttachPath path, con
 void Collector::report_once(const std::string &message)
 {
     if (reported_.insert(message).second)
-        fprintf(stderr, "ebpf.plugin: %s\n", message.c_str());
+        log_error("%s", message.c_str());
 }
 
-Snapshot Collector::collect()
+std::set<std::string> Collector::due_modules(uint64_t elapsed, int self_update_every) const
+{
+    std::set<std::string> due;
+    if (elapsed % static_cast<uint64_t>(self_update_every) == 0)
+        due.insert("self");
+    for (const RunningModule &running : modules_)
+        if (elapsed % static_cast<uint64_t>(running.settings.update_every) == 0)
+            due.insert(running.module->name());
+    return due;
+}
+
+Snapshot Collector::collect(const std::set<std::string> *due)
 {
     cgroups_.begin_cycle();
+    if (core_) {
+        std::string error = core_->begin_cycle();
+        if (!error.empty())
+            report_once("process core: " + error);
+    }
     for (RunningModule &running : modules_) {
-        std::string error = running.accounts->collect(groups_);
+        bool is_due = !due || due->contains(running.module->name());
+        std::string error = running.accounts->collect(core_.get(), is_due);
         if (!error.empty())
             report_once(std::string(running.module->name()) + ": " + error);
     }
-    groups_.end_cycle();
+    if (core_) {
+        std::string error = core_->end_cycle();
+        if (!error.empty())
+            report_once("process core: " + error);
+    }
 
     Snapshot snapshot;
     add_system(snapshot);
@@ -86,10 +93,14 @@ void Collector::add_system(Snapshot &snapshot)
         for (size_t i = 0; i < names.size(); ++i)
             system[names[i]] = static_cast<int64_t>(totals[i]);
         std::string module = running.module->name();
-        system["attach_path_" + module] = attach_path_code(running.path);
+        add_attach_path_counters(system, module, running.path);
         system["pid_entries_" + module] = static_cast<int64_t>(running.accounts->pid_entries());
         system["table_full_" + module] = static_cast<int64_t>(totals[names.size()] + totals[names.size() + 1]);
     }
+    // the core has one path: BTF tracepoints
+    system["attach_core_tracepoint"] = core_ != nullptr;
+    system["pid_entries_core"] = core_ ? static_cast<int64_t>(core_->entries()) : 0;
+    system["table_full_core"] = core_ ? static_cast<int64_t>(core_->table_full()) : 0;
     Counters current = system;
     add_derived_counters(system, previous_system_.empty() ? nullptr : &previous_system_);
     previous_system_ = std::move(current);
@@ -120,21 +131,12 @@ void Collector::add_groups(Snapshot &snapshot)
 
 void Collector::add_cgroups(Snapshot &snapshot)
 {
-    for (RunningModule &running : modules_) {
-        const auto &names = running.module->counter_names();
-        std::vector<uint64_t> gone;
-        for (const auto &[id, totals] : running.accounts->cgroups()) {
-            const CgroupInfo *info = cgroups_.find(id);
-            if (!info) {
-                gone.push_back(id);
-                continue;
-            }
-            Counters &counters = info->service ? snapshot.services[info->name] : snapshot.cgroups[info->name];
-            for (size_t i = 0; i < names.size(); ++i)
-                counters[names[i]] += static_cast<int64_t>(totals.totals()[i]);
-        }
-        running.accounts->drop_cgroups(gone);
+    for (size_t module = 0; module < modules_.size(); ++module) {
+        ModuleAccounts &accounts = *modules_[module].accounts;
+        accounts.drop_cgroups(cgroup_totals_.credit(module, modules_[module].module->counter_names(),
+                                                    accounts.cgroups(), cgroups_));
     }
+    cgroup_totals_.take_live(snapshot.cgroups, snapshot.services);
     for (auto *scope : {&snapshot.cgroups, &snapshot.services})
         for (auto &[name, counters] : *scope)
             add_derived_counters(counters, nullptr);

@@ -10,7 +10,9 @@
 
 #include "accounting/cgroups.h"
 #include "accounting/module_accounts.h"
+#include "accounting/process_core.h"
 #include "accounting/process_groups.h"
+#include "core/cgroup_totals.h"
 #include "core/publisher.h"
 
 struct RunningModule {
@@ -22,12 +24,16 @@ struct RunningModule {
 
 class Collector {
 public:
-    Collector(ProcessGroups groups, CgroupDirectory cgroups);
+    // core: the started process core, or null when no module groups processes.
+    Collector(ProcessGroups groups, std::unique_ptr<ProcessCore> core, CgroupDirectory cgroups);
 
     // Takes a started module; its tables are read from the next cycle on.
     void add(std::unique_ptr<CountingModule> module, AttachPath path, const ModuleSettings &settings);
     const std::vector<RunningModule> &modules() const { return modules_; }
-    Snapshot collect();
+    // Reads the modules named in `due` (all when absent); the snapshot has every module's totals.
+    Snapshot collect(const std::set<std::string> *due = nullptr);
+    // The modules (and "self", every self_update_every seconds) due after `elapsed` seconds.
+    std::set<std::string> due_modules(uint64_t elapsed, int self_update_every) const;
 
 private:
     void add_system(Snapshot &snapshot);
@@ -36,7 +42,9 @@ private:
     void report_once(const std::string &message);
 
     ProcessGroups groups_;
+    std::unique_ptr<ProcessCore> core_;
     CgroupDirectory cgroups_;
+    CgroupTotals cgroup_totals_;
     std::vector<RunningModule> modules_;
     std::set<size_t> active_groups_;     // groups that ever counted something
     Counters previous_system_;           // for the per-interval counters
@@ -47,5 +55,6 @@ private:
 // combined task_error of the per-group charts.
 void add_derived_counters(Counters &counters, const Counters *previous);
 
-// Self-monitoring value of an attach path (charts/self.conf).
-int attach_path_code(AttachPath path);
+// Self-monitoring: attach_<module>_<path> is 1 for the path `module` uses, 0
+// for the others (charts/self.conf), so the chart reads without a legend.
+void add_attach_path_counters(Counters &counters, const std::string &module, AttachPath in_use);

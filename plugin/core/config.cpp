@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <climits>
 #include <fcntl.h>
 #include <map>
 #include <optional>
@@ -39,7 +38,7 @@ const std::vector<KnownModule> &known_modules()
         {"sync", "sync.conf", false, true, {"syscalls"}, {}},
         {"dcstat", "dcstat.conf", false, false, {}, {}},
         {"swap", "swap.conf", false, false, {}, {}},
-        {"vfs", "vfs.conf", false, false, {}, {}},
+        {"vfs", "vfs.conf", true, false, {}, {}},
         {"filesystem", "filesystem.conf", false, false, {"filesystem"}, {}},
         {"disk", "disk.conf", false, false, {}, {}},
         {"mount", "mount.conf", false, true, {}, {}},
@@ -364,7 +363,7 @@ std::string_view tunable_name(std::string_view key)
         return "apps";
     static constexpr std::string_view names[] = {"ebpf load mode", "apps", "cgroups", "update every",
                                                  "pid table size", "ebpf type format", "ebpf co-re tracing",
-                                                 "maps per core", "lifetime"};
+                                                 "maps per core"};
     for (std::string_view name : names)
         if (name == key)
             return name;
@@ -399,10 +398,8 @@ bool apply_tunable(Target &target, const Setting &s, IniFile &file)
         assign(target.type_format, s, file, parse_type_format);
     else if (name == "ebpf co-re tracing")
         assign(target.attach, s, file, parse_attach);
-    else if (name == "maps per core")
-        assign(target.maps_per_core, s, file, parse_bool);
     else
-        assign(target.lifetime, s, file, at_most(INT_MAX));
+        assign(target.maps_per_core, s, file, parse_bool);
     return true;
 }
 
@@ -438,12 +435,23 @@ void apply_program_switch(PluginConfig &config, bool &network_connections, const
     }
 }
 
+// `lifetime` (upstream 1.41+) stops a module started by a Netdata function
+// after that many seconds; modules started with the plugin run until it stops.
+void name_lifetime(const Setting &s, IniFile &file)
+{
+    file.warn_once("key\n" + s.section + "\n" + s.key,
+                   "option '" + printable(s.key_text) + "' is not supported (it limits modules started by Netdata "
+                   "functions, which this plugin does not offer); ignored");
+}
+
 void apply_global_setting(PluginConfig &config, bool &network_connections, const Setting &s, IniFile &file)
 {
     if (s.section == "global") {
         if (apply_tunable(config, s, file))
             return;
-        if (s.key == "btf path") {
+        if (s.key == "lifetime") {
+            name_lifetime(s, file);
+        } else if (s.key == "btf path") {
             file.note_repeat(s, s.key);
             assign(config.btf_path, s, file, parse_btf_path);
         } else {
@@ -466,9 +474,18 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
     if (s.section == "global") {
         if (apply_tunable(module, s, file))
             return;
-        if (s.key == "collect pid") {
+        if (s.key == "lifetime") {
+            name_lifetime(s, file);
+        } else if (s.key == "collect pid") {
             file.note_repeat(s, s.key);
             assign(module.collect_pid, s, file, parse_collect_pid);
+            // Each process is counted as itself and grouped by its own name or its
+            // parents' (apps.plugin's way): what upstream calls `real parent`.
+            if (module.collect_pid != CollectPid::RealParent) {
+                file.warn_once("key\n" + s.section + "\n" + s.key,
+                               "'collect pid = " + show(module.collect_pid) + "' is not supported; using real parent");
+                module.collect_pid = CollectPid::RealParent;
+            }
         } else if (known.name == "socket" && s.key == "bandwidth table size") {
             // 1.37.1's per-process table of the socket module: our pid table
             file.note_repeat(s, "pid table size");
@@ -495,7 +512,6 @@ void inherit_global(ModuleConfig &module, const PluginConfig &config)
     module.attach = config.attach;
     module.type_format = config.type_format;
     module.maps_per_core = config.maps_per_core;
-    module.lifetime = config.lifetime;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,14 +17,14 @@ struct ModuleConfig {
     bool supported = false;      // implemented by this plugin (process, fd for now)
     LoadMode load_mode; bool apps; bool cgroups; int update_every; unsigned pid_table_size;
     AttachPath attach = AttachPath::Auto; TypeFormat type_format = TypeFormat::Auto;
-    CollectPid collect_pid = CollectPid::RealParent; bool maps_per_core = true; int lifetime = 300;
+    CollectPid collect_pid = CollectPid::RealParent; bool maps_per_core = true;
 };
 
 struct PluginConfig {
     int update_every;            // [global] update every, else argv value
     LoadMode load_mode = LoadMode::Entry; bool apps = true; bool cgroups = false;
     unsigned pid_table_size = 32768; std::string btf_path = "/sys/kernel/btf"; bool maps_per_core = true;
-    AttachPath attach = AttachPath::Auto; TypeFormat type_format = TypeFormat::Auto; int lifetime = 300;
+    AttachPath attach = AttachPath::Auto; TypeFormat type_format = TypeFormat::Auto;
     std::vector<ModuleConfig> modules;   // every module name upstream knows, in a fixed order
     const ModuleConfig *module(std::string_view name) const;
 };
@@ -36,7 +36,9 @@ using Warn = std::function<void(const std::string &)>;
 // Loads ebpf.d.conf (user dir first, else stock dir; legacy name ebpf.conf too, as upstream), then for every
 // module ebpf.d/<module>.conf (user file wins over stock file, whole-file precedence as upstream).
 // Per-module [global] keys override the global ones for that module. Problems go to `warn`, one line each,
-// starting with "ebpf.plugin: "; the value in effect is kept. Never throws on bad input.
+// starting with "ebpf.plugin: "; the value in effect is kept. Options this plugin does not honour (`lifetime`,
+// a `collect pid` other than `real parent`, the keys of modules it lacks) are named once per file.
+// Never throws on bad input.
 PluginConfig load_config(const ConfigDirs &dirs, int argv_update_every, const Warn &warn);
 
 // dir + "/" + name, without doubling a trailing '/' of dir.

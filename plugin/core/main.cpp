@@ -3,11 +3,16 @@
 //   2. learn the kernel, start every enabled module on the first attach path that works
 //   3. drop every privilege
 //   4. every update_every seconds: collect, publish, flush
+#include <algorithm>
 #include <bpf/libbpf.h>
+#include <cerrno>
 #include <csignal>
-#include <malloc.h>
+#include <numeric>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include "kernel/attach.h"
@@ -16,18 +21,24 @@
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/event_loop.h"
+#include "core/log.h"
 #include "kernel/kernel.h"
+#include "kernel/table_budget.h"
+#include "kernel/probe.h"
 #include "core/options.h"
 #include "core/privileges.h"
 #include "core/protocol.h"
 #include "core/publisher.h"
+#include "records/records_config.h"
+#include "records/standalone.h"
+#include "records/stream.h"
 #include "version.h"
 
 namespace {
 
 void warn(const std::string &line)
 {
-    fprintf(stderr, "%s\n", line.c_str());
+    log_error("%s", line.c_str());
 }
 
 // libbpf's own messages are kept for debugging only: the reasons that matter
@@ -36,7 +47,45 @@ int quiet_libbpf(enum libbpf_print_level level, const char *format, va_list args
 {
     if (level != LIBBPF_WARN || !getenv("EBPF_PLUGIN_LIBBPF_DEBUG"))
         return 0;
-    return vfprintf(stderr, format, args);
+    char message[1024];
+    vsnprintf(message, sizeof message, format, args);
+    size_t length = strlen(message);
+    if (length > 0 && message[length - 1] == '\n')
+        message[length - 1] = '\0';
+    log_error("libbpf: %s", message);
+    return 0;
+}
+
+// A descriptor 0-2 closed at exec would be taken by the first file or BPF
+// object we open. stdin and stderr get /dev/null (stdin then reads EOF: no
+// agent); false when stdout is closed or not writable: nowhere to send data.
+bool standard_fds_usable()
+{
+    for (int fd : {STDIN_FILENO, STDERR_FILENO})
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int null_fd = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+            if (null_fd >= 0 && null_fd != fd) {
+                dup2(null_fd, fd);
+                close(null_fd);
+            }
+        }
+    int flags = fcntl(STDOUT_FILENO, F_GETFL);
+    return flags >= 0 && (flags & O_ACCMODE) != O_RDONLY;
+}
+
+void log_stop(const Stop &stop, const ProtocolWriter &out)
+{
+    switch (stop.cause) {
+    case StopCause::Signal:
+        log_info("received SIG%s; stopping", sigabbrev_np(stop.signal));
+        break;
+    case StopCause::InputClosed:
+        log_info("stdin closed (the agent is gone); stopping");
+        break;
+    case StopCause::OutputFailed:
+        log_error("cannot write to stdout (%s); stopping", strerror(out.error()));
+        break;
+    }
 }
 
 // The agent's directories. A setuid start reads them with the caller's rights
@@ -49,67 +98,141 @@ ConfigDirs config_dirs()
     return {user && *user ? user : "/etc/netdata", stock && *stock ? stock : "/usr/lib/netdata/conf.d"};
 }
 
-std::vector<std::unique_ptr<CountingModule>> make_modules(const KernelSymbols &symbols)
-{
-    std::vector<std::unique_ptr<CountingModule>> modules;
-    modules.push_back(make_process_module(symbols));
-    modules.push_back(make_fd_module(symbols));
-    modules.push_back(make_socket_module(symbols));
-    return modules;
-}
-
-ModuleSettings settings_for(const ModuleConfig &config)
+ModuleSettings settings_for(const ModuleConfig &config, const ProcessCore *core)
 {
     ModuleSettings settings;
-    settings.apps = config.apps;
+    settings.apps = config.apps && core;
+    settings.active_pids_fd = core ? core->active_pids_fd() : -1;
     settings.cgroups = config.cgroups;
     settings.per_cpu_tables = config.maps_per_core;
     settings.return_mode = config.load_mode == LoadMode::Return;
     settings.pid_table_size = config.pid_table_size;
+    settings.update_every = config.update_every;
     return settings;
 }
 
+// The configured pid table size, cut to what the machine affords (table_budget.h).
+unsigned affordable_pid_table_size(const CountingModule &module, const ModuleSettings &settings,
+                                   const MachineLimits &limits)
+{
+    std::string why;
+    uint64_t entry = pid_entry_bytes(module.counter_names().size(), module.counter_bytes());
+    unsigned size = bound_pid_table_size(settings.pid_table_size, entry, limits, why);
+    if (!why.empty())
+        log_error("%s: pid table size %u cut to %u (%s)", module.name(), settings.pid_table_size, size,
+                  why.c_str());
+    return size;
+}
+
 // Tries the attach paths in order; the first one that loads and attaches wins.
-bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, const ModuleConfig &config,
+bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, const ModuleSettings &settings,
                   const std::vector<AttachPath> &order)
 {
-    ModuleSettings settings = settings_for(config);
     for (AttachPath path : order) {
         std::string error = module->start(path, settings);
         if (error.empty()) {
-            fprintf(stderr, "ebpf.plugin: %s: attached with %s (%s mode)\n", module->name(), attach_path_name(path),
-                    settings.return_mode ? "return" : "entry");
+            log_info("%s: attached with %s (%s mode)", module->name(), attach_path_name(path),
+                     settings.return_mode ? "return" : "entry");
             collector.add(std::move(module), path, settings);
             return true;
         }
-        fprintf(stderr, "ebpf.plugin: %s: %s path not used: %s\n", module->name(), attach_path_name(path),
-                error.c_str());
+        log_error("%s: %s path not used: %s", module->name(), attach_path_name(path), error.c_str());
     }
-    fprintf(stderr, "ebpf.plugin: %s: no attach path works on this kernel; module disabled\n", module->name());
+    log_error("%s: no attach path works on this kernel; module disabled", module->name());
     return false;
 }
 
+// The process core, when an enabled module groups processes by app; without
+// it app group charts are off (system and cgroup charts do not need it). Its
+// table holds as many processes as the largest module pid table, within the
+// machine's bounds (table_budget.h).
+std::unique_ptr<ProcessCore> start_core(const PluginConfig &config, const KernelSymbols &symbols,
+                                        const ProcessGroups &groups, const MachineLimits &limits)
+{
+    CoreSettings settings{0};
+    for (const ModuleConfig &module : config.modules)
+        if (module.enabled && module.supported && module.apps)
+            settings.table_size = std::max(settings.table_size, module.pid_table_size);
+    if (!settings.table_size)
+        return nullptr;
+    std::string why;
+    unsigned size = bound_pid_table_size(settings.table_size, core_entry_bytes(), limits, why);
+    if (!why.empty())
+        log_error("process core: process table size %u cut to %u (%s)", settings.table_size, size, why.c_str());
+    settings.table_size = size;
+    auto core = std::make_unique<ProcessCore>(groups);
+    std::string error = core->start(symbols, settings);
+    if (!error.empty()) {
+        log_error("process core: %s; app group charts disabled", error.c_str());
+        return nullptr;
+    }
+    log_info("process core: attached with tracepoint");
+    return core;
+}
+
+// Each module's charts follow its own settings (ebpf.d/<module>.conf).
 std::vector<ChartDef> charts_of(const Collector &collector)
 {
-    std::vector<ChartDef> charts;
-    for (const ChartDef &chart : embedded_chart_definitions()) {
-        bool running = chart.module == "self";
-        for (const RunningModule &module : collector.modules())
-            running |= chart.module == module.module->name() &&
-                       (chart.scope != Scope::Apps || module.settings.apps) &&
-                       (chart.scope != Scope::Cgroup || module.settings.cgroups) &&
-                       (chart.scope != Scope::Services || module.settings.cgroups);
-        if (running)
-            charts.push_back(chart);
+    std::vector<ModuleCharts> running;
+    for (const RunningModule &module : collector.modules())
+        running.push_back({module.module->name(), module.settings.apps, module.settings.cgroups,
+                           module.settings.return_mode, module.settings.update_every});
+    return charts_for(embedded_chart_definitions(), running);
+}
+
+// The loop wakes often enough for every module's update every.
+int loop_interval(const Collector &collector, int self_update_every)
+{
+    int interval = self_update_every;
+    for (const RunningModule &module : collector.modules())
+        interval = std::gcd(interval, module.settings.update_every);
+    return interval;
+}
+
+// --version: what a bug report needs, the version and what built it.
+std::string version_text()
+{
+#ifdef __clang__
+    const char *compiler = "clang++ " __clang_version__;
+#else
+    const char *compiler = "g++ " __VERSION__;
+#endif
+    char text[512];
+    snprintf(text, sizeof(text),
+             "ebpf.plugin %s\nbuilt with %s, libbpf %d.%d (running %s), BPF programs by %s\n",
+             EBPF_PLUGIN_VERSION, compiler, LIBBPF_MAJOR_VERSION, LIBBPF_MINOR_VERSION, libbpf_version_string(),
+             *EBPF_PLUGIN_BPF_COMPILER ? EBPF_PLUGIN_BPF_COMPILER : "an unknown clang");
+    return text;
+}
+
+// The record stream's sinks from ebpf.d/records.conf, opened with the rights
+// left after the privileges were dropped. nullptr when none is configured.
+std::unique_ptr<RecordStream> make_record_stream(const RecordsConfig &config)
+{
+    auto stream = std::make_unique<RecordStream>(config.hostname.empty() ? local_host_name() : config.hostname,
+                                                 config.queue);
+    if (config.journal)
+        stream->add_sink(make_journal_sink());
+    if (!config.file.empty()) {
+        std::string error;
+        if (auto sink = make_file_sink(config.file, config.file_max_bytes, config.file_keep, config.file_format, error))
+            stream->add_sink(std::move(sink));
+        else
+            log_error("records: cannot open '%s' (%s); no file sink", config.file.c_str(), error.c_str());
     }
-    return charts;
+    return stream->has_sinks() ? std::move(stream) : nullptr;
 }
 
 } // namespace
 
 int main(int argc, char **argv)
 {
+    install_stop_handlers();
     signal(SIGPIPE, SIG_IGN); // a write to a closed stdout must fail, not kill us quietly
+    if (!standard_fds_usable()) {
+        log_error("stdout is closed or not writable: nowhere to send data; exiting");
+        return 0;
+    }
     // libbpf parses the kernel's BTF (megabytes) for every load: with a fixed
     // threshold those buffers are mmapped and given back, instead of raising
     // glibc's dynamic threshold and staying in the heap for the plugin's life.
@@ -118,61 +241,80 @@ int main(int argc, char **argv)
 
     Options options = parse_options(std::vector<std::string>(argv + 1, argv + argc));
     if (options.help || options.version) {
-        fputs(options.help ? usage_text() : "ebpf.plugin " EBPF_PLUGIN_VERSION "\n", stdout);
+        fputs(options.help ? usage_text() : version_text().c_str(), stdout);
         return 0;
     }
     for (const std::string &error : options.errors)
-        fprintf(stderr, "ebpf.plugin: %s\n", error.c_str());
+        log_error("%s", error.c_str());
+    if (options.records)
+        return run_records_mode(*options.records, options.update_every);
 
     PluginConfig config;
+    RecordsConfig records_config;
     std::optional<AppsGroups> apps_groups;
-    {
+    bool collecting = !options.check && !options.verify; // the probes read no configuration
+    if (collecting) {
         ActAsCaller caller;
         ConfigDirs dirs = config_dirs();
         config = load_config(dirs, options.update_every, warn);
         apps_groups = load_apps_groups(dirs, warn);
+        records_config = load_records_config(dirs, warn);
     }
     if (started_setuid())
         clearenv(); // nothing from the caller's environment reaches libbpf
 
     if (config.btf_path != "/sys/kernel/btf")
-        fprintf(stderr, "ebpf.plugin: 'btf path = %s' is not supported (the programs use the running kernel's own "
-                        "BTF, /sys/kernel/btf/vmlinux); ignored\n", config.btf_path.c_str());
-    KernelFacts facts = detect_kernel("/sys/kernel/btf");
+        log_error("'btf path = %s' is not supported (the programs use the running kernel's own "
+                  "BTF, /sys/kernel/btf/vmlinux); ignored", config.btf_path.c_str());
     std::string tracefs_error;
     if (!ensure_tracefs(&tracefs_error))
-        fprintf(stderr, "ebpf.plugin: syscall tracepoints unavailable: %s\n", tracefs_error.c_str());
-    facts = detect_kernel("/sys/kernel/btf");
+        log_error("syscall tracepoints unavailable: %s", tracefs_error.c_str());
+    KernelFacts facts = detect_kernel("/sys/kernel/btf");
     KernelSymbols symbols(facts.tracefs_path);
-    fprintf(stderr, "ebpf.plugin: kernel %s, BTF %s, lockdown %s, kernel config %s\n", facts.release.c_str(),
-            symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
-            facts.config_source.empty() ? "not found" : facts.config_source.c_str());
+    log_info("kernel %s, BTF %s, lockdown %s (%s), kernel config %s", facts.release.c_str(),
+             symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
+             facts.lockdown_source.c_str(), facts.config_source.empty() ? "not found" : facts.config_source.c_str());
     if (!symbols.has_btf())
-        fprintf(stderr, "ebpf.plugin: this kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load\n");
+        log_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load");
+    if (options.check || options.verify) {
+        // Loading and attaching is all that is left to do: no need for root.
+        std::string keep_error = keep_only_loading_privileges();
+        if (!keep_error.empty()) {
+            log_error("cannot drop privileges (%s); exiting", keep_error.c_str());
+            return 1;
+        }
+    }
     if (options.check)
         return run_attach_check(facts, symbols);
     if (options.verify)
-        return run_program_verification(symbols) ? 1 : 0;
+        return run_program_verification(symbols) ? 0 : 1;
 
-    ProtocolWriter out(STDOUT_FILENO);
-    Collector collector(ProcessGroups(std::move(*apps_groups), "/proc"),
-                        CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf"));
-    for (auto &module : make_modules(symbols)) {
+    ProtocolWriter out(STDOUT_FILENO, wait_writable);
+    const MachineLimits limits = machine_limits();
+    ProcessGroups groups(std::move(*apps_groups), "/proc");
+    std::unique_ptr<ProcessCore> core = start_core(config, symbols, groups, limits);
+    const ProcessCore *core_used = core.get();
+    Collector collector(groups, std::move(core),
+                        CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
+                                        find_cgroup_mounts("/proc/self/mounts")));
+    for (auto &module : make_all_modules(symbols)) {
         const ModuleConfig *module_config = config.module(module->name());
         if (!module_config || !module_config->enabled)
             continue;
         if (module_config->type_format == TypeFormat::Legacy)
-            fprintf(stderr, "ebpf.plugin: %s: 'ebpf type format = legacy' is not supported (no per-kernel objects "
-                            "are shipped); using CO-RE\n", module->name());
+            log_error("%s: 'ebpf type format = legacy' is not supported (no per-kernel objects "
+                      "are shipped); using CO-RE", module->name());
         // `ebpf co-re tracing = trampoline` (Debian's stock value) is the default
         // order; `probe` or `tracepoint` in the config, or --attach, is that path only.
         AttachPath preferred = options.attach.value_or(module_config->attach);
         bool fallback = preferred == AttachPath::Auto || preferred == AttachPath::Trampoline;
-        start_module(collector, std::move(module), *module_config,
-                     attach_order(preferred, fallback && !options.attach));
+        ModuleSettings settings = settings_for(*module_config, core_used);
+        if (settings.apps)
+            settings.pid_table_size = affordable_pid_table_size(*module, settings, limits);
+        start_module(collector, std::move(module), settings, attach_order(preferred, fallback && !options.attach));
     }
     if (collector.modules().empty()) {
-        fprintf(stderr, "ebpf.plugin: no module could start; disabling the plugin\n");
+        log_error("no module could start; disabling the plugin");
         out.disable();
         out.flush();
         return 1;
@@ -182,17 +324,39 @@ int main(int argc, char **argv)
     symbols.release_btf();
     malloc_trim(0);
 
-    std::string drop_error = drop_privileges();
+    const std::string &map_refusal = capless_map_access_refusal();
+    if (!map_refusal.empty())
+        log_info("keeping CAP_BPF after attach: %s", map_refusal.c_str());
+    std::string drop_error = drop_privileges(!map_refusal.empty());
     if (!drop_error.empty()) {
-        fprintf(stderr, "ebpf.plugin: cannot drop privileges (%s); exiting\n", drop_error.c_str());
+        log_error("cannot drop privileges (%s); exiting", drop_error.c_str());
         return 1;
     }
 
+    std::unique_ptr<RecordStream> records = make_record_stream(records_config);
+    std::vector<ChartDef> charts = charts_of(collector);
+    if (!records)
+        std::erase_if(charts, [](const ChartDef &chart) { return chart.context == "netdata.ebpf_records"; });
     ChartRegistry registry(out, config.update_every);
-    Publisher publisher(registry, charts_of(collector), config.load_mode == LoadMode::Return);
-    run_event_loop(config.update_every, [&](uint64_t now_usec) {
-        publisher.publish(collector.collect(), now_usec);
+    Publisher publisher(registry, std::move(charts));
+    const int interval = loop_interval(collector, config.update_every);
+    uint64_t elapsed = 0;  // seconds of loop ticks so far: the first tick updates every chart
+    log_summarize();
+    Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {
+        std::set<std::string> due = collector.due_modules(elapsed, config.update_every);
+        elapsed += static_cast<uint64_t>(interval);
+        Snapshot snapshot = collector.collect(&due);
+        if (records) {
+            add_record_counters(*records, snapshot.system);
+            for (const std::string &line : records->new_errors())
+                log_error("%s", line.c_str());
+        }
+        publisher.publish(snapshot, now_usec, due);
         return out.flush();
     });
+    log_stop(stop, out);
+    if (records)
+        records->stop(300);
+    log_summarize();
     return 0;
 }

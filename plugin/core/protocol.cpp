@@ -1,6 +1,8 @@
 #include "core/protocol.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <unistd.h>
 
@@ -41,7 +43,7 @@ std::string unsigned_number(unsigned long long value) {
 
 }  // namespace
 
-ProtocolWriter::ProtocolWriter(int fd) : fd_(fd) {}
+ProtocolWriter::ProtocolWriter(int fd, WaitWritable wait) : fd_(fd), wait_(wait) {}
 
 std::string ProtocolWriter::text(std::string_view s) {
     std::string kept;
@@ -112,13 +114,19 @@ void ProtocolWriter::disable() { append("DISABLE\n"); }
 bool ProtocolWriter::flush() {
     size_t written = 0;
     while (!failed_ && written < buffer_.size()) {
-        ssize_t n = write(fd_, buffer_.data() + written, buffer_.size() - written);
+        if (wait_ && !wait_(fd_)) {
+            failed_ = true;
+            break;
+        }
+        ssize_t n = write(fd_, buffer_.data() + written, std::min<size_t>(buffer_.size() - written, PIPE_BUF));
         if (n > 0)
             written += size_t(n);
-        else if (n < 0 && errno == EINTR)
+        else if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
-        else
+        else {
             failed_ = true;
+            error_ = n < 0 ? errno : EIO;
+        }
     }
     buffer_.clear();
     return !failed_;

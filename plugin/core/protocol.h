@@ -22,7 +22,11 @@ public:
     static constexpr size_t max_text_bytes = 200;
     static constexpr size_t max_id_bytes = 100;
 
-    explicit ProtocolWriter(int fd);
+    // Called before each write with the fd; false abandons the flush (a stop
+    // was requested while the reader was not reading).
+    using WaitWritable = bool (*)(int fd);
+
+    explicit ProtocolWriter(int fd, WaitWritable wait = nullptr);
 
     // A text field, single-quoted: ' " \ and control characters removed,
     // at most max_text_bytes, never cut inside a UTF-8 sequence.
@@ -46,15 +50,20 @@ public:
     void end();
     void disable();
 
-    // Writes everything buffered. False on any write error (EPIPE when the
-    // agent is gone); after that the writer stays failed and drops output.
+    // Writes everything buffered, at most PIPE_BUF bytes per write (after
+    // `wait`, a pipe write never blocks). False on any write error (EPIPE when
+    // the agent is gone) or when `wait` gives up; after that the writer stays
+    // failed and drops output.
     bool flush();
     bool failed() const { return failed_; }
+    int error() const { return error_; }  // errno of the failed write; 0 if none
 
 private:
     void append(std::string_view s) { if (!failed_) buffer_.append(s); }
 
     int fd_;
+    WaitWritable wait_;
     bool failed_ = false;
+    int error_ = 0;
     std::string buffer_;
 };

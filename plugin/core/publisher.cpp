@@ -2,12 +2,16 @@
 
 #include "core/protocol.h"
 
+#include <algorithm>
 #include <set>
 
 const std::string &Publisher::IdAllocator::id_for(const std::string &name) {
     if (auto found = by_name_.find(name); found != by_name_.end())
         return found->second;
-    std::string base = ProtocolWriter::id(name), id = base;
+    std::string base = ProtocolWriter::id(name);
+    if (!dots_)
+        std::replace(base.begin(), base.end(), '.', '-');
+    std::string id = base;
     for (int n = 2; by_id_.contains(id); n++) {
         std::string suffix = "_" + std::to_string(n);
         id = base.substr(0, ProtocolWriter::max_id_bytes - suffix.size()) + suffix;
@@ -16,17 +20,29 @@ const std::string &Publisher::IdAllocator::id_for(const std::string &name) {
     return by_name_[name] = id;
 }
 
-void Publisher::IdAllocator::release(const std::string &name) {
-    if (auto found = by_name_.find(name); found != by_name_.end()) {
-        by_id_.erase(found->second);
-        by_name_.erase(found);
+std::vector<ChartDef> charts_for(const std::vector<ChartDef> &all, const std::vector<ModuleCharts> &running) {
+    std::vector<ChartDef> charts;
+    for (const ChartDef &chart : all) {
+        if (chart.module == "self") {
+            charts.push_back(chart);
+            continue;
+        }
+        for (const ModuleCharts &module : running) {
+            bool scope_on = chart.scope == Scope::Apps     ? module.apps
+                            : chart.scope == Scope::System ? true
+                                                           : module.cgroups;  // cgroup and services charts
+            if (chart.module == module.module && scope_on && (!chart.return_only || module.return_mode)) {
+                charts.push_back(chart);
+                charts.back().update_every = module.update_every;
+            }
+        }
     }
+    return charts;
 }
 
-Publisher::Publisher(ChartRegistry &registry, std::vector<ChartDef> charts, bool return_mode) : registry_(registry) {
+Publisher::Publisher(ChartRegistry &registry, std::vector<ChartDef> charts) : registry_(registry) {
     for (ChartDef &def : charts) {
-        if (def.return_only && !return_mode)
-            continue;
+        modules_.insert(def.module);
         switch (def.scope) {
         case Scope::System:
         case Scope::Self: {
@@ -48,38 +64,56 @@ Publisher::Publisher(ChartRegistry &registry, std::vector<ChartDef> charts, bool
     }
 }
 
-void Publisher::publish(const Snapshot &snapshot, uint64_t now_usec) {
+void Publisher::publish(const Snapshot &snapshot, uint64_t now_usec) { publish(snapshot, now_usec, modules_); }
+
+void Publisher::publish(const Snapshot &snapshot, uint64_t now_usec, const std::set<std::string> &due_modules) {
+    due_ = &due_modules;
     for (const auto &[full_id, def] : system_charts_)
-        publish_fixed(full_id, def, snapshot.system, {}, now_usec);
+        if (due_->contains(def.module))
+            publish_fixed(full_id, def, snapshot.system, {}, now_usec);
     for (GroupChart &chart : apps_charts_)
-        publish_groups(chart, snapshot.apps, app_ids_, now_usec);
+        if (due_->contains(chart.def.module))
+            publish_groups(chart, snapshot.apps, app_ids_, now_usec);
     publish_cgroups(snapshot.cgroups, now_usec);
     for (GroupChart &chart : services_charts_)
-        publish_groups(chart, snapshot.services, service_ids_, now_usec);
+        if (due_->contains(chart.def.module))
+            publish_groups(chart, snapshot.services, service_ids_, now_usec);
+    due_ = &modules_;
 }
 
 // The agent takes the first value of an incremental dimension as its baseline
 // and charts only what comes after. Every total starts at 0 when the plugin
 // (or a group, or a cgroup) starts, so that is the baseline sent; the counts
-// arrive with the next update instead of being swallowed.
+// arrive with the next update instead of being swallowed. A chart declared
+// again after it was obsoleted (a cgroup re-created under the same name)
+// starts from the last value sent, which the agent may still hold: its
+// counters never go backwards.
 static bool is_incremental(const std::string &algorithm) {
     return algorithm.find("incremental") != std::string::npos;
 }
 
 void Publisher::publish_fixed(const std::string &full_id, const ChartDef &def, const Counters &counters,
-                              const ChartLabels &labels, uint64_t now_usec) {
+                              const ChartLabels &labels, uint64_t now_usec, bool absent_is_unchanged) {
     bool first_update = !registry_.declared(full_id);
     if (first_update)
         registry_.declare(full_id, def, def.dimensions, labels);
     if (!registry_.begin(full_id, now_usec))
         return;
+    std::map<std::string, int64_t> &sent = last_sent_[full_id];
     for (const DimensionDef &dim : def.dimensions) {
-        if (first_update && is_incremental(dim.algorithm))
-            registry_.set(dim.id, 0);
-        else if (auto value = counters.find(dim.counter); value != counters.end())
+        bool incremental = is_incremental(dim.algorithm);
+        auto value = counters.find(dim.counter);
+        if (first_update && incremental) {
+            registry_.set(dim.id, sent[dim.id]);
+        } else if (value != counters.end()) {
             registry_.set(dim.id, value->second);
-        else
+            if (incremental)
+                sent[dim.id] = value->second;
+        } else if (incremental && absent_is_unchanged) {
+            registry_.set(dim.id, sent[dim.id]); // nothing counted yet: an empty value would re-baseline
+        } else {
             registry_.set_empty(dim.id);
+        }
     }
     registry_.end();
 }
@@ -116,6 +150,8 @@ void Publisher::publish_groups(GroupChart &chart, const std::map<std::string, Co
             auto value = group->second.find(chart.def.counter);
             if (value != group->second.end())
                 last = value->second;
+            else if (cumulative)
+                last = last.value_or(0); // nothing counted yet for this module: its total is 0, not unknown
             else
                 last.reset();
         } else if (!cumulative && last) {
@@ -138,8 +174,8 @@ void Publisher::publish_cgroups(const std::map<std::string, Counters> &cgroups, 
             continue;
         }
         for (const std::string &full_id : live->second)
-            registry_.obsolete(full_id);
-        cgroup_ids_.release(live->first);
+            if (registry_.declared(full_id))  // not when it went before its module was due
+                registry_.obsolete(full_id);
         live = cgroup_chart_ids_.erase(live);
     }
     if (cgroup_charts_.empty())
@@ -153,6 +189,7 @@ void Publisher::publish_cgroups(const std::map<std::string, Counters> &cgroups, 
         }
         const ChartLabels labels = {{"cgroup_name", name}};
         for (size_t i = 0; i < cgroup_charts_.size(); i++)
-            publish_fixed(live->second[i], cgroup_charts_[i], counters, labels, now_usec);
+            if (due_->contains(cgroup_charts_[i].module))
+                publish_fixed(live->second[i], cgroup_charts_[i], counters, labels, now_usec, true);
     }
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -15,6 +16,19 @@
 // Counter name -> cumulative value (incremental dimensions) or value of the
 // last interval (absolute dimensions).
 using Counters = std::unordered_map<std::string, int64_t>;
+
+// What one running module shows: its charts are kept for the scopes it
+// collects, return-mode ones only in its own return mode, updated every
+// update_every seconds.
+struct ModuleCharts {
+    std::string module;
+    bool apps, cgroups, return_mode;
+    int update_every;
+};
+
+// The charts of `all` that the running modules (and the plugin itself, module
+// "self") publish, each with its module's update_every.
+std::vector<ChartDef> charts_for(const std::vector<ChartDef> &all, const std::vector<ModuleCharts> &running);
 
 struct Snapshot {
     Counters system;                           // scopes system and self
@@ -25,20 +39,24 @@ struct Snapshot {
 
 class Publisher {
 public:
-    // charts: the enabled modules' charts; return_only ones are kept only in
-    // return mode.
-    Publisher(ChartRegistry &registry, std::vector<ChartDef> charts, bool return_mode);
+    // charts: those to publish (charts_for).
+    Publisher(ChartRegistry &registry, std::vector<ChartDef> charts);
+    // Updates the charts of every module, or only of the modules due this time.
     void publish(const Snapshot &snapshot, uint64_t now_usec);
+    void publish(const Snapshot &snapshot, uint64_t now_usec, const std::set<std::string> &due_modules);
 
 private:
     // Stable, distinct ids for names (app groups, services, cgroups) whose
-    // sanitized forms may collide: the second "a b" / "a_b" gets "a_b_2".
+    // sanitized forms may collide: the second "a b" / "a_b" gets "a_b_2". A
+    // name keeps its id for good, so a chart id always shows the same name.
     class IdAllocator {
     public:
+        // dots = false: '.' becomes '-' (a chart's type part ends at its first dot).
+        explicit IdAllocator(bool dots = true) : dots_(dots) {}
         const std::string &id_for(const std::string &name);
-        void release(const std::string &name);
 
     private:
+        bool dots_;
         std::map<std::string, std::string> by_name_;
         std::map<std::string, std::string> by_id_;  // id -> name
     };
@@ -51,16 +69,22 @@ private:
         std::map<std::string, std::optional<int64_t>> last_value;  // group -> last value sent, none = not collected
     };
 
+    // absent_is_unchanged: a counter missing from `counters` has counted nothing
+    // yet (a cgroup another module saw first), so its total is sent unchanged.
     void publish_fixed(const std::string &full_id, const ChartDef &def, const Counters &counters,
-                       const ChartLabels &labels, uint64_t now_usec);
+                       const ChartLabels &labels, uint64_t now_usec, bool absent_is_unchanged = false);
     void publish_groups(GroupChart &chart, const std::map<std::string, Counters> &groups, IdAllocator &ids,
                         uint64_t now_usec);
     void publish_cgroups(const std::map<std::string, Counters> &cgroups, uint64_t now_usec);
 
     ChartRegistry &registry_;
+    std::set<std::string> modules_;  // of every chart
+    const std::set<std::string> *due_ = &modules_;  // during publish()
     std::vector<std::pair<std::string, ChartDef>> system_charts_;  // full id, definition
     std::vector<ChartDef> cgroup_charts_;
     std::vector<GroupChart> apps_charts_, services_charts_;
-    IdAllocator app_ids_, service_ids_, cgroup_ids_;
+    IdAllocator app_ids_, service_ids_, cgroup_ids_{false};
     std::map<std::string, std::vector<std::string>> cgroup_chart_ids_;  // live cgroup -> its chart ids
+    // chart -> incremental dimension -> last value sent; kept after a chart is obsoleted
+    std::map<std::string, std::map<std::string, int64_t>> last_sent_;
 };

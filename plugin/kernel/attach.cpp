@@ -91,3 +91,17 @@ bool KernelSymbols::has_syscall_tracepoint(std::string_view event) const
     // effective ids: a setuid start has a real uid that cannot see tracefs
     return faccessat(AT_FDCWD, id_file.c_str(), R_OK, AT_EACCESS) == 0;
 }
+
+bool KernelSymbols::has_kprobes() const
+{
+    auto exists = [](const std::string &path) { return faccessat(AT_FDCWD, path.c_str(), F_OK, AT_EACCESS) == 0; };
+    return exists("/sys/bus/event_source/devices/kprobe/type") ||
+           (!tracefs_dir_.empty() && exists(tracefs_dir_ + "/kprobe_events"));
+}
+
+std::string KernelSymbols::path_unavailable(AttachPath path) const
+{
+    if (path == AttachPath::Kprobe && !has_kprobes())
+        return "this kernel has no kprobes (CONFIG_KPROBES or CONFIG_KPROBE_EVENTS is not set)";
+    return "";
+}

@@ -33,6 +33,10 @@ public:
     int function_arg_count(std::string_view name) const;
     int raw_tracepoint_arg_count(std::string_view name) const;
     bool has_syscall_tracepoint(std::string_view event) const;      // tracefs events/syscalls/<event>
+    // The kprobe PMU or tracefs kprobe_events: absent without CONFIG_KPROBES / CONFIG_KPROBE_EVENTS.
+    bool has_kprobes() const;
+    // Why `path` cannot work on this kernel whatever the programs ("" when it may).
+    std::string path_unavailable(AttachPath path) const;
     // Frees the parsed kernel BTF (several MiB) once no module needs it again.
     void release_btf();
 

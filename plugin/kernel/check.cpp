@@ -1,10 +1,11 @@
 #include "kernel/check.h"
 
 #include <cstdio>
+#include <map>
 
-#include "kernel/bpf_loader.h"
+#include "accounting/process_core.h"
+#include "kernel/probe.h"
 #include "modules/module.h"
-#include "probe.skel.h"
 
 namespace {
 struct Probe {
@@ -13,76 +14,128 @@ struct Probe {
     const char *program;
 };
 
-// Loads and attaches `program` alone. Returns "" or the reason it failed.
-std::string try_program(const char *program)
+const Probe probes[] = {
+    {AttachPath::Trampoline, "trampoline", "probe_trampoline"},
+    {AttachPath::Kprobe, "kprobe", "probe_kprobe"},
+    {AttachPath::Tracepoint, "tracepoint (tp_btf)", "probe_tp_btf"},
+    {AttachPath::Tracepoint, "tracepoint (syscalls)", "probe_syscall_tracepoint"},
+};
+
+constexpr AttachPath forced_paths[] = {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint};
+
+// Why the kernel refuses `probe`'s path outright ("" when its empty program loads and attaches).
+std::string refusal(const KernelSymbols &symbols, const Probe &probe)
 {
-    probe_bpf *skeleton = probe_bpf::open();
-    if (!skeleton)
-        return "cannot open the probe object";
-    LoadPlan plan;
-    plan.programs.emplace_back(program);
-    LinkSet links;
-    std::string error = load_plan(skeleton->obj, plan);
-    if (error.empty())
-        error = attach_plan(skeleton->obj, plan, links);
-    links.clear();
-    probe_bpf::destroy(skeleton);
-    return error;
+    std::string unavailable = symbols.path_unavailable(probe.path);
+    return unavailable.empty() ? probe_program(probe.program, true) : unavailable;
+}
+
+// "" when the module's programs for `path` load and attach, else "n/a: <why>" or "failed: <why>".
+std::string try_module(CountingModule &module, AttachPath path, bool return_mode)
+{
+    std::string verdict = module.not_applicable(path, return_mode);
+    if (!verdict.empty())
+        return "n/a: " + verdict;
+    ModuleSettings settings;
+    settings.return_mode = return_mode;
+    std::string error = module.start(path, settings);
+    module.stop();
+    return error.empty() ? "" : "failed: " + error;
+}
+
+// The same for the process core's life-cycle programs.
+std::string try_core(const KernelSymbols &symbols)
+{
+    std::string verdict = ProcessCore::not_applicable(symbols);
+    if (!verdict.empty())
+        return "n/a: " + verdict;
+    ProcessCore core(ProcessGroups(AppsGroups{}, "/proc"));
+    std::string error = core.start(symbols, CoreSettings{});
+    core.stop();
+    return error.empty() ? "" : "failed: " + error;
 }
 } // namespace
 
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
 {
-    printf("kernel: %s, BTF %s, lockdown %s, tracefs %s\n", facts.release.c_str(), symbols.has_btf() ? "yes" : "no",
-           std::string(lockdown_name(facts.lockdown)).c_str(),
-           facts.tracefs ? facts.tracefs_path.c_str() : "not mounted");
-    const Probe probes[] = {
-        {AttachPath::Trampoline, "trampoline", "probe_trampoline"},
-        {AttachPath::Kprobe, "kprobe", "probe_kprobe"},
-        {AttachPath::Tracepoint, "tracepoint (tp_btf)", "probe_tp_btf"},
-        {AttachPath::Tracepoint, "tracepoint (syscalls)", "probe_syscall_tracepoint"},
-    };
-    int working = 0;
+    printf("kernel: %s, BTF %s, lockdown %s (%s), tracefs %s\n", facts.release.c_str(),
+           symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
+           facts.lockdown_source.c_str(), facts.tracefs ? facts.tracefs_path.c_str() : "not mounted");
     for (const Probe &probe : probes) {
-        std::string error = try_program(probe.program);
+        std::string error = refusal(symbols, probe);
         printf("%s: %s\n", probe.label, error.empty() ? "ok" : ("refused: " + error).c_str());
-        working += error.empty();
     }
-    // Where a path sees other events than the others (docs/CHARTS.md).
-    static const char *const path_notes[] = {
-        "socket on tracepoint: needs Linux 6.3+ (sock_send_length); connections counted when the SYN is sent "
-        "(a connect() failing before is not); accepts and closes only through accept(2), accept4(2) and close(2) "
-        "(not io_uring, close_range(2) or the closes at process exit)",
-        "socket on kprobe: an IPv6 UDP socket sending to an IPv4-mapped address is counted twice",
-    };
-    for (const char *note : path_notes)
-        printf("note: %s\n", note);
-    return working ? 0 : 1;
+    // what the modules need beyond an attach path; it has a fallback
+    const std::string &maps = capless_map_access_refusal();
+    printf("map reads without capabilities (5.19+): %s\n",
+           maps.empty() ? "ok" : ("refused: " + maps + "; CAP_BPF is kept after attach").c_str());
+    // the process core (every module's app groups need it), then the modules'
+    // own programs, entry and return mode: what really loads
+    std::string core = try_core(symbols);
+    printf("process core (life-cycle programs): %s\n",
+           core.empty() ? "ok" : (core.starts_with("failed: ") ? "refused: " + core.substr(8) : core).c_str());
+    int unusable = 0;
+    for (auto &module : make_all_modules(symbols)) {
+        int working = 0;
+        for (AttachPath path : forced_paths) {
+            std::string verdict = try_module(*module, path, false);
+            if (verdict.empty())
+                verdict = try_module(*module, path, true);
+            if (verdict.starts_with("failed: "))
+                verdict = "refused: " + verdict.substr(8);
+            // "<path> (...)" lines are parts of that path for tools/check-kernel-config.sh
+            printf("%s (%s programs): %s\n", attach_path_name(path), module->name(),
+                   verdict.empty() ? "ok" : verdict.c_str());
+            working += verdict.empty();
+        }
+        unusable += !working;
+    }
+    for (const std::string &line : vfs_path_differences())
+        printf("vfs sees on %s\n", line.c_str());
+    for (const std::string &line : socket_path_differences())
+        printf("socket sees on %s\n", line.c_str());
+    return unusable ? 1 : 0;
 }
 
-int run_program_verification(const KernelSymbols &symbols)
+bool run_program_verification(const KernelSymbols &symbols)
 {
-    std::vector<std::unique_ptr<CountingModule>> modules;
-    modules.push_back(make_process_module(symbols));
-    modules.push_back(make_fd_module(symbols));
-    modules.push_back(make_socket_module(symbols));
-    int failed = 0;
-    for (auto &module : modules)
-        for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint})
+    // A path whose empty probe program the kernel refuses is this kernel's
+    // choice, not a fault of the module's programs.
+    std::map<AttachPath, std::string> refused;
+    for (const Probe &probe : probes)
+        if (!refused.contains(probe.path)) {
+            std::string error = refusal(symbols, probe);
+            if (!error.empty())
+                refused[probe.path] = error;
+        }
+    int ok = 0, failed = 0, not_tried = 0;
+    // the process core: one program set (BTF tracepoints), whatever the path and mode
+    std::string core_verdict = try_core(symbols);
+    if (core_verdict.empty()) {
+        core_verdict = "ok";
+        ++ok;
+    } else {
+        core_verdict.starts_with("failed") ? ++failed : ++not_tried;
+    }
+    printf("verify core tracepoint entry %s\n", core_verdict.c_str());
+    for (auto &module : make_all_modules(symbols))
+        for (AttachPath path : forced_paths)
             for (bool return_mode : {false, true}) {
-                std::string verdict = module->not_applicable(path, return_mode);
-                if (!verdict.empty()) {
-                    verdict = "n/a: " + verdict;
+                std::string verdict;
+                if (refused.contains(path) && module->not_applicable(path, return_mode).empty())
+                    verdict = "refused: " + refused[path];
+                else
+                    verdict = try_module(*module, path, return_mode);
+                if (verdict.empty()) {
+                    verdict = "ok";
+                    ++ok;
                 } else {
-                    ModuleSettings settings;
-                    settings.return_mode = return_mode;
-                    std::string error = module->start(path, settings);
-                    module->stop();
-                    verdict = error.empty() ? "ok" : "failed: " + error;
-                    failed += !error.empty();
+                    verdict.starts_with("failed") ? ++failed : ++not_tried;
                 }
                 printf("verify %s %s %s %s\n", module->name(), attach_path_name(path),
                        return_mode ? "return" : "entry", verdict.c_str());
             }
-    return failed;
+    printf("verify: %d program sets ok, %d failed, %d not applicable or refused by this kernel\n", ok, failed,
+           not_tried);
+    return failed == 0 && ok > 0;
 }

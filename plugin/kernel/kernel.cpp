@@ -1,4 +1,5 @@
 #include "kernel/kernel.h"
+#include "core/log.h"
 
 #include <algorithm>
 #include <array>
@@ -9,6 +10,9 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <sched.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -167,7 +171,7 @@ std::optional<std::string> read_possibly_gzipped_file(const std::string &path) {
     gzFile file = gzopen(path.c_str(), "rbe");
     if (!file) {
         if (errno != ENOENT)
-            fprintf(stderr, "ebpf.plugin: cannot open %s: %s\n", path.c_str(), strerror(errno));
+            log_error("cannot open %s: %s", path.c_str(), strerror(errno));
         return std::nullopt;
     }
     std::string text;
@@ -182,11 +186,10 @@ std::optional<std::string> read_possibly_gzipped_file(const std::string &path) {
     std::optional<std::string> result = std::move(text);
     if (bytes < 0 || zlib_error != Z_OK) {
         // zlib's message already reads "<path>: <reason>".
-        fprintf(stderr, "ebpf.plugin: cannot read %s\n", message);
+        log_error("cannot read %s", message);
         result.reset();
     } else if (result->size() >= max_config_bytes) {
-        fprintf(stderr, "ebpf.plugin: %s is larger than %zu bytes, ignoring it\n", path.c_str(),
-                max_config_bytes);
+        log_error("%s is larger than %zu bytes, ignoring it", path.c_str(), max_config_bytes);
         result.reset();
     }
     gzclose(file);
@@ -206,7 +209,7 @@ KernelConfig read_kernel_config(std::string_view release, std::string *source_ou
             continue;
         KernelConfig config = KernelConfig::parse(*text);
         if (!config.known()) {
-            fprintf(stderr, "ebpf.plugin: %s has no CONFIG_ lines, ignoring it\n", source.c_str());
+            log_error("%s has no CONFIG_ lines, ignoring it", source.c_str());
             continue;
         }
         if (source_out)
@@ -233,14 +236,113 @@ Lockdown parse_lockdown(std::string_view text) {
     return Lockdown::Unknown;
 }
 
-Lockdown read_lockdown() {
-    FILE *file = fopen("/sys/kernel/security/lockdown", "re");
+namespace {
+
+constexpr const char *securityfs_dir = "/sys/kernel/security";
+constexpr long securityfs_magic = 0x73636673;
+
+// The lockdown file's first line; nullopt when it cannot be read.
+std::optional<std::string> read_lockdown_file() {
+    FILE *file = fopen((std::string(securityfs_dir) + "/lockdown").c_str(), "re");
     if (!file)
-        return Lockdown::Unknown;
+        return std::nullopt;
     char line[256] = "";
     bool got_line = fgets(line, sizeof(line), file) != nullptr;
     fclose(file);
-    return got_line ? parse_lockdown(line) : Lockdown::Unknown;
+    return got_line ? std::optional<std::string>(line) : std::nullopt;
+}
+
+bool securityfs_mounted() {
+    struct statfs fs;
+    return statfs(securityfs_dir, &fs) == 0 && fs.f_type == securityfs_magic;
+}
+
+// Mounts securityfs in a child with its own mount namespace, so the host's
+// mounts stay as they are, and reads the lockdown file there. *mounted says
+// whether the mount worked (it needs root); nullopt when it did not, or when
+// securityfs has no lockdown file (no lockdown LSM).
+std::optional<std::string> read_lockdown_in_private_mount(bool *mounted) {
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
+        return std::nullopt;
+    pid_t child = fork();
+    if (child == 0) {
+        close(pipe_fds[0]);
+        if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            mount("securityfs", securityfs_dir, "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+            _exit(1);
+        std::string text = "mounted\n" + read_lockdown_file().value_or("");
+        _exit(write(pipe_fds[1], text.data(), text.size()) == static_cast<ssize_t>(text.size()) ? 0 : 1);
+    }
+    close(pipe_fds[1]);
+    std::string text;
+    char buffer[256];
+    ssize_t bytes;
+    while (child > 0 && (bytes = read(pipe_fds[0], buffer, sizeof(buffer))) > 0)
+        text.append(buffer, bytes);
+    close(pipe_fds[0]);
+    if (child > 0)
+        waitpid(child, nullptr, 0);
+    *mounted = text.starts_with("mounted\n");
+    if (!*mounted || text.size() == std::strlen("mounted\n"))
+        return std::nullopt;
+    return text.substr(std::strlen("mounted\n"));
+}
+
+Lockdown stricter(Lockdown a, Lockdown b) {
+    auto rank = [](Lockdown mode) { return mode == Lockdown::Unknown ? -1 : static_cast<int>(mode); };
+    return rank(a) >= rank(b) ? a : b;
+}
+
+} // namespace
+
+Lockdown lockdown_at_boot(std::string_view cmdline, const KernelConfig &config, std::string *source) {
+    Lockdown from_cmdline = Lockdown::Unknown;
+    for (size_t start = 0; start < cmdline.size();) {
+        size_t end = cmdline.find_first_of(" \t\n", start);
+        std::string_view word = cmdline.substr(start, end == std::string_view::npos ? end : end - start);
+        if (word.starts_with("lockdown="))
+            from_cmdline = parse_lockdown("[" + std::string(word.substr(9)) + "]");
+        if (word == "--")
+            break; // what follows is init's
+        start = end == std::string_view::npos ? cmdline.size() : end + 1;
+    }
+    Lockdown forced = Lockdown::Unknown;
+    std::string forced_by;
+    if (config.get("LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY") == Tristate::Yes)
+        forced = Lockdown::Confidentiality, forced_by = "CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY=y";
+    else if (config.get("LOCK_DOWN_KERNEL_FORCE_INTEGRITY") == Tristate::Yes)
+        forced = Lockdown::Integrity, forced_by = "CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y";
+
+    if (config.known() && config.get("SECURITY_LOCKDOWN_LSM") != Tristate::Yes) {
+        *source = "CONFIG_SECURITY_LOCKDOWN_LSM is not set";
+        return Lockdown::None;
+    }
+    Lockdown mode = stricter(from_cmdline, forced);
+    if (mode == Lockdown::Unknown)
+        *source = "securityfs unreadable, no lockdown= at boot, no forced mode in the kernel config";
+    else if (mode == from_cmdline)
+        *source = "kernel command line";
+    else
+        *source = forced_by;
+    return mode;
+}
+
+Lockdown read_lockdown(const KernelConfig &config, std::string *source) {
+    bool mounted = securityfs_mounted();
+    std::optional<std::string> text = read_lockdown_file();
+    if (!text && !mounted)
+        text = read_lockdown_in_private_mount(&mounted);
+    if (text) {
+        *source = "securityfs";
+        return parse_lockdown(*text);
+    }
+    if (mounted) {
+        *source = "securityfs has no lockdown file: no lockdown LSM";
+        return Lockdown::None;
+    }
+    auto cmdline = read_possibly_gzipped_file("/proc/cmdline");
+    return lockdown_at_boot(cmdline.value_or(""), config, source);
 }
 
 std::string_view lockdown_name(Lockdown mode) {
@@ -262,7 +364,7 @@ KernelFacts detect_kernel(const std::string &btf_dir) {
     facts.config = read_kernel_config(facts.release, &facts.config_source);
     facts.btf_path = btf_dir + "/vmlinux";
     facts.btf = is_readable(facts.btf_path);
-    facts.lockdown = read_lockdown();
+    facts.lockdown = read_lockdown(facts.config, &facts.lockdown_source);
     facts.tracefs_path = find_tracefs();
     facts.tracefs = !facts.tracefs_path.empty();
     return facts;

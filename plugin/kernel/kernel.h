@@ -54,10 +54,17 @@ enum class Lockdown { None, Integrity, Confidentiality, Unknown };
 
 // The bracketed word of "none [integrity] confidentiality".
 Lockdown parse_lockdown(std::string_view text);
-// From /sys/kernel/security/lockdown; Unknown when securityfs is not mounted
-// or the kernel has no lockdown LSM.
-Lockdown read_lockdown();
 std::string_view lockdown_name(Lockdown mode);
+
+// The mode the kernel booted with, when securityfs cannot say: the stricter of
+// `lockdown=` on `cmdline` and the mode `config` forces; None without the
+// lockdown LSM; Unknown when neither tells. *source says where it came from.
+Lockdown lockdown_at_boot(std::string_view cmdline, const KernelConfig &config, std::string *source);
+
+// /sys/kernel/security/lockdown; when securityfs is not mounted there, it is
+// mounted in a child's private mount namespace (the host's mounts stay as they
+// are), and without it the mode comes from lockdown_at_boot().
+Lockdown read_lockdown(const KernelConfig &config, std::string *source);
 
 struct KernelFacts {
     std::string release;
@@ -67,6 +74,7 @@ struct KernelFacts {
     bool btf = false;             // btf_path is readable
     std::string btf_path;         // <btf_dir>/vmlinux, set even when absent
     Lockdown lockdown = Lockdown::Unknown;
+    std::string lockdown_source;  // "securityfs", "kernel command line", "CONFIG_..."
     bool tracefs = false;         // tracefs_path/events exists
     std::string tracefs_path;     // "/sys/kernel/tracing" or "/sys/kernel/debug/tracing"; "" when none
 };

@@ -1,5 +1,7 @@
 // A counting module: a BPF skeleton with global, pid and cgroup tables (see
 // kernel-collector/lib/accounting.h) and one program set per attach path.
+// Who a process is, and when it exits, is the process core's business
+// (accounting/process_core.h): a module loads no life-cycle program.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -17,6 +19,8 @@ struct ModuleSettings {
     bool return_mode = false;
     unsigned pid_table_size = 32768;
     unsigned cgroup_table_size = 1024;
+    int update_every = 1;  // seconds between reads of its tables and updates of its charts
+    int active_pids_fd = -1;          // the process core's array, reused; -1: a private one
 };
 
 class CountingModule {
@@ -25,32 +29,40 @@ public:
     virtual const char *name() const = 0;
     // Counter names in the order of the BPF counters array (charts/*.conf names).
     virtual const std::vector<std::string> &counter_names() const = 0;
+    // Bytes of one BPF counter: 4 (u32), or 8 for modules that count bytes.
+    virtual unsigned counter_bytes() const = 0;
     // Loads and attaches the programs of `path`. Returns "" or a one-line reason.
     virtual std::string start(AttachPath path, const ModuleSettings &settings) = 0;
     virtual void stop() = 0;
     virtual int global_table_fd() const = 0;
     virtual int pid_table_fd() const = 0;
     virtual int cgroup_table_fd() const = 0;
-    virtual int active_pids_fd() const = 0;
     // Why `path` cannot apply to this kernel at all ("" when it can be tried).
     virtual std::string not_applicable(AttachPath path, bool return_mode) const = 0;
 };
 
-// The life-cycle programs every module loads on every path (lib/accounting.h):
-// the start of each plan, or why no plan can apply.
-inline LoadPlan lifecycle_plan(const KernelSymbols &kernel)
+// The start of each plan. Modules no longer load life-cycle programs (the
+// process core does, once); an empty plan, kept so modules written before the
+// core build unchanged.
+inline LoadPlan lifecycle_plan(const KernelSymbols &)
 {
-    if (!kernel.has_raw_tracepoint("sched_process_exit") || !kernel.has_raw_tracepoint("sched_process_exec"))
-        return {{}, "kernel has no BTF tracepoints sched_process_exit/exec"};
-    return {{{"lifecycle_exit"}, {"lifecycle_exec"}}, ""};
+    return {};
 }
 
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_socket_module(const KernelSymbols &kernel);
+// All of the above, in the order they start (modules/all_modules.cpp).
+std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbols &kernel);
+// What the vfs module's attach paths see differently (--check, docs/CHARTS.md).
+const std::vector<std::string> &vfs_path_differences();
+// The same for the socket module.
+const std::vector<std::string> &socket_path_differences();
 
 // Shared implementation over a bpftool-generated C++ skeleton. `Traits` gives
-// the module name, counter names, the plan for a path and extra read-only data.
+// the module name, counter names (and counter_bytes when not 4), the plan for
+// a path and extra read-only data.
 template <class Skeleton, class Traits>
 class SkeletonModule final : public CountingModule {
 public:
@@ -59,11 +71,18 @@ public:
 
     const char *name() const override { return Traits::name; }
     const std::vector<std::string> &counter_names() const override { return Traits::counter_names(); }
+    unsigned counter_bytes() const override
+    {
+        if constexpr (requires { Traits::counter_bytes; })
+            return Traits::counter_bytes;
+        else
+            return 4;
+    }
 
     std::string start(AttachPath path, const ModuleSettings &settings) override
     {
         stop();
-        LoadPlan plan = Traits::plan(kernel_, path, settings.return_mode);
+        LoadPlan plan = plan_for(path, settings.return_mode);
         if (!plan.not_applicable.empty())
             return plan.not_applicable;
         skeleton_ = Skeleton::open();
@@ -94,27 +113,35 @@ public:
     int global_table_fd() const override { return bpf_map__fd(skeleton_->maps.global_table); }
     int pid_table_fd() const override { return bpf_map__fd(skeleton_->maps.pid_table); }
     int cgroup_table_fd() const override { return bpf_map__fd(skeleton_->maps.cgroup_table); }
-    int active_pids_fd() const override { return bpf_map__fd(skeleton_->maps.active_pids); }
 
     std::string not_applicable(AttachPath path, bool return_mode) const override
     {
-        return Traits::plan(kernel_, path, return_mode).not_applicable;
+        return plan_for(path, return_mode).not_applicable;
     }
 
 
 private:
-    // Tables that are off shrink to one entry; shared tables need atomics,
-    // which accounting.h uses when per_cpu_tables is false.
+    LoadPlan plan_for(AttachPath path, bool return_mode) const
+    {
+        std::string unavailable = kernel_.path_unavailable(path);
+        return unavailable.empty() ? Traits::plan(kernel_, path, return_mode) : LoadPlan{{}, unavailable};
+    }
+
+    // Tables that are off shrink to one entry. Only the global table can be
+    // per-CPU (`maps per core`); accounting.h uses atomics on shared ones.
     std::string size_tables(const ModuleSettings &settings)
     {
         bpf_map *pid = skeleton_->maps.pid_table;
         bpf_map *cgroup = skeleton_->maps.cgroup_table;
-        bpf_map_type type = settings.per_cpu_tables ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH;
-        if (bpf_map__set_type(pid, type) || bpf_map__set_type(cgroup, type) ||
+        bpf_map_type global = settings.per_cpu_tables ? BPF_MAP_TYPE_PERCPU_ARRAY : BPF_MAP_TYPE_ARRAY;
+        if (bpf_map__set_type(skeleton_->maps.global_table, global) ||
             bpf_map__set_max_entries(pid, settings.apps ? settings.pid_table_size : 1) ||
             bpf_map__set_max_entries(cgroup, settings.cgroups ? settings.cgroup_table_size : 1))
             return "cannot size the tables";
-        return "";
+        bpf_map *active = skeleton_->maps.active_pids;
+        int err = settings.active_pids_fd >= 0 ? bpf_map__reuse_fd(active, settings.active_pids_fd)
+                                               : bpf_map__set_max_entries(active, 1);
+        return err ? "cannot share the process core's active_pids: " + errno_text(err) : "";
     }
 
     const KernelSymbols &kernel_;

@@ -1,6 +1,7 @@
 // socket module: TCP and UDP calls, bytes, connections, closes and
 // retransmits (kernel-collector/socket.bpf.c).
 #include "modules/module.h"
+#include "socket.h"
 #include "socket.skel.h"
 
 namespace {
@@ -9,26 +10,24 @@ using Kind = ProgramSpec::Kind;
 
 struct SocketTraits {
     static constexpr const char *name = "socket";
+    static constexpr unsigned counter_bytes = sizeof(socket_value::counters[0]);
 
     static const std::vector<std::string> &counter_names()
     {
         // order of enum socket_counter
         static const std::vector<std::string> names = {
             "tcp_connect_v4", "tcp_connect_v6", "tcp_accept",
-            "tcp_send_call", "tcp_send_error", "tcp_send_units", "tcp_send_rest",
-            "tcp_recv_call", "tcp_recv_error", "tcp_recv_units", "tcp_recv_rest",
+            "tcp_send_call", "tcp_send_error", "tcp_send_bytes",
+            "tcp_recv_call", "tcp_recv_error", "tcp_recv_bytes",
             "tcp_close", "tcp_retransmit",
-            "udp_send_call", "udp_send_error", "udp_send_units", "udp_send_rest",
-            "udp_recv_call", "udp_recv_error", "udp_recv_units", "udp_recv_rest",
-            "socket_padding"};
+            "udp_send_call", "udp_send_error", "udp_send_bytes",
+            "udp_recv_call", "udp_recv_error", "udp_recv_bytes"};
         return names;
     }
 
     static LoadPlan plan(const KernelSymbols &kernel, AttachPath path, bool /*return_mode: same programs*/)
     {
-        LoadPlan plan = lifecycle_plan(kernel);
-        if (!plan.not_applicable.empty())
-            return plan;
+        LoadPlan plan;
         // retransmits: the tracepoint on every path (socket.bpf.c says why)
         if (!kernel.has_raw_tracepoint("tcp_retransmit_skb"))
             return {{}, "kernel has no BTF tracepoint tcp_retransmit_skb"};
@@ -144,6 +143,17 @@ private:
 };
 
 } // namespace
+
+const std::vector<std::string> &socket_path_differences()
+{
+    static const std::vector<std::string> lines = {
+        "tracepoint: needs Linux 6.3+ (sock_send_length); connections counted when the SYN is sent "
+        "(a connect() failing before is not); accepts and closes only through accept(2), accept4(2) and close(2) "
+        "(not io_uring, close_range(2) or the closes at process exit)",
+        "kprobe: an IPv6 UDP socket sending to an IPv4-mapped address is counted twice",
+    };
+    return lines;
+}
 
 std::unique_ptr<CountingModule> make_socket_module(const KernelSymbols &kernel)
 {

@@ -1,5 +1,6 @@
 # Reads charts/<module>.conf (docs/DESIGN.md, "Charts as data") and prints one line per
 # value the e2e test checks:  <scope> <chart> <dimension name> <counter> <multiplier> <divisor>
+# (a negative multiplier, as vfs_io_bytes' write, shows the value negative)
 #   system:   chart = section name,              one line per `dimension =`
 #   cgroup:   chart = id part of the section,    one line per `dimension =`
 #   apps:     chart = section name,              dimension "-" (one per app group)

@@ -2,7 +2,9 @@
 # End-to-end: Debian's Netdata 1.37.1 agent runs build/ebpf.plugin while a workload with
 # known counts runs twice, in a plain cgroup and in a service cgroup; we check the values the
 # agent stores, the charts it knows, its error log, the plugin's privileges, and that nothing
-# of ours is left in the kernel afterwards. Needs root.
+# of ours is left in the kernel afterwards. The agent runs its own cgroups.plugin, so the
+# plugin names cgroups and services from the agent's shared list, as written by 1.37.1.
+# Needs root.
 # Prints "ok - ..." / "not ok - ..." per check and, last, "N passed, M failed".
 # shellcheck source-path=SCRIPTDIR disable=SC2317  # SC2317: functions called through check()
 set -uo pipefail
@@ -16,15 +18,24 @@ STOCK_CONFIG_DIR=/usr/lib/netdata/conf.d
 # shellcheck source=../lib/netdata-agent.sh
 . "$ROOT/tests/lib/netdata-agent.sh"
 
-WORKLOAD_ARGS=(--forks 20 --threads 15 --opens 30 --failed-opens 7 --failed-closes 5)
+WORKLOAD_ARGS=(--forks 20 --threads 15 --opens 30 --failed-opens 7 --failed-closes 5
+               --io 5 --io-size 4096 --creates 4 --fsyncs 6 --failed-io 3)
 SOCKET_ARGS=(--tcp 3 --tcp-bytes 5000 --udp 4 --udp-size 200 --socket-errors 2)
 # What one workload run does over its lifetime, per counter the modules expose.
 declare -A PER_RUN=(
     [create_process]=20 [create_thread]=15
     [exit_task]=36 [release_task]=36     # forks + threads + the workload itself
-    [open_call]=37 [open_error]=7        # opens + failed opens
-    [close_call]=53 [close_error]=5      # opens + failed closes + 18 sockets
+    [open_call]=40 [open_error]=7        # opens + failed opens + 3 opens of the vfs part
+    [close_call]=58 [close_error]=5      # opens + failed closes + 5 closes of the vfs part + 18 sockets
     [process_error]=0 [thread_error]=0 [task_error]=0
+    # vfs (tests/live/workload.cpp): 4 * io calls of io-size bytes each way, failed-io
+    # failing reads and writes, creates mknods, creates + 1 unlinks, fsyncs + 1 failing.
+    # vfs_open_call/error and the output line in vfs_write_* are set once the
+    # workloads ran (they depend on the attach path and the output).
+    [vfs_read_call]=23 [vfs_read_error]=3 [vfs_read_bytes]=81920
+    [vfs_write_error]=3
+    [vfs_fsync_call]=7 [vfs_fsync_error]=1 [vfs_create_call]=4 [vfs_create_error]=0
+    [vfs_unlink_call]=5
 )
 # The socket part (tests/live/live_test.py socket_counters): 3 connections per family with
 # 5000 bytes each way, 4 datagrams of 200 bytes each way per family, 2 failing calls of each kind.
@@ -37,10 +48,15 @@ PER_RUN+=(
 )
 CHART_IDS=(process_create thread_create task_exit task_close task_error
            file_open file_open_error file_closed file_close_error
+           file_deleted vfs_write_call vfs_write_error vfs_read_call vfs_read_error vfs_write_bytes
+           vfs_read_bytes vfs_fsync vfs_fsync_error vfs_open vfs_open_error vfs_create vfs_create_error
            outbound_conn_v4 outbound_conn_v6 total_bandwidth_sent total_bandwidth_recv bandwidth_tcp_send
            bandwidth_tcp_recv bandwidth_tcp_retransmit bandwidth_udp_send bandwidth_udp_recv)
 SYSTEM_CHARTS=(system.process_thread system.exit system.task_error
                filesystem.file_descriptor filesystem.file_error
+               filesystem.vfs_deleted_objects filesystem.vfs_io filesystem.vfs_io_bytes filesystem.vfs_io_error
+               filesystem.vfs_fsync filesystem.vfs_fsync_error filesystem.vfs_open filesystem.vfs_open_error
+               filesystem.vfs_create filesystem.vfs_create_error
                ip.inbound_conn ip.tcp_outbound_conn ip.tcp_functions ip.total_tcp_bandwidth ip.tcp_error
                ip.tcp_retransmit ip.udp_functions ip.total_udp_bandwidth ip.udp_error)
 APP_GROUP=ebpftest
@@ -110,33 +126,45 @@ make_cgroup() {
 
 bpf_ids() { bpftool -j "$1" show | jq -r '.[].id' | sort -n | tr '\n' ' '; }
 
-# Waits up to 5 s for the kernel to free what a finished plugin held.
-bpf_back_to() {
-    local kind="$1" expected="$2" now
+# The program and link ids a running process holds (its fdinfo): other programs
+# may come and go on this host meanwhile, ours must all go.
+owned_bpf_ids() {
+    local pid="$1" field="$2"
+    cat /proc/"$pid"/fdinfo/* 2>/dev/null | awk -v f="$field:" '$1 == f { print $2 }' | sort -nu | tr '\n' ' '
+}
+
+# Waits up to 5 s for the kernel to free the ids a finished plugin held.
+bpf_gone() {
+    local kind="$1" owned="$2" now left id
+    [ -n "$owned" ] || { note "no $kind ids were recorded"; return 1; }
     for _ in $(seq 25); do
-        now="$(bpf_ids "$kind")"
-        [ "$now" = "$expected" ] && return 0
+        now=" $(bpf_ids "$kind") " left=''
+        for id in $owned; do [[ "$now" == *" $id "* ]] && left+="$id "; done
+        [ -z "$left" ] && return 0
         sleep 0.2
     done
-    note "bpftool $kind show: before '$expected', now '$now'"
-    bpftool "$kind" show >&2
+    note "$kind ids still loaded: $left"
     return 1
 }
 
-# Sum of a dimension's points (rates per second, update every = 1) over the last $1 seconds.
+# Sum of a dimension's points (rates per second, update every = 1) since the epoch second $1
+# (absolute: reading a hundred charts takes long enough for a relative window to slide off).
 sum_points() {
-    local window="$1" chart="$2" dimension="$3"
-    nd_api "/api/v1/data?chart=$chart&dimensions=$dimension&after=-$window&format=json&options=seconds" 2>/dev/null |
+    local since="$1" chart="$2" dimension="$3"
+    nd_api "/api/v1/data?chart=$chart&dimensions=$dimension&after=$since&format=json&options=seconds" 2>/dev/null |
         jq -r --arg d "$dimension" \
             '(.labels | index($d)) as $i | if $i == null then "missing" else ([.data[][$i] // 0] | add // 0) end' \
             2>/dev/null || echo missing
 }
 
 # The agent stores about 7 significant digits: 30 may come back as 29.999998.
+# Large values (bandwidth) keep that relative precision.
 close_enough() {
-    awk -v got="$1" -v want="$2" 'BEGIN { d = got - want; e = 0.01 + want * 1e-6; exit !(got != "missing" && d < e && d > -e) }'
+    awk -v got="$1" -v want="$2" 'BEGIN { e = 0.01 + (want < 0 ? -want : want) * 1e-6; d = got - want
+                                          exit !(got != "missing" && d < e && d > -e) }'
 }
-at_least()     { awk -v got="$1" -v want="$2" 'BEGIN { exit !(got != "missing" && got > want - 0.01 - want * 1e-6) }'; }
+at_least() { awk -v got="$1" -v want="$2" 'BEGIN { e = 0.01 + (want < 0 ? -want : want) * 1e-6; exit !(got != "missing" && got > want - e) }'; }
+at_most()  { awk -v got="$1" -v want="$2" 'BEGIN { e = 0.01 + (want < 0 ? -want : want) * 1e-6; exit !(got != "missing" && got < want + e) }'; }
 
 alive_child_of() { nd_alive "$1" "$2" && [ "$(nd_stat_field "$1" 2)" = "$ND_PID" ]; }
 
@@ -151,12 +179,13 @@ for binary in ebpf.plugin ebpf-workload cgroup-spawn; do
 done
 PLUGIN_VERSION="$("$BUILD/ebpf.plugin" --version 2>&1 | head -1)" || bail "build/ebpf.plugin --version failed: $PLUGIN_VERSION"
 note "plugin: $PLUGIN_VERSION"
-for conf in process fd socket; do
+CHART_FILES=()
+for conf in process fd vfs socket; do
     [ -f "$ROOT/charts/$conf.conf" ] || bail "charts/$conf.conf is missing"
+    CHART_FILES+=("$ROOT/charts/$conf.conf")
 done
-EXPECTATIONS="$(awk -v load_mode=return -f "$E2E_DIR/chart-expectations.awk" \
-    "$ROOT/charts/process.conf" "$ROOT/charts/fd.conf" "$ROOT/charts/socket.conf")" ||
-    bail "charts/process.conf, fd.conf or socket.conf cannot be read"
+EXPECTATIONS="$(awk -v load_mode=return -f "$E2E_DIR/chart-expectations.awk" "${CHART_FILES[@]}")" ||
+    bail "charts/*.conf cannot be read"
 nd_install_if_missing || bail "netdata-core/netdata-web are not installed and could not be installed"
 for tool in curl jq bpftool ss pgrep; do
     command -v "$tool" >/dev/null || bail "$tool is missing"
@@ -169,7 +198,7 @@ RANDOM_ID="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 mkdir "$TMP/plugins"
 install -o root -g root -m 4750 "$BUILD/ebpf.plugin" "$TMP/plugins/ebpf.plugin" || bail "cannot install the plugin copy"
 
-# User config (NETDATA_USER_CONFIG_DIR): process, fd and socket only, every chart, every scope.
+# User config (NETDATA_USER_CONFIG_DIR): process, fd, vfs and socket only, every chart, every scope.
 mkdir "$TMP/config"
 cat > "$TMP/config/ebpf.d.conf" <<'EOF'
 [global]
@@ -193,10 +222,10 @@ cat > "$TMP/config/ebpf.d.conf" <<'EOF'
     softirq = no
     sync = no
     swap = no
-    vfs = no
+    vfs = yes
     network connections = no
 EOF
-# A per-run process name: other workloads running meanwhile stay out of the group.
+# A per-run program name keeps other runs of ebpf-workload on this host out of the group.
 WORKLOAD="$TMP/ewl-$RANDOM_ID"
 cp "$BUILD/ebpf-workload" "$WORKLOAD" || bail "cannot copy the workload"
 { echo "$APP_GROUP: ewl-$RANDOM_ID"; cat "$STOCK_CONFIG_DIR/apps_groups.conf"; } > "$TMP/config/apps_groups.conf" ||
@@ -216,9 +245,7 @@ make_cgroup "$PLAIN_CGROUP"
 make_cgroup "$SERVICE_CGROUP"
 note "cgroups: $PLAIN_CGROUP $SERVICE_CGROUP"
 
-if ! BPF_PROGS_BEFORE="$(bpf_ids prog)" || ! BPF_LINKS_BEFORE="$(bpf_ids link)"; then
-    bail "bpftool cannot list programs/links"
-fi
+bpf_ids prog >/dev/null || bail "bpftool cannot list programs"
 
 # ------------------------------------------------------------------ the plugin alone
 
@@ -235,6 +262,8 @@ until grep -q '^BEGIN ' "$TMP/standalone.out" || [ "$SECONDS" -ge "$deadline" ] 
       ! kill -0 "$STANDALONE_PID" 2>/dev/null; do
     sleep 0.2
 done
+STANDALONE_PROGS="$(owned_bpf_ids "$STANDALONE_PID" prog_id)"
+STANDALONE_LINKS="$(owned_bpf_ids "$STANDALONE_PID" link_id)"
 sleep 2
 exec {standalone_stdin}>&-
 for _ in $(seq 50); do kill -0 "$STANDALONE_PID" 2>/dev/null || break; sleep 0.1; done
@@ -251,11 +280,12 @@ rm -f "$TMP/standalone.stdin"
 check "plugin alone exits with 0 on stdin EOF (got: $standalone_rc)" [ "$standalone_rc" = 0 ]
 DECLARED_CHARTS="$(awk -f "$E2E_DIR/declared-charts.awk" "$TMP/standalone.out" | sort)"
 check "plugin alone sent data ($(grep -c '^END' "$TMP/standalone.out") END lines)" grep -q '^END' "$TMP/standalone.out"
-check "plugin alone left no BPF programs" bpf_back_to prog "$BPF_PROGS_BEFORE"
-check "plugin alone left no BPF links" bpf_back_to link "$BPF_LINKS_BEFORE"
+check "plugin alone left none of its BPF programs ($STANDALONE_PROGS)" bpf_gone prog "$STANDALONE_PROGS"
+check "plugin alone left none of its BPF links ($STANDALONE_LINKS)" bpf_gone link "$STANDALONE_LINKS"
 
 # ------------------------------------------------------------------ the agent
 
+ND_CGROUPS=yes
 nd_start "$TMP/agent" "$TMP/plugins" "$TMP/config" || bail "the agent did not start"
 note "agent pid $ND_PID on http://127.0.0.1:$ND_PORT/"
 nd_wait_chart system.process_thread 60 || bail "chart system.process_thread has no data within 60 s"
@@ -268,17 +298,63 @@ PLUGIN_STARTTIME="$(nd_stat_field "$PLUGIN_PID" 20)"
 CAP_EFF="$(awk '/^CapEff:/ { print $2 }' "/proc/$PLUGIN_PID/status")"
 check "running plugin has no effective capabilities (CapEff: $CAP_EFF)" [ "$CAP_EFF" = 0000000000000000 ]
 
+# The agent's cgroups.plugin lists both cgroups within a few seconds; the plugin names a
+# cgroup only once it is listed there, so the workloads wait for that.
+agent_cgroup_list() {   # "name options enabled directory" per entry
+    python3 - "/proc/$ND_PID/root/dev/shm/netdata_shm_cgroup_ebpf" <<'PY' 2>/dev/null
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+count = struct.unpack_from("i", data, 0)[0]
+body = 256 + 4 + 4 + 4 + 4097 + 3     # netdata_ebpf_cgroup_shm_body_t, 4-byte aligned
+for i in range(count):
+    entry = data[24 + i * body: 24 + (i + 1) * body]
+    name = entry[:256].split(b"\0")[0].decode()
+    _, options, enabled = struct.unpack_from("IIi", entry, 256)
+    path = entry[268:268 + 4097].split(b"\0")[0].decode()
+    print(name, hex(options), enabled, path.rsplit("/", 1)[0])
+PY
+}
+listed() { agent_cgroup_list | awk -v dir="$1" '$3 == 1 && $4 == dir { found = 1 } END { exit !found }'; }
+deadline=$((SECONDS + 30))
+until { listed "$PLAIN_CGROUP" && listed "$SERVICE_CGROUP"; } || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.5; done
+SERVICE_ENTRY="$(agent_cgroup_list | awk -v dir="$SERVICE_CGROUP" '$4 == dir { print $1, $2 }')"
+note "agent's list: $(agent_cgroup_list | grep -F "$RANDOM_ID" | tr '\n' ';')"
+check "the agent's own list has the plain cgroup" listed "$PLAIN_CGROUP"
+# 1.37.1 writes a service as its bare name with CGROUP_OPTIONS_SYSTEM_SLICE_SERVICE (0x2)
+bare_service_entry() {
+    local name options
+    read -r name options <<< "$SERVICE_ENTRY"
+    [ "$name" = "$SERVICE_NAME" ] && [ $((${options:-0} & 2)) = 2 ]
+}
+check "the agent's own list has the service as 1.37.1 writes it (got: ${SERVICE_ENTRY:-none})" bare_service_entry
+
 # ------------------------------------------------------------------ the workloads
 
 WORKLOADS_STARTED=$(($(date +%s) - 1))
 for run in plain:"$PLAIN_CGROUP" service:"$SERVICE_CGROUP"; do
     name="${run%%:*}" cgroup="${run#*:}"
-    "$BUILD/cgroup-spawn" "$cgroup" "$WORKLOAD" "${WORKLOAD_ARGS[@]}" "${SOCKET_ARGS[@]}" \
+    mkdir "$TMP/vfs-$name"
+    "$BUILD/cgroup-spawn" "$cgroup" "$WORKLOAD" "${WORKLOAD_ARGS[@]}" "${SOCKET_ARGS[@]}" --vfs-dir "$TMP/vfs-$name" \
         >"$TMP/workload-$name.out" 2>"$TMP/workload-$name.err"
     rc=$?
     pid="$(jq -r '.pid' "$TMP/workload-$name.out" 2>/dev/null)"
     check "workload in the $name cgroup exited with 0 (pid ${pid:-?}, rc $rc)" [ "$rc" = 0 ]
 done
+
+# The workload's one line of output (fixed width) is one more write.
+OUTPUT_BYTES="$(wc -c < "$TMP/workload-plain.out")"
+PER_RUN[vfs_write_call]=24
+PER_RUN[vfs_write_bytes]=$((81920 + OUTPUT_BYTES))
+# vfs_open also sees the exec of the workload; the open syscall tracepoints also see
+# the failed opens, which fail in the path lookup before any VFS open (docs/CHARTS.md).
+VFS_PATH="$(grep -o ': vfs: attached with [a-z]*' "$ND_WORKDIR/log/error.log" | tail -1)"
+VFS_PATH="${VFS_PATH##* }"
+note "vfs attach path: ${VFS_PATH:-not in error.log}"
+if [ "$VFS_PATH" = tracepoint ]; then
+    PER_RUN[vfs_open_call]=40 PER_RUN[vfs_open_error]=7
+else
+    PER_RUN[vfs_open_call]=34 PER_RUN[vfs_open_error]=0
+fi
 
 # ------------------------------------------------------------------ values
 
@@ -303,11 +379,15 @@ while read -r scope chart dimension counter multiplier divisor; do
         not_ok "counter '$counter' of $chart (charts/*.conf) has no expected value in tests/e2e/run.sh"
         continue
     fi
-    # what the agent shows: the counter scaled by the dimension (bytes -> kilobits)
+    # what the agent shows: the counter scaled by the dimension (bytes -> kilobits, written bytes negative)
     per_run="$(awk -v n="${PER_RUN[$counter]}" -v m="$multiplier" -v d="$divisor" 'BEGIN { print n * m / d }')"
     twice="$(awk -v n="$per_run" 'BEGIN { print 2 * n }')"
     case "$scope" in
-        system)   TARGETS+=("min $chart $dimension $twice") ;;
+        system)   if [ "${multiplier#-}" != "$multiplier" ]; then   # shown negative: at most minus the workloads' share
+                      TARGETS+=("max $chart $dimension $twice")
+                  else
+                      TARGETS+=("min $chart $dimension $twice")
+                  fi ;;
         apps)     TARGETS+=("exact $chart $APP_GROUP $twice") ;;
         cgroup)   TARGETS+=("exact $CGROUP_TYPE.$chart $dimension $per_run") ;;
         services) TARGETS+=("exact $chart $SERVICE_NAME $per_run") ;;
@@ -318,13 +398,12 @@ done <<< "$EXPECTATIONS"
 # System-wide values never settle; they are read once, afterwards.
 declare -A SUMS
 read_sums() {   # fills SUMS and SNAPSHOT for the targets of one kind
-    local kind_wanted="$1" window target kind chart dimension
-    window=$(($(date +%s) - WORKLOADS_STARTED + 2))
+    local kind_wanted="$1" since=$((WORKLOADS_STARTED - 2)) target kind chart dimension
     SNAPSHOT=''
     for target in "${TARGETS[@]}"; do
         read -r kind chart dimension _ <<< "$target"
         [ "$kind" = "$kind_wanted" ] || continue
-        SUMS[$chart/$dimension]="$(sum_points "$window" "$chart" "$dimension")"
+        SUMS[$chart/$dimension]="$(sum_points "$since" "$chart" "$dimension")"
         SNAPSHOT+="${SUMS[$chart/$dimension]} "
     done
 }
@@ -340,6 +419,7 @@ while :; do
     sleep 1
 done
 read_sums min
+read_sums max
 
 for target in "${TARGETS[@]}"; do
     read -r kind chart dimension expected <<< "$target"
@@ -348,6 +428,8 @@ for target in "${TARGETS[@]}"; do
     [ "$got" = missing ] || shown="$(awk -v v="$got" 'BEGIN { printf "%.3f", v }')"
     if [ "$kind" = exact ]; then
         check "$chart $dimension = $shown (expected $expected)" close_enough "$got" "$expected"
+    elif [ "$kind" = max ]; then
+        check "$chart $dimension = $shown (at most $expected)" at_most "$got" "$expected"
     else
         check "$chart $dimension = $shown (at least $expected)" at_least "$got" "$expected"
     fi
@@ -360,21 +442,36 @@ for id in "${SYSTEM_CHARTS[@]}" "${CHART_IDS[@]/#/apps.}" "${CHART_IDS[@]/#/serv
           "${CHART_IDS[@]/#/$CGROUP_TYPE.}"; do
     check "agent has chart $id" grep -qxF "$id" <<< "$AGENT_CHARTS"
 done
+SERVICE_AS_CGROUP="$(grep -F "$SERVICE_NAME" <<< "$AGENT_CHARTS" | grep '^cgroup_' | tr '\n' ' ')"
+check "no cgroup chart for the service${SERVICE_AS_CGROUP:+ (found: $SERVICE_AS_CGROUP)}" [ -z "$SERVICE_AS_CGROUP" ]
+# Alone, the plugin charts every busy cgroup it finds; under the agent, those the agent lists.
+DECLARED_CHARTS="$(grep -v '^cgroup_' <<< "$DECLARED_CHARTS")"
 missing="$(comm -23 <(echo "$DECLARED_CHARTS") <(echo "$AGENT_CHARTS") | tr '\n' ' ')"
-check "agent has all $(grep -c . <<< "$DECLARED_CHARTS") charts the plugin declares alone${missing:+ (missing: $missing)}" \
+check "agent has all $(grep -c . <<< "$DECLARED_CHARTS") non-cgroup charts the plugin declares alone${missing:+ (missing: $missing)}" \
     [ -z "$missing" ]
 
 DISABLED="$(grep -E 'PLUGINSD|ebpf\.plugin' "$ND_WORKDIR/log/error.log" | grep -E 'Disabling|disconnected')"
 [ -z "$DISABLED" ] || note "error.log: $DISABLED"
 check "error.log has no plugin disconnect or disable" [ -z "$DISABLED" ]
+# The agent copies the plugin's stderr verbatim: its lines carry the date and name as the agent's own do.
+DATED='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}: ebpf\.plugin (ERROR|INFO ) : MAIN : '
+DATED_LINES="$(grep -cE "$DATED" "$ND_WORKDIR/log/error.log")"
+UNDATED_LINES="$(grep -c '^ebpf\.plugin' "$ND_WORKDIR/log/error.log")"
+dated_log() { [ "$DATED_LINES" -gt 0 ] && [ "$UNDATED_LINES" = 0 ] && grep -qE "${DATED}fd: attached with" "$1"; }
+check "error.log: $DATED_LINES plugin lines with date and name, $UNDATED_LINES without" \
+    dated_log "$ND_WORKDIR/log/error.log"
 check "plugin $PLUGIN_PID is still running, never restarted" alive_child_of "$PLUGIN_PID" "$PLUGIN_STARTTIME"
 
 # ------------------------------------------------------------------ shutdown
 
+PLUGIN_PROGS="$(owned_bpf_ids "$PLUGIN_PID" prog_id)"
+PLUGIN_LINKS="$(owned_bpf_ids "$PLUGIN_PID" link_id)"
 nd_stop
 plugin_gone() { for _ in $(seq 50); do nd_alive "$PLUGIN_PID" "$PLUGIN_STARTTIME" || return 0; sleep 0.1; done; return 1; }
 check "plugin exits within 5 s of the agent stopping" plugin_gone
-check "no BPF program of ours is left" bpf_back_to prog "$BPF_PROGS_BEFORE"
-check "no BPF link of ours is left" bpf_back_to link "$BPF_LINKS_BEFORE"
+STOP_LINE="$(grep -E "${DATED}(stdin closed|received SIG)" "$ND_WORKDIR/log/error.log" | tail -1)"
+check "error.log says why the plugin stopped (${STOP_LINE#*: MAIN : })" [ -n "$STOP_LINE" ]
+check "no BPF program of ours is left ($PLUGIN_PROGS)" bpf_gone prog "$PLUGIN_PROGS"
+check "no BPF link of ours is left ($PLUGIN_LINKS)" bpf_gone link "$PLUGIN_LINKS"
 
 finish

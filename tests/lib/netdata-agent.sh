@@ -7,11 +7,18 @@
 #   nd_wait_chart CHART SECONDS                until the chart exists and has a collected point
 #   nd_running                                 is the agent we started still alive?
 #   nd_stop                                    TERM by PID, wait up to 20 s, KILL, reap
+#   nd_stop_leftovers                          after nd_stop: wait for, then TERM, then KILL (by PID)
+#                                              processes that inherited our token
 #   nd_kill_leftovers                          KILL, by PID, processes that inherited our token
 #
+# ND_HOSTNAME, if set, names the agent on its dashboard (default: e2e).
 # After nd_start: ND_PID, ND_PORT, ND_WORKDIR (config in etc/, logs in log/).
 # The agent listens on 127.0.0.1 only, runs only the plugins in PLUGINS_DIR, keeps its
 # database in memory and gets a clean environment (env -i). Nothing is ever killed by name.
+# ND_CGROUPS=yes before nd_start: the agent runs its own cgroups.plugin (new cgroups found
+# every second, no renaming script) in a mount namespace with a private /dev/shm, so its
+# shared cgroup list (/proc/$ND_PID/root/dev/shm/netdata_shm_cgroup_ebpf) is seen by its
+# plugins only, never by another agent or plugin on the machine.
 
 ND_BIN=/usr/sbin/netdata
 ND_PID=''
@@ -19,6 +26,7 @@ ND_PORT=''
 ND_WORKDIR=''
 ND_TOKEN=''
 ND_STARTTIME=''
+ND_CGROUPS="${ND_CGROUPS:-no}"
 
 nd_log() { printf 'netdata-agent: %s\n' "$*" >&2; }
 
@@ -74,7 +82,7 @@ nd_write_config() {
 	run as user = $(id -un)
 	web files owner = root
 	web files group = root
-	hostname = e2e
+	hostname = ${ND_HOSTNAME:-e2e}
 	process scheduling policy = keep
 [db]
 	update every = 1
@@ -125,10 +133,13 @@ nd_write_config() {
 	tc = no
 	diskspace = no
 	proc = no
-	cgroups = no
+	cgroups = $ND_CGROUPS
 	statsd = no
 	enable running new plugins = yes
 	check for new plugins every = 5
+[plugin:cgroups]
+	check for new cgroups every = 1
+	run script to rename cgroups matching = !*
 EOF
 }
 
@@ -162,9 +173,13 @@ nd_launch() {
     local w="$ND_WORKDIR" deadline
     ND_TOKEN="nd-$$-$RANDOM-$(date +%s%N)"
     # -D: no fork, so $! is the agent; setsid: its own session, away from our terminal.
+    local private_shm=()
+    [ "$ND_CGROUPS" != yes ] ||
+        private_shm=(unshare --mount --propagation private
+                     sh -c 'mount -t tmpfs -o mode=1777 nd-shm /dev/shm && exec "$@"' sh)
     ( cd "$w/home" && exec setsid env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$w/home" \
         LANG=C.UTF-8 TZ=UTC DO_NOT_TRACK=1 DISABLE_TELEMETRY=1 ND_TEST_TOKEN="$ND_TOKEN" \
-        "$ND_BIN" -D -c "$w/etc/netdata.conf" -P "$w/netdata.pid" \
+        "${private_shm[@]}" "$ND_BIN" -D -c "$w/etc/netdata.conf" -P "$w/netdata.pid" \
         </dev/null >"$w/log/stdout.log" 2>&1 ) &
     ND_PID=$!
     ND_STARTTIME="$(nd_stat_field "$ND_PID" 20)"
@@ -219,6 +234,19 @@ nd_stop() {
     [ -z "$ND_PID" ] || wait "$ND_PID" 2>/dev/null
     ND_PID=''
     return 0
+}
+
+# A plugin ends on its own once the agent closes its pipes; give it that time,
+# then SIGTERM, and call it a leftover only if it outlives both.
+nd_stop_leftovers() {
+    local pid
+    for _ in $(seq 50); do [ -z "$(nd_token_pids)" ] && return 0; sleep 0.1; done
+    for pid in $(nd_token_pids); do
+        nd_log "pid $pid still running 5 s after the agent stopped: SIGTERM ($(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline"))"
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for _ in $(seq 50); do [ -z "$(nd_token_pids)" ] && return 0; sleep 0.1; done
+    nd_kill_leftovers
 }
 
 nd_kill_leftovers() {

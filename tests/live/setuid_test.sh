@@ -3,7 +3,10 @@
 # 4750 root:netdata binary), here with user nobody:
 #   - a config dir the caller cannot read is not read through us;
 #   - once attached, the plugin runs as the caller with no capability and an
-#     empty environment, and still collects.
+#     empty environment, and still collects;
+#   - a hostile pid table size is cut to what the machine affords, with a line;
+#   - --check and --verify become the caller before loading anything, keeping
+#     only the capabilities loading needs (traced with strace -u).
 # Prints "ok - ..." per check and "N passed, M failed". Needs root.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -44,5 +47,43 @@ check "it still reads its maps without privileges" \
 exec 3>&-
 wait "$PLUGIN"; code=$?; PLUGIN=''
 check "exits 0 when stdin closes" "[ $code = 0 ]"
+
+# A hostile pid table size from the caller: cut, with one stderr line, and the
+# maps root allocates stay within two tables' share of memory (1/64 each).
+mkdir -m 755 "$WORK/big"
+printf '[global]\n update every = 1\n apps = yes\n pid table size = 4194304\n[ebpf programs]\n process = yes\n fd = yes\n' \
+    > "$WORK/big/ebpf.d.conf"
+mkfifo -m 666 "$WORK/stdin.big"
+setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+    env NETDATA_USER_CONFIG_DIR="$WORK/big" NETDATA_STOCK_CONFIG_DIR="$WORK/none" \
+    "$WORK/ebpf.plugin" 1 < "$WORK/stdin.big" > "$WORK/out.big" 2> "$WORK/err.big" &
+PLUGIN=$!
+exec 3> "$WORK/stdin.big"
+for _ in $(seq 100); do grep -q '^END' "$WORK/out.big" 2>/dev/null && break; sleep 0.2; done
+memlock=$(cat /proc/$PLUGIN/fdinfo/* 2>/dev/null | awk '/^memlock:/ {sum += $2} END {print sum + 0}')
+mem_total=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024 ))
+check "a hostile pid table size is cut, once per module ($(grep -c 'pid table size 4194304 cut to' "$WORK/err.big") lines)" \
+    "[ \$(grep -c 'pid table size 4194304 cut to' '$WORK/err.big') = 2 ] || { cat '$WORK/err.big'; false; }"
+check "it collects within 20 s, its maps taking $((memlock >> 20)) MiB, at most 1/32 of memory ($((mem_total >> 25)) MiB)" \
+    "grep -q '^END' '$WORK/out.big' && [ '$memlock' -gt 0 ] && [ '$memlock' -le $((mem_total / 32)) ]"
+exec 3>&-
+wait "$PLUGIN"; PLUGIN=''
+
+# --check and --verify load programs and nothing else: they become the caller,
+# keeping only the loading capabilities, before the first program is loaded.
+for option in --check --verify; do
+    strace -f -u nobody -e trace=setresuid,capset,bpf -o "$WORK/trace" \
+        env NETDATA_USER_CONFIG_DIR="$WORK/none" NETDATA_STOCK_CONFIG_DIR="$WORK/none" \
+        "$WORK/ebpf.plugin" $option > "$WORK/out.$option" 2>/dev/null
+    first_uid=$(grep -nE 'setresuid\(65534, 65534, 65534\) += 0' "$WORK/trace" | head -1 | cut -d: -f1)
+    first_load=$(grep -n 'bpf(BPF_PROG_LOAD' "$WORK/trace" | head -1 | cut -d: -f1)
+    check "$option as nobody becomes nobody (line ${first_uid:-none}) before the first program load (line ${first_load:-none})" \
+        "[ -n '$first_uid' ] && [ -n '$first_load' ] && [ '$first_uid' -lt '$first_load' ]"
+    check "$option as nobody keeps no CAP_SYS_ADMIN, CAP_SETUID or CAP_DAC_OVERRIDE after it" \
+        "! sed -n '${first_uid:-1},\$p' '$WORK/trace' | grep 'capset(' | grep -qE 'CAP_SYS_ADMIN|CAP_SETUID|CAP_DAC_OVERRIDE'"
+    NETDATA_USER_CONFIG_DIR="$WORK/none" NETDATA_STOCK_CONFIG_DIR="$WORK/none" "$WORK/ebpf.plugin" $option \
+        > "$WORK/out.root" 2>/dev/null
+    check "$option gives the same verdicts as nobody as it gives root" "cmp -s '$WORK/out.root' '$WORK/out.$option'"
+done
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <doctest/doctest.h>
+#include <regex>
 #include <string>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -29,3 +30,9 @@ private:
 public:
     ProtocolWriter writer;
 };
+
+// Log text with each line's "<date>: ebpf.plugin ERROR : MAIN : " header removed.
+inline std::string log_messages(const std::string &log) {
+    static const std::regex header(R"((^|\n)\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: ebpf\.plugin (ERROR|INFO ) : MAIN : )");
+    return std::regex_replace(log, header, "$1");
+}

@@ -1,10 +1,13 @@
 #include "accounting/apps_groups.h"
+#include "accounting/process_groups.h"
 
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <chrono>
+#include <cstring>
 #include <stdlib.h>
 
 namespace fs = std::filesystem;
@@ -225,4 +228,68 @@ TEST_CASE("load_apps_groups: user file, else stock file, else empty with one war
     CHECK(load_apps_groups({"", kStock}, warnings.sink()).groups().size() == 166);
     CHECK(warnings.lines == std::vector<std::string>{"ebpf.plugin: " + user.str() +
                                                      "/apps_groups.conf:2: group 'bad' has no process names; line ignored"});
+}
+
+TEST_CASE("the earliest pattern wins whatever its kind: exact, prefix, suffix, cut name, substring")
+{
+    AppsGroups groups = parse_quietly("s: *ba*\nx: bar\np: b*\nu: *r\nl: abcdefghijklmnopq\nq: abcdefghijklmno\n");
+    CHECK(group_of(groups, "bar") == "s");
+    CHECK(group_of(groups, "bar", "/bin/foo") == "x");
+    CHECK(group_of(groups, "bxr", "/bin/foo") == "p");
+    CHECK(group_of(groups, "xr", "/bin/foo") == "u");
+    CHECK(group_of(groups, "abcdefghijklmno", "/bin/foo") == "l");
+    AppsGroups reversed = parse_quietly("u: *r\np: b*\nx: bar\n");
+    CHECK(group_of(reversed, "bar") == "u");
+    CHECK(group_of(reversed, "bat") == "p");
+}
+
+TEST_CASE("a group named other is the built-in other: one group, one warning")
+{
+    Warnings warnings;
+    AppsGroups groups = AppsGroups::parse("web: nginx\nother: busy\nother: idle\n", "test.conf", warnings.sink());
+    REQUIRE(warnings.lines.size() == 1);
+    CHECK(warnings.lines[0] ==
+          "ebpf.plugin: test.conf:2: group 'other' is also where processes no name matches are counted; the two are "
+          "one group");
+    ProcessGroups processes(std::move(groups), "/nonexistent");
+    CHECK(processes.names() == std::vector<std::string>{"web", "other"});
+    CHECK(processes.other_group() == 1);
+    // an unmatched process with no group to inherit goes to the built-in other
+    CHECK(processes.decide(100, "busy", false, processes.other_group()) == 1);
+    CHECK(processes.decide(101, "bash", false, processes.other_group()) == 1);
+
+    ProcessGroups without(parse_quietly("web: nginx\n"), "/nonexistent");
+    CHECK(without.names() == std::vector<std::string>{"web", "other"});
+    CHECK(without.decide(101, "bash", false, without.other_group()) == 1);
+}
+
+// 60,000 groups of every kind: parsing and matching cost hash lookups, not a
+// pass over the patterns (docs/BENCHMARKS.md has the figures).
+TEST_CASE("60,000 app groups: every pattern kind still matches the first in file order, fast")
+{
+    constexpr int count = 15000;
+    std::string text;
+    for (int i = 0; i < count; ++i) {
+        std::string n = std::to_string(i);
+        text += "e" + n + ": exact" + n + "\np" + n + ": pre" + n + "x*\ns" + n + ": *x" + n + "suf\nl" + n +
+                ": 0123456789" + n + "-long-name\n";
+    }
+    text += "sub: *needle*\n";
+    auto start = std::chrono::steady_clock::now();
+    AppsGroups groups = parse_quietly(text);
+    REQUIRE(groups.groups().size() == 4 * count + 1);
+    int matched = 0;
+    for (int i = 0; i < count; i += 7) {
+        std::string n = std::to_string(i);
+        matched += group_of(groups, "exact" + n) == "e" + n;
+        matched += group_of(groups, "pre" + n + "xyz") == "p" + n;
+        matched += group_of(groups, "abx" + n + "suf") == "s" + n;
+        matched += group_of(groups, ("0123456789" + n + "-long-name").substr(0, 15)) == "l" + n;
+        matched += group_of(groups, "nomatch", "/bin/x --needle") == "sub";
+        matched += group_of(groups, "nomatch" + n, "/bin/x") == "";
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    CHECK(matched == 6 * ((count + 6) / 7));
+    MESSAGE("parsed 60,001 groups and matched " << 6 * ((count + 6) / 7) << " names in " << seconds << " s");
+    CHECK(seconds < 2.0);   // the linear version took 4.6 s to parse alone
 }

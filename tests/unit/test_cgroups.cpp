@@ -129,3 +129,118 @@ TEST_CASE("the agent's shared cgroup list wins when it exists, enabled entries o
     untrusted.refresh();
     CHECK_FALSE(untrusted.from_agent());
 }
+
+TEST_CASE("every directory is a cgroup: names starting with '.' and any depth")
+{
+    TempDir root;
+    std::string hidden = root.make(".hidden");
+    std::string deep = "d";
+    for (int level = 1; level < 20; ++level)
+        deep += "/d";
+    std::string deepest = root.make(deep);
+    CgroupDirectory cgroups(root.path, root.path + "/no-such-shm");
+    cgroups.refresh();
+    REQUIRE(cgroups.find(inode(hidden)));
+    CHECK(cgroups.find(inode(hidden))->name == ".hidden");
+    REQUIRE(cgroups.find(inode(deepest)));
+    CHECK(cgroups.find(inode(deepest))->name.size() == 39);  // 20 levels
+}
+
+TEST_CASE("a removed cgroup is forgotten within refresh_every_cycles cycles, known ids or not")
+{
+    TempDir root;
+    std::string gone = root.make("gone");
+    uint64_t id = inode(gone);
+    CgroupDirectory cgroups(root.path, root.path + "/no-such-shm");
+    cgroups.refresh();
+    REQUIRE(cgroups.find(id));
+    rmdir(gone.c_str());
+    for (unsigned cycle = 1; cycle < CgroupDirectory::refresh_every_cycles; ++cycle) {
+        cgroups.begin_cycle();
+        CHECK(cgroups.find(id));  // not re-read yet: the cost of a walk is paid every few cycles
+    }
+    cgroups.begin_cycle();
+    CHECK(cgroups.find(id) == nullptr);
+}
+
+namespace {
+struct AgentList {
+    std::vector<char> file = std::vector<char>(sizeof(Header) + 8 * sizeof(Body), 0);
+    Header *header = reinterpret_cast<Header *>(file.data());
+    Body *bodies = reinterpret_cast<Body *>(header + 1);
+    void add(const char *name, const std::string &procs, uint32_t options = 0)
+    {
+        Body &body = bodies[header->cgroup_root_count++];
+        strcpy(body.name, name);
+        strcpy(body.path, procs.c_str());
+        body.options = options;
+        body.enabled = 1;
+    }
+    void write(const std::string &path)
+    {
+        header->cgroup_max = 8;
+        header->body_length = sizeof(Body);
+        std::ofstream(path, std::ios::binary).write(file.data(), static_cast<std::streamsize>(file.size()));
+    }
+};
+} // namespace
+
+TEST_CASE("agent list entries: 1.37.1's bare service names with option 0x2, later agents' systemd_ prefix")
+{
+    // 1.37.1 (cgroups.plugin: prefix "" for services, "cgroup_" otherwise)
+    CHECK(describe_agent_entry("ssh", 0x2, "/sys/fs/cgroup/system.slice/ssh.service").name == "ssh");
+    CHECK(describe_agent_entry("ssh", 0x2, "/sys/fs/cgroup/system.slice/ssh.service").service);
+    CHECK(describe_agent_entry("systemd_x", 0x2, "/sys/fs/cgroup/system.slice/systemd_x.service").name ==
+          "systemd_x");
+    CHECK(describe_agent_entry("cgroup_docker_abc", 0x4, "/sys/fs/cgroup/docker/abc").name == "docker_abc");
+    CHECK_FALSE(describe_agent_entry("cgroup_docker_abc", 0x4, "/sys/fs/cgroup/docker/abc").service);
+    // later agents
+    CHECK(describe_agent_entry("systemd_ssh", 0x2, "/sys/fs/cgroup/system.slice/ssh.service").name == "ssh");
+    CHECK(describe_agent_entry("systemd_systemd_x", 0x2, "/sys/fs/cgroup/system.slice/systemd_x.service").name ==
+          "systemd_x");
+    CHECK(describe_agent_entry("systemd_ssh", 0, "/sys/fs/cgroup/system.slice/ssh.service").service);
+}
+
+TEST_CASE("agent list on a hybrid host: a v1 path names the same path's v2 cgroup")
+{
+    TempDir root;
+    std::string v2 = root.make("unified"), memory = root.make("memory");
+    std::string service_v2 = root.make("unified/system.slice/web.service");
+    std::string service_v1 = root.make("memory/system.slice/web.service");
+    std::string box_v2 = root.make("unified/box");
+    root.make("memory/box");
+    AgentList list;
+    list.add("web", service_v1 + "/cgroup.procs", 0x2);
+    list.add("cgroup_box", memory + "/box/cgroup.procs");
+    list.add("cgroup_/", memory + "/cgroup.procs");  // a hierarchy's root is never a cgroup of ours
+    list.write(root.path + "/shm");
+
+    CgroupDirectory cgroups(v2, root.path + "/shm", {v2, memory});
+    cgroups.refresh();
+    CHECK(cgroups.from_agent());
+    REQUIRE(cgroups.find(inode(service_v2)));
+    CHECK(cgroups.find(inode(service_v2))->name == "web");
+    CHECK(cgroups.find(inode(service_v2))->service);
+    CHECK(cgroups.find(inode(service_v1)) == nullptr);
+    REQUIRE(cgroups.find(inode(box_v2)));
+    CHECK(cgroups.find(inode(box_v2))->name == "box");
+    CHECK(cgroups.find(inode(v2)) == nullptr);
+    CHECK(cgroups.find(inode(memory)) == nullptr);
+
+    CHECK(path_below_mount("/a/b/c", {"/a", "/a/b"}) == "c");
+    CHECK(path_below_mount("/a/b", {"/a/b"}) == "");
+    CHECK(path_below_mount("/ab/c", {"/a"}) == std::nullopt);
+}
+
+TEST_CASE("an agent's list with no entries (the agent stopped) is not used")
+{
+    TempDir root;
+    std::string box = root.make("box");
+    AgentList list;
+    list.write(root.path + "/shm");
+    CgroupDirectory cgroups(root.path, root.path + "/shm");
+    cgroups.refresh();
+    CHECK_FALSE(cgroups.from_agent());
+    REQUIRE(cgroups.find(inode(box)));
+    CHECK(cgroups.find(inode(box))->name == "box");
+}

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cctype>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -304,4 +306,55 @@ TEST_CASE("the embedded charts/*.conf parse without errors") {
         INFO(source.file);
         CHECK(errors == std::vector<std::string>{});
     }
+}
+
+// A title is read on the dashboard: a capitalised phrase, no stray punctuation
+// ("Tasks starts exit process." in 1.37.1).
+TEST_CASE("embedded chart titles read as plain phrases") {
+    for (const ChartDef &chart : embedded_chart_definitions()) {
+        INFO(chart.type << "." << chart.id << ": '" << chart.title << "'");
+        REQUIRE_FALSE(chart.title.empty());
+        CHECK((std::isupper(static_cast<unsigned char>(chart.title.front())) || chart.title.starts_with("eBPF")));
+        CHECK(std::string(".,;: ").find(chart.title.back()) == std::string::npos);
+        CHECK(chart.title.find("  ") == std::string::npos);
+        CHECK(chart.title.find("Fails to") == std::string::npos);
+        CHECK(chart.title.find("starts exit") == std::string::npos);
+    }
+}
+
+TEST_CASE("embedded charts a person reads without a legend") {
+    std::vector<ChartDef> charts = embedded_chart_definitions();
+    auto find = [&](const std::string &type, const std::string &id) -> const ChartDef * {
+        for (const ChartDef &chart : charts)
+            if (chart.type == type && chart.id == id)
+                return &chart;
+        return nullptr;
+    };
+    // task_exit counts threads as well: its dimension says task
+    const ChartDef *task_exit = find("cgroup", "task_exit");
+    REQUIRE(task_exit);
+    REQUIRE(task_exit->dimensions.size() == 1);
+    CHECK(task_exit->dimensions[0].name == "task");
+    CHECK(task_exit->dimensions[0].id == "do_exit"); // 1.37.1's id stays
+
+    // one 0/1 dimension per module and attach path, not a code
+    const ChartDef *attach = find("netdata", "ebpf_attach_path");
+    REQUIRE(attach);
+    std::vector<std::string> names;
+    for (const DimensionDef &dimension : attach->dimensions) {
+        names.push_back(dimension.name);
+        CHECK(dimension.counter == "attach_" + dimension.name);
+    }
+    // every module that has charts, times every path, and the process core
+    std::set<std::string> modules;
+    for (const ChartDef &chart : embedded_chart_definitions())
+        if (chart.module != "self")
+            modules.insert(chart.module);
+    std::set<std::string> expected;
+    for (const std::string &module : modules)
+        for (const char *path : {"trampoline", "kprobe", "tracepoint"})
+            expected.insert(module + "_" + path);
+    expected.insert("core_tracepoint"); // the process core has one path
+    CHECK(std::set<std::string>(names.begin(), names.end()) == expected);
+    CHECK(names.size() == expected.size());
 }

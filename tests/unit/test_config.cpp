@@ -84,7 +84,6 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
     CHECK(config.maps_per_core == true);
     CHECK(config.attach == AttachPath::Auto);
     CHECK(config.type_format == TypeFormat::Auto);
-    CHECK(config.lifetime == 300);
 
     struct Expected {
         const char *name;
@@ -95,7 +94,7 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
     const std::vector<Expected> expected = {
         {"process", true, true, A},    {"socket", true, true, T},   {"cachestat", false, false, T},
         {"sync", true, false, T},      {"dcstat", false, false, T},  {"swap", false, false, T},
-        {"vfs", true, false, T},       {"filesystem", false, false, A}, {"disk", false, false, A},
+        {"vfs", true, true, T},        {"filesystem", false, false, A}, {"disk", false, false, A},
         {"mount", true, false, T},     {"fd", true, true, T},        {"hardirq", true, false, A},
         {"softirq", true, false, A},   {"oomkill", true, false, A},  {"shm", false, false, T},
         {"mdflush", false, false, A},
@@ -117,12 +116,10 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
         CHECK(m.type_format == TypeFormat::Auto);
         CHECK(m.collect_pid == CollectPid::RealParent);
         CHECK(m.maps_per_core == true);
-        CHECK(m.lifetime == 300);
     }
 
     CHECK(warnings.lines == std::vector<std::string>{
                                 not_implemented("sync"),
-                                not_implemented("vfs"),
                                 not_implemented("mount"),
                                 not_implemented("hardirq"),
                                 not_implemented("softirq"),
@@ -131,7 +128,7 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
                             });  // the files of modules that do not run are read quietly
 }
 
-TEST_CASE("no configuration at all: built-in defaults, process, socket and fd enabled, argv update every")
+TEST_CASE("no configuration at all: built-in defaults, process, socket, vfs and fd enabled, argv update every")
 {
     for (ConfigDirs dirs : {ConfigDirs{"/nonexistent/a", "/nonexistent/b"}, ConfigDirs{"", ""}}) {
         Warnings warnings;
@@ -143,7 +140,7 @@ TEST_CASE("no configuration at all: built-in defaults, process, socket and fd en
         CHECK(config.cgroups == false);
         CHECK(config.pid_table_size == 32768);
         CHECK(config.btf_path == "/sys/kernel/btf");
-        CHECK(enabled_modules(config) == std::vector<std::string>{"process", "socket", "fd"});
+        CHECK(enabled_modules(config) == std::vector<std::string>{"process", "socket", "vfs", "fd"});
         REQUIRE(config.modules.size() == kModuleOrder.size());
         for (size_t i = 0; i < kModuleOrder.size(); ++i) {
             CHECK(config.modules[i].name == kModuleOrder[i]);
@@ -217,14 +214,20 @@ TEST_CASE("per-module [global] keys override the global ones for that module onl
                                       " collect pid = all\n");
     Warnings warnings;
     PluginConfig config = load_config({user.str(), ""}, 1, warnings.sink());
-    CHECK(warnings.lines.empty());
+    const std::string lifetime = "option 'lifetime' is not supported (it limits modules started by Netdata functions, "
+                                 "which this plugin does not offer); ignored";
+    CHECK(warnings.lines == std::vector<std::string>{
+                                "ebpf.plugin: " + user.str() + "/ebpf.d.conf: " + lifetime,
+                                "ebpf.plugin: " + user.str() + "/ebpf.d/process.conf: " + lifetime,
+                                "ebpf.plugin: " + user.str() +
+                                    "/ebpf.d/process.conf: 'collect pid = all' is not supported; using real parent",
+                            });
 
     CHECK(config.load_mode == LoadMode::Return);
     CHECK(config.update_every == 10);
     CHECK(config.cgroups == true);
     CHECK(config.pid_table_size == 1000);
     CHECK(config.maps_per_core == false);
-    CHECK(config.lifetime == 60);
     CHECK(config.attach == AttachPath::Kprobe);
     CHECK(config.type_format == TypeFormat::Legacy);
     CHECK(config.btf_path == "/opt/btf");
@@ -236,10 +239,9 @@ TEST_CASE("per-module [global] keys override the global ones for that module onl
     CHECK(process->cgroups == false);
     CHECK(process->pid_table_size == 5);
     CHECK(process->maps_per_core == true);
-    CHECK(process->lifetime == 30);
     CHECK(process->attach == AttachPath::Tracepoint);
     CHECK(process->type_format == TypeFormat::CoRe);
-    CHECK(process->collect_pid == CollectPid::All);
+    CHECK(process->collect_pid == CollectPid::RealParent);
 
     const ModuleConfig *fd = config.module("fd");
     CHECK(fd->load_mode == LoadMode::Return);
@@ -248,7 +250,6 @@ TEST_CASE("per-module [global] keys override the global ones for that module onl
     CHECK(fd->cgroups == true);
     CHECK(fd->pid_table_size == 1000);
     CHECK(fd->maps_per_core == false);
-    CHECK(fd->lifetime == 60);
     CHECK(fd->attach == AttachPath::Kprobe);
     CHECK(fd->type_format == TypeFormat::Legacy);
     CHECK(fd->collect_pid == CollectPid::RealParent);
@@ -274,7 +275,10 @@ TEST_CASE("legacy spellings, boolean words and case")
     CHECK(warnings.lines == std::vector<std::string>{not_implemented("network connections")});
 
     user.write("ebpf.d/process.conf", "[global]\ncollect pid = Parent\n");
-    CHECK(load_config({user.str(), ""}, 1, warnings.sink()).module("process")->collect_pid == CollectPid::Parent);
+    warnings.lines.clear();
+    CHECK(load_config({user.str(), ""}, 1, warnings.sink()).module("process")->collect_pid == CollectPid::RealParent);
+    // only "network connections" again: process does not run here, its file is read quietly
+    CHECK(warnings.lines == std::vector<std::string>{not_implemented("network connections")});
 }
 
 TEST_CASE("bad values are reported with file and line, and the value in effect is kept")
@@ -316,7 +320,8 @@ TEST_CASE("bad values are reported with file and line, and the value in effect i
                                 at(global, 5, "invalid value '-5' for 'pid table size'; using 32768"),
                                 at(global, 6, "option 'update every' in [global] repeats line 2; the later line wins"),
                                 at(global, 6, "invalid value '86401' for 'update every'; using 9"),
-                                at(global, 7, "invalid value '0' for 'lifetime'; using 300"),
+                                "ebpf.plugin: " + global + ": option 'lifetime' is not supported (it limits modules "
+                                "started by Netdata functions, which this plugin does not offer); ignored",
                                 at(global, 8, "invalid value 'dev' for 'ebpf load mode'; using entry"),
                                 at(global, 9, "invalid value 'relative/dir' for 'btf path'; using /sys/kernel/btf"),
                                 at(global, 10, "invalid value 'core' for 'ebpf type format'; using auto"),
@@ -334,7 +339,6 @@ TEST_CASE("bad values are reported with file and line, and the value in effect i
     CHECK(config.apps == true);
     CHECK(config.cgroups == false);
     CHECK(config.pid_table_size == 32768);
-    CHECK(config.lifetime == 300);
     CHECK(config.load_mode == LoadMode::Entry);
     CHECK(config.btf_path == "/sys/kernel/btf");
     CHECK(config.type_format == TypeFormat::Auto);
@@ -414,7 +418,7 @@ TEST_CASE("malformed files: never throw, report each problem, keep defaults")
     }
     SUBCASE("very long lines are refused whole; 4094 bytes is the longest line read")
     {
-        std::string longest = " lifetime = 7";
+        std::string longest = " pid table size = 7";
         longest.resize(4094, ' ');
         std::string too_long = " update every = 3";
         too_long.resize(4095, ' ');
@@ -426,7 +430,7 @@ TEST_CASE("malformed files: never throw, report each problem, keep defaults")
                                                warnings);
         CHECK(warnings.lines == std::vector<std::string>{at(10, "line longer than 4094 bytes; ignored"),
                                                          at(11, "line longer than 4094 bytes; ignored")});
-        CHECK(config.lifetime == 7);
+        CHECK(config.pid_table_size == 7);
         CHECK(config.update_every == 1);
         CHECK(config.apps == false);
     }

@@ -16,6 +16,16 @@ TEST_CASE("counter totals add modular differences, exact across u32 wrap-around"
     CHECK(totals.totals() == std::vector<uint64_t>{4294967299ull, 107});
 }
 
+TEST_CASE("u64 counters (byte counts) are not cut to 32 bits")
+{
+    CounterTotals totals(1, 8);
+    totals.update({5});
+    totals.update({(1ull << 32) + 12}); // more than 2^32 bytes in one cycle
+    CHECK(totals.totals() == std::vector<uint64_t>{(1ull << 32) + 12});
+    CHECK(CounterTotals::counter_mask(4) == 0xffffffffull);
+    CHECK(CounterTotals::counter_mask(8) == ~0ull);
+}
+
 TEST_CASE("derived counters: per-interval process status and the combined task error")
 {
     Counters previous = {{"create_process", 10}, {"exit_task", 20}, {"release_task", 18}};
@@ -31,18 +41,12 @@ TEST_CASE("derived counters: per-interval process status and the combined task e
     CHECK_FALSE(first.contains("status_process")); // nothing to compare with yet
 }
 
-TEST_CASE("derived counters: socket bytes from their two parts, TCP and UDP together per group")
+TEST_CASE("derived counters: socket bytes, TCP and UDP together per group")
 {
-    // a cycle moving 5 GiB: more than one u32 of bytes, exact in units of 64 plus the rest
-    const int64_t units = (5LL << 30) / 64;
-    Counters counters = {{"tcp_send_units", units}, {"tcp_send_rest", 63}, {"tcp_recv_units", 1},
-                         {"tcp_recv_rest", 0},      {"udp_send_units", 0},  {"udp_send_rest", 7},
-                         {"udp_recv_units", 2},     {"udp_recv_rest", 1}};
+    // a cycle moving 5 GiB: more than one u32 of bytes
+    Counters counters = {{"tcp_send_bytes", (5LL << 30) + 63}, {"tcp_recv_bytes", 64}, {"udp_send_bytes", 7},
+                         {"udp_recv_bytes", 129}};
     add_derived_counters(counters, nullptr);
-    CHECK(counters["tcp_send_bytes"] == (5LL << 30) + 63);
-    CHECK(counters["tcp_recv_bytes"] == 64);
-    CHECK(counters["udp_send_bytes"] == 7);
-    CHECK(counters["udp_recv_bytes"] == 129);
     CHECK(counters["send_bytes"] == (5LL << 30) + 70);
     CHECK(counters["recv_bytes"] == 193);
 
@@ -51,12 +55,14 @@ TEST_CASE("derived counters: socket bytes from their two parts, TCP and UDP toge
     CHECK(other_module.size() == 1);
 }
 
-TEST_CASE("attach path codes match charts/self.conf")
+TEST_CASE("attach path counters: 1 for the path in use, 0 for the others")
 {
-    CHECK(attach_path_code(AttachPath::Trampoline) == 1);
-    CHECK(attach_path_code(AttachPath::Kprobe) == 2);
-    CHECK(attach_path_code(AttachPath::Tracepoint) == 3);
-    CHECK(attach_path_code(AttachPath::Auto) == 0);
+    Counters counters;
+    add_attach_path_counters(counters, "fd", AttachPath::Tracepoint);
+    add_attach_path_counters(counters, "process", AttachPath::Trampoline);
+    CHECK(counters == Counters{{"attach_fd_trampoline", 0}, {"attach_fd_kprobe", 0}, {"attach_fd_tracepoint", 1},
+                               {"attach_process_trampoline", 1}, {"attach_process_kprobe", 0},
+                               {"attach_process_tracepoint", 0}});
 }
 
 TEST_CASE("attach order: default, preference and forced")

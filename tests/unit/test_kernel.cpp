@@ -1,8 +1,12 @@
 #include "kernel/kernel.h"
 #include "kernel/attach.h"
+#include "kernel/bpf_loader.h"
+#include "capture.h"
+#include "kernel/table_budget.h"
 
 #include <doctest/doctest.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -43,7 +47,7 @@ template <typename Body> std::string captured_stderr(Body body) {
     dup2(saved, STDERR_FILENO);
     close(saved);
     std::ifstream in(log);
-    return {std::istreambuf_iterator<char>(in), {}};
+    return log_messages({std::istreambuf_iterator<char>(in), {}});
 }
 
 void write_gzip(const std::string &path, const std::string &text) {
@@ -200,10 +204,10 @@ TEST_CASE("config files are read gzipped or plain") {
     }
     write_plain(truncated_path, compressed.substr(0, compressed.size() - 12));
     log = captured_stderr([&] { CHECK(read_possibly_gzipped_file(truncated_path) == std::nullopt); });
-    CHECK(log == "ebpf.plugin: cannot read " + truncated_path + ": unexpected end of file\n");
+    CHECK(log == "cannot read " + truncated_path + ": unexpected end of file\n");
 
     log = captured_stderr([&] { CHECK(read_possibly_gzipped_file(dir.path.string()) == std::nullopt); });
-    CHECK(log == "ebpf.plugin: cannot read " + dir.path.string() + ": Is a directory\n");
+    CHECK(log == "cannot read " + dir.path.string() + ": Is a directory\n");
 }
 
 TEST_CASE("this host's kernel config comes from /proc/config.gz") {
@@ -237,6 +241,33 @@ TEST_CASE("lockdown modes") {
     CHECK(lockdown_name(Lockdown::Unknown) == "unknown");
 }
 
+TEST_CASE("lockdown at boot, when securityfs cannot say") {
+    std::string source;
+    KernelConfig lsm = KernelConfig::parse("CONFIG_SECURITY_LOCKDOWN_LSM=y\n");
+    KernelConfig integrity =
+        KernelConfig::parse("CONFIG_SECURITY_LOCKDOWN_LSM=y\nCONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y\n");
+    KernelConfig confidentiality =
+        KernelConfig::parse("CONFIG_SECURITY_LOCKDOWN_LSM=y\nCONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY=y\n");
+
+    CHECK(lockdown_at_boot("quiet", integrity, &source) == Lockdown::Integrity);
+    CHECK(source == "CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y");
+    CHECK(lockdown_at_boot("ro", confidentiality, &source) == Lockdown::Confidentiality);
+    CHECK(source == "CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY=y");
+    // lockdown= can raise the forced mode, never lower it
+    CHECK(lockdown_at_boot("quiet lockdown=confidentiality", integrity, &source) == Lockdown::Confidentiality);
+    CHECK(source == "kernel command line");
+    CHECK(lockdown_at_boot("lockdown=none ro", integrity, &source) == Lockdown::Integrity);
+    CHECK(lockdown_at_boot("lockdown=integrity", lsm, &source) == Lockdown::Integrity);
+    CHECK(source == "kernel command line");
+    // after "--" the words are init's
+    CHECK(lockdown_at_boot("ro -- lockdown=integrity", lsm, &source) == Lockdown::Unknown);
+    CHECK(lockdown_at_boot("", lsm, &source) == Lockdown::Unknown);
+    CHECK(source.starts_with("securityfs unreadable"));
+    CHECK(lockdown_at_boot("lockdown=integrity", KernelConfig::parse("CONFIG_BPF=y\n"), &source) == Lockdown::None);
+    CHECK(source == "CONFIG_SECURITY_LOCKDOWN_LSM is not set");
+    CHECK(lockdown_at_boot("lockdown=integrity", KernelConfig(), &source) == Lockdown::Integrity);
+}
+
 TEST_CASE("detect_kernel on this host") {
     const std::string release = running_release();
     KernelFacts facts = detect_kernel("/sys/kernel/btf");
@@ -247,10 +278,22 @@ TEST_CASE("detect_kernel on this host") {
     CHECK(facts.btf);
     CHECK(facts.btf_path == "/sys/kernel/btf/vmlinux");
 
-    std::ifstream lockdown_file("/sys/kernel/security/lockdown");
-    std::string lockdown_text;
-    std::getline(lockdown_file, lockdown_text);
-    CHECK(facts.lockdown == (lockdown_file ? parse_lockdown(lockdown_text) : Lockdown::Unknown));
+    // Root reads securityfs, mounting it privately when the host has not; the
+    // mode can only have been raised since boot.
+    std::ifstream cmdline_file("/proc/cmdline");
+    std::string cmdline, boot_source;
+    std::getline(cmdline_file, cmdline);
+    Lockdown at_boot = lockdown_at_boot(cmdline, facts.config, &boot_source);
+    if (geteuid() == 0) {
+        CHECK(facts.lockdown_source.starts_with("securityfs"));
+        CHECK(facts.lockdown != Lockdown::Unknown);
+        CHECK(static_cast<int>(facts.lockdown) >= static_cast<int>(at_boot));
+    } else {
+        std::ifstream lockdown_file("/sys/kernel/security/lockdown");
+        std::string lockdown_text;
+        std::getline(lockdown_file, lockdown_text);
+        CHECK(facts.lockdown == (lockdown_file ? parse_lockdown(lockdown_text) : at_boot));
+    }
 
     std::string expected_tracefs = access("/sys/kernel/tracing/events", F_OK) == 0         ? "/sys/kernel/tracing"
                                    : access("/sys/kernel/debug/tracing/events", F_OK) == 0 ? "/sys/kernel/debug/tracing"
@@ -296,6 +339,56 @@ TEST_CASE("ensure_tracefs mounts tracefs when none is mounted") {
     REQUIRE(waitpid(child, &status, 0) == child);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("load errors say why") {
+    // EPERM with no word from the verifier: the kernel refuses the program type
+    CHECK(load_error_text(-EPERM, true, true, "") ==
+          "the kernel refuses fentry/fexit programs (EPERM at load, with the privileges to load BPF, before "
+          "verification: a security policy, lockdown or a security module, forbids them)");
+    CHECK(load_error_text(-EPERM, false, false, "") ==
+          "the kernel refuses these programs (EPERM at load: loading BPF needs root or CAP_BPF)");
+    // the verifier's last word is kept
+    CHECK(load_error_text(-EACCES, true, false, "R1 invalid mem access 'scalar'") ==
+          "load failed: Permission denied (verifier: R1 invalid mem access 'scalar')");
+    CHECK(load_error_text(-EPERM, true, true, "unknown func bpf_foo#999") ==
+          "load failed: Operation not permitted (verifier: unknown func bpf_foo#999)");
+    CHECK(load_error_text(-EINVAL, true, false, "") == "load failed: Invalid argument");
+}
+
+TEST_CASE("pid table sizes from configuration are bounded by pid_max and by memory, tighter for a non-root caller")
+{
+    std::string why;
+    // 24 u32 counters: a 96-byte value, shared by all CPUs, in a 64-byte element.
+    uint64_t entry = pid_entry_bytes(24, 4);
+    CHECK(entry == 64 + 96);
+    CHECK(pid_entry_bytes(5, 4) == 64 + 24);
+    CHECK(pid_entry_bytes(14, 8) == 64 + 112);
+    CHECK(core_entry_bytes() == 64 + 40);
+    const uint64_t gib = 1ull << 30;
+
+    MachineLimits root{24 * gib, 4194304, true};
+    CHECK(bound_pid_table_size(32768, entry, root, why) == 32768);
+    CHECK(why.empty());
+    // The case: 4194304 entries would be 640 MiB a table; 1/8 of 4 GiB is 512 MiB.
+    MachineLimits small_root{4 * gib, 4194304, true};
+    CHECK(bound_pid_table_size(4194304, entry, small_root, why) == 512 * (1 << 20) / 160);
+    CHECK(why == "a pid table may take 1/8 of memory (512 MiB, 160 bytes an entry)");
+
+    MachineLimits nobody{24 * gib, 4194304, false};
+    CHECK(bound_pid_table_size(4194304, entry, nobody, why) == 24 * gib / 64 / 160);
+    CHECK(why == "a pid table may take 1/64 of memory (384 MiB, 160 bytes an entry) when the caller is not root");
+    // The built-in default stays allowed whatever the machine.
+    MachineLimits tiny{256ull << 20, 4194304, false};
+    CHECK(bound_pid_table_size(32768, entry, tiny, why) == 32768);
+    CHECK(why.empty());
+    CHECK(bound_pid_table_size(40000, entry, tiny, why) == 32768);
+
+    MachineLimits few_pids{24 * gib, 32768, true};
+    CHECK(bound_pid_table_size(4194304, entry, few_pids, why) == 32768);
+    CHECK(why == "kernel.pid_max is 32768: no more processes can exist");
+    CHECK(bound_pid_table_size(4, entry, few_pids, why) == 4);
+    CHECK(why.empty());
 }
 
 TEST_CASE("parameter counts of kernel functions and BTF tracepoints, from this host's BTF") {

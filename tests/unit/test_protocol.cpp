@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cerrno>
 #include <climits>
 #include <csignal>
 #include <cstdint>
@@ -190,6 +191,7 @@ TEST_CASE("flush to a pipe whose reader is gone fails and stays failed") {
     writer.end();
     CHECK_FALSE(writer.flush());
     CHECK(writer.failed());
+    CHECK(writer.error() == EPIPE);
     writer.end();
     CHECK_FALSE(writer.flush());
     CHECK(writer.failed());
@@ -281,18 +283,18 @@ TEST_CASE("registry: undeclared charts and dimensions never reach the agent") {
     CHECK(out.take() == "BEGIN system.process_thread\n"
                         "SET process = 5\n"
                         "END\n");
-    CHECK(errors.text() ==
-          "ebpf.plugin: refused BEGIN of the undeclared chart system.process_thread (a bug; reported once)\n"
-          "ebpf.plugin: refused SET process outside BEGIN/END (a bug; reported once)\n"
-          "ebpf.plugin: refused END without BEGIN (a bug; reported once)\n"
-          "ebpf.plugin: refused obsoleting the undeclared chart system.process_thread (a bug; reported once)\n"
-          "ebpf.plugin: refused CHART with the invalid id 'no_dot' (a bug; reported once)\n"
-          "ebpf.plugin: refused CHART with the invalid id 'system.' (a bug; reported once)\n"
-          "ebpf.plugin: refused DIMENSION with the invalid id 'bad id' in system.process_thread (a bug; reported once)\n"
-          "ebpf.plugin: refused SET of the undeclared dimension thread in system.process_thread (a bug; reported once)\n"
-          "ebpf.plugin: refused SET of the undeclared dimension bad id in system.process_thread (a bug; reported once)\n"
-          "ebpf.plugin: refused BEGIN system.process_thread before END of system.process_thread (a bug; reported once)\n"
-          "ebpf.plugin: refused CHART system.new between BEGIN system.process_thread and END (a bug; reported once)\n");
+    CHECK(log_messages(errors.text()) ==
+          "refused BEGIN of the undeclared chart system.process_thread (a bug; reported once)\n"
+          "refused SET process outside BEGIN/END (a bug; reported once)\n"
+          "refused END without BEGIN (a bug; reported once)\n"
+          "refused obsoleting the undeclared chart system.process_thread (a bug; reported once)\n"
+          "refused CHART with the invalid id 'no_dot' (a bug; reported once)\n"
+          "refused CHART with the invalid id 'system.' (a bug; reported once)\n"
+          "refused DIMENSION with the invalid id 'bad id' in system.process_thread (a bug; reported once)\n"
+          "refused SET of the undeclared dimension thread in system.process_thread (a bug; reported once)\n"
+          "refused SET of the undeclared dimension bad id in system.process_thread (a bug; reported once)\n"
+          "refused BEGIN system.process_thread before END of system.process_thread (a bug; reported once)\n"
+          "refused CHART system.new between BEGIN system.process_thread and END (a bug; reported once)\n");
 }
 
 TEST_CASE("registry: an obsolete chart is undeclared until declared again") {
@@ -319,4 +321,37 @@ TEST_CASE("registry: an obsolete chart is undeclared until declared again") {
                         "CLABEL_COMMIT\n"
                         "BEGIN cgroup_web.process_thread\n"
                         "END\n");
+}
+
+namespace {
+int waits = 0;
+bool count_wait(int) { return ++waits, true; }
+bool refuse_wait(int) { return ++waits, false; }
+}  // namespace
+
+TEST_CASE("flush waits before every write of at most PIPE_BUF bytes") {
+    int fd = memfd_create("protocol", 0);
+    REQUIRE(fd >= 0);
+    ProtocolWriter writer(fd, count_wait);
+    for (int i = 0; i < 20000; i++)
+        writer.set("dim", 1000 + i % 9000);
+    waits = 0;
+    CHECK(writer.flush());
+    CHECK(waits == (20000 * 15 + PIPE_BUF - 1) / PIPE_BUF);
+    CHECK(lseek(fd, 0, SEEK_END) == 20000 * 15);
+    close(fd);
+}
+
+TEST_CASE("flush gives up without writing when the wait says stop") {
+    int fd = memfd_create("protocol", 0);
+    REQUIRE(fd >= 0);
+    ProtocolWriter writer(fd, refuse_wait);
+    writer.end();
+    waits = 0;
+    CHECK_FALSE(writer.flush());
+    CHECK(waits == 1);
+    CHECK(writer.failed());
+    CHECK(writer.error() == 0);
+    CHECK(lseek(fd, 0, SEEK_END) == 0);
+    close(fd);
 }

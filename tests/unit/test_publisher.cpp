@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -96,6 +97,11 @@ std::vector<ChartDef> fixture_charts() {
     return charts;
 }
 
+// The fixture's charts (all of module "process") as a process module in this mode runs them.
+std::vector<ChartDef> fixture_charts_in(bool return_mode) {
+    return charts_for(fixture_charts(), {{"process", true, true, return_mode, 5}});
+}
+
 
 struct CheckResult {
     int exit_code;
@@ -153,7 +159,7 @@ const std::string services_chart =
 TEST_CASE("publisher: groups and cgroups appearing and disappearing") {
     Capture out;
     ChartRegistry registry(out.writer, 5);
-    Publisher publisher(registry, fixture_charts(), false);
+    Publisher publisher(registry, fixture_charts_in(false));
     std::string everything;
 
     Snapshot first;
@@ -296,18 +302,18 @@ TEST_CASE("publisher: return-mode charts only in return mode") {
     for (bool return_mode : {false, true}) {
         Capture out;
         ChartRegistry registry(out.writer, 5);
-        Publisher publisher(registry, fixture_charts(), return_mode);
+        Publisher publisher(registry, fixture_charts_in(return_mode));
         publisher.publish(snapshot, 1'000'000);
         CHECK(out.take() == process_thread_update + (return_mode ? task_error_chart : ""));
     }
 }
 
-TEST_CASE("publisher: cgroups whose ids collide get distinct charts, freed when they go") {
+TEST_CASE("publisher: cgroups whose ids collide get distinct charts, obsoleted when they go") {
     Capture out;
     ChartRegistry registry(out.writer, 5);
     std::vector<ChartDef> charts = fixture_charts();
     std::erase_if(charts, [](const ChartDef &def) { return def.scope != Scope::Cgroup; });
-    Publisher publisher(registry, charts, false);
+    Publisher publisher(registry, charts);
 
     Snapshot both;
     both.cgroups = {{"a b", {{"create_process", 1}}}, {"a_b", {{"create_process", 2}}}};
@@ -336,6 +342,32 @@ TEST_CASE("publisher: cgroups whose ids collide get distinct charts, freed when 
                             "END\n");
 }
 
+TEST_CASE("publisher: a cgroup chart declared again starts from the last value sent") {
+    Capture out;
+    ChartRegistry registry(out.writer, 5);
+    std::vector<ChartDef> charts = fixture_charts();
+    std::erase_if(charts, [](const ChartDef &def) { return def.scope != Scope::Cgroup; });
+    Publisher publisher(registry, charts);
+
+    Snapshot live;
+    live.cgroups = {{"web.1", {{"create_process", 5}}}};
+    publisher.publish(live, 1'000'000);
+    live.cgroups["web.1"]["create_process"] = 427;
+    publisher.publish(live, 2'000'000);
+    publisher.publish(Snapshot{}, 3'000'000);
+    out.take();
+
+    live.cgroups["web.1"]["create_process"] = 488;
+    publisher.publish(live, 4'000'000);
+    CHECK(out.take() == cgroup_chart("cgroup_web-1.process_create") +
+                            "DIMENSION process 'process' incremental 1 1 ''\n"
+                            "CLABEL 'cgroup_name' 'web.1' 1\n"
+                            "CLABEL_COMMIT\n"
+                            "BEGIN cgroup_web-1.process_create\n"
+                            "SET process = 427\n"
+                            "END\n");
+}
+
 TEST_CASE("publisher: the embedded charts, every scope, pass protocol-check") {
     Capture out;
     ChartRegistry registry(out.writer, 1);
@@ -346,7 +378,7 @@ TEST_CASE("publisher: the embedded charts, every scope, pass protocol-check") {
         for (const DimensionDef &dim : def.dimensions)
             counters[dim.counter] = 3;
     }
-    Publisher publisher(registry, charts, true);
+    Publisher publisher(registry, charts);
     Snapshot snapshot{.system = counters,
                       .apps = {{"bash", counters}, {"my 'app'", counters}},
                       .cgroups = {{"docker/web=1", counters}},
@@ -409,4 +441,100 @@ TEST_CASE("protocol-check rejects what the agent would not take") {
     REQUIRE(longest);
     CHECK(longest->output == "protocol-check: OK: 1 lines, 1 charts, 0 updates\n");
     CHECK(longest->exit_code == 0);
+}
+
+// ebpf.d/<module>.conf may set `ebpf load mode`, `update every`, `apps` and
+// `cgroups` per module: each module's charts follow its own values.
+TEST_CASE("charts_for: each module's charts follow its own mode, scopes and update every") {
+    std::vector<ChartDef> all = embedded_chart_definitions();
+    auto ids = [](const std::vector<ChartDef> &charts, const std::string &module) {
+        std::map<std::string, int> found;  // published id -> update every
+        for (const ChartDef &def : charts)
+            if (def.module == module)
+                found[published_chart_id(def)] = def.update_every;
+        return found;
+    };
+    // fd in return mode every 2 s, process in entry mode every 10 s, no cgroups for process.
+    std::vector<ChartDef> charts =
+        charts_for(all, {{"process", true, false, false, 10}, {"fd", true, true, true, 2}});
+    auto fd = ids(charts, "fd"), process = ids(charts, "process");
+    CHECK(fd.contains("filesystem.file_error"));
+    CHECK(fd.contains("apps.file_open_error"));
+    CHECK(fd.contains("services.file_close_error"));
+    CHECK(process.contains("system.process_thread"));
+    CHECK(process.contains("apps.process_create"));
+    CHECK_FALSE(process.contains("system.task_error"));
+    CHECK_FALSE(process.contains("apps.task_error"));
+    CHECK_FALSE(process.contains("services.task_error"));
+    for (const auto &[id, update_every] : fd)
+        CHECK(update_every == 2);
+    for (const auto &[id, update_every] : process)
+        CHECK(update_every == 10);
+    for (const ChartDef &def : charts)
+        CHECK((def.module != "process" || def.scope == Scope::System || def.scope == Scope::Apps));
+    CHECK(!ids(charts, "self").empty());
+
+    // The reverse: process in return mode, fd in entry mode.
+    charts = charts_for(all, {{"process", true, true, true, 1}, {"fd", true, true, false, 1}});
+    CHECK(ids(charts, "process").contains("system.task_error"));
+    CHECK_FALSE(ids(charts, "fd").contains("filesystem.file_error"));
+    CHECK_FALSE(ids(charts, "fd").contains("apps.file_open_error"));
+    // A module that does not run has no charts.
+    CHECK(ids(charts_for(all, {{"process", true, true, true, 1}}), "fd").empty());
+}
+
+TEST_CASE("publisher: a module's charts are declared with its update every and updated only when it is due") {
+    std::vector<ChartDef> all = embedded_chart_definitions();
+    std::erase_if(all, [](const ChartDef &def) { return def.scope != Scope::System; });
+    Capture out;
+    ChartRegistry registry(out.writer, 1);
+    Publisher publisher(registry, charts_for(all, {{"process", false, false, false, 10}, {"fd", false, false, false, 1}}));
+    Snapshot snapshot;
+    snapshot.system = {{"create_process", 4}, {"open_call", 5}};
+    publisher.publish(snapshot, 1'000'000, {"process", "fd", "self"});
+    std::string first = out.take();
+    CHECK(first.find("CHART system.process_thread '' 'Processes and threads started' 'calls/s' 'processes' 'system.process_thread' "
+                     "line 21002 10 ") != std::string::npos);
+    CHECK(first.find("CHART filesystem.file_descriptor ") != std::string::npos);
+    CHECK(first.find(" 1 '' 'ebpf.plugin' 'fd'\n") != std::string::npos);
+    publisher.publish(snapshot, 2'000'000, {"fd"});
+    std::string second = out.take();
+    CHECK(second.find("BEGIN filesystem.file_descriptor 1000000\n") != std::string::npos);
+    CHECK(second.find("system.process_thread") == std::string::npos);
+    CHECK(second.find("netdata.") == std::string::npos);
+    publisher.publish(snapshot, 11'000'000, {"process"});
+    std::string third = out.take();
+    CHECK(third.find("BEGIN system.process_thread 10000000\n") != std::string::npos);
+    CHECK(third.find("filesystem.") == std::string::npos);
+}
+
+TEST_CASE("publisher: a group another module saw first has 0, not an empty value, in this module's charts") {
+    Capture out;
+    ChartRegistry registry(out.writer, 5);
+    Publisher publisher(registry, fixture_charts_in(false));
+    Snapshot snapshot;
+    snapshot.apps = {{"web", {{"threads", 2}}}}; // counted by another counter first
+    publisher.publish(snapshot, 1'000'000);
+    out.take();
+    publisher.publish(snapshot, 2'000'000);
+    // The agent would take a value after an empty one as a new baseline and lose it.
+    CHECK(out.take().find("BEGIN apps.process_create 1000000\nSET web = 0\nEND\n") != std::string::npos);
+    snapshot.apps["web"]["create_process"] = 40;
+    publisher.publish(snapshot, 3'000'000);
+    CHECK(out.take().find("BEGIN apps.process_create 1000000\nSET web = 40\nEND\n") != std::string::npos);
+}
+
+TEST_CASE("publisher: a cgroup another module saw first has 0, not an empty value, in this module's charts") {
+    Capture out;
+    ChartRegistry registry(out.writer, 5);
+    Publisher publisher(registry, fixture_charts_in(false));
+    Snapshot snapshot;
+    snapshot.cgroups = {{"web", {{"threads", 1}}}};
+    publisher.publish(snapshot, 1'000'000);
+    out.take();
+    publisher.publish(snapshot, 2'000'000);
+    CHECK(out.take().find("BEGIN cgroup_web.process_create 1000000\nSET process = 0\nEND\n") != std::string::npos);
+    snapshot.cgroups["web"]["create_process"] = 40;
+    publisher.publish(snapshot, 3'000'000);
+    CHECK(out.take().find("BEGIN cgroup_web.process_create 1000000\nSET process = 40\nEND\n") != std::string::npos);
 }
