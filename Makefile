@@ -96,9 +96,9 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Test programs are static: no dynamic loader opens files before main().
-$(BUILD)/ebpf-workload: tests/live/workload.cpp
+$(BUILD)/ebpf-workload: tests/live/workload.cpp tests/live/workload_socket.cpp tests/live/workload_socket.h
 	@mkdir -p $(@D)
-	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -pthread -o $@ $<
+	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -pthread -o $@ $(filter %.cpp,$^)
 
 $(BUILD)/cache-workload: tests/live/cache_workload.cpp
 	@mkdir -p $(@D)

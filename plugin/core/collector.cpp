@@ -16,6 +16,10 @@ void add_derived_counters(Counters &counters, const Counters *previous)
         auto found = from.find(name);
         return found == from.end() ? 0 : found->second;
     };
+    if (counters.contains("tcp_send_bytes")) {  // per group, 1.37.1 added TCP and UDP
+        counters["send_bytes"] = value(counters, "tcp_send_bytes") + value(counters, "udp_send_bytes");
+        counters["recv_bytes"] = value(counters, "tcp_recv_bytes") + value(counters, "udp_recv_bytes");
+    }
     if (counters.contains("process_error"))
         counters["task_error"] = value(counters, "process_error") + value(counters, "thread_error");
     if (previous && counters.contains("create_process")) {

@@ -31,7 +31,7 @@ const std::vector<KnownModule> &known_modules()
 {
     static const std::vector<KnownModule> modules = {
         {"process", "process.conf", true, true, {}, {}},
-        {"socket", "network.conf", false, false, {"network connections", "service name"},
+        {"socket", "network.conf", true, false, {"network connections", "service name"},
          {"bandwidth table size", "ipv4 connection table size", "ipv6 connection table size",
           "udp connection table size", "socket monitoring table size"}},
         {"cachestat", "cachestat.conf", true, false, {}, {}},
@@ -236,6 +236,13 @@ public:
     {
         warn_once("section\n" + s.section,
                   "section [" + printable(s.section_text) + "] is not supported; ignored");
+    }
+
+    // socket's own sections and table sizes belong to its network viewer
+    void network_viewer_options()
+    {
+        warn_once("network viewer", "the network viewer's options ([network connections], [service name], "
+                                    "connection table sizes) are not implemented by this plugin; ignored");
     }
 
     void module_options(std::string_view module)
@@ -453,7 +460,7 @@ void apply_global_setting(PluginConfig &config, bool &network_connections, const
     } else if (s.section == "ebpf programs") {
         apply_program_switch(config, network_connections, s, file);
     } else if (contains(socket_module().own_sections, s.section)) {
-        file.module_options(socket_module().name);   // 1.37.1 still read these here too
+        file.network_viewer_options();   // 1.37.1 still read these here too
     } else {
         file.unsupported_section(s);
     }
@@ -479,13 +486,17 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
                                "'collect pid = " + show(module.collect_pid) + "' is not supported; using real parent");
                 module.collect_pid = CollectPid::RealParent;
             }
+        } else if (known.name == "socket" && s.key == "bandwidth table size") {
+            // 1.37.1's per-process table of the socket module: our pid table
+            file.note_repeat(s, "pid table size");
+            assign(module.pid_table_size, s, file, [](std::string_view v) { return parse_integer(v, 1, 4194304); });
         } else if (contains(known.own_global_keys, s.key)) {
-            file.module_options(known.name);
+            known.name == "socket" ? file.network_viewer_options() : file.module_options(known.name);
         } else {
             file.unsupported_key(s);
         }
     } else if (contains(known.own_sections, s.section)) {
-        file.module_options(known.name);
+        known.name == "socket" ? file.network_viewer_options() : file.module_options(known.name);
     } else {
         file.unsupported_section(s);
     }

@@ -127,8 +127,8 @@ void Publisher::publish_groups(GroupChart &chart, const std::map<std::string, Co
         chart.dimensions.push_back({.id = ids.id_for(group),
                                     .name = group,
                                     .algorithm = chart.def.algorithm,
-                                    .multiplier = 1,
-                                    .divisor = 1,
+                                    .multiplier = chart.def.multiplier,
+                                    .divisor = chart.def.divisor,
                                     .counter = chart.def.counter});
         chart.last_value[group];  // known from now on, value not yet collected
         new_groups.insert(group);

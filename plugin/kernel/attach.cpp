@@ -62,6 +62,27 @@ bool KernelSymbols::has_raw_tracepoint(std::string_view name) const
     return vmlinux_ && btf__find_by_name_kind(vmlinux_, typedef_name.c_str(), BTF_KIND_TYPEDEF) > 0;
 }
 
+int KernelSymbols::function_arg_count(std::string_view name) const
+{
+    int id = vmlinux_ ? btf__find_by_name_kind(vmlinux_, std::string(name).c_str(), BTF_KIND_FUNC) : -1;
+    if (id <= 0)
+        return -1;
+    const struct btf_type *proto = btf__type_by_id(vmlinux_, btf__type_by_id(vmlinux_, id)->type);
+    return proto && btf_is_func_proto(proto) ? btf_vlen(proto) : -1;
+}
+
+int KernelSymbols::raw_tracepoint_arg_count(std::string_view name) const
+{
+    std::string typedef_name = "btf_trace_" + std::string(name);
+    int id = vmlinux_ ? btf__find_by_name_kind(vmlinux_, typedef_name.c_str(), BTF_KIND_TYPEDEF) : -1;
+    if (id <= 0)
+        return -1;
+    // typedef -> pointer -> prototype (void *ctx, the tracepoint's arguments...)
+    const struct btf_type *pointer = btf__type_by_id(vmlinux_, btf__type_by_id(vmlinux_, id)->type);
+    const struct btf_type *proto = pointer && btf_is_ptr(pointer) ? btf__type_by_id(vmlinux_, pointer->type) : nullptr;
+    return proto && btf_is_func_proto(proto) && btf_vlen(proto) > 0 ? btf_vlen(proto) - 1 : -1;
+}
+
 bool KernelSymbols::has_syscall_tracepoint(std::string_view event) const
 {
     if (tracefs_dir_.empty())

@@ -100,6 +100,8 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
     }
     for (const std::string &line : vfs_path_differences())
         printf("vfs sees on %s\n", line.c_str());
+    for (const std::string &line : socket_path_differences())
+        printf("socket sees on %s\n", line.c_str());
     return unusable ? 1 : 0;
 }
 

@@ -11,5 +11,6 @@ std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbol
     modules.push_back(make_cachestat_module(kernel));
     modules.push_back(make_dcstat_module(kernel));
     modules.push_back(make_swap_module(kernel));
+    modules.push_back(make_socket_module(kernel));
     return modules;
 }

@@ -55,10 +55,13 @@ std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_cachestat_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_dcstat_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_swap_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_socket_module(const KernelSymbols &kernel);
 // All of the above, in the order they start (modules/all_modules.cpp).
 std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbols &kernel);
 // What the vfs module's attach paths see differently (--check, docs/CHARTS.md).
 const std::vector<std::string> &vfs_path_differences();
+// The same for the socket module.
+const std::vector<std::string> &socket_path_differences();
 
 // Shared implementation over a bpftool-generated C++ skeleton. `Traits` gives
 // the module name, counter names (and counter_bytes when not 4), the plan for

@@ -20,12 +20,13 @@ STOCK_CONFIG_DIR=/usr/lib/netdata/conf.d
 
 WORKLOAD_ARGS=(--forks 20 --threads 15 --opens 30 --failed-opens 7 --failed-closes 5
                --io 5 --io-size 4096 --creates 4 --fsyncs 6 --failed-io 3)
+SOCKET_ARGS=(--tcp 3 --tcp-bytes 5000 --udp 4 --udp-size 200 --socket-errors 2)
 # What one workload run does over its lifetime, per counter the modules expose.
 declare -A PER_RUN=(
     [create_process]=20 [create_thread]=15
     [exit_task]=36 [release_task]=36     # forks + threads + the workload itself
     [open_call]=40 [open_error]=7        # opens + failed opens + 3 opens of the vfs part
-    [close_call]=40 [close_error]=5      # opens + failed closes + 5 closes of the vfs part
+    [close_call]=58 [close_error]=5      # opens + failed closes + 5 closes of the vfs part + 18 sockets
     [process_error]=0 [thread_error]=0 [task_error]=0
     # vfs (tests/live/workload.cpp): 4 * io calls of io-size bytes each way, failed-io
     # failing reads and writes, creates mknods, creates + 1 unlinks, fsyncs + 1 failing.
@@ -36,15 +37,28 @@ declare -A PER_RUN=(
     [vfs_fsync_call]=7 [vfs_fsync_error]=1 [vfs_create_call]=4 [vfs_create_error]=0
     [vfs_unlink_call]=5
 )
+# The socket part (tests/live/live_test.py socket_counters): 3 connections per family with
+# 5000 bytes each way, 4 datagrams of 200 bytes each way per family, 2 failing calls of each kind.
+PER_RUN+=(
+    [tcp_connect_v4]=3 [tcp_connect_v6]=3 [tcp_accept]=6 [tcp_close]=14 [tcp_retransmit]=0
+    [tcp_send_call]=14 [tcp_recv_call]=14 [tcp_send_bytes]=60000 [tcp_recv_bytes]=60000
+    [udp_send_call]=18 [udp_recv_call]=18 [udp_send_bytes]=3200 [udp_recv_bytes]=3200
+    [send_bytes]=63200 [recv_bytes]=63200
+    [tcp_send_error]=2 [tcp_recv_error]=2 [udp_send_error]=2 [udp_recv_error]=2
+)
 CHART_IDS=(process_create thread_create task_exit task_close task_error
            file_open file_open_error file_closed file_close_error
            file_deleted vfs_write_call vfs_write_error vfs_read_call vfs_read_error vfs_write_bytes
-           vfs_read_bytes vfs_fsync vfs_fsync_error vfs_open vfs_open_error vfs_create vfs_create_error)
+           vfs_read_bytes vfs_fsync vfs_fsync_error vfs_open vfs_open_error vfs_create vfs_create_error
+           outbound_conn_v4 outbound_conn_v6 total_bandwidth_sent total_bandwidth_recv bandwidth_tcp_send
+           bandwidth_tcp_recv bandwidth_tcp_retransmit bandwidth_udp_send bandwidth_udp_recv)
 SYSTEM_CHARTS=(system.process_thread system.exit system.task_error
                filesystem.file_descriptor filesystem.file_error
                filesystem.vfs_deleted_objects filesystem.vfs_io filesystem.vfs_io_bytes filesystem.vfs_io_error
                filesystem.vfs_fsync filesystem.vfs_fsync_error filesystem.vfs_open filesystem.vfs_open_error
-               filesystem.vfs_create filesystem.vfs_create_error)
+               filesystem.vfs_create filesystem.vfs_create_error
+               ip.inbound_conn ip.tcp_outbound_conn ip.tcp_functions ip.total_tcp_bandwidth ip.tcp_error
+               ip.tcp_retransmit ip.udp_functions ip.total_udp_bandwidth ip.udp_error)
 APP_GROUP=ebpftest
 SETTLE_SECONDS=3      # a value is final once it has not changed for this long
 SETTLE_TIMEOUT=20     # ... at most this long after the workloads exit
@@ -144,9 +158,13 @@ sum_points() {
 }
 
 # The agent stores about 7 significant digits: 30 may come back as 29.999998.
-close_enough() { awk -v got="$1" -v want="$2" 'BEGIN { d = got - want; exit !(got != "missing" && d < 0.01 && d > -0.01) }'; }
-at_least()     { awk -v got="$1" -v want="$2" 'BEGIN { exit !(got != "missing" && got > want - 0.01) }'; }
-at_most()      { awk -v got="$1" -v want="$2" 'BEGIN { exit !(got != "missing" && got < want + 0.01) }'; }
+# Large values (bandwidth) keep that relative precision.
+close_enough() {
+    awk -v got="$1" -v want="$2" 'BEGIN { e = 0.01 + (want < 0 ? -want : want) * 1e-6; d = got - want
+                                          exit !(got != "missing" && d < e && d > -e) }'
+}
+at_least() { awk -v got="$1" -v want="$2" 'BEGIN { e = 0.01 + (want < 0 ? -want : want) * 1e-6; exit !(got != "missing" && got > want - e) }'; }
+at_most()  { awk -v got="$1" -v want="$2" 'BEGIN { e = 0.01 + (want < 0 ? -want : want) * 1e-6; exit !(got != "missing" && got < want + e) }'; }
 
 alive_child_of() { nd_alive "$1" "$2" && [ "$(nd_stat_field "$1" 2)" = "$ND_PID" ]; }
 
@@ -162,7 +180,7 @@ done
 PLUGIN_VERSION="$("$BUILD/ebpf.plugin" --version 2>&1 | head -1)" || bail "build/ebpf.plugin --version failed: $PLUGIN_VERSION"
 note "plugin: $PLUGIN_VERSION"
 CHART_FILES=()
-for conf in process fd vfs; do
+for conf in process fd vfs socket; do
     [ -f "$ROOT/charts/$conf.conf" ] || bail "charts/$conf.conf is missing"
     CHART_FILES+=("$ROOT/charts/$conf.conf")
 done
@@ -180,7 +198,7 @@ RANDOM_ID="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 mkdir "$TMP/plugins"
 install -o root -g root -m 4750 "$BUILD/ebpf.plugin" "$TMP/plugins/ebpf.plugin" || bail "cannot install the plugin copy"
 
-# User config (NETDATA_USER_CONFIG_DIR): process, fd and vfs only, every chart, every scope.
+# User config (NETDATA_USER_CONFIG_DIR): process, fd, vfs and socket only, every chart, every scope.
 mkdir "$TMP/config"
 cat > "$TMP/config/ebpf.d.conf" <<'EOF'
 [global]
@@ -200,7 +218,7 @@ cat > "$TMP/config/ebpf.d.conf" <<'EOF'
     oomkill = no
     process = yes
     shm = no
-    socket = no
+    socket = yes
     softirq = no
     sync = no
     swap = no
@@ -316,7 +334,7 @@ WORKLOADS_STARTED=$(($(date +%s) - 1))
 for run in plain:"$PLAIN_CGROUP" service:"$SERVICE_CGROUP"; do
     name="${run%%:*}" cgroup="${run#*:}"
     mkdir "$TMP/vfs-$name"
-    "$BUILD/cgroup-spawn" "$cgroup" "$WORKLOAD" "${WORKLOAD_ARGS[@]}" --vfs-dir "$TMP/vfs-$name" \
+    "$BUILD/cgroup-spawn" "$cgroup" "$WORKLOAD" "${WORKLOAD_ARGS[@]}" "${SOCKET_ARGS[@]}" --vfs-dir "$TMP/vfs-$name" \
         >"$TMP/workload-$name.out" 2>"$TMP/workload-$name.err"
     rc=$?
     pid="$(jq -r '.pid' "$TMP/workload-$name.out" 2>/dev/null)"
@@ -356,19 +374,21 @@ CGROUP_TYPE="${CGROUP_TYPE:-cgroup_ebpf_e2e_$RANDOM_ID}"
 
 # One line per value to check: <kind exact|min> <chart> <dimension> <expected>
 TARGETS=()
-while read -r scope chart dimension counter sign; do
+while read -r scope chart dimension counter multiplier divisor; do
     if [ -z "${PER_RUN[$counter]+set}" ]; then
         not_ok "counter '$counter' of $chart (charts/*.conf) has no expected value in tests/e2e/run.sh"
         continue
     fi
-    per_run="${PER_RUN[$counter]}"
+    # what the agent shows: the counter scaled by the dimension (bytes -> kilobits, written bytes negative)
+    per_run="$(awk -v n="${PER_RUN[$counter]}" -v m="$multiplier" -v d="$divisor" 'BEGIN { print n * m / d }')"
+    twice="$(awk -v n="$per_run" 'BEGIN { print 2 * n }')"
     case "$scope" in
-        system)   if [ "$sign" = - ]; then   # shown negative: at most minus the workloads' share
-                      TARGETS+=("max $chart $dimension $((-2 * per_run))")
+        system)   if [ "${multiplier#-}" != "$multiplier" ]; then   # shown negative: at most minus the workloads' share
+                      TARGETS+=("max $chart $dimension $twice")
                   else
-                      TARGETS+=("min $chart $dimension $((2 * per_run))")
+                      TARGETS+=("min $chart $dimension $twice")
                   fi ;;
-        apps)     TARGETS+=("exact $chart $APP_GROUP $((2 * per_run))") ;;
+        apps)     TARGETS+=("exact $chart $APP_GROUP $twice") ;;
         cgroup)   TARGETS+=("exact $CGROUP_TYPE.$chart $dimension $per_run") ;;
         services) TARGETS+=("exact $chart $SERVICE_NAME $per_run") ;;
     esac

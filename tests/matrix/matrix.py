@@ -15,7 +15,7 @@ import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 PATHS = ["trampoline", "kprobe", "tracepoint"]
-MODULES = ["process", "fd", "vfs", "cachestat", "dcstat", "swap"]
+MODULES = ["process", "fd", "vfs", "socket", "cachestat", "dcstat", "swap"]
 
 
 def host_check():

@@ -42,9 +42,10 @@ std::string not_implemented(const std::string &module)
     return "ebpf.plugin: module '" + module + "' is not implemented by this plugin; ignored";
 }
 
-std::string module_options(const std::string &file, const std::string &module)
+std::string network_viewer(const std::string &file)
 {
-    return "ebpf.plugin: " + file + ": options of module '" + module + "' are not implemented by this plugin; ignored";
+    return "ebpf.plugin: " + file + ": the network viewer's options ([network connections], [service name], "
+                                    "connection table sizes) are not implemented by this plugin; ignored";
 }
 
 const std::vector<std::string> kModuleOrder = {"process", "socket", "cachestat", "sync", "dcstat", "swap",
@@ -91,7 +92,7 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
     };
     const AttachPath A = AttachPath::Auto, T = AttachPath::Trampoline;
     const std::vector<Expected> expected = {
-        {"process", true, true, A},    {"socket", true, false, T},   {"cachestat", false, true, T},
+        {"process", true, true, A},    {"socket", true, true, T},   {"cachestat", false, true, T},
         {"sync", true, false, T},      {"dcstat", false, true, T},  {"swap", false, true, T},
         {"vfs", true, true, T},        {"filesystem", false, false, A}, {"disk", false, false, A},
         {"mount", true, false, T},     {"fd", true, true, T},        {"hardirq", true, false, A},
@@ -110,19 +111,20 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
         CHECK(m.apps == true);
         CHECK(m.cgroups == false);
         CHECK(m.update_every == 5);
-        CHECK(m.pid_table_size == 32768);
+        // network.conf's 'bandwidth table size' is the socket module's per-process table
+        CHECK(m.pid_table_size == (m.name == "socket" ? 16384u : 32768u));
         CHECK(m.type_format == TypeFormat::Auto);
         CHECK(m.collect_pid == CollectPid::RealParent);
         CHECK(m.maps_per_core == true);
     }
 
     CHECK(warnings.lines == std::vector<std::string>{
-                                not_implemented("socket"),
                                 not_implemented("sync"),
                                 not_implemented("mount"),
                                 not_implemented("hardirq"),
                                 not_implemented("softirq"),
                                 not_implemented("oomkill"),
+                                network_viewer(kStock + "/ebpf.d/network.conf"),
                             });  // the files of modules that do not run are read quietly
 }
 
@@ -139,7 +141,7 @@ TEST_CASE("no configuration at all: built-in defaults, every implemented module 
         CHECK(config.pid_table_size == 32768);
         CHECK(config.btf_path == "/sys/kernel/btf");
         CHECK(enabled_modules(config) ==
-              std::vector<std::string>{"process", "cachestat", "dcstat", "swap", "vfs", "fd"});
+              std::vector<std::string>{"process", "socket", "cachestat", "dcstat", "swap", "vfs", "fd"});
         REQUIRE(config.modules.size() == kModuleOrder.size());
         for (size_t i = 0; i < kModuleOrder.size(); ++i) {
             CHECK(config.modules[i].name == kModuleOrder[i]);
@@ -271,12 +273,13 @@ TEST_CASE("legacy spellings, boolean words and case")
     CHECK(config.maps_per_core == false);
     CHECK(config.type_format == TypeFormat::CoRe);
     CHECK(enabled_modules(config) == std::vector<std::string>{"socket", "fd"});
-    CHECK(warnings.lines == std::vector<std::string>{not_implemented("socket"), not_implemented("network connections")});
+    CHECK(warnings.lines == std::vector<std::string>{not_implemented("network connections")});
 
     user.write("ebpf.d/process.conf", "[global]\ncollect pid = Parent\n");
     warnings.lines.clear();
     CHECK(load_config({user.str(), ""}, 1, warnings.sink()).module("process")->collect_pid == CollectPid::RealParent);
-    CHECK(warnings.lines.size() == 2);   // process does not run here: its file is read quietly
+    // only "network connections" again: process does not run here, its file is read quietly
+    CHECK(warnings.lines == std::vector<std::string>{not_implemented("network connections")});
 }
 
 TEST_CASE("bad values are reported with file and line, and the value in effect is kept")
@@ -368,7 +371,7 @@ TEST_CASE("unknown sections and keys are reported once each")
                                 in(file, "option 'collect pid' in [global] is not supported; ignored"),
                                 in(file, "option 'bar' in [ebpf programs] is not supported; ignored"),
                                 in(file, "section [mystery] is not supported; ignored"),
-                                module_options(file, "socket"),
+                                network_viewer(file),
                                 in(process, "option 'btf path' in [global] is not supported; ignored"),
                                 in(process, "option 'bandwidth table size' in [global] is not supported; ignored"),
                                 in(process, "section [syscalls] is not supported; ignored"),

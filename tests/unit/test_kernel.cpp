@@ -1,4 +1,5 @@
 #include "kernel/kernel.h"
+#include "kernel/attach.h"
 #include "kernel/bpf_loader.h"
 #include "capture.h"
 #include "kernel/table_budget.h"
@@ -388,4 +389,15 @@ TEST_CASE("pid table sizes from configuration are bounded by pid_max and by memo
     CHECK(why == "kernel.pid_max is 32768: no more processes can exist");
     CHECK(bound_pid_table_size(4, entry, few_pids, why) == 4);
     CHECK(why.empty());
+}
+
+TEST_CASE("parameter counts of kernel functions and BTF tracepoints, from this host's BTF") {
+    KernelSymbols symbols("");
+    REQUIRE(symbols.has_btf());
+    // stable for many releases: tcp_sendmsg(sk, msg, size), inet_sock_set_state(sk, oldstate, newstate)
+    CHECK(symbols.function_arg_count("tcp_sendmsg") == 3);
+    CHECK(symbols.raw_tracepoint_arg_count("inet_sock_set_state") == 3);
+    CHECK(symbols.function_arg_count("no_such_function_here") == -1);
+    CHECK(symbols.raw_tracepoint_arg_count("no_such_tracepoint_here") == -1);
+    CHECK(symbols.function_arg_count("inet_sock_set_state") == -1);  // a tracepoint, not a function
 }
