@@ -35,24 +35,28 @@ const std::vector<KnownModule> &known_modules()
          {"bandwidth table size", "ipv4 connection table size", "ipv6 connection table size",
           "udp connection table size", "socket monitoring table size"}},
         {"cachestat", "cachestat.conf", false, false, {}, {}},
-        {"sync", "sync.conf", false, true, {"syscalls"}, {}},
+        {"sync", "sync.conf", true, true, {"syscalls"}, {}},
         {"dcstat", "dcstat.conf", false, false, {}, {}},
         {"swap", "swap.conf", false, false, {}, {}},
         {"vfs", "vfs.conf", true, false, {}, {}},
         {"filesystem", "filesystem.conf", false, false, {"filesystem"}, {}},
         {"disk", "disk.conf", false, false, {}, {}},
-        {"mount", "mount.conf", false, true, {}, {}},
+        {"mount", "mount.conf", true, true, {}, {}},
         {"fd", "fd.conf", true, true, {}, {}},
         {"hardirq", "hardirq.conf", false, true, {}, {}},
         {"softirq", "softirq.conf", false, true, {}, {}},
-        {"oomkill", "oomkill.conf", false, true, {}, {}},
-        {"shm", "shm.conf", false, true, {"syscalls"}, {}},
+        {"oomkill", "oomkill.conf", true, true, {}, {}},
+        {"shm", "shm.conf", true, true, {"syscalls"}, {}},
         {"mdflush", "mdflush.conf", false, false, {}, {}},
     };
     return modules;
 }
 
 const KnownModule &socket_module() { return known_modules()[1]; }
+
+// The keys of [syscalls], as 1.37.1's sync.conf and shm.conf name them.
+const std::vector<std::string_view> sync_syscalls = {"sync", "syncfs", "msync", "fsync", "fdatasync", "sync_file_range"};
+const std::vector<std::string_view> shm_syscalls = {"shmget", "shmat", "shmdt", "shmctl"};
 
 bool contains(const std::vector<std::string_view> &list, std::string_view item)
 {
@@ -462,6 +466,23 @@ void apply_global_setting(PluginConfig &config, bool &network_connections, const
 // ---------------------------------------------------------------------------------------------
 // ebpf.d/<module>.conf
 
+// [syscalls] of sync.conf and shm.conf: `<syscall> = yes|no` for the syscalls that module counts.
+void apply_syscall_switch(ModuleConfig &module, const KnownModule &known, const Setting &s, IniFile &file)
+{
+    const std::vector<std::string_view> &syscalls = known.name == "sync" ? sync_syscalls : shm_syscalls;
+    if (!contains(syscalls, s.key)) {
+        file.unsupported_key(s);
+        return;
+    }
+    file.note_repeat(s, s.key);
+    bool on = !module.disabled_syscalls.contains(s.key);
+    assign(on, s, file, parse_bool);
+    if (on)
+        module.disabled_syscalls.erase(s.key);
+    else
+        module.disabled_syscalls.insert(s.key);
+}
+
 void apply_module_setting(ModuleConfig &module, const KnownModule &known, const Setting &s, IniFile &file)
 {
     if (s.section == "global") {
@@ -484,6 +505,8 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
         } else {
             file.unsupported_key(s);
         }
+    } else if (s.section == "syscalls" && known.supported && contains(known.own_sections, s.section)) {
+        apply_syscall_switch(module, known, s, file);
     } else if (contains(known.own_sections, s.section)) {
         file.module_options(known.name);
     } else {

@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <csignal>
+#include <set>
 #include <numeric>
 #include <cstdio>
 #include <cstdlib>
@@ -100,6 +101,10 @@ std::vector<std::unique_ptr<CountingModule>> make_modules(const KernelSymbols &s
     modules.push_back(make_fd_module(symbols));
     // vfs: VFS calls and bytes
     modules.push_back(make_vfs_module(symbols));
+    modules.push_back(make_sync_module(symbols));
+    modules.push_back(make_mount_module(symbols));
+    modules.push_back(make_shm_module(symbols));
+    modules.push_back(make_oomkill_module(symbols));
     return modules;
 }
 
@@ -112,6 +117,7 @@ ModuleSettings settings_for(const ModuleConfig &config)
     settings.return_mode = config.load_mode == LoadMode::Return;
     settings.pid_table_size = config.pid_table_size;
     settings.update_every = config.update_every;
+    settings.disabled_syscalls = {config.disabled_syscalls.begin(), config.disabled_syscalls.end()};
     return settings;
 }
 
@@ -150,9 +156,13 @@ bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, 
 std::vector<ChartDef> charts_of(const Collector &collector)
 {
     std::vector<ModuleCharts> running;
-    for (const RunningModule &module : collector.modules())
+    for (const RunningModule &module : collector.modules()) {
+        std::set<std::string> hidden;  // a syscall turned off shows no dimension (counters <syscall>_call)
+        for (const std::string &syscall : module.settings.disabled_syscalls)
+            hidden.insert(syscall + "_call");
         running.push_back({module.module->name(), module.settings.apps, module.settings.cgroups,
-                           module.settings.return_mode, module.settings.update_every});
+                           module.settings.return_mode, module.settings.update_every, std::move(hidden)});
+    }
     return charts_for(embedded_chart_definitions(), running);
 }
 

@@ -29,6 +29,7 @@ public:
     std::string first_function(const std::vector<std::string> &candidates) const;
     bool has_raw_tracepoint(std::string_view name) const;           // tp_btf: btf_trace_<name>
     bool has_syscall_tracepoint(std::string_view event) const;      // tracefs events/syscalls/<event>
+    bool has_tracepoint(std::string_view category, std::string_view event) const;  // tracefs events/<category>/<event>
     // The kprobe PMU or tracefs kprobe_events: absent without CONFIG_KPROBES / CONFIG_KPROBE_EVENTS.
     bool has_kprobes() const;
     // Why `path` cannot work on this kernel whatever the programs ("" when it may).

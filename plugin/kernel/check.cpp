@@ -77,6 +77,10 @@ bool run_program_verification(const KernelSymbols &symbols)
     modules.push_back(make_process_module(symbols));
     modules.push_back(make_fd_module(symbols));
     modules.push_back(make_vfs_module(symbols));
+    modules.push_back(make_sync_module(symbols));
+    modules.push_back(make_mount_module(symbols));
+    modules.push_back(make_shm_module(symbols));
+    modules.push_back(make_oomkill_module(symbols));
     int ok = 0, failed = 0, not_tried = 0;
     for (auto &module : modules)
         for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint})

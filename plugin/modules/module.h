@@ -4,6 +4,7 @@
 
 #include <bpf/libbpf.h>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct ModuleSettings {
     unsigned pid_table_size = 32768;
     unsigned cgroup_table_size = 1024;
     int update_every = 1;  // seconds between reads of its tables and updates of its charts
+    // Syscalls its [syscalls] section turns off (sync, shm): their programs are
+    // not loaded, their counters stay 0 and their dimensions are not shown.
+    std::set<std::string> disabled_syscalls;
 };
 
 class CountingModule {
@@ -51,6 +55,14 @@ inline LoadPlan lifecycle_plan(const KernelSymbols &kernel)
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_sync_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_mount_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_shm_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_oomkill_module(const KernelSymbols &kernel);
+
+// A program named <kind>_<syscall> belongs to that syscall (sync and shm name
+// theirs so): the plan without the syscalls `disabled` lists.
+void drop_disabled_syscalls(LoadPlan &plan, const std::set<std::string> &disabled);
 // What the vfs module's attach paths see differently (--check, docs/CHARTS.md).
 const std::vector<std::string> &vfs_path_differences();
 
@@ -81,8 +93,13 @@ public:
         skeleton_ = Skeleton::open();
         if (!skeleton_)
             return "cannot open the BPF object: " + errno_text(-errno);
-        skeleton_->rodata->apps_enabled = settings.apps;
-        skeleton_->rodata->cgroups_enabled = settings.cgroups;
+        drop_disabled_syscalls(plan, settings.disabled_syscalls);
+        // modules with system charts only (sync, mount) keep no pid or cgroup entries
+        bool system_only = false;
+        if constexpr (requires { Traits::system_only; })
+            system_only = Traits::system_only;
+        skeleton_->rodata->apps_enabled = settings.apps && !system_only;
+        skeleton_->rodata->cgroups_enabled = settings.cgroups && !system_only;
         skeleton_->rodata->per_cpu_tables = settings.per_cpu_tables;
         Traits::set_read_only_data(*skeleton_->rodata, kernel_);
         std::string error = size_tables(settings);
@@ -123,8 +140,11 @@ private:
 
     // Tables that are off shrink to one entry; shared tables need atomics,
     // which accounting.h uses when per_cpu_tables is false.
-    std::string size_tables(const ModuleSettings &settings)
+    std::string size_tables(ModuleSettings settings)
     {
+        if constexpr (requires { Traits::system_only; })
+            if (Traits::system_only)
+                settings.apps = settings.cgroups = false;
         bpf_map *pid = skeleton_->maps.pid_table;
         bpf_map *cgroup = skeleton_->maps.cgroup_table;
         bpf_map_type type = settings.per_cpu_tables ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH;

@@ -1,0 +1,15 @@
+/* oomkill module: shared between oomkill.bpf.c and plugin/modules/oomkill.cpp */
+#ifndef EBPF_PLUGIN_OOMKILL_H
+#define EBPF_PLUGIN_OOMKILL_H
+
+#include "lib/table_value.h"
+
+enum oomkill_counter {
+	OOMKILL_KILLS, /* processes the OOM killer chose, counted for the victim */
+	OOMKILL_COUNTERS
+};
+
+/* u64: one u32 counter would leave padding after the 32-byte identity */
+DEFINE_TABLE_VALUES_OF(oomkill, OOMKILL_COUNTERS, __u64);
+
+#endif
