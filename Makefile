@@ -36,7 +36,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 # BPF objects and skeletons are kept: make would delete them as intermediates,
 # and the next make would regenerate them and rebuild everything that includes them.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn
+all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn $(BUILD)/syscall-workload
 
 config.mk: configure.ac config.mk.in
 	@echo "config.mk is missing or stale: run tools/install-deps.sh build (or autoconf && ./configure)" >&2; exit 1
@@ -99,6 +99,10 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 $(BUILD)/ebpf-workload: tests/live/workload.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -pthread -o $@ $<
+
+$(BUILD)/syscall-workload: tests/live/syscall-workload.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
 
 $(BUILD)/cgroup-spawn: tests/live/cgroup-spawn.cpp
 	@mkdir -p $(@D)

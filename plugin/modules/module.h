@@ -94,12 +94,8 @@ public:
         if (!skeleton_)
             return "cannot open the BPF object: " + errno_text(-errno);
         drop_disabled_syscalls(plan, settings.disabled_syscalls);
-        // modules with system charts only (sync, mount) keep no pid or cgroup entries
-        bool system_only = false;
-        if constexpr (requires { Traits::system_only; })
-            system_only = Traits::system_only;
-        skeleton_->rodata->apps_enabled = settings.apps && !system_only;
-        skeleton_->rodata->cgroups_enabled = settings.cgroups && !system_only;
+        skeleton_->rodata->apps_enabled = settings.apps;
+        skeleton_->rodata->cgroups_enabled = settings.cgroups;
         skeleton_->rodata->per_cpu_tables = settings.per_cpu_tables;
         Traits::set_read_only_data(*skeleton_->rodata, kernel_);
         std::string error = size_tables(settings);
@@ -140,11 +136,8 @@ private:
 
     // Tables that are off shrink to one entry; shared tables need atomics,
     // which accounting.h uses when per_cpu_tables is false.
-    std::string size_tables(ModuleSettings settings)
+    std::string size_tables(const ModuleSettings &settings)
     {
-        if constexpr (requires { Traits::system_only; })
-            if (Traits::system_only)
-                settings.apps = settings.cgroups = false;
         bpf_map *pid = skeleton_->maps.pid_table;
         bpf_map *cgroup = skeleton_->maps.cgroup_table;
         bpf_map_type type = settings.per_cpu_tables ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH;

@@ -13,7 +13,6 @@ const std::vector<SyscallHook> hooks = {
 
 struct MountTraits {
     static constexpr const char *name = "mount";
-    static constexpr bool system_only = true;  // 1.37.1 has system charts only
 
     static const std::vector<std::string> &counter_names()
     {

@@ -18,7 +18,6 @@ const std::vector<SyscallHook> hooks = {
 
 struct SyncTraits {
     static constexpr const char *name = "sync";
-    static constexpr bool system_only = true;  // 1.37.1 has system charts only
 
     static const std::vector<std::string> &counter_names()
     {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Live suite on the running kernel (the kernel matrix adds forced attach paths
 # and guest kernels): auto mode in return and entry mode, shared tables, a pid
-# table too small for the host, per-module load mode and update every, a setuid
+# table too small for the host, per-module load mode and update every, the sync,
+# mount, shm and oomkill modules (syscall_test.py) in both modes, a setuid
 # start by an unprivileged user, how it stops, ticks and logs (stop_test.py), and
 # what --version, --check, --verify and tools/check-kernel-config.sh tell a user.
 set -u
@@ -19,6 +20,8 @@ run python3 "$here/live_test.py" --mode entry
 run python3 "$here/live_test.py" --mode return --shared-tables
 run python3 "$here/live_test.py" --mode return --pid-table-size 4
 run python3 "$here/live_test.py" --mode entry --module "fd:ebpf load mode = return" --module "process:update every = 3"
+run python3 "$here/syscall_test.py" --mode return
+run python3 "$here/syscall_test.py" --mode entry
 run python3 "$here/stop_test.py"
 run "$here/setuid_test.sh"
 run "$here/cli_test.sh"
