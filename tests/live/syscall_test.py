@@ -307,7 +307,12 @@ def main():
             code = "hung"
         checks.check(code == 0, "plugin exits 0 when stdin closes (got %s)" % code)
         output.thread.join(timeout=2)
-        left = (owned_progs & kernel_ids("prog")) | (owned_links & kernel_ids("link"))
+        # the kernel frees a program after an RCU grace period: give it up to 2 s
+        for _ in range(20):
+            left = (owned_progs & kernel_ids("prog")) | (owned_links & kernel_ids("link"))
+            if not left:
+                break
+            time.sleep(0.1)
         checks.check(not left, "none of its programs and links is left in the kernel (%s)" % sorted(left))
         with open(os.path.join(work, "stdout"), "w") as f:
             f.write("\n".join(output.lines) + "\n")
