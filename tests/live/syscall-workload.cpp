@@ -9,6 +9,9 @@
 //                      a directory that is not a mount point
 //   --shm N            N each of shmget, shmat, shmdt, shmctl(IPC_RMID)
 //   --oom MIB          allocate and touch MIB MiB until the OOM killer ends it
+//   --hog MIB          hold MIB MiB, then run itself with --oom in a child: the
+//                      OOM killer ends the hog (the largest), not the child that
+//                      ran out of memory; the child then exits
 // Prints {"pid": PID} on stdout at the end (not with --oom).
 #include <cerrno>
 #include <cstdio>
@@ -22,6 +25,7 @@
 #include <sys/mount.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
@@ -92,15 +96,37 @@ void shm(int n)
     }
 }
 
-[[noreturn]] void oom(long mib)
+void allocate(long mib, pid_t parent)
 {
     for (long i = 0; i < mib; i++) {
+        if (parent && getppid() != parent)
+            exit(0);  // the hog was killed: done
         char *block = static_cast<char *>(malloc(1 << 20));
         if (!block)
             fail("malloc");
         memset(block, 1, 1 << 20);
     }
+}
+
+[[noreturn]] void oom(long mib, pid_t parent)
+{
+    allocate(mib, parent);
     fprintf(stderr, "syscall-workload: %ld MiB allocated and no OOM kill\n", mib);
+    exit(3);
+}
+
+[[noreturn]] void hog(long mib, const char *self)
+{
+    allocate(mib, 0);
+    pid_t child = fork();
+    if (child == 0) {
+        std::string parent = std::to_string(getppid());
+        execl(self, self, "--oom", "512", "--parent", parent.c_str(), static_cast<char *>(nullptr));
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    fprintf(stderr, "syscall-workload: the hog was not OOM-killed\n");
     exit(3);
 }
 
@@ -109,7 +135,8 @@ void shm(int n)
 int main(int argc, char **argv)
 {
     int sync_count = 0, mount_count = 0, failed_mounts = 0, shm_count = 0;
-    long oom_mib = 0;
+    long oom_mib = 0, hog_mib = 0;
+    pid_t parent = 0;
     std::string dir = "/tmp";
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string option = argv[i];
@@ -126,13 +153,19 @@ int main(int argc, char **argv)
             shm_count = atoi(value);
         else if (option == "--oom")
             oom_mib = atol(value);
+        else if (option == "--hog")
+            hog_mib = atol(value);
+        else if (option == "--parent")
+            parent = atoi(value);
         else {
             fprintf(stderr, "syscall-workload: unknown option %s\n", option.c_str());
             return 2;
         }
     }
+    if (hog_mib)
+        hog(hog_mib, argv[0]);
     if (oom_mib)
-        oom(oom_mib);
+        oom(oom_mib, parent);
     syncs(sync_count, dir);
     if (mount_count || failed_mounts)
         mounts(mount_count, failed_mounts, dir);

@@ -9,9 +9,11 @@ BPF programs, a workload with known counts (tests/live/syscall-workload.cpp).
   only, where other programs on the host add their own calls, so the charts are
   checked for at least the workload's calls and the plugin's kernel table for
   the workload's cgroup (cgroup_table, read with bpftool) for exact numbers.
-* oomkill: exactly one OOM kill in a memory-limited cgroup and one in a
-  memory-limited service cgroup, counted for the victim's app group (2), cgroup
-  and service (1 each). Uses cgroup v2's memory controller, else v1's.
+* oomkill: exactly one OOM kill in a memory-limited cgroup (of the process that
+  ran out of memory) and one in a memory-limited service cgroup (of a larger
+  process, while another one ran out of memory), counted for the victim's app
+  group (2), cgroup and service (1 each). Uses cgroup v2's memory controller,
+  else v1's.
 
 usage: syscall_test.py [--attach PATH] [--expect-path PATH] [--mode entry|return]
                        [--build DIR] [--results FILE]
@@ -38,6 +40,8 @@ RUNS = {"cgroup": {"syncs": 3, "mounts": 4, "failed_mounts": 2, "shm": 5},
         "service": {"syncs": 1, "mounts": 1, "failed_mounts": 1, "shm": 2}}
 OOM_LIMIT = 48 << 20  # bytes a victim may use
 OOM_ALLOCATE_MIB = 512  # it allocates at most this much (exits 3 if no OOM kill came)
+# the victim: the workload itself, or a hog of 32 MiB while its child runs out of memory
+OOM_WORKLOAD = {"cgroup": ["--oom", str(OOM_ALLOCATE_MIB)], "service": ["--hog", "32"]}
 
 
 def expected(run):
@@ -224,11 +228,11 @@ def main():
                     skipped.add("oomkill")
                     break
                 limits.append(limit)
-                done = subprocess.run([spawn, directory, workload, "--oom", str(OOM_ALLOCATE_MIB)],
+                done = subprocess.run([spawn, directory, workload] + OOM_WORKLOAD[run],
                                       capture_output=True, text=True, preexec_fn=limit.enter)
                 kills[run] = done.returncode == 128 + 9
-                checks.check(kills[run], "%s: the workload was OOM-killed (%s; exit %s)"
-                             % (run, limit.kind, done.returncode), "oomkill")
+                checks.check(kills[run], "%s: the workload (%s) was OOM-killed (%s; exit %s)"
+                             % (run, " ".join(OOM_WORKLOAD[run]), limit.kind, done.returncode), "oomkill")
 
         expect = {"apps": {}, "cgroup": {}, "services": {}}
         for c in SHM_CALLS:
