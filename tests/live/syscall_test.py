@@ -9,6 +9,7 @@ BPF programs, a workload with known counts (tests/live/syscall-workload.cpp).
   only, where other programs on the host add their own calls, so the charts are
   checked for at least the workload's calls and the plugin's kernel table for
   the workload's cgroup (cgroup_table, read with bpftool) for exact numbers.
+  sync.conf's [syscalls] turns msync off: no msync counted, no mem.memory_map.
 * oomkill: exactly one OOM kill in a memory-limited cgroup (of the process that
   ran out of memory) and one in a memory-limited service cgroup (of a larger
   process, while another one ran out of memory), counted for the victim's app
@@ -47,6 +48,7 @@ OOM_WORKLOAD = {"cgroup": ["--oom", str(OOM_ALLOCATE_MIB)], "service": ["--hog",
 def expected(run):
     w = RUNS[run]
     counters = {c + "_call": w["syncs"] for c in SYNC_CALLS}
+    counters["msync_call"] = 0  # turned off in sync.conf's [syscalls]
     counters.update({c + "_call": w["shm"] for c in SHM_CALLS})
     # one more mount: the workload makes / private in its new mount namespace
     counters.update({"mount_call": 1 + w["mounts"] + w["failed_mounts"], "mount_error": w["failed_mounts"],
@@ -171,6 +173,8 @@ def main():
             f.write("    %s = no\n" % module)
         for module in MODULES:
             f.write("    %s = yes\n" % module)
+    with open(os.path.join(config, "ebpf.d", "sync.conf"), "w") as f:
+        f.write("[syscalls]\n    msync = no\n")
     with open(os.path.join(config, "apps_groups.conf"), "w") as f:
         f.write("%s: sysw-%s\n" % (group, tag))
 
@@ -286,6 +290,11 @@ def main():
                 checks.check(got == want, "%s: kernel cgroup_table for the %s run %s = %s (expected %s)"
                              % (module, run, names[module], got, want), module)
         system_expected = {c: expected("cgroup")[c] + expected("service")[c] for c in expected("cgroup")}
+        with output.lock:
+            declared = [l for l in output.lines if l.startswith("CHART mem.memory_map ")]
+        checks.check(not declared, "msync off in [syscalls]: mem.memory_map not declared (%d CHART lines)"
+                     % len(declared), "sync")
+        del system_expected["msync_call"]
         for counter, value in sorted(system_expected.items()):
             chart, dim = charts.by_counter("system")[counter]
             got = output.value(chart, dim)
