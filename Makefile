@@ -32,11 +32,11 @@ LDLIBS   += $(DEPS_LIBS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Ikernel-collector
 
-.PHONY: all check test unit live e2e matrix bench install uninstall clean no-doctest
+.PHONY: all check test unit live e2e matrix bench fuzz install uninstall clean no-doctest
 # BPF objects and skeletons are kept: make would delete them as intermediates,
 # and the next make would regenerate them and rebuild everything that includes them.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn $(BUILD)/syscall-workload
+all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn $(BUILD)/records-emit $(BUILD)/syscall-workload
 
 config.mk: configure.ac config.mk.in
 	@echo "config.mk is missing or stale: run tools/install-deps.sh build (or autoconf && ./configure)" >&2; exit 1
@@ -104,9 +104,24 @@ $(BUILD)/syscall-workload: tests/live/syscall-workload.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
 
+# The record stream's test source for the live suite (tests/live/records_test.py).
+RECORDS_EMIT_OBJS := $(addprefix $(BUILD)/obj/plugin/,records/record.o records/sinks.o records/stream.o \
+	records/sources.o core/log.o)
+$(BUILD)/records-emit: $(BUILD)/obj/tests/live/records_emit.o $(RECORDS_EMIT_OBJS)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lsystemd
+
 $(BUILD)/cgroup-spawn: tests/live/cgroup-spawn.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
+
+# libFuzzer targets (tests/fuzz/run.sh runs them): clang with ASan and UBSan.
+CLANGXX := $(or $(CLANGXX),clang++)
+FUZZ_FLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iplugin
+fuzz: $(BUILD)/fuzz/filter-fuzz
+$(BUILD)/fuzz/filter-fuzz: tests/fuzz/filter_fuzz.cpp plugin/net/filter.cpp plugin/net/filter_lexer.cpp \
+		plugin/core/log.cpp $(wildcard plugin/net/*.h) plugin/core/log.h
+	@mkdir -p $(@D)
+	$(CLANGXX) $(FUZZ_FLAGS) -o $@ $(filter %.cpp,$^)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
@@ -151,4 +166,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+-include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/tests/live/records_emit.d

@@ -5,6 +5,7 @@
  *   kprobe      kretprobe on the same functions
  *   tracepoint  syscalls/sys_exit_mount, sys_exit_umount */
 #include "lib/common.h"
+#include "lib/current_task.h"
 #include "mount.h"
 
 #define ACCOUNTING_COUNTERS MOUNT_COUNTERS
@@ -19,10 +20,8 @@ static __always_inline void count_mount(__u32 call, __u32 error, long ret)
 {
 	struct counter_change changes[] = {{call, 1}, {error, ret < 0}};
 
-	account_changes(bpf_get_current_task_btf(), true, changes, 2, false);
+	account_changes(current_task(), true, changes, 2, false);
 }
-
-ACCOUNTING_LIFECYCLE_PROGRAMS
 
 #define MOUNT_PROGRAMS(syscall, kind)                                             \
 	SEC("fexit/__x64_sys_" #syscall)                                        \

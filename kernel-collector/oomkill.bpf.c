@@ -5,6 +5,7 @@
  * so an OOM kill is counted either at once, when the current task is the
  * victim, or at the victim's exit (SIGKILL makes it exit soon after). */
 #include "lib/common.h"
+#include "lib/current_task.h"
 #include "oomkill.h"
 
 #define ACCOUNTING_COUNTERS OOMKILL_COUNTERS
@@ -22,8 +23,6 @@ struct {
 	__type(value, __u8);
 } victims SEC(".maps");
 
-ACCOUNTING_LIFECYCLE_PROGRAMS
-
 SEC("tracepoint/oom/mark_victim")
 int tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
 {
@@ -31,7 +30,7 @@ int tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
 	__u8 yes = 1;
 
 	if ((__u32)bpf_get_current_pid_tgid() == victim)
-		account(bpf_get_current_task_btf(), true, OOMKILL_KILLS, false);
+		account(current_task(), true, OOMKILL_KILLS, false);
 	else
 		bpf_map_update_elem(&victims, &victim, &yes, BPF_ANY);
 	return 0;

@@ -9,7 +9,6 @@ enum oomkill_counter {
 	OOMKILL_COUNTERS
 };
 
-/* u64: one u32 counter would leave padding after the 32-byte identity */
-DEFINE_TABLE_VALUES_OF(oomkill, OOMKILL_COUNTERS, __u64);
+DEFINE_TABLE_VALUES(oomkill, OOMKILL_COUNTERS);
 
 #endif

@@ -7,6 +7,7 @@
  * Creations are counted for the caller; exits and releases for the task that
  * exits or is released. */
 #include "lib/common.h"
+#include "lib/current_task.h"
 #include "process.h"
 
 #define ACCOUNTING_COUNTERS PROCESS_COUNTERS
@@ -25,11 +26,12 @@ static __always_inline void count_creation(__u64 clone_flags, long result)
 		index = thread ? PROCESS_THREAD_ERROR : PROCESS_PROCESS_ERROR;
 	else
 		index = thread ? PROCESS_CREATE_THREAD : PROCESS_CREATE_PROCESS;
-	account(bpf_get_current_task_btf(), true, index, false);
+	account(current_task(), true, index, false);
 }
 
-/* On the tracepoint path this runs after the live count dropped, and may be
- * the event that creates the entry of an exiting process: it marks it too. */
+/* Exits and releases can come after the process core saw the thread group
+ * die (a release comes after an RCU grace period on the tracepoint path):
+ * user space reads such late entries once more before removing them. */
 static __always_inline void count_exit(struct task_struct *task)
 {
 	account(task, true, PROCESS_EXIT_TASK, true);
@@ -39,8 +41,6 @@ static __always_inline void count_release(struct task_struct *task)
 {
 	account(task, false, PROCESS_RELEASE_TASK, true);
 }
-
-ACCOUNTING_LIFECYCLE_PROGRAMS
 
 /* ---- trampoline ---- */
 
@@ -61,7 +61,7 @@ int BPF_PROG(fexit_kernel_clone, struct kernel_clone_args *args, pid_t ret)
 SEC("fentry/do_exit")
 int BPF_PROG(fentry_do_exit, long code)
 {
-	count_exit(bpf_get_current_task_btf());
+	count_exit(current_task());
 	return 0;
 }
 
@@ -116,7 +116,7 @@ int BPF_KRETPROBE(kretprobe_kernel_clone, long ret)
 SEC("kprobe/do_exit")
 int BPF_KPROBE(kprobe_do_exit, long code)
 {
-	count_exit(bpf_get_current_task_btf());
+	count_exit(current_task());
 	return 0;
 }
 

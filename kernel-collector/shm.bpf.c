@@ -6,6 +6,7 @@
  *   kprobe      kprobe on the same functions
  *   tracepoint  syscalls/sys_enter_* */
 #include "lib/common.h"
+#include "lib/current_task.h"
 #include "shm.h"
 
 #define ACCOUNTING_COUNTERS SHM_COUNTERS
@@ -17,10 +18,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline void count_shm_call(__u32 counter)
 {
-	account(bpf_get_current_task_btf(), true, counter, false);
+	account(current_task(), true, counter, false);
 }
-
-ACCOUNTING_LIFECYCLE_PROGRAMS
 
 /* The section names a placeholder target: user space sets the real one. */
 #define SHM_PROGRAMS(syscall, counter)                                            \

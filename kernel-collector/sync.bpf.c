@@ -7,6 +7,7 @@
  *   kprobe      kprobe on the same functions
  *   tracepoint  syscalls/sys_enter_* */
 #include "lib/common.h"
+#include "lib/current_task.h"
 #include "sync.h"
 
 #define ACCOUNTING_COUNTERS SYNC_COUNTERS
@@ -18,10 +19,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline void count_sync_call(__u32 counter)
 {
-	account(bpf_get_current_task_btf(), true, counter, false);
+	account(current_task(), true, counter, false);
 }
-
-ACCOUNTING_LIFECYCLE_PROGRAMS
 
 /* The section names a placeholder target: user space sets the real one. */
 #define SYNC_PROGRAMS(syscall, counter)                                           \

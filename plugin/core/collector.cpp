@@ -24,8 +24,8 @@ void add_derived_counters(Counters &counters, const Counters *previous)
     }
 }
 
-Collector::Collector(ProcessGroups groups, CgroupDirectory cgroups)
-    : groups_(std::move(groups)), cgroups_(std::move(cgroups))
+Collector::Collector(ProcessGroups groups, std::unique_ptr<ProcessCore> core, CgroupDirectory cgroups)
+    : groups_(std::move(groups)), core_(std::move(core)), cgroups_(std::move(cgroups))
 {
 }
 
@@ -56,14 +56,22 @@ std::set<std::string> Collector::due_modules(uint64_t elapsed, int self_update_e
 Snapshot Collector::collect(const std::set<std::string> *due)
 {
     cgroups_.begin_cycle();
+    if (core_) {
+        std::string error = core_->begin_cycle();
+        if (!error.empty())
+            report_once("process core: " + error);
+    }
     for (RunningModule &running : modules_) {
-        if (due && !due->contains(running.module->name()))
-            continue;
-        std::string error = running.accounts->collect(groups_);
+        bool is_due = !due || due->contains(running.module->name());
+        std::string error = running.accounts->collect(core_.get(), is_due);
         if (!error.empty())
             report_once(std::string(running.module->name()) + ": " + error);
     }
-    groups_.end_cycle();
+    if (core_) {
+        std::string error = core_->end_cycle();
+        if (!error.empty())
+            report_once("process core: " + error);
+    }
 
     Snapshot snapshot;
     add_system(snapshot);
@@ -85,6 +93,10 @@ void Collector::add_system(Snapshot &snapshot)
         system["pid_entries_" + module] = static_cast<int64_t>(running.accounts->pid_entries());
         system["table_full_" + module] = static_cast<int64_t>(totals[names.size()] + totals[names.size() + 1]);
     }
+    // the core has one path: BTF tracepoints
+    system["attach_core_tracepoint"] = core_ != nullptr;
+    system["pid_entries_core"] = core_ ? static_cast<int64_t>(core_->entries()) : 0;
+    system["table_full_core"] = core_ ? static_cast<int64_t>(core_->table_full()) : 0;
     Counters current = system;
     add_derived_counters(system, previous_system_.empty() ? nullptr : &previous_system_);
     previous_system_ = std::move(current);

@@ -10,6 +10,7 @@
 
 #include "accounting/cgroups.h"
 #include "accounting/module_accounts.h"
+#include "accounting/process_core.h"
 #include "accounting/process_groups.h"
 #include "core/cgroup_totals.h"
 #include "core/publisher.h"
@@ -23,7 +24,8 @@ struct RunningModule {
 
 class Collector {
 public:
-    Collector(ProcessGroups groups, CgroupDirectory cgroups);
+    // core: the started process core, or null when no module groups processes.
+    Collector(ProcessGroups groups, std::unique_ptr<ProcessCore> core, CgroupDirectory cgroups);
 
     // Takes a started module; its tables are read from the next cycle on.
     void add(std::unique_ptr<CountingModule> module, AttachPath path, const ModuleSettings &settings);
@@ -40,6 +42,7 @@ private:
     void report_once(const std::string &message);
 
     ProcessGroups groups_;
+    std::unique_ptr<ProcessCore> core_;
     CgroupDirectory cgroups_;
     CgroupTotals cgroup_totals_;
     std::vector<RunningModule> modules_;

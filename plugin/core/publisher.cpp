@@ -100,7 +100,7 @@ static bool is_incremental(const std::string &algorithm) {
 }
 
 void Publisher::publish_fixed(const std::string &full_id, const ChartDef &def, const Counters &counters,
-                              const ChartLabels &labels, uint64_t now_usec) {
+                              const ChartLabels &labels, uint64_t now_usec, bool absent_is_unchanged) {
     bool first_update = !registry_.declared(full_id);
     if (first_update)
         registry_.declare(full_id, def, def.dimensions, labels);
@@ -116,6 +116,8 @@ void Publisher::publish_fixed(const std::string &full_id, const ChartDef &def, c
             registry_.set(dim.id, value->second);
             if (incremental)
                 sent[dim.id] = value->second;
+        } else if (incremental && absent_is_unchanged) {
+            registry_.set(dim.id, sent[dim.id]); // nothing counted yet: an empty value would re-baseline
         } else {
             registry_.set_empty(dim.id);
         }
@@ -155,6 +157,8 @@ void Publisher::publish_groups(GroupChart &chart, const std::map<std::string, Co
             auto value = group->second.find(chart.def.counter);
             if (value != group->second.end())
                 last = value->second;
+            else if (cumulative)
+                last = last.value_or(0); // nothing counted yet for this module: its total is 0, not unknown
             else
                 last.reset();
         } else if (!cumulative && last) {
@@ -193,6 +197,6 @@ void Publisher::publish_cgroups(const std::map<std::string, Counters> &cgroups, 
         const ChartLabels labels = {{"cgroup_name", name}};
         for (size_t i = 0; i < cgroup_charts_.size(); i++)
             if (due_->contains(cgroup_charts_[i].module))
-                publish_fixed(live->second[i], cgroup_charts_[i], counters, labels, now_usec);
+                publish_fixed(live->second[i], cgroup_charts_[i], counters, labels, now_usec, true);
     }
 }

@@ -3,9 +3,9 @@
 #include <cstdio>
 #include <map>
 
-#include "kernel/bpf_loader.h"
+#include "accounting/process_core.h"
+#include "kernel/probe.h"
 #include "modules/module.h"
-#include "probe.skel.h"
 
 namespace {
 struct Probe {
@@ -14,36 +14,46 @@ struct Probe {
     const char *program;
 };
 
-// Loads and attaches `program` alone. Returns "" or the reason it failed.
-std::string try_program(const char *program)
-{
-    probe_bpf *skeleton = probe_bpf::open();
-    if (!skeleton)
-        return "cannot open the probe object";
-    LoadPlan plan;
-    plan.programs.emplace_back(program);
-    LinkSet links;
-    std::string error = load_plan(skeleton->obj, plan);
-    if (error.empty())
-        error = attach_plan(skeleton->obj, plan, links);
-    links.clear();
-    probe_bpf::destroy(skeleton);
-    return error;
-}
-
-// Why the kernel refuses `probe`'s path outright ("" when its empty program loads and attaches).
-std::string refusal(const KernelSymbols &symbols, const Probe &probe)
-{
-    std::string unavailable = symbols.path_unavailable(probe.path);
-    return unavailable.empty() ? try_program(probe.program) : unavailable;
-}
-
 const Probe probes[] = {
     {AttachPath::Trampoline, "trampoline", "probe_trampoline"},
     {AttachPath::Kprobe, "kprobe", "probe_kprobe"},
     {AttachPath::Tracepoint, "tracepoint (tp_btf)", "probe_tp_btf"},
     {AttachPath::Tracepoint, "tracepoint (syscalls)", "probe_syscall_tracepoint"},
 };
+
+constexpr AttachPath forced_paths[] = {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint};
+
+// Why the kernel refuses `probe`'s path outright ("" when its empty program loads and attaches).
+std::string refusal(const KernelSymbols &symbols, const Probe &probe)
+{
+    std::string unavailable = symbols.path_unavailable(probe.path);
+    return unavailable.empty() ? probe_program(probe.program, true) : unavailable;
+}
+
+// "" when the module's programs for `path` load and attach, else "n/a: <why>" or "failed: <why>".
+std::string try_module(CountingModule &module, AttachPath path, bool return_mode)
+{
+    std::string verdict = module.not_applicable(path, return_mode);
+    if (!verdict.empty())
+        return "n/a: " + verdict;
+    ModuleSettings settings;
+    settings.return_mode = return_mode;
+    std::string error = module.start(path, settings);
+    module.stop();
+    return error.empty() ? "" : "failed: " + error;
+}
+
+// The same for the process core's life-cycle programs.
+std::string try_core(const KernelSymbols &symbols)
+{
+    std::string verdict = ProcessCore::not_applicable(symbols);
+    if (!verdict.empty())
+        return "n/a: " + verdict;
+    ProcessCore core(ProcessGroups(AppsGroups{}, "/proc"));
+    std::string error = core.start(symbols, CoreSettings{});
+    core.stop();
+    return error.empty() ? "" : "failed: " + error;
+}
 } // namespace
 
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
@@ -51,15 +61,38 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
     printf("kernel: %s, BTF %s, lockdown %s (%s), tracefs %s\n", facts.release.c_str(),
            symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
            facts.lockdown_source.c_str(), facts.tracefs ? facts.tracefs_path.c_str() : "not mounted");
-    int working = 0;
     for (const Probe &probe : probes) {
         std::string error = refusal(symbols, probe);
         printf("%s: %s\n", probe.label, error.empty() ? "ok" : ("refused: " + error).c_str());
-        working += error.empty();
+    }
+    // what the modules need beyond an attach path; it has a fallback
+    const std::string &maps = capless_map_access_refusal();
+    printf("map reads without capabilities (5.19+): %s\n",
+           maps.empty() ? "ok" : ("refused: " + maps + "; CAP_BPF is kept after attach").c_str());
+    // the process core (every module's app groups need it), then the modules'
+    // own programs, entry and return mode: what really loads
+    std::string core = try_core(symbols);
+    printf("process core (life-cycle programs): %s\n",
+           core.empty() ? "ok" : (core.starts_with("failed: ") ? "refused: " + core.substr(8) : core).c_str());
+    int unusable = 0;
+    for (auto &module : make_all_modules(symbols)) {
+        int working = 0;
+        for (AttachPath path : forced_paths) {
+            std::string verdict = try_module(*module, path, false);
+            if (verdict.empty())
+                verdict = try_module(*module, path, true);
+            if (verdict.starts_with("failed: "))
+                verdict = "refused: " + verdict.substr(8);
+            // "<path> (...)" lines are parts of that path for tools/check-kernel-config.sh
+            printf("%s (%s programs): %s\n", attach_path_name(path), module->name(),
+                   verdict.empty() ? "ok" : verdict.c_str());
+            working += verdict.empty();
+        }
+        unusable += !working;
     }
     for (const std::string &line : vfs_path_differences())
         printf("vfs sees on %s\n", line.c_str());
-    return working ? 0 : 1;
+    return unusable ? 1 : 0;
 }
 
 bool run_program_verification(const KernelSymbols &symbols)
@@ -73,32 +106,29 @@ bool run_program_verification(const KernelSymbols &symbols)
             if (!error.empty())
                 refused[probe.path] = error;
         }
-    std::vector<std::unique_ptr<CountingModule>> modules;
-    modules.push_back(make_process_module(symbols));
-    modules.push_back(make_fd_module(symbols));
-    modules.push_back(make_vfs_module(symbols));
-    modules.push_back(make_sync_module(symbols));
-    modules.push_back(make_mount_module(symbols));
-    modules.push_back(make_shm_module(symbols));
-    modules.push_back(make_oomkill_module(symbols));
     int ok = 0, failed = 0, not_tried = 0;
-    for (auto &module : modules)
-        for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint})
+    // the process core: one program set (BTF tracepoints), whatever the path and mode
+    std::string core_verdict = try_core(symbols);
+    if (core_verdict.empty()) {
+        core_verdict = "ok";
+        ++ok;
+    } else {
+        core_verdict.starts_with("failed") ? ++failed : ++not_tried;
+    }
+    printf("verify core tracepoint entry %s\n", core_verdict.c_str());
+    for (auto &module : make_all_modules(symbols))
+        for (AttachPath path : forced_paths)
             for (bool return_mode : {false, true}) {
-                std::string verdict = module->not_applicable(path, return_mode);
-                if (!verdict.empty()) {
-                    verdict = "n/a: " + verdict;
-                    ++not_tried;
-                } else if (refused.contains(path)) {
+                std::string verdict;
+                if (refused.contains(path) && module->not_applicable(path, return_mode).empty())
                     verdict = "refused: " + refused[path];
-                    ++not_tried;
+                else
+                    verdict = try_module(*module, path, return_mode);
+                if (verdict.empty()) {
+                    verdict = "ok";
+                    ++ok;
                 } else {
-                    ModuleSettings settings;
-                    settings.return_mode = return_mode;
-                    std::string error = module->start(path, settings);
-                    module->stop();
-                    verdict = error.empty() ? "ok" : "failed: " + error;
-                    error.empty() ? ++ok : ++failed;
+                    verdict.starts_with("failed") ? ++failed : ++not_tried;
                 }
                 printf("verify %s %s %s %s\n", module->name(), attach_path_name(path),
                        return_mode ? "return" : "entry", verdict.c_str());

@@ -23,9 +23,7 @@ struct FdTraits {
 
     static LoadPlan plan(const KernelSymbols &kernel, AttachPath path, bool return_mode)
     {
-        LoadPlan plan = lifecycle_plan(kernel);
-        if (!plan.not_applicable.empty())
-            return plan;
+        LoadPlan plan;
 
         std::string open = kernel.first_function(open_functions);
         std::string close = kernel.first_function(close_functions);

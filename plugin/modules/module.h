@@ -1,5 +1,7 @@
 // A counting module: a BPF skeleton with global, pid and cgroup tables (see
 // kernel-collector/lib/accounting.h) and one program set per attach path.
+// Who a process is, and when it exits, is the process core's business
+// (accounting/process_core.h): a module loads no life-cycle program.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -19,6 +21,7 @@ struct ModuleSettings {
     unsigned pid_table_size = 32768;
     unsigned cgroup_table_size = 1024;
     int update_every = 1;  // seconds between reads of its tables and updates of its charts
+    int active_pids_fd = -1;          // the process core's array, reused; -1: a private one
     // Syscalls its [syscalls] section turns off (sync, shm): their programs are
     // not loaded, their counters stay 0 and their dimensions are not shown.
     std::set<std::string> disabled_syscalls;
@@ -38,18 +41,16 @@ public:
     virtual int global_table_fd() const = 0;
     virtual int pid_table_fd() const = 0;
     virtual int cgroup_table_fd() const = 0;
-    virtual int active_pids_fd() const = 0;
     // Why `path` cannot apply to this kernel at all ("" when it can be tried).
     virtual std::string not_applicable(AttachPath path, bool return_mode) const = 0;
 };
 
-// The life-cycle programs every module loads on every path (lib/accounting.h):
-// the start of each plan, or why no plan can apply.
-inline LoadPlan lifecycle_plan(const KernelSymbols &kernel)
+// The start of each plan. Modules no longer load life-cycle programs (the
+// process core does, once); an empty plan, kept so modules written before the
+// core build unchanged.
+inline LoadPlan lifecycle_plan(const KernelSymbols &)
 {
-    if (!kernel.has_raw_tracepoint("sched_process_exit") || !kernel.has_raw_tracepoint("sched_process_exec"))
-        return {{}, "kernel has no BTF tracepoints sched_process_exit/exec"};
-    return {{{"lifecycle_exit"}, {"lifecycle_exec"}}, ""};
+    return {};
 }
 
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
@@ -59,6 +60,8 @@ std::unique_ptr<CountingModule> make_sync_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_mount_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_shm_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_oomkill_module(const KernelSymbols &kernel);
+// All of the above, in the order they start (modules/all_modules.cpp).
+std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbols &kernel);
 
 // A program named <kind>_<syscall> belongs to that syscall (sync and shm name
 // theirs so): the plan without the syscalls `disabled` lists.
@@ -67,7 +70,8 @@ void drop_disabled_syscalls(LoadPlan &plan, const std::set<std::string> &disable
 const std::vector<std::string> &vfs_path_differences();
 
 // Shared implementation over a bpftool-generated C++ skeleton. `Traits` gives
-// the module name, counter names, the plan for a path and extra read-only data.
+// the module name, counter names (and counter_bytes when not 4), the plan for
+// a path and extra read-only data.
 template <class Skeleton, class Traits>
 class SkeletonModule final : public CountingModule {
 public:
@@ -119,7 +123,6 @@ public:
     int global_table_fd() const override { return bpf_map__fd(skeleton_->maps.global_table); }
     int pid_table_fd() const override { return bpf_map__fd(skeleton_->maps.pid_table); }
     int cgroup_table_fd() const override { return bpf_map__fd(skeleton_->maps.cgroup_table); }
-    int active_pids_fd() const override { return bpf_map__fd(skeleton_->maps.active_pids); }
 
     std::string not_applicable(AttachPath path, bool return_mode) const override
     {
@@ -134,18 +137,21 @@ private:
         return unavailable.empty() ? Traits::plan(kernel_, path, return_mode) : LoadPlan{{}, unavailable};
     }
 
-    // Tables that are off shrink to one entry; shared tables need atomics,
-    // which accounting.h uses when per_cpu_tables is false.
+    // Tables that are off shrink to one entry. Only the global table can be
+    // per-CPU (`maps per core`); accounting.h uses atomics on shared ones.
     std::string size_tables(const ModuleSettings &settings)
     {
         bpf_map *pid = skeleton_->maps.pid_table;
         bpf_map *cgroup = skeleton_->maps.cgroup_table;
-        bpf_map_type type = settings.per_cpu_tables ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH;
-        if (bpf_map__set_type(pid, type) || bpf_map__set_type(cgroup, type) ||
+        bpf_map_type global = settings.per_cpu_tables ? BPF_MAP_TYPE_PERCPU_ARRAY : BPF_MAP_TYPE_ARRAY;
+        if (bpf_map__set_type(skeleton_->maps.global_table, global) ||
             bpf_map__set_max_entries(pid, settings.apps ? settings.pid_table_size : 1) ||
             bpf_map__set_max_entries(cgroup, settings.cgroups ? settings.cgroup_table_size : 1))
             return "cannot size the tables";
-        return "";
+        bpf_map *active = skeleton_->maps.active_pids;
+        int err = settings.active_pids_fd >= 0 ? bpf_map__reuse_fd(active, settings.active_pids_fd)
+                                               : bpf_map__set_max_entries(active, 1);
+        return err ? "cannot share the process core's active_pids: " + errno_text(err) : "";
     }
 
     const KernelSymbols &kernel_;

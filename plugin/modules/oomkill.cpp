@@ -7,7 +7,6 @@ namespace {
 
 struct OomkillTraits {
     static constexpr const char *name = "oomkill";
-    static constexpr unsigned counter_bytes = sizeof(oomkill_value::counters[0]);
 
     static const std::vector<std::string> &counter_names()
     {
@@ -19,13 +18,13 @@ struct OomkillTraits {
     // trampoline and kprobe paths do not apply (auto mode falls through to it).
     static LoadPlan plan(const KernelSymbols &kernel, AttachPath path, bool)
     {
-        LoadPlan plan = lifecycle_plan(kernel);
-        if (!plan.not_applicable.empty())
-            return plan;
+        LoadPlan plan;
         if (path != AttachPath::Tracepoint)
             return {{}, "OOM kills are counted at the oom:mark_victim tracepoint only"};
         if (!kernel.has_tracepoint("oom", "mark_victim"))
             return {{}, "no tracepoint oom:mark_victim (tracefs is not mounted or the kernel lacks it)"};
+        if (!kernel.has_raw_tracepoint("sched_process_exit"))
+            return {{}, "kernel BTF has no sched_process_exit tracepoint (a victim is counted at its exit)"};
         plan.programs.push_back({"tp_mark_victim"});
         plan.programs.push_back({"victim_exit"});
         return plan;

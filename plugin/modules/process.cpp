@@ -19,9 +19,7 @@ struct ProcessTraits {
 
     static LoadPlan plan(const KernelSymbols &kernel, AttachPath path, bool return_mode)
     {
-        LoadPlan plan = lifecycle_plan(kernel);
-        if (!plan.not_applicable.empty())
-            return plan;
+        LoadPlan plan;
 
         // kernel_clone since 5.10, _do_fork before; both take struct kernel_clone_args *
         std::string clone = kernel.first_function({"kernel_clone", "_do_fork"});

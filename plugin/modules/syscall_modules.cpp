@@ -14,9 +14,7 @@ LoadPlan syscall_plan(const KernelSymbols &kernel, AttachPath path, const std::v
                       bool at_exit)
 {
     using Kind = ProgramSpec::Kind;
-    LoadPlan plan = lifecycle_plan(kernel);
-    if (!plan.not_applicable.empty())
-        return plan;
+    LoadPlan plan;
     for (const SyscallHook &hook : hooks) {
         switch (path) {
         case AttachPath::Trampoline:

@@ -112,23 +112,32 @@ make_cgroup() {
 
 bpf_ids() { bpftool -j "$1" show | jq -r '.[].id' | sort -n | tr '\n' ' '; }
 
-# Waits up to 5 s for the kernel to free what a finished plugin held.
-bpf_back_to() {
-    local kind="$1" expected="$2" now
+# The program and link ids a running process holds (its fdinfo): other programs
+# may come and go on this host meanwhile, ours must all go.
+owned_bpf_ids() {
+    local pid="$1" field="$2"
+    cat /proc/"$pid"/fdinfo/* 2>/dev/null | awk -v f="$field:" '$1 == f { print $2 }' | sort -nu | tr '\n' ' '
+}
+
+# Waits up to 5 s for the kernel to free the ids a finished plugin held.
+bpf_gone() {
+    local kind="$1" owned="$2" now left id
+    [ -n "$owned" ] || { note "no $kind ids were recorded"; return 1; }
     for _ in $(seq 25); do
-        now="$(bpf_ids "$kind")"
-        [ "$now" = "$expected" ] && return 0
+        now=" $(bpf_ids "$kind") " left=''
+        for id in $owned; do [[ "$now" == *" $id "* ]] && left+="$id "; done
+        [ -z "$left" ] && return 0
         sleep 0.2
     done
-    note "bpftool $kind show: before '$expected', now '$now'"
-    bpftool "$kind" show >&2
+    note "$kind ids still loaded: $left"
     return 1
 }
 
-# Sum of a dimension's points (rates per second, update every = 1) over the last $1 seconds.
+# Sum of a dimension's points (rates per second, update every = 1) since the epoch second $1
+# (absolute: reading a hundred charts takes long enough for a relative window to slide off).
 sum_points() {
-    local window="$1" chart="$2" dimension="$3"
-    nd_api "/api/v1/data?chart=$chart&dimensions=$dimension&after=-$window&format=json&options=seconds" 2>/dev/null |
+    local since="$1" chart="$2" dimension="$3"
+    nd_api "/api/v1/data?chart=$chart&dimensions=$dimension&after=$since&format=json&options=seconds" 2>/dev/null |
         jq -r --arg d "$dimension" \
             '(.labels | index($d)) as $i | if $i == null then "missing" else ([.data[][$i] // 0] | add // 0) end' \
             2>/dev/null || echo missing
@@ -218,9 +227,7 @@ make_cgroup "$PLAIN_CGROUP"
 make_cgroup "$SERVICE_CGROUP"
 note "cgroups: $PLAIN_CGROUP $SERVICE_CGROUP"
 
-if ! BPF_PROGS_BEFORE="$(bpf_ids prog)" || ! BPF_LINKS_BEFORE="$(bpf_ids link)"; then
-    bail "bpftool cannot list programs/links"
-fi
+bpf_ids prog >/dev/null || bail "bpftool cannot list programs"
 
 # ------------------------------------------------------------------ the plugin alone
 
@@ -237,6 +244,8 @@ until grep -q '^BEGIN ' "$TMP/standalone.out" || [ "$SECONDS" -ge "$deadline" ] 
       ! kill -0 "$STANDALONE_PID" 2>/dev/null; do
     sleep 0.2
 done
+STANDALONE_PROGS="$(owned_bpf_ids "$STANDALONE_PID" prog_id)"
+STANDALONE_LINKS="$(owned_bpf_ids "$STANDALONE_PID" link_id)"
 sleep 2
 exec {standalone_stdin}>&-
 for _ in $(seq 50); do kill -0 "$STANDALONE_PID" 2>/dev/null || break; sleep 0.1; done
@@ -253,8 +262,8 @@ rm -f "$TMP/standalone.stdin"
 check "plugin alone exits with 0 on stdin EOF (got: $standalone_rc)" [ "$standalone_rc" = 0 ]
 DECLARED_CHARTS="$(awk -f "$E2E_DIR/declared-charts.awk" "$TMP/standalone.out" | sort)"
 check "plugin alone sent data ($(grep -c '^END' "$TMP/standalone.out") END lines)" grep -q '^END' "$TMP/standalone.out"
-check "plugin alone left no BPF programs" bpf_back_to prog "$BPF_PROGS_BEFORE"
-check "plugin alone left no BPF links" bpf_back_to link "$BPF_LINKS_BEFORE"
+check "plugin alone left none of its BPF programs ($STANDALONE_PROGS)" bpf_gone prog "$STANDALONE_PROGS"
+check "plugin alone left none of its BPF links ($STANDALONE_LINKS)" bpf_gone link "$STANDALONE_LINKS"
 
 # ------------------------------------------------------------------ the agent
 
@@ -320,7 +329,7 @@ PER_RUN[vfs_write_call]=24
 PER_RUN[vfs_write_bytes]=$((81920 + OUTPUT_BYTES))
 # vfs_open also sees the exec of the workload; the open syscall tracepoints also see
 # the failed opens, which fail in the path lookup before any VFS open (docs/CHARTS.md).
-VFS_PATH="$(grep -o 'ebpf.plugin: vfs: attached with [a-z]*' "$ND_WORKDIR/log/error.log" | tail -1)"
+VFS_PATH="$(grep -o ': vfs: attached with [a-z]*' "$ND_WORKDIR/log/error.log" | tail -1)"
 VFS_PATH="${VFS_PATH##* }"
 note "vfs attach path: ${VFS_PATH:-not in error.log}"
 if [ "$VFS_PATH" = tracepoint ]; then
@@ -369,13 +378,12 @@ done <<< "$EXPECTATIONS"
 # System-wide values never settle; they are read once, afterwards.
 declare -A SUMS
 read_sums() {   # fills SUMS and SNAPSHOT for the targets of one kind
-    local kind_wanted="$1" window target kind chart dimension
-    window=$(($(date +%s) - WORKLOADS_STARTED + 2))
+    local kind_wanted="$1" since=$((WORKLOADS_STARTED - 2)) target kind chart dimension
     SNAPSHOT=''
     for target in "${TARGETS[@]}"; do
         read -r kind chart dimension _ <<< "$target"
         [ "$kind" = "$kind_wanted" ] || continue
-        SUMS[$chart/$dimension]="$(sum_points "$window" "$chart" "$dimension")"
+        SUMS[$chart/$dimension]="$(sum_points "$since" "$chart" "$dimension")"
         SNAPSHOT+="${SUMS[$chart/$dimension]} "
     done
 }
@@ -436,12 +444,14 @@ check "plugin $PLUGIN_PID is still running, never restarted" alive_child_of "$PL
 
 # ------------------------------------------------------------------ shutdown
 
+PLUGIN_PROGS="$(owned_bpf_ids "$PLUGIN_PID" prog_id)"
+PLUGIN_LINKS="$(owned_bpf_ids "$PLUGIN_PID" link_id)"
 nd_stop
 plugin_gone() { for _ in $(seq 50); do nd_alive "$PLUGIN_PID" "$PLUGIN_STARTTIME" || return 0; sleep 0.1; done; return 1; }
 check "plugin exits within 5 s of the agent stopping" plugin_gone
 STOP_LINE="$(grep -E "${DATED}(stdin closed|received SIG)" "$ND_WORKDIR/log/error.log" | tail -1)"
 check "error.log says why the plugin stopped (${STOP_LINE#*: MAIN : })" [ -n "$STOP_LINE" ]
-check "no BPF program of ours is left" bpf_back_to prog "$BPF_PROGS_BEFORE"
-check "no BPF link of ours is left" bpf_back_to link "$BPF_LINKS_BEFORE"
+check "no BPF program of ours is left ($PLUGIN_PROGS)" bpf_gone prog "$PLUGIN_PROGS"
+check "no BPF link of ours is left ($PLUGIN_LINKS)" bpf_gone link "$PLUGIN_LINKS"
 
 finish

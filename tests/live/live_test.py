@@ -6,7 +6,7 @@ those counts there, and at least them system-wide.
 
 usage: live_test.py [--attach PATH] [--expect-path PATH] [--mode entry|return]
                     [--shared-tables] [--pid-table-size N] [--recreate] [--module MODULE:KEY=VALUE]...
-                    [--build DIR] [--results FILE]
+                    [--tree N] [--build DIR] [--results FILE]
 --shared-tables: `maps per core = no` (one copy of each table, atomic adds).
 --pid-table-size N: a pid table too small for the host: inserts that fail must be
 counted in netdata.ebpf_table_full while cgroup and service counts stay exact.
@@ -14,6 +14,10 @@ counted in netdata.ebpf_table_full while cgroup and service counts stay exact.
 count in cgroups named with a leading '.' and 20 levels deep.
 --module MODULE:KEY=VALUE: a [global] option in ebpf.d/MODULE.conf; `ebpf load mode`
 and `update every` there are expected to hold for that module's charts only.
+--tree N: instead of the workload, a program named in apps_groups.conf runs, in
+its own cgroup, N deep short-lived process trees (`bash -c '/bin/true; /bin/true'`,
+and a subshell left behind by a parent that exits at once): every app group
+counter must equal the cgroup's, however early each parent exits.
 Prints one line per check and closes with "N passed, M failed".
 """
 import argparse
@@ -195,7 +199,7 @@ def kernel_ids(kind):
 
 
 def pid_table_keys(pid):
-    """Keys of every pid_table the plugin holds (maps found through its fdinfo)."""
+    """Keys of every pid_table and of the process core's process_table the plugin holds (fdinfo)."""
     keys = set()
     fdinfo = "/proc/%d/fdinfo" % pid
     for fd in os.listdir(fdinfo):
@@ -206,7 +210,7 @@ def pid_table_keys(pid):
         for map_id in ids:
             show = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(map_id)],
                                              capture_output=True, text=True).stdout or "{}")
-            if show.get("name") != "pid_table":
+            if show.get("name") not in ("pid_table", "process_table"):
                 continue
             dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", str(map_id)],
                                   capture_output=True, text=True).stdout
@@ -215,21 +219,33 @@ def pid_table_keys(pid):
     return keys
 
 
+def perf_attached_programs(pid):
+    """Programs a process attached through perf events without a BPF link (kprobes and
+    tracepoints before 5.15), from `bpftool perf` (BPF_TASK_FD_QUERY)."""
+    done = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
+    try:
+        return {entry["prog_id"] for entry in json.loads(done.stdout or "[]") if entry.get("pid") == pid}
+    except ValueError:
+        return set()
+
+
 def owned_ids(pid):
-    """BPF program and link ids held by a process, from its fdinfo (others may load programs meanwhile)."""
-    progs, links = set(), set()
+    """BPF program and link ids held by a process, from its fdinfo (others may load programs
+    meanwhile), and the programs it attached: through its links, or through perf events."""
+    progs, links, attached = set(), set(), perf_attached_programs(pid)
     fdinfo = "/proc/%d/fdinfo" % pid
     for fd in os.listdir(fdinfo):
         try:
-            for line in open(os.path.join(fdinfo, fd)):
-                key, _, value = line.partition(":")
-                if key == "prog_id":
-                    progs.add(int(value))
-                elif key == "link_id":
-                    links.add(int(value))
+            fields = dict(line.split(":", 1) for line in open(os.path.join(fdinfo, fd)) if ":" in line)
         except OSError:
-            pass
-    return progs, links
+            continue
+        if "prog_id" in fields:
+            progs.add(int(fields["prog_id"]))
+        if "link_id" in fields:
+            links.add(int(fields["link_id"]))
+            if "prog_id" in fields:
+                attached.add(int(fields["prog_id"]))
+    return progs, links, attached
 
 
 def sanitize(name):
@@ -310,6 +326,45 @@ def recreate_cgroup(checks, output, charts, root, tag, spawn, workload, cgroup_d
     checks.check(sent == sorted(sent), "%s %s never goes backwards (sent %s)" % (chart, dim, sent))
 
 
+def check_tree(count, checks, output, charts, spawn, shell, cgroup_dir, group, plain, return_mode, vfs_path):
+    """Deep short-lived trees whose parents exit before the plugin reads them:
+    the app group counts exactly what the cgroup counts."""
+    script = ('for i in $(seq %d); do bash -c "/bin/true; /bin/true"; '
+              'bash -c "(/bin/true; /bin/true) & exec /bin/true"; done' % count)
+    subprocess.run([spawn, cgroup_dir, shell, "-c", script], check=True, capture_output=True)
+    deadline = time.time() + 20  # the subshells left behind may outlive the spawn
+    while open(os.path.join(cgroup_dir, "cgroup.procs")).read().strip() and time.time() < deadline:
+        time.sleep(0.1)
+    counters = sorted(expected_counters(RUNS["cgroup"], return_mode, vfs_path, 0))
+
+    def values(scope):
+        found = {}
+        for counter in counters:
+            chart, dim = charts.by_counter(scope)[counter]
+            found[counter] = (output.value(chart, sanitize(group)) if scope == "apps"
+                              else output.value("cgroup_%s.%s" % (sanitize(plain), chart), dim))
+        return found
+
+    started = time.time()
+    stable_since, last, settled = started, None, None
+    while time.time() < started + 30:
+        now = (values("apps"), values("cgroup"))
+        done = now[0] == now[1]
+        if now != last:
+            stable_since, last = time.time(), now
+        if done and settled is None:
+            settled = time.time() - started
+        if done and time.time() - stable_since > 2.5:
+            break
+        time.sleep(0.2)
+    print("# values settled %s" % ("after %.1f s" % settled if settled is not None else "never"), flush=True)
+    apps, cgroup = values("apps"), values("cgroup")
+    # per iteration at least: bash, its /bin/true child, the subshell and its two children
+    checks.check((cgroup["create_process"] or 0) >= 4 * count,
+                 "tree: the cgroup saw %s process creations for %d trees" % (cgroup["create_process"], count))
+    for counter in counters:
+        checks.check(apps[counter] == cgroup[counter], "tree: apps %s = %s, cgroup %s"
+                     % (counter, apps[counter], cgroup[counter]), MODULE_OF[counter])
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--attach")
@@ -321,6 +376,7 @@ def main():
     parser.add_argument("--pid-table-size", type=int)
     parser.add_argument("--recreate", action="store_true")
     parser.add_argument("--module", action="append", default=[])
+    parser.add_argument("--tree", type=int)
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
@@ -338,7 +394,7 @@ def main():
     work = tempfile.mkdtemp(prefix="ebpf-live-")
     # A per-run process name makes the app group this run's alone.
     workload = os.path.join(work, "ewl-" + tag)
-    shutil.copy(os.path.join(build, "ebpf-workload"), workload)
+    shutil.copy("/bin/bash" if args.tree else os.path.join(build, "ebpf-workload"), workload)
     group = "live" + tag
     config = os.path.join(work, "etc")
     os.makedirs(config)
@@ -382,97 +438,106 @@ def main():
             stderr.seek(0)
             sys.stdout.write(stderr.read())
             return finish(checks, args)
-        owned_progs, owned_links = owned_ids(plugin.pid)
-        checks.check(owned_progs and len(owned_links) == len(owned_progs),
-                     "every program the plugin holds is attached (%d programs, %d links)"
-                     % (len(owned_progs), len(owned_links)))
+        owned_progs, owned_links, attached = owned_ids(plugin.pid)
+        checks.check(owned_progs and owned_progs <= attached,
+                     "every program the plugin holds is attached (%d programs, %d links, %d attached)"
+                     % (len(owned_progs), len(owned_links), len(attached & owned_progs)))
         status = open("/proc/%d/status" % plugin.pid).read()
         capeff = [l.split()[1] for l in status.splitlines() if l.startswith("CapEff:")][0]
-        checks.check(capeff == "0000000000000000", "running plugin has CapEff 0 (got %s)" % capeff)
+        # before 5.19 map reads need CAP_BPF (39); the plugin must say so when it keeps it
+        stderr.seek(0)
+        keeps_bpf = "keeping CAP_BPF after attach: " in stderr.read()
+        wanted = "%016x" % (1 << 39) if keeps_bpf else "0" * 16
+        checks.check(capeff == wanted, "running plugin has CapEff %s (got %s)"
+                     % ("CAP_BPF only, as it said" if keeps_bpf else "0", capeff))
 
-        system_before = {c: output.value(chart, dim)
-                         for c, (chart, dim) in charts.by_counter("system").items()}
         vfs_path = next((path for path in ATTACH_PATHS
                          if output.value("netdata.ebpf_attach_path", "vfs_" + path) == 1), None)
         spawn = os.path.join(build, "cgroup-spawn")
-        workload_pids, output_bytes = [], {}
-        for run, directory in zip(("cgroup", "service"), cgroup_dirs):
-            w = RUNS[run]
-            vfs_dir = os.path.join(work, "vfs-" + run)
-            os.makedirs(vfs_dir)
-            arguments = [word for k, v in w.items() for word in ("--" + k.replace("_", "-"), str(v))]
-            done = subprocess.run([spawn, directory, workload] + arguments + ["--vfs-dir", vfs_dir],
-                                  check=True, capture_output=True, text=True)
-            workload_pids.append(json.loads(done.stdout)["pid"])
-            output_bytes[run] = len(done.stdout.encode())
-        exited_at = time.time()
+        if args.tree:
+            check_tree(args.tree, checks, output, charts, spawn, workload, cgroup_dirs[0], group, plain,
+                       return_mode, vfs_path)
+        else:
+            system_before = {c: output.value(chart, dim)
+                             for c, (chart, dim) in charts.by_counter("system").items()}
+            workload_pids, output_bytes = [], {}
+            for run, directory in zip(("cgroup", "service"), cgroup_dirs):
+                w = RUNS[run]
+                vfs_dir = os.path.join(work, "vfs-" + run)
+                os.makedirs(vfs_dir)
+                arguments = [word for k, v in w.items() for word in ("--" + k.replace("_", "-"), str(v))]
+                done = subprocess.run([spawn, directory, workload] + arguments + ["--vfs-dir", vfs_dir],
+                                      check=True, capture_output=True, text=True)
+                workload_pids.append(json.loads(done.stdout)["pid"])
+                output_bytes[run] = len(done.stdout.encode())
+            exited_at = time.time()
 
-        runs = {run: expected_counters(RUNS[run], return_mode, vfs_path, output_bytes[run]) for run in RUNS}
-        expected = {"apps": add(runs["cgroup"], runs["service"]), "cgroup": runs["cgroup"],
-                    "services": runs["service"]}
-        if args.pid_table_size:
-            del expected["apps"]  # the pid table cannot hold the workload: that is the point
+            runs = {run: expected_counters(RUNS[run], return_mode, vfs_path, output_bytes[run]) for run in RUNS}
+            expected = {"apps": add(runs["cgroup"], runs["service"]), "cgroup": runs["cgroup"],
+                        "services": runs["service"]}
+            if args.pid_table_size:
+                del expected["apps"]  # the pid table cannot hold the workload: that is the point
 
-        def actual(scope, counter):
-            chart, dim = charts.by_counter(scope)[counter]
-            if scope == "apps":
-                return output.value(chart, sanitize(group))
-            if scope == "services":
-                return output.value(chart, sanitize(service))
-            return output.value("cgroup_%s.%s" % (sanitize(plain), chart), dim)
+            def actual(scope, counter):
+                chart, dim = charts.by_counter(scope)[counter]
+                if scope == "apps":
+                    return output.value(chart, sanitize(group))
+                if scope == "services":
+                    return output.value(chart, sanitize(service))
+                return output.value("cgroup_%s.%s" % (sanitize(plain), chart), dim)
 
-        # Values settle within a few cycles (a release is counted after an RCU
-        # grace period). Exactness is the check; the time is only reported.
-        started = time.time()
-        deadline = started + 30
-        stable_since, last, settled = time.time(), None, None
-        while time.time() < deadline:
-            now = {(s, c): actual(s, c) for s in expected for c in expected[s]}
-            done = all(now[(s, c)] == expected[s][c] for s in expected for c in expected[s])
-            if now != last:
-                stable_since, last = time.time(), now
-            if done and settled is None:
-                settled = time.time() - started
-            if done and time.time() - stable_since > 2.5:
-                break
-            time.sleep(0.2)
-        print("# values settled %s" % ("after %.1f s" % settled if settled is not None else "never"), flush=True)
-        # An exited process's entries are read once more, then removed: gone two
-        # cycles (2 s) after the exit at the latest, or a late reap re-created them.
-        if not args.pid_table_size:
-            within = 1.5 + 2 * max(update_every.values())
-            time.sleep(max(0, exited_at + within - time.time()))
-            left = set(workload_pids) & pid_table_keys(plugin.pid)
-            checks.check(not left, "exited workload processes left the pid tables within %.1f s (%s)"
-                         % (within, sorted(left)))
-        for scope in expected:
-            for counter, value in sorted(expected[scope].items()):
-                got = actual(scope, counter)
-                checks.check(got == value, "%s %s = %s (expected %d)" % (scope, counter, got, value),
+            # Values settle within a few cycles (a release is counted after an RCU
+            # grace period). Exactness is the check; the time is only reported.
+            started = time.time()
+            deadline = started + 30
+            stable_since, last, settled = time.time(), None, None
+            while time.time() < deadline:
+                now = {(s, c): actual(s, c) for s in expected for c in expected[s]}
+                done = all(now[(s, c)] == expected[s][c] for s in expected for c in expected[s])
+                if now != last:
+                    stable_since, last = time.time(), now
+                if done and settled is None:
+                    settled = time.time() - started
+                if done and time.time() - stable_since > 2.5:
+                    break
+                time.sleep(0.2)
+            print("# values settled %s" % ("after %.1f s" % settled if settled is not None else "never"), flush=True)
+            # An exited process's entries are read once more, then removed: gone two
+            # cycles (2 s) after the exit at the latest, or a late reap re-created them.
+            if not args.pid_table_size:
+                within = 1.5 + 2 * max(update_every.values())
+                time.sleep(max(0, exited_at + within - time.time()))
+                left = set(workload_pids) & pid_table_keys(plugin.pid)
+                checks.check(not left, "exited workload processes left the pid tables within %.1f s (%s)"
+                             % (within, sorted(left)))
+            for scope in expected:
+                for counter, value in sorted(expected[scope].items()):
+                    got = actual(scope, counter)
+                    checks.check(got == value, "%s %s = %s (expected %d)" % (scope, counter, got, value),
+                                 MODULE_OF[counter])
+
+            if args.pid_table_size:
+                for module in MODULES:
+                    full = output.value("netdata.ebpf_table_full", module)
+                    checks.check(full is not None and full > 0,
+                                 "%s: a full pid table is counted (%s failed inserts)" % (module, full), module)
+            system_expected = add(runs["cgroup"], runs["service"])
+            for counter, value in sorted(system_expected.items()):
+                chart, dim = charts.by_counter("system").get(counter, (None, None))
+                if not chart:
+                    continue
+                got, start = output.value(chart, dim), system_before.get(counter) or 0
+                checks.check(got is not None and got - start >= value,
+                             "system %s grew by %s >= %d" % (counter, None if got is None else got - start, value),
                              MODULE_OF[counter])
 
-        if args.pid_table_size:
-            for module in MODULES:
-                full = output.value("netdata.ebpf_table_full", module)
-                checks.check(full is not None and full > 0,
-                             "%s: a full pid table is counted (%s failed inserts)" % (module, full), module)
-        system_expected = add(runs["cgroup"], runs["service"])
-        for counter, value in sorted(system_expected.items()):
-            chart, dim = charts.by_counter("system").get(counter, (None, None))
-            if not chart:
-                continue
-            got, start = output.value(chart, dim), system_before.get(counter) or 0
-            checks.check(got is not None and got - start >= value,
-                         "system %s grew by %s >= %d" % (counter, None if got is None else got - start, value),
-                         MODULE_OF[counter])
-
-        if args.expect_path:
-            for module in MODULES:
-                got = {path: output.value("netdata.ebpf_attach_path", "%s_%s" % (module, path))
-                       for path in ATTACH_PATHS}
-                want = {path: int(path == args.expect_path) for path in ATTACH_PATHS}
-                checks.check(got == want, "%s uses %s (self chart says %s)" % (module, args.expect_path, got),
-                             module)
+            if args.expect_path:
+                for module in MODULES:
+                    got = {path: output.value("netdata.ebpf_attach_path", "%s_%s" % (module, path))
+                           for path in ATTACH_PATHS}
+                    want = {path: int(path == args.expect_path) for path in ATTACH_PATHS}
+                    checks.check(got == want, "%s uses %s (self chart says %s)" % (module, args.expect_path, got),
+                                 module)
         if args.recreate:
             recreate_cgroup(checks, output, charts, root, tag, spawn, workload, cgroup_dirs)
             odd_cgroups(checks, output, charts, root, tag, spawn, workload, cgroup_dirs)
@@ -493,7 +558,12 @@ def main():
             code = "hung"
         checks.check(code == 0, "plugin exits 0 when stdin closes (got %s)" % code)
         output.thread.join(timeout=2)
-        left = (owned_progs & kernel_ids("prog")) | (owned_links & kernel_ids("link"))
+        # the kernel frees detached programs after an RCU grace period: allow a few seconds
+        for _ in range(50):
+            left = (owned_progs & kernel_ids("prog")) | (owned_links & kernel_ids("link"))
+            if not left:
+                break
+            time.sleep(0.1)
         checks.check(not left, "none of its %d programs and %d links is left in the kernel (%s)"
                      % (len(owned_progs), len(owned_links), sorted(left)))
 

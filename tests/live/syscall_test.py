@@ -66,11 +66,11 @@ def module_of(counter):
 
 def cgroup_table_counters(plugin_pid, module, cgroup_id):
     """The module's counters for one cgroup in the plugin's own cgroup_table
-    (summed over CPUs), found through the maps its programs use."""
+    (one entry shared by all CPUs), found through the maps its programs use."""
     prefixes = {"sync": ["tp_sys_enter_sy", "fentry_sync", "kprobe_sync", "fentry_msync", "kprobe_msync",
                          "fentry_fsync", "kprobe_fsync"],
                 "mount": ["tp_sys_exit_mou", "fexit_mount", "kretprobe_mount"]}[module]
-    progs, _ = owned_ids(plugin_pid)
+    progs, _, _ = owned_ids(plugin_pid)
     for prog in progs:
         show = json.loads(subprocess.run(["bpftool", "-j", "prog", "show", "id", str(prog)],
                                          capture_output=True, text=True).stdout or "{}")
@@ -87,12 +87,8 @@ def cgroup_table_counters(plugin_pid, module, cgroup_id):
             if found.returncode != 0:
                 return None
             entry = json.loads(found.stdout)
-            total = None
-            for per_cpu in entry["values"]:
-                raw = bytes(int(b, 16) for b in per_cpu["value"])[32:]  # after struct task_identity
-                words = [int.from_bytes(raw[i:i + 4], "little") for i in range(0, len(raw), 4)]
-                total = words if total is None else [a + b for a, b in zip(total, words)]
-            return total
+            raw = bytes(int(b, 16) for b in entry["value"])  # shared table: counters only
+            return [int.from_bytes(raw[i:i + 4], "little") for i in range(0, len(raw), 4)]
     return None
 
 
@@ -212,7 +208,7 @@ def main():
         for module in MODULES:
             if module not in skipped:
                 checks.check(module in running, "%s runs" % module, module)
-        owned_progs, owned_links = owned_ids(plugin.pid)
+        owned_progs, owned_links, _ = owned_ids(plugin.pid)
         system_before = {c: output.value(chart, dim) or 0 for c, (chart, dim) in charts.by_counter("system").items()}
 
         spawn = os.path.join(build, "cgroup-spawn")

@@ -328,7 +328,7 @@ TEST_CASE("embedded charts a person reads without a legend") {
         names.push_back(dimension.name);
         CHECK(dimension.counter == "attach_" + dimension.name);
     }
-    // every module that has charts, times every path
+    // every module that has charts, times every path, and the process core
     std::set<std::string> modules;
     for (const ChartDef &chart : embedded_chart_definitions())
         if (chart.module != "self")
@@ -337,6 +337,7 @@ TEST_CASE("embedded charts a person reads without a legend") {
     for (const std::string &module : modules)
         for (const char *path : {"trampoline", "kprobe", "tracepoint"})
             expected.insert(module + "_" + path);
+    expected.insert("core_tracepoint"); // the process core has one path
     CHECK(std::set<std::string>(names.begin(), names.end()) == expected);
     CHECK(names.size() == expected.size());
 }

@@ -1,0 +1,15 @@
+#include "modules/module.h"
+
+// Every module the plugin has, in the order they start and are listed.
+std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbols &kernel)
+{
+    std::vector<std::unique_ptr<CountingModule>> modules;
+    modules.push_back(make_process_module(kernel));
+    modules.push_back(make_fd_module(kernel));
+    modules.push_back(make_vfs_module(kernel));
+    modules.push_back(make_sync_module(kernel));
+    modules.push_back(make_mount_module(kernel));
+    modules.push_back(make_shm_module(kernel));
+    modules.push_back(make_oomkill_module(kernel));
+    return modules;
+}
