@@ -205,6 +205,13 @@ def main():
             if "oomkill" not in running:
                 print("# oomkill: not run with --attach %s (tracepoint only)" % args.attach)
                 skipped.add("oomkill")
+        if args.attach == "trampoline" and "mount" not in running:
+            # mount counts at fexit, which needs bpf_get_func_ret (5.17+): the plugin must say so
+            stderr.seek(0)
+            why = [line for line in stderr.read().splitlines() if "mount" in line and "bpf_get_func_ret" in line]
+            if why:
+                print("# mount: not run with --attach trampoline (%s)" % why[0].strip())
+                skipped.add("mount")
         for module in MODULES:
             if module not in skipped:
                 checks.check(module in running, "%s runs" % module, module)
@@ -280,6 +287,8 @@ def main():
         names = {"sync": [c + "_call" for c in SYNC_CALLS],
                  "mount": ["mount_call", "umount_call", "mount_error", "umount_error"]}
         for module in ("sync", "mount"):
+            if module in skipped:
+                continue
             for run, directory in run_dirs.items():
                 got = cgroup_table_counters(plugin.pid, module, os.stat(directory).st_ino)
                 want = [expected(run)[c] for c in names[module]]
@@ -292,6 +301,8 @@ def main():
                      % len(declared), "sync")
         del system_expected["msync_call"]
         for counter, value in sorted(system_expected.items()):
+            if module_of(counter) in skipped:
+                continue
             chart, dim = charts.by_counter("system")[counter]
             got = output.value(chart, dim)
             grew = None if got is None else got - system_before[counter]
