@@ -36,7 +36,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 # BPF objects and skeletons are kept: make would delete them as intermediates,
 # and the next make would regenerate them and rebuild everything that includes them.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn $(BUILD)/records-emit $(BUILD)/cache-workload
+all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn $(BUILD)/records-emit $(BUILD)/cache-workload \
+     $(BUILD)/syscall-workload
 
 config.mk: configure.ac config.mk.in
 	@echo "config.mk is missing or stale: run tools/install-deps.sh build (or autoconf && ./configure)" >&2; exit 1
@@ -101,6 +102,10 @@ $(BUILD)/ebpf-workload: tests/live/workload.cpp tests/live/workload_socket.cpp t
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -pthread -o $@ $(filter %.cpp,$^)
 
 $(BUILD)/cache-workload: tests/live/cache_workload.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
+
+$(BUILD)/syscall-workload: tests/live/syscall-workload.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
 

@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <csignal>
+#include <set>
 #include <numeric>
 #include <cstdio>
 #include <cstdlib>
@@ -108,6 +109,7 @@ ModuleSettings settings_for(const ModuleConfig &config, const ProcessCore *core)
     settings.return_mode = config.load_mode == LoadMode::Return;
     settings.pid_table_size = config.pid_table_size;
     settings.update_every = config.update_every;
+    settings.disabled_syscalls = {config.disabled_syscalls.begin(), config.disabled_syscalls.end()};
     return settings;
 }
 
@@ -181,9 +183,13 @@ std::unique_ptr<ProcessCore> start_core(const PluginConfig &config, const Kernel
 std::vector<ChartDef> charts_of(const Collector &collector)
 {
     std::vector<ModuleCharts> running;
-    for (const RunningModule &module : collector.modules())
+    for (const RunningModule &module : collector.modules()) {
+        std::set<std::string> hidden;  // a syscall turned off shows no dimension (counters <syscall>_call)
+        for (const std::string &syscall : module.settings.disabled_syscalls)
+            hidden.insert(syscall + "_call");
         running.push_back({module.module->name(), module.settings.apps, module.settings.cgroups,
-                           module.settings.return_mode, module.settings.update_every});
+                           module.settings.return_mode, module.settings.update_every, std::move(hidden)});
+    }
     return charts_for(embedded_chart_definitions(), running);
 }
 

@@ -31,10 +31,17 @@ std::vector<ChartDef> charts_for(const std::vector<ChartDef> &all, const std::ve
             bool scope_on = chart.scope == Scope::Apps     ? module.apps
                             : chart.scope == Scope::System ? true
                                                            : module.cgroups;  // cgroup and services charts
-            if (chart.module == module.module && scope_on && (!chart.return_only || module.return_mode)) {
-                charts.push_back(chart);
-                charts.back().update_every = module.update_every;
-            }
+            if (chart.module != module.module || !scope_on || (chart.return_only && !module.return_mode) ||
+                module.hidden_counters.contains(chart.counter))
+                continue;
+            ChartDef shown = chart;
+            std::erase_if(shown.dimensions, [&](const DimensionDef &dimension) {
+                return module.hidden_counters.contains(dimension.counter);
+            });
+            if (!chart.dimensions.empty() && shown.dimensions.empty())
+                continue;
+            shown.update_every = module.update_every;
+            charts.push_back(std::move(shown));
         }
     }
     return charts;

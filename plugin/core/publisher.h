@@ -24,6 +24,7 @@ struct ModuleCharts {
     std::string module;
     bool apps, cgroups, return_mode;
     int update_every;
+    std::set<std::string> hidden_counters = {};  // their dimensions are left out, and charts left with none
 };
 
 // The charts of `all` that the running modules (and the plugin itself, module

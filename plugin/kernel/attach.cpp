@@ -85,9 +85,14 @@ int KernelSymbols::raw_tracepoint_arg_count(std::string_view name) const
 
 bool KernelSymbols::has_syscall_tracepoint(std::string_view event) const
 {
+    return has_tracepoint("syscalls", event);
+}
+
+bool KernelSymbols::has_tracepoint(std::string_view category, std::string_view event) const
+{
     if (tracefs_dir_.empty())
         return false;
-    std::string id_file = tracefs_dir_ + "/events/syscalls/" + std::string(event) + "/id";
+    std::string id_file = tracefs_dir_ + "/events/" + std::string(category) + "/" + std::string(event) + "/id";
     // effective ids: a setuid start has a real uid that cannot see tracefs
     return faccessat(AT_FDCWD, id_file.c_str(), R_OK, AT_EACCESS) == 0;
 }

@@ -33,6 +33,7 @@ public:
     int function_arg_count(std::string_view name) const;
     int raw_tracepoint_arg_count(std::string_view name) const;
     bool has_syscall_tracepoint(std::string_view event) const;      // tracefs events/syscalls/<event>
+    bool has_tracepoint(std::string_view category, std::string_view event) const;  // tracefs events/<category>/<event>
     // The kprobe PMU or tracefs kprobe_events: absent without CONFIG_KPROBES / CONFIG_KPROBE_EVENTS.
     bool has_kprobes() const;
     // Why `path` cannot work on this kernel whatever the programs ("" when it may).

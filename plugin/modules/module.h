@@ -6,6 +6,7 @@
 
 #include <bpf/libbpf.h>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct ModuleSettings {
     unsigned cgroup_table_size = 1024;
     int update_every = 1;  // seconds between reads of its tables and updates of its charts
     int active_pids_fd = -1;          // the process core's array, reused; -1: a private one
+    // Syscalls its [syscalls] section turns off (sync, shm): their programs are
+    // not loaded, their counters stay 0 and their dimensions are not shown.
+    std::set<std::string> disabled_syscalls;
 };
 
 class CountingModule {
@@ -56,8 +60,16 @@ std::unique_ptr<CountingModule> make_cachestat_module(const KernelSymbols &kerne
 std::unique_ptr<CountingModule> make_dcstat_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_swap_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_socket_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_sync_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_mount_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_shm_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_oomkill_module(const KernelSymbols &kernel);
 // All of the above, in the order they start (modules/all_modules.cpp).
 std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbols &kernel);
+
+// A program named <kind>_<syscall> belongs to that syscall (sync and shm name
+// theirs so): the plan without the syscalls `disabled` lists.
+void drop_disabled_syscalls(LoadPlan &plan, const std::set<std::string> &disabled);
 // What the vfs module's attach paths see differently (--check, docs/CHARTS.md).
 const std::vector<std::string> &vfs_path_differences();
 // The same for the socket module.
@@ -91,6 +103,7 @@ public:
         skeleton_ = Skeleton::open();
         if (!skeleton_)
             return "cannot open the BPF object: " + errno_text(-errno);
+        drop_disabled_syscalls(plan, settings.disabled_syscalls);
         skeleton_->rodata->apps_enabled = settings.apps;
         skeleton_->rodata->cgroups_enabled = settings.cgroups;
         skeleton_->rodata->per_cpu_tables = settings.per_cpu_tables;

@@ -2,9 +2,10 @@
 # Live suite on the running kernel (the kernel matrix adds forced attach paths
 # and guest kernels): auto mode in return and entry mode, shared tables, a pid
 # table too small for the host, deep short-lived process trees grouped exactly,
-# per-module load mode and update every, a setuid start by an unprivileged user,
-# how it stops, ticks and logs (stop_test.py), and what --version, --check,
-# --verify and tools/check-kernel-config.sh tell a user.
+# per-module load mode and update every, the sync, mount, shm and oomkill
+# modules (syscall_test.py) in both modes, a setuid start by an unprivileged
+# user, how it stops, ticks and logs (stop_test.py), and what --version,
+# --check, --verify and tools/check-kernel-config.sh tell a user.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0 passed=0 failed=0
@@ -22,6 +23,8 @@ run python3 "$here/live_test.py" --mode return --pid-table-size 4
 run python3 "$here/live_test.py" --mode entry --tree 500
 run python3 "$here/live_test.py" --mode entry --module "fd:ebpf load mode = return" --module "process:update every = 3"
 run python3 "$here/cache_test.py"
+run python3 "$here/syscall_test.py" --mode return
+run python3 "$here/syscall_test.py" --mode entry
 run python3 "$here/stop_test.py"
 run "$here/setuid_test.sh"
 run "$here/cli_test.sh"

@@ -93,10 +93,10 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
     const AttachPath A = AttachPath::Auto, T = AttachPath::Trampoline;
     const std::vector<Expected> expected = {
         {"process", true, true, A},    {"socket", true, true, T},   {"cachestat", false, true, T},
-        {"sync", true, false, T},      {"dcstat", false, true, T},  {"swap", false, true, T},
+        {"sync", true, true, T},       {"dcstat", false, true, T},  {"swap", false, true, T},
         {"vfs", true, true, T},        {"filesystem", false, false, A}, {"disk", false, false, A},
-        {"mount", true, false, T},     {"fd", true, true, T},        {"hardirq", true, false, A},
-        {"softirq", true, false, A},   {"oomkill", true, false, A},  {"shm", false, false, T},
+        {"mount", true, true, T},      {"fd", true, true, T},        {"hardirq", true, false, A},
+        {"softirq", true, false, A},   {"oomkill", true, true, A},   {"shm", false, true, T},
         {"mdflush", false, false, A},
     };
     REQUIRE(config.modules.size() == expected.size());
@@ -119,11 +119,8 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
     }
 
     CHECK(warnings.lines == std::vector<std::string>{
-                                not_implemented("sync"),
-                                not_implemented("mount"),
                                 not_implemented("hardirq"),
                                 not_implemented("softirq"),
-                                not_implemented("oomkill"),
                                 network_viewer(kStock + "/ebpf.d/network.conf"),
                             });  // the files of modules that do not run are read quietly
 }
@@ -141,7 +138,8 @@ TEST_CASE("no configuration at all: built-in defaults, every implemented module 
         CHECK(config.pid_table_size == 32768);
         CHECK(config.btf_path == "/sys/kernel/btf");
         CHECK(enabled_modules(config) ==
-              std::vector<std::string>{"process", "socket", "cachestat", "dcstat", "swap", "vfs", "fd"});
+              std::vector<std::string>{"process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs", "mount",
+                                       "fd", "oomkill", "shm"});
         REQUIRE(config.modules.size() == kModuleOrder.size());
         for (size_t i = 0; i < kModuleOrder.size(); ++i) {
             CHECK(config.modules[i].name == kModuleOrder[i]);
@@ -347,6 +345,26 @@ TEST_CASE("bad values are reported with file and line, and the value in effect i
     CHECK(config.module("fd")->collect_pid == CollectPid::RealParent);
     CHECK(config.module("fd")->attach == AttachPath::Auto);
     CHECK(config.module("fd")->update_every == 9);
+}
+
+TEST_CASE("[syscalls] of sync.conf and shm.conf turn single syscalls off; bad keys and values are reported")
+{
+    TempDir user;
+    user.write("ebpf.d.conf", "[ebpf programs]\n sync = yes\n shm = yes\n hardirq = no\n softirq = no\n");
+    std::string sync = user.write("ebpf.d/sync.conf", "[syscalls]\n sync = yes\n msync = no\n fsync = no\n"
+                                                      " fsync = yes\n SyncFS = NO\n shmget = no\n fdatasync = maybe\n");
+    user.write("ebpf.d/shm.conf", "[syscalls]\n shmget = yes\n shmat = yes\n shmdt = no\n shmctl = yes\n");
+    Warnings warnings;
+    PluginConfig config = load_config({user.str(), ""}, 1, warnings.sink());
+    auto in = [&](const std::string &rest) { return "ebpf.plugin: " + sync + rest; };
+    CHECK(warnings.lines == std::vector<std::string>{
+                                in(":5: option 'fsync' in [syscalls] repeats line 4; the later line wins"),
+                                in(": option 'shmget' in [syscalls] is not supported; ignored"),
+                                in(":8: invalid value 'maybe' for 'fdatasync'; using yes"),
+                            });
+    CHECK(config.module("sync")->disabled_syscalls == std::set<std::string, std::less<>>{"msync", "syncfs"});
+    CHECK(config.module("shm")->disabled_syscalls == std::set<std::string, std::less<>>{"shmdt"});
+    CHECK(config.module("vfs")->disabled_syscalls.empty());
 }
 
 TEST_CASE("unknown sections and keys are reported once each")
