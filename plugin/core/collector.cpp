@@ -36,6 +36,11 @@ void Collector::add(std::unique_ptr<CountingModule> module, AttachPath path, con
     modules_.push_back(std::move(running));
 }
 
+void Collector::shed(const std::string &module)
+{
+    std::erase_if(modules_, [&](const RunningModule &running) { return running.module->name() == module; });
+}
+
 void Collector::report_once(const std::string &message)
 {
     if (reported_.insert(message).second)

@@ -34,6 +34,9 @@ public:
     Snapshot collect(const std::set<std::string> *due = nullptr);
     // The modules (and "self", every self_update_every seconds) due after `elapsed` seconds.
     std::set<std::string> due_modules(uint64_t elapsed, int self_update_every) const;
+    const ProcessCore *core() const { return core_.get(); }
+    // Stops a module (its programs are detached, its tables freed) and reads it no more.
+    void shed(const std::string &module);
 
 private:
     void add_system(Snapshot &snapshot);
