@@ -2,8 +2,9 @@
 # Live suite on the running kernel (the kernel matrix adds forced attach paths
 # and guest kernels): auto mode in return and entry mode, shared tables, a pid
 # table too small for the host, deep short-lived process trees grouped exactly,
-# per-module load mode and update every, a setuid start by an unprivileged user,
-# how it stops, ticks and logs (stop_test.py), and what --version, --check,
+# per-module load mode and update every, the cost charts and resource limits
+# (self_test.py), a setuid start by an unprivileged user, how it stops, ticks
+# and logs (stop_test.py), and what --version, --check,
 # --verify and tools/check-kernel-config.sh tell a user.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +23,7 @@ run python3 "$here/live_test.py" --mode return --pid-table-size 4
 run python3 "$here/live_test.py" --mode entry --tree 500
 run python3 "$here/live_test.py" --mode entry --module "fd:ebpf load mode = return" --module "process:update every = 3"
 run python3 "$here/stop_test.py"
+run python3 "$here/self_test.py"
 run "$here/setuid_test.sh"
 run "$here/cli_test.sh"
 run python3 "$here/records_test.py"
