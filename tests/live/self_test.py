@@ -8,8 +8,8 @@
    the most BPF time (fd, under the open storm) is shed and named on stderr and in
    netdata.ebpf_shed, its programs are detached, and the plugin goes on counting the process
    module exactly for this run's app group;
-3. exit: a memory limit no module can meet ends the plugin with the message, exit code 1,
-   DISABLE, and none of its programs left in the kernel.
+3. exit: a memory limit, then a CPU limit, that no module can meet ends the plugin with the
+   message, exit code 1, DISABLE, and none of its programs left in the kernel.
 Prints one line per check and closes with "N passed, M failed".
 """
 import json
@@ -255,8 +255,8 @@ def test_shed(checks, work, workload, fd_memlock, tag):
     checks.check(all(l.startswith("ebpf.plugin: ") for l in plugin.stderr_lines()), "shed: every stderr line is prefixed")
 
 
-def test_exit(checks, work):
-    plugin = Plugin(work, ["memory limit = 1 MiB"], ("process", "fd"), "nothing")
+def test_exit(checks, work, limit_lines, limit_text):
+    plugin = Plugin(work, limit_lines, ("process", "fd"), "nothing")
     progs, links = set(), set()
     deadline = time.time() + 20
     while plugin.process.poll() is None and time.time() < deadline:
@@ -272,11 +272,11 @@ def test_exit(checks, work):
         code = plugin.stop()
     plugin.out.thread.join(timeout=2)
     lines = plugin.stderr_lines()
-    limit_lines = [l for l in lines if "memory limit 1.0 MiB exceeded" in l]
-    checks.check(len(limit_lines) == 2 and "shedding module" in limit_lines[0] and
+    said = [l for l in lines if limit_text in l]
+    checks.check(len(said) == 2 and "shedding module" in said[0] and
                  re.search(r"and shedding cannot bring it under: '(process|fd)' is the last module running; "
-                           r"exiting$", limit_lines[1]),
-                 "exit: one module shed, then the message: %s" % limit_lines)
+                           r"exiting$", said[1]),
+                 "exit: one module shed, then the message: %s" % said)
     checks.check(code == 1, "exit: exit code 1 (got %s)" % code)
     checks.check(plugin.out.lines[-1:] == ["DISABLE"], "exit: the agent is told DISABLE (%s)" % plugin.out.lines[-1:])
     shed = plugin.out.of("netdata.ebpf_shed")
@@ -301,7 +301,9 @@ def main():
         fd_memlock = test_cost(checks, work, workload)
         if fd_memlock:
             test_shed(checks, work, workload, fd_memlock, tag)
-        test_exit(checks, work)
+        test_exit(checks, work, ["memory limit = 1 MiB"], "memory limit 1.0 MiB exceeded")
+        # Reading its tables takes the plugin more than 0.1 ms per second: judged over 2 s windows.
+        test_exit(checks, work, ["cpu limit = 0.0001", "cpu limit window = 2"], "cpu limit 0.0001 cores exceeded")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("%d passed, %d failed" % (checks.passed, checks.failed), flush=True)
