@@ -194,7 +194,13 @@ LimitAction LimitGuard::check(const ResourceUsage &usage)
 {
     if (!limits_.any())
         return {};
-    samples_.push_back(usage);
+    // At most about 32 samples a window: a sample closer than window/32 to the
+    // one before the newest replaces the newest.
+    double spacing = limits_.cpu_window_seconds / 32.0;
+    if (samples_.size() >= 2 && usage.now_seconds - samples_[samples_.size() - 2].now_seconds < spacing)
+        samples_.back() = usage;
+    else
+        samples_.push_back(usage);
     while (samples_.size() >= 2 && usage.now_seconds - samples_[1].now_seconds >= limits_.cpu_window_seconds)
         samples_.pop_front();
     std::string reason = over_limit();

@@ -141,6 +141,22 @@ TEST_CASE("the cpu limit is an average over a full window")
     CHECK(guard.check(usage_at(20, 12.1, {{"fd", 0}})).kind == LimitAction::Kind::Exit);
 }
 
+TEST_CASE("a long window keeps few samples and still judges the average over it")
+{
+    ResourceLimits limits;
+    limits.cpu_cores = 0.5;
+    limits.cpu_window_seconds = 3200;  // samples kept 100 s apart
+    LimitGuard guard(limits);
+    std::vector<ModuleCost> modules = {{"process", 0}, {"fd", 0}};
+    double cpu = 0;
+    for (int second = 0; second <= 10000; ++second, cpu += 0.45)
+        REQUIRE(guard.check(usage_at(second, cpu, modules)).kind == LimitAction::Kind::None);
+    // 0.45 cores for 3,200 s, then 400 s of CPU in one second: 0.575 cores over the window.
+    LimitAction action = guard.check(usage_at(10001, cpu + 400, modules));
+    CHECK(action.kind == LimitAction::Kind::Shed);
+    CHECK(action.message.starts_with("cpu limit 0.5 cores exceeded (0.57"));
+}
+
 TEST_CASE("memory over the limit is judged at once; no limit means no action")
 {
     ResourceLimits limits;
