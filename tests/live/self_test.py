@@ -228,6 +228,9 @@ def test_shed(checks, work, workload, fd_memlock, tag):
                      "shed: stderr names fd, the costliest: %s" % shed)
         last = plugin.out.of("netdata.ebpf_shed")[-1]
         checks.check(last == {"process": 0, "fd": 1}, "shed: netdata.ebpf_shed says fd (%s)" % last)
+        opens = plugin.out.of("filesystem.file_descriptor")[-1]
+        checks.check(opens and all(v is None for v in opens.values()),
+                     "shed: fd's charts are no longer collected (filesystem.file_descriptor %s)" % opens)
         memory = plugin.out.of("netdata.ebpf_kernel_memory")[-1]
         checks.check(memory.get("fd") is None and 0 < (memory.get("process") or 0) <= limit,
                      "shed: kernel memory now process only, within %d (%s)" % (limit, memory))
