@@ -20,6 +20,7 @@ struct RunningModule {
     AttachPath path;
     ModuleSettings settings;
     std::unique_ptr<ModuleAccounts> accounts;
+    size_t slot = 0;  // its index among the modules ever added: stays when another is shed
 };
 
 class Collector {
@@ -49,6 +50,7 @@ private:
     CgroupDirectory cgroups_;
     CgroupTotals cgroup_totals_;
     std::vector<RunningModule> modules_;
+    size_t added_ = 0;                   // modules ever added
     std::set<size_t> active_groups_;     // groups that ever counted something
     Counters previous_system_;           // for the per-interval counters
     std::set<std::string> reported_;

@@ -7,7 +7,8 @@
 2. shed: a kernel memory limit that both modules exceed but either fits is hit; the module with
    the most BPF time (fd, under the open storm) is shed and named on stderr and in
    netdata.ebpf_shed, its programs are detached, and the plugin goes on counting the process
-   module exactly for this run's app group;
+   module exactly for this run's app group; under a thread storm process (the first module) is
+   shed and fd goes on counting this run's cgroup exactly;
 3. exit: a memory limit, then a CPU limit, that no module can meet ends the plugin with the
    message, exit code 1, DISABLE, and none of its programs left in the kernel.
 Prints one line per check and closes with "N passed, M failed".
@@ -24,7 +25,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from live_test import Checks, kernel_ids, owned_ids, sanitize  # noqa: E402
+from live_test import Checks, cgroup2_root, kernel_ids, owned_ids, sanitize  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "../.."))
@@ -71,11 +72,12 @@ class Updates:
 class Plugin:
     """The plugin with its own configuration directory and app group."""
 
-    def __init__(self, work, global_lines, modules, group_process):
+    def __init__(self, work, global_lines, modules, group_process, cgroups=False):
         config = os.path.join(work, "etc-%d" % random.randrange(1 << 30))
         os.makedirs(config)
         with open(os.path.join(config, "ebpf.d.conf"), "w") as f:
-            f.write("[global]\n    update every = 1\n    apps = yes\n    cgroups = no\n    ebpf load mode = entry\n")
+            f.write("[global]\n    update every = 1\n    apps = yes\n    cgroups = %s\n    ebpf load mode = entry\n"
+                    % ("yes" if cgroups else "no"))
             for line in global_lines:
                 f.write("    %s\n" % line)
             f.write("[ebpf programs]\n")
@@ -105,17 +107,26 @@ class Plugin:
         return self.process.returncode
 
 
-class OpenStorm:
-    """Opens and closes /dev/null as fast as it can, in a loop of workload runs, until stopped."""
+def in_cgroup(directory):
+    """For preexec_fn: moves the child into a cgroup before it runs the workload."""
+    def move():
+        with open(os.path.join(directory, "cgroup.procs"), "w") as f:
+            f.write("0")
+    return move if directory else None
 
-    def __init__(self, workload):
+
+class OpenStorm:
+    """Opens and closes /dev/null as fast as it can (or forks: `work`), in a loop of workload
+    runs, in `cgroup` when given, until stopped."""
+
+    def __init__(self, workload, work=("--opens", "50000"), cgroup=None):
         self.stop_requested = False
-        self.thread = threading.Thread(target=self._run, args=(workload,), daemon=True)
+        self.thread = threading.Thread(target=self._run, args=([workload] + list(work), cgroup), daemon=True)
         self.thread.start()
 
-    def _run(self, workload):
+    def _run(self, command, cgroup):
         while not self.stop_requested:
-            subprocess.run([workload, "--opens", "50000"], capture_output=True)
+            subprocess.run(command, capture_output=True, preexec_fn=in_cgroup(cgroup))
 
     def stop(self):
         self.stop_requested = True
@@ -268,6 +279,53 @@ def test_shed(checks, work, workload, fd_memlock, tag):
                  "shed: every stderr line has the date and the plugin's name")
 
 
+def test_shed_first(checks, work, workload, fd_memlock, tag):
+    """Process, the first module started, is shed under a thread storm in this run's cgroup: fd,
+    started after it, goes on counting that cgroup exactly (its per-cgroup state is its own)."""
+    cgroup = os.path.join(cgroup2_root(), "ebpf_self_" + tag)
+    os.makedirs(cgroup)
+    storm = OpenStorm(workload, ("--threads", "20000"), cgroup)
+    time.sleep(0.5)
+    plugin = Plugin(work, ["kernel memory limit = %d B" % (fd_memlock * 3 // 2)], ("process", "fd"), "nothing",
+                    cgroups=True)
+    # 30 opens and 7 failed ones; 30 closes, and the close of cgroup.procs after the move (in_cgroup).
+    charts = {("cgroup_%s.file_open" % sanitize(os.path.basename(cgroup)), "do_sys_open"): 37,
+              ("cgroup_%s.file_closed" % sanitize(os.path.basename(cgroup)), "__close_fd"): 31}
+
+    def value(chart, dim):
+        return (plugin.out.of(chart) or [{}])[-1].get(dim)
+
+    try:
+        plugin.out.wait("netdata.ebpf_shed", 2, 20)
+        storm.stop()
+        shed = [l for l in plugin.stderr_lines() if "shedding" in l]
+        checks.check(len(shed) == 1 and "shedding module 'process', the most expensive" in shed[0],
+                     "shed first: a thread storm makes process the costliest: %s" % shed)
+        plugin.out.wait("netdata.ebpf_shed", len(plugin.out.of("netdata.ebpf_shed")) + 2, 10)
+        before = {key: value(*key) or 0 for key in charts}
+        subprocess.run([workload, "--opens", "30", "--failed-opens", "7"], check=True, capture_output=True,
+                       preexec_fn=in_cgroup(cgroup))
+        deadline, grew = time.time() + 10, None
+        while time.time() < deadline and grew != charts:
+            time.sleep(0.2)
+            grew = {key: (value(*key) or 0) - before[key] for key in charts}
+        for (chart, dim), expected in charts.items():
+            values = [u.get(dim) for u in plugin.out.of(chart) if u.get(dim) is not None]
+            checks.check(grew[(chart, dim)] == expected and values == sorted(values) and min(values) >= 0,
+                         "shed first: fd goes on counting the cgroup after process was shed: %s grew by %s "
+                         "(expected %d), never backwards: %s" % (chart, grew[(chart, dim)], expected, values))
+    finally:
+        storm.stop()
+        code = plugin.stop()
+        for _ in range(50):
+            try:
+                os.rmdir(cgroup)
+                break
+            except OSError:
+                time.sleep(0.1)
+    checks.check(code == 0, "shed first: exits 0 when stdin closes (got %s)" % code)
+
+
 def test_exit(checks, work, limit_lines, limit_text):
     plugin = Plugin(work, limit_lines, ("process", "fd"), "nothing")
     progs, links = set(), set()
@@ -314,6 +372,7 @@ def main():
         fd_memlock = test_cost(checks, work, workload)
         if fd_memlock:
             test_shed(checks, work, workload, fd_memlock, tag)
+            test_shed_first(checks, work, workload, fd_memlock, tag)
         test_exit(checks, work, ["memory limit = 1 MiB"], "memory limit 1.0 MiB exceeded")
         # Reading its tables takes the plugin more than 0.1 ms per second: judged over 2 s windows.
         test_exit(checks, work, ["cpu limit = 0.0001", "cpu limit window = 2"], "cpu limit 0.0001 cores exceeded")
