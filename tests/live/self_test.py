@@ -186,7 +186,7 @@ def test_cost(checks, work, workload):
             return None
         path = used_path(plugin.out)
         dim = "fd_" + path
-        progs, _ = owned_ids(plugin.process.pid)
+        progs = owned_ids(plugin.process.pid)[0]
 
         # bpftool right after a cycle's update, and again 3 cycles later: the chart's intervals
         # and bpftool's then span the same time, give or take the few ms a read takes.
@@ -253,9 +253,9 @@ def test_shed(checks, work, workload, fd_memlock, tag):
         memory = plugin.out.of("netdata.ebpf_kernel_memory")[-1]
         checks.check(memory.get("fd") is None and 0 < (memory.get("process") or 0) <= limit,
                      "shed: kernel memory now process only, within %d (%s)" % (limit, memory))
-        progs, links = owned_ids(plugin.process.pid)
+        progs, _, attached = owned_ids(plugin.process.pid)
         names = {p["name"] for p in bpftool_json("prog", "show") if p["id"] in progs}
-        checks.check(progs and not any("open" in n or "close" in n for n in names) and len(links) == len(progs),
+        checks.check(progs and not any("open" in n or "close" in n for n in names) and attached == progs,
                      "shed: fd's programs are detached, process's attached (%s)" % sorted(names))
 
         # It goes on: this run's forks are counted exactly in its app group.
