@@ -448,8 +448,8 @@ void apply_global_setting(PluginConfig &config, bool &network_connections, const
             file.note_repeat(s, s.key);
             assign(config.btf_path, s, file, parse_btf_path);
         } else if (LimitKey limit = limit_key(s.key); limit == LimitKey::RecordStream) {
-            file.warn_at(s.line, "option '" + printable(s.key_text) + "' does not apply: this plugin has no record "
-                                 "stream yet; ignored");
+            file.warn_at(s.line, "option '" + printable(s.key_text) + "' does not apply yet: no module emits "
+                                 "records; ignored");
         } else if (limit != LimitKey::None) {
             file.note_repeat(s, s.key);
             std::string kept;

@@ -91,8 +91,8 @@ TEST_CASE("limit options of ebpf.d.conf [global]")
         warnings.clear();
         config = load_global("record stream limit = 1 MiB\n", warnings);
         REQUIRE(warnings.size() == 1);
-        CHECK(warnings[0].ends_with(":2: option 'record stream limit' does not apply: this plugin has no record "
-                                    "stream yet; ignored"));
+        CHECK(warnings[0].ends_with(":2: option 'record stream limit' does not apply yet: no module emits records; "
+                                    "ignored"));
     }
 }
 
