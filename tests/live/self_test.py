@@ -149,16 +149,15 @@ def program_totals(prog_ids):
 
 
 def map_memlock(pid):
-    total = 0
+    """Memlock of every map the process holds, each map once (modules share the core's)."""
+    ids = set()
     fdinfo = "/proc/%d/fdinfo" % pid
     for fd in os.listdir(fdinfo):
         try:
-            ids = [int(l.split()[1]) for l in open(os.path.join(fdinfo, fd)) if l.startswith("map_id:")]
+            ids |= {int(l.split()[1]) for l in open(os.path.join(fdinfo, fd)) if l.startswith("map_id:")}
         except OSError:
             continue
-        for map_id in ids:
-            total += int(bpftool_json("map", "show", "id", str(map_id))["bytes_memlock"])
-    return total
+    return sum(int(bpftool_json("map", "show", "id", str(map_id))["bytes_memlock"]) for map_id in ids)
 
 
 def running_values(values):
@@ -177,15 +176,16 @@ def used_path(updates):
 
 
 def test_cost(checks, work, workload):
+    """Returns the kernel memory of the process core and of fd, as charted."""
     storm = OpenStorm(workload)
     plugin = Plugin(work, [], ("fd",), "nothing")
-    fd_memlock = None
+    memlock = None
     try:
         if not checks.check(plugin.out.wait("netdata.ebpf_bpf_cost", 3, 20), "cost: the plugin publishes self charts"):
             print("\n".join("# " + l for l in plugin.stderr_lines()))
             return None
-        path = used_path(plugin.out)
-        dim = "fd_" + path
+        # fd on its path, and the process core: every program the plugin holds.
+        dims = ["fd_" + used_path(plugin.out), "core_tracepoint"]
         progs = owned_ids(plugin.process.pid)[0]
 
         # bpftool right after a cycle's update, and again 3 cycles later: the chart's intervals
@@ -196,41 +196,51 @@ def test_cost(checks, work, workload):
             plugin.out.wait("netdata.ebpf_bpf_cost", count, 10)
             samples.append((count, program_totals(progs)))
         (k1, (time1, runs1)), (k2, (time2, runs2)) = samples
-        times = [u[dim] for u in plugin.out.of("netdata.ebpf_bpf_time")]
-        runs = [u[dim] for u in plugin.out.of("netdata.ebpf_bpf_runs")]
-        costs = [u.get(dim) for u in plugin.out.of("netdata.ebpf_bpf_cost")]
+        times = {d: [u[d] for u in plugin.out.of("netdata.ebpf_bpf_time")] for d in dims}
+        runs = {d: [u[d] for u in plugin.out.of("netdata.ebpf_bpf_runs")] for d in dims}
+        costs = {d: [u.get(d) for u in plugin.out.of("netdata.ebpf_bpf_cost")] for d in dims}
 
-        chart_ratio = times[k2 - 1] / runs[k2 - 1]
+        def total(series, k):
+            return sum(series[d][k] for d in dims)
+
+        chart_ratio = total(times, k2 - 1) / total(runs, k2 - 1)
         tool_ratio = time2 / runs2
         checks.check(near(chart_ratio, tool_ratio),
                      "cost: ns per event since load, charts %.1f, bpftool %.1f (%d programs)"
                      % (chart_ratio, tool_ratio, len(progs)))
-        interval_runs = [runs[i] - runs[i - 1] for i in range(k1, k2)]
-        weighted = sum(c * r for c, r in zip(costs[k1:k2], interval_runs) if c is not None)
-        chart_cost = weighted / sum(interval_runs) if sum(interval_runs) else None
+        weighted = interval_runs = 0
+        for d in dims:
+            for i in range(k1, k2):
+                ran = runs[d][i] - runs[d][i - 1]
+                interval_runs += ran
+                weighted += (costs[d][i] or 0) * ran
+        chart_cost = weighted / interval_runs if interval_runs else None
         tool_cost = (time2 - time1) / (runs2 - runs1) if runs2 > runs1 else None
         checks.check(near(chart_cost, tool_cost),
                      "cost: netdata.ebpf_bpf_cost over 3 cycles %s ns/event, bpftool %s ns/event"
                      % (chart_cost and round(chart_cost, 1), tool_cost and round(tool_cost, 1)))
-        checks.check(near(runs[k2 - 1] - runs[k1 - 1], runs2 - runs1),
-                     "cost: events over 3 cycles, charts %d, bpftool %d"
-                     % (runs[k2 - 1] - runs[k1 - 1], runs2 - runs1))
-        fd_memlock = map_memlock(plugin.process.pid)
-        chart_memlock = plugin.out.of("netdata.ebpf_kernel_memory")[-1].get("fd")
-        checks.check(chart_memlock == fd_memlock,
-                     "cost: kernel memory chart %s bytes = bpftool memlock of the plugin's maps %d"
-                     % (chart_memlock, fd_memlock))
+        checks.check(near(interval_runs, runs2 - runs1),
+                     "cost: events over 3 cycles, charts %d, bpftool %d" % (interval_runs, runs2 - runs1))
+        held = map_memlock(plugin.process.pid)
+        memlock = running_values(plugin.out.of("netdata.ebpf_kernel_memory")[-1])
+        checks.check(sum(memlock.values()) == held,
+                     "cost: kernel memory chart %s bytes = bpftool memlock of the plugin's maps %d" % (memlock, held))
         rss = plugin.out.of("netdata.ebpf_plugin_memory")[-1].get("rss")
         checks.check(rss is not None and rss > 1 << 20, "cost: resident memory is charted (%s bytes)" % rss)
     finally:
         storm.stop()
         code = plugin.stop()
     checks.check(code == 0, "cost: exits 0 when stdin closes (got %s)" % code)
-    return fd_memlock
+    return memlock
 
 
-def test_shed(checks, work, workload, fd_memlock, tag):
-    limit = fd_memlock * 3 // 2  # both modules lock about twice fd's, either alone less
+def memory_limit(memlock):
+    """Over it with process and fd (process locks about what fd does), under it with either."""
+    return memlock["core"] + memlock["fd"] * 3 // 2
+
+
+def test_shed(checks, work, workload, memlock, tag):
+    limit = memory_limit(memlock)
     storm = OpenStorm(workload)
     time.sleep(0.5)  # the storm runs before the programs load: fd is the costliest from the start
     name = "ewl-" + tag
@@ -251,7 +261,8 @@ def test_shed(checks, work, workload, fd_memlock, tag):
         later = [i for i, (chart, _) in enumerate(order) if chart == "filesystem.file_descriptor" and i > shed_at]
         checks.check(not later, "shed: fd's charts are no longer updated (%d updates after the shed)" % len(later))
         memory = plugin.out.of("netdata.ebpf_kernel_memory")[-1]
-        checks.check(memory.get("fd") is None and 0 < (memory.get("process") or 0) <= limit,
+        checks.check(memory.get("fd") is None and 0 < (memory.get("process") or 0) and
+                     sum(running_values(memory).values()) <= limit,
                      "shed: kernel memory now process only, within %d (%s)" % (limit, memory))
         progs, _, attached = owned_ids(plugin.process.pid)
         names = {p["name"] for p in bpftool_json("prog", "show") if p["id"] in progs}
@@ -279,14 +290,14 @@ def test_shed(checks, work, workload, fd_memlock, tag):
                  "shed: every stderr line has the date and the plugin's name")
 
 
-def test_shed_first(checks, work, workload, fd_memlock, tag):
+def test_shed_first(checks, work, workload, memlock, tag):
     """Process, the first module started, is shed under a thread storm in this run's cgroup: fd,
     started after it, goes on counting that cgroup exactly (its per-cgroup state is its own)."""
     cgroup = os.path.join(cgroup2_root(), "ebpf_self_" + tag)
     os.makedirs(cgroup)
     storm = OpenStorm(workload, ("--threads", "20000"), cgroup)
     time.sleep(0.5)
-    plugin = Plugin(work, ["kernel memory limit = %d B" % (fd_memlock * 3 // 2)], ("process", "fd"), "nothing",
+    plugin = Plugin(work, ["kernel memory limit = %d B" % memory_limit(memlock)], ("process", "fd"), "nothing",
                     cgroups=True)
     # 30 opens and 7 failed ones; 30 closes, and the close of cgroup.procs after the move (in_cgroup).
     charts = {("cgroup_%s.file_open" % sanitize(os.path.basename(cgroup)), "do_sys_open"): 37,
@@ -369,10 +380,10 @@ def main():
     work = tempfile.mkdtemp(prefix="ebpf-self-")
     workload = os.path.join(BUILD, "ebpf-workload")
     try:
-        fd_memlock = test_cost(checks, work, workload)
-        if fd_memlock:
-            test_shed(checks, work, workload, fd_memlock, tag)
-            test_shed_first(checks, work, workload, fd_memlock, tag)
+        memlock = test_cost(checks, work, workload)
+        if memlock:
+            test_shed(checks, work, workload, memlock, tag)
+            test_shed_first(checks, work, workload, memlock, tag)
         test_exit(checks, work, ["memory limit = 1 MiB"], "memory limit 1.0 MiB exceeded")
         # Reading its tables takes the plugin more than 0.1 ms per second: judged over 2 s windows.
         test_exit(checks, work, ["cpu limit = 0.0001", "cpu limit window = 2"], "cpu limit 0.0001 cores exceeded")

@@ -49,7 +49,7 @@ check "it still reads its maps without privileges" \
 last_sum() { awk -v chart="$1" '$1 == "BEGIN" { on = ($2 == chart); if (on) sum = 0 }
     on && $1 == "SET" && $4 != "" { sum += $4 } END { print sum + 0 }' "$WORK/out"; }
 held_memlock=0
-for map_id in $(awk '/^map_id:/ {print $2}' /proc/$PLUGIN/fdinfo/* 2>/dev/null); do
+for map_id in $(awk '/^map_id:/ {print $2}' /proc/$PLUGIN/fdinfo/* 2>/dev/null | sort -u); do   # shared maps once
     held_memlock=$((held_memlock + $(bpftool -j map show id "$map_id" | sed -E 's/.*"bytes_memlock":([0-9]+).*/\1/')))
 done
 charted_memlock=$(last_sum netdata.ebpf_kernel_memory)
