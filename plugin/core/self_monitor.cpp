@@ -25,28 +25,6 @@ BpfRunTimeStats::~BpfRunTimeStats()
         close(fd_);
 }
 
-std::vector<int> loaded_program_fds(const bpf_object *object)
-{
-    std::vector<int> fds;
-    bpf_program *program;
-    if (object)
-        bpf_object__for_each_program(program, object)
-            if (bpf_program__fd(program) >= 0)
-                fds.push_back(bpf_program__fd(program));
-    return fds;
-}
-
-std::vector<int> loaded_map_fds(const bpf_object *object)
-{
-    std::vector<int> fds;
-    bpf_map *map;
-    if (object)
-        bpf_object__for_each_map(map, object)
-            if (bpf_map__fd(map) >= 0)
-                fds.push_back(bpf_map__fd(map));
-    return fds;
-}
-
 ProgramCost program_cost(const std::vector<int> &program_fds)
 {
     ProgramCost cost;

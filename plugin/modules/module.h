@@ -23,10 +23,6 @@ struct ModuleSettings {
     int active_pids_fd = -1;          // the process core's array, reused; -1: a private one
 };
 
-// The descriptors of an object's loaded programs and of its maps (none for null).
-std::vector<int> loaded_program_fds(const bpf_object *object);
-std::vector<int> loaded_map_fds(const bpf_object *object);
-
 class CountingModule {
 public:
     virtual ~CountingModule() = default;
