@@ -134,8 +134,13 @@ class OpenStorm:
 
 
 def bpftool_json(*args):
-    out = subprocess.run(["bpftool", "-j"] + list(args), capture_output=True, text=True)
-    return json.loads(out.stdout or "null")
+    """bpftool fails when an object goes away while it lists them (others load programs too): retry."""
+    for _ in range(10):
+        done = subprocess.run(["bpftool", "-j"] + list(args), capture_output=True, text=True)
+        if done.returncode == 0:
+            return json.loads(done.stdout or "null")
+        time.sleep(0.1)
+    raise RuntimeError("bpftool %s keeps failing: %s" % (" ".join(args), done.stderr.strip()))
 
 
 def program_totals(prog_ids):
