@@ -74,6 +74,11 @@ int ProcessCore::active_pids_fd() const
     return skeleton_ ? bpf_map__fd(skeleton_->maps.active_pids) : -1;
 }
 
+bpf_object *ProcessCore::object() const
+{
+    return skeleton_ ? skeleton_->obj : nullptr;
+}
+
 bool ProcessCore::gone(uint32_t pid) const
 {
     auto found = processes_.find(pid);

@@ -40,6 +40,8 @@ public:
     void stop();
     // The active_pids array every module reuses.
     int active_pids_fd() const;
+    // Its loaded object, for the self charts (core/self_monitor.h); null when stopped.
+    bpf_object *object() const;
 
     // One cycle, before the modules: reads the marks and the changed identities.
     std::string begin_cycle();

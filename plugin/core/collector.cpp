@@ -48,9 +48,14 @@ Collector::Collector(ProcessGroups groups, std::unique_ptr<ProcessCore> core, Cg
 
 void Collector::add(std::unique_ptr<CountingModule> module, AttachPath path, const ModuleSettings &settings)
 {
-    RunningModule running{std::move(module), path, settings, nullptr};
+    RunningModule running{std::move(module), path, settings, nullptr, added_++};
     running.accounts = std::make_unique<ModuleAccounts>(*running.module, settings, groups_.names().size());
     modules_.push_back(std::move(running));
+}
+
+void Collector::shed(const std::string &module)
+{
+    std::erase_if(modules_, [&](const RunningModule &running) { return running.module->name() == module; });
 }
 
 void Collector::report_once(const std::string &message)
@@ -146,9 +151,9 @@ void Collector::add_groups(Snapshot &snapshot)
 
 void Collector::add_cgroups(Snapshot &snapshot)
 {
-    for (size_t module = 0; module < modules_.size(); ++module) {
-        ModuleAccounts &accounts = *modules_[module].accounts;
-        accounts.drop_cgroups(cgroup_totals_.credit(module, modules_[module].module->counter_names(),
+    for (RunningModule &running : modules_) {
+        ModuleAccounts &accounts = *running.accounts;
+        accounts.drop_cgroups(cgroup_totals_.credit(running.slot, running.module->counter_names(),
                                                     accounts.cgroups(), cgroups_));
     }
     cgroup_totals_.take_live(snapshot.cgroups, snapshot.services);

@@ -21,6 +21,7 @@ struct RunningModule {
     AttachPath path;
     ModuleSettings settings;
     std::unique_ptr<ModuleAccounts> accounts;
+    size_t slot = 0;  // its index among the modules ever added: stays when another is shed
 };
 
 class Collector {
@@ -35,6 +36,9 @@ public:
     Snapshot collect(const std::set<std::string> *due = nullptr);
     // The modules (and "self", every self_update_every seconds) due after `elapsed` seconds.
     std::set<std::string> due_modules(uint64_t elapsed, int self_update_every) const;
+    const ProcessCore *core() const { return core_.get(); }
+    // Stops a module (its programs are detached, its tables freed) and reads it no more.
+    void shed(const std::string &module);
 
 private:
     void add_system(Snapshot &snapshot);
@@ -47,6 +51,7 @@ private:
     CgroupDirectory cgroups_;
     CgroupTotals cgroup_totals_;
     std::vector<RunningModule> modules_;
+    size_t added_ = 0;                   // modules ever added
     std::set<size_t> active_groups_;     // groups that ever counted something
     Counters previous_system_;           // for the per-interval counters
     // Each scope's counters at the previous read, per app group, cgroup and service.

@@ -354,6 +354,14 @@ void apply_global_setting(PluginConfig &config, bool &network_connections, const
         } else if (s.key == "btf path") {
             file.note_repeat(s, s.key);
             assign(config.btf_path, s, file, parse_btf_path);
+        } else if (LimitKey limit = limit_key(s.key); limit == LimitKey::RecordStream) {
+            file.warn_at(s.line, "option '" + printable(s.key_text) + "' does not apply yet: no module emits "
+                                 "records; ignored");
+        } else if (limit != LimitKey::None) {
+            file.note_repeat(s, s.key);
+            std::string kept;
+            if (!set_limit(config.limits, limit, s.value, kept))
+                file.invalid(s, kept);
         } else {
             file.unsupported_key(s);
         }

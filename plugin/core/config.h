@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/limits.h"
+
 enum class LoadMode { Entry, Return };
 enum class AttachPath { Auto, Trampoline, Kprobe, Tracepoint };   // "ebpf co-re tracing": trampoline|probe|tracepoint; auto when absent
 enum class TypeFormat { Auto, Legacy, CoRe };                     // "ebpf type format"
@@ -27,6 +29,7 @@ struct PluginConfig {
     LoadMode load_mode = LoadMode::Entry; bool apps = true; bool cgroups = false;
     unsigned pid_table_size = 32768; std::string btf_path = "/sys/kernel/btf"; bool maps_per_core = true;
     AttachPath attach = AttachPath::Auto; TypeFormat type_format = TypeFormat::Auto;
+    ResourceLimits limits;               // [global] cpu limit, memory limit, ... (core/limits.h)
     std::vector<ModuleConfig> modules;   // every module name upstream knows, in a fixed order
     const ModuleConfig *module(std::string_view name) const;
 };

@@ -33,6 +33,7 @@
 #include "records/records_config.h"
 #include "records/standalone.h"
 #include "records/stream.h"
+#include "core/self_monitor.h"
 #include "version.h"
 
 namespace {
@@ -302,6 +303,11 @@ int main(int argc, char **argv)
     if (options.verify)
         return run_program_verification(symbols) ? 0 : 1;
 
+    // Needs CAP_SYS_ADMIN, so before the drop; on for as long as the plugin runs.
+    BpfRunTimeStats run_time_stats;
+    if (!run_time_stats.error().empty())
+        log_error("cannot turn on BPF run-time statistics (%s): the BPF time charts stay at 0",
+                  run_time_stats.error().c_str());
     ProtocolWriter out(STDOUT_FILENO, wait_writable);
     const MachineLimits limits = machine_limits();
     ProcessGroups groups(std::move(*apps_groups), "/proc");
@@ -354,6 +360,8 @@ int main(int argc, char **argv)
     Publisher publisher(registry, std::move(charts));
     const int interval = loop_interval(collector, config.update_every);
     uint64_t elapsed = 0;  // seconds of loop ticks so far: the first tick updates every chart
+    SelfMonitor self(collector, config.limits);
+    bool over_limit = false;
     log_summarize();
     Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {
         std::set<std::string> due = collector.due_modules(elapsed, config.update_every);
@@ -364,9 +372,19 @@ int main(int argc, char **argv)
             for (const std::string &line : records->new_errors())
                 log_error("%s", line.c_str());
         }
+        if (due.contains("self"))
+            over_limit = !self.observe(snapshot.system);
         publisher.publish(snapshot, now_usec, due);
-        return out.flush();
+        return out.flush() && !over_limit;
     });
+    if (over_limit) {
+        out.disable();  // the agent does not restart it; the reason is on stderr
+        out.flush();
+        if (records)
+            records->stop(300);
+        log_summarize();
+        return 1;
+    }
     log_stop(stop, out);
     if (records)
         records->stop(300);

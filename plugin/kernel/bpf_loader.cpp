@@ -152,3 +152,25 @@ std::string attach_plan(bpf_object *object, const LoadPlan &plan, LinkSet &links
     }
     return "";
 }
+
+std::vector<int> loaded_program_fds(const bpf_object *object)
+{
+    std::vector<int> fds;
+    bpf_program *program;
+    if (object)
+        bpf_object__for_each_program(program, object)
+            if (bpf_program__fd(program) >= 0)
+                fds.push_back(bpf_program__fd(program));
+    return fds;
+}
+
+std::vector<int> loaded_map_fds(const bpf_object *object)
+{
+    std::vector<int> fds;
+    bpf_map *map;
+    if (object)
+        bpf_object__for_each_map(map, object)
+            if (bpf_map__fd(map) >= 0)
+                fds.push_back(bpf_map__fd(map));
+    return fds;
+}

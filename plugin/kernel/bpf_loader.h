@@ -49,6 +49,11 @@ std::string load_plan(bpf_object *object, const LoadPlan &plan);
 // failure the links made so far stay in `links` for the caller to clear.
 std::string attach_plan(bpf_object *object, const LoadPlan &plan, LinkSet &links);
 
+// The descriptors of an object's loaded programs and of its maps (none for
+// null), for the self charts (core/self_monitor.h).
+std::vector<int> loaded_program_fds(const bpf_object *object);
+std::vector<int> loaded_map_fds(const bpf_object *object);
+
 // libbpf's error text for a negative errno.
 std::string errno_text(int error);
 

@@ -41,6 +41,9 @@ public:
     virtual int global_table_fd() const = 0;
     virtual int pid_table_fd() const = 0;
     virtual int cgroup_table_fd() const = 0;
+    // The loaded programs and the maps, for the self charts (core/self_monitor.h).
+    virtual std::vector<int> program_fds() const = 0;
+    virtual std::vector<int> map_fds() const = 0;
     // Why `path` cannot apply to this kernel at all ("" when it can be tried).
     virtual std::string not_applicable(AttachPath path, bool return_mode) const = 0;
 };
@@ -129,6 +132,9 @@ public:
     int global_table_fd() const override { return bpf_map__fd(skeleton_->maps.global_table); }
     int pid_table_fd() const override { return bpf_map__fd(skeleton_->maps.pid_table); }
     int cgroup_table_fd() const override { return bpf_map__fd(skeleton_->maps.cgroup_table); }
+
+    std::vector<int> program_fds() const override { return loaded_program_fds(skeleton_ ? skeleton_->obj : nullptr); }
+    std::vector<int> map_fds() const override { return loaded_map_fds(skeleton_ ? skeleton_->obj : nullptr); }
 
     std::string not_applicable(AttachPath path, bool return_mode) const override
     {

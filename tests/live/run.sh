@@ -3,9 +3,10 @@
 # and guest kernels): auto mode in return and entry mode, shared tables, a pid
 # table too small for the host, deep short-lived process trees grouped exactly,
 # per-module load mode and update every, the sync, mount, shm and oomkill
-# modules (syscall_test.py) in both modes, a setuid start by an unprivileged
-# user, how it stops, ticks and logs (stop_test.py), and what --version,
-# --check, --verify and tools/check-kernel-config.sh tell a user.
+# modules (syscall_test.py) in both modes, the cost charts and resource limits
+# (self_test.py), a setuid start by an unprivileged user, how it stops, ticks
+# and logs (stop_test.py), and what --version, --check, --verify and
+# tools/check-kernel-config.sh tell a user.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0 passed=0 failed=0
@@ -26,6 +27,7 @@ run python3 "$here/cache_test.py"
 run python3 "$here/syscall_test.py" --mode return
 run python3 "$here/syscall_test.py" --mode entry
 run python3 "$here/stop_test.py"
+run python3 "$here/self_test.py"
 run "$here/setuid_test.sh"
 run "$here/cli_test.sh"
 run python3 "$here/records_test.py"

@@ -3,7 +3,8 @@
 # 4750 root:netdata binary), here with user nobody:
 #   - a config dir the caller cannot read is not read through us;
 #   - once attached, the plugin runs as the caller with no capability and an
-#     empty environment, and still collects;
+#     empty environment, and still collects, its cost too (run-time
+#     statistics turned on before the drop, memlock of its maps);
 #   - a hostile pid table size is cut to what the machine affords, with a line;
 #   - --check and --verify become the caller before loading anything, keeping
 #     only the capabilities loading needs (traced with strace -u).
@@ -44,6 +45,18 @@ check "the caller's environment is gone" "[ ! -s /proc/$PLUGIN/environ ]"
 sleep 2
 check "it still reads its maps without privileges" \
     "[ \$(grep -c '^BEGIN system.process_thread' '$WORK/out') -ge 3 ]"
+# The last update of a chart: the sum of its values.
+last_sum() { awk -v chart="$1" '$1 == "BEGIN" { on = ($2 == chart); if (on) sum = 0 }
+    on && $1 == "SET" && $4 != "" { sum += $4 } END { print sum + 0 }' "$WORK/out"; }
+held_memlock=0
+for map_id in $(awk '/^map_id:/ {print $2}' /proc/$PLUGIN/fdinfo/* 2>/dev/null | sort -u); do   # shared maps once
+    held_memlock=$((held_memlock + $(bpftool -j map show id "$map_id" | sed -E 's/.*"bytes_memlock":([0-9]+).*/\1/')))
+done
+charted_memlock=$(last_sum netdata.ebpf_kernel_memory)
+check "without privileges it still reads its maps' memlock ($charted_memlock = bpftool $held_memlock)" \
+    "[ $held_memlock -gt 0 ] && [ $charted_memlock = $held_memlock ]"
+check "BPF run-time statistics were turned on before the drop (runs charted: $(last_sum netdata.ebpf_bpf_runs))" \
+    "[ $(last_sum netdata.ebpf_bpf_runs) -gt 0 ] && [ $(last_sum netdata.ebpf_bpf_time) -gt 0 ]"
 exec 3>&-
 wait "$PLUGIN"; code=$?; PLUGIN=''
 check "exits 0 when stdin closes" "[ $code = 0 ]"

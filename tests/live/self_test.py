@@ -1,0 +1,402 @@
+#!/usr/bin/env python3
+"""Live test of the plugin's self monitoring and resource limits, on the real kernel.
+
+1. cost: with an open storm running, the BPF time, runs and ns-per-event charts of the fd module
+   agree with what `bpftool prog show` says of the plugin's own programs within 10 %, and the
+   kernel memory chart equals the memlock bpftool gives for the plugin's maps;
+2. shed: a kernel memory limit that both modules exceed but either fits is hit; the module with
+   the most BPF time (fd, under the open storm) is shed and named on stderr and in
+   netdata.ebpf_shed, its programs are detached, and the plugin goes on counting the process
+   module exactly for this run's app group; under a thread storm process (the first module) is
+   shed and fd goes on counting this run's cgroup exactly;
+3. exit: a memory limit, then a CPU limit, that no module can meet ends the plugin with the
+   message, exit code 1, DISABLE, and none of its programs left in the kernel.
+Prints one line per check and closes with "N passed, M failed".
+"""
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from live_test import Checks, cgroup2_root, kernel_ids, owned_ids, sanitize  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "../.."))
+BUILD = os.path.join(REPO, "build")
+PATHS = ("trampoline", "kprobe", "tracepoint")
+OTHER_MODULES = ("cachestat dcstat disk filesystem hardirq mdflush mount oomkill shm socket softirq "
+                 "sync swap vfs").split()
+
+
+class Updates:
+    """The plugin's stdout: every line, and every chart update in order as (chart, {dim: value})."""
+
+    def __init__(self, stream):
+        self.lines, self.updates = [], []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream):
+        chart, values = None, {}
+        for raw in stream:
+            line = raw.decode(errors="replace").rstrip("\n")
+            words = line.split()
+            with self.lock:
+                self.lines.append(line)
+                if words[:1] == ["BEGIN"]:
+                    chart, values = words[1], {}
+                elif words[:1] == ["SET"] and len(words) >= 3:
+                    values[words[1]] = int(words[3]) if len(words) >= 4 else None
+                elif words[:1] == ["END"]:
+                    self.updates.append((chart, values))
+
+    def of(self, chart):
+        with self.lock:
+            return [values for name, values in self.updates if name == chart]
+
+    def wait(self, chart, count, timeout):
+        deadline = time.time() + timeout
+        while len(self.of(chart)) < count and time.time() < deadline:
+            time.sleep(0.02)
+        return len(self.of(chart)) >= count
+
+
+class Plugin:
+    """The plugin with its own configuration directory and app group."""
+
+    def __init__(self, work, global_lines, modules, group_process, cgroups=False):
+        config = os.path.join(work, "etc-%d" % random.randrange(1 << 30))
+        os.makedirs(config)
+        with open(os.path.join(config, "ebpf.d.conf"), "w") as f:
+            f.write("[global]\n    update every = 1\n    apps = yes\n    cgroups = %s\n    ebpf load mode = entry\n"
+                    % ("yes" if cgroups else "no"))
+            for line in global_lines:
+                f.write("    %s\n" % line)
+            f.write("[ebpf programs]\n")
+            for module in ("process", "fd") + tuple(OTHER_MODULES):
+                f.write("    %s = %s\n" % (module, "yes" if module in modules else "no"))
+        with open(os.path.join(config, "apps_groups.conf"), "w") as f:
+            f.write("grp_%s: %s\n" % (group_process, group_process))
+        env = dict(os.environ, NETDATA_USER_CONFIG_DIR=config, NETDATA_STOCK_CONFIG_DIR=os.path.join(work, "none"))
+        self.stderr = open(os.path.join(config, "stderr"), "w+")
+        self.process = subprocess.Popen([os.path.join(BUILD, "ebpf.plugin"), "1"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=self.stderr, env=env)
+        self.out = Updates(self.process.stdout)
+
+    def stderr_lines(self):
+        self.stderr.seek(0)
+        return self.stderr.read().splitlines()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                return self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                return "hung"
+        return self.process.returncode
+
+
+def in_cgroup(directory):
+    """For preexec_fn: moves the child into a cgroup before it runs the workload."""
+    def move():
+        with open(os.path.join(directory, "cgroup.procs"), "w") as f:
+            f.write("0")
+    return move if directory else None
+
+
+class OpenStorm:
+    """Opens and closes /dev/null as fast as it can (or forks: `work`), in a loop of workload
+    runs, in `cgroup` when given, until stopped."""
+
+    def __init__(self, workload, work=("--opens", "50000"), cgroup=None):
+        self.stop_requested = False
+        self.thread = threading.Thread(target=self._run, args=([workload] + list(work), cgroup), daemon=True)
+        self.thread.start()
+
+    def _run(self, command, cgroup):
+        while not self.stop_requested:
+            subprocess.run(command, capture_output=True, preexec_fn=in_cgroup(cgroup))
+
+    def stop(self):
+        self.stop_requested = True
+        self.thread.join()
+
+
+def bpftool_json(*args):
+    """bpftool fails when an object goes away while it lists them (others load programs too): retry."""
+    for _ in range(10):
+        done = subprocess.run(["bpftool", "-j"] + list(args), capture_output=True, text=True)
+        if done.returncode == 0:
+            return json.loads(done.stdout or "null")
+        time.sleep(0.1)
+    raise RuntimeError("bpftool %s keeps failing: %s" % (" ".join(args), done.stderr.strip()))
+
+
+def program_totals(prog_ids):
+    """Summed run_time_ns and run_cnt of the given programs, as bpftool shows them."""
+    time_ns = runs = 0
+    for prog in bpftool_json("prog", "show"):
+        if prog["id"] in prog_ids:
+            time_ns += prog.get("run_time_ns", 0)
+            runs += prog.get("run_cnt", 0)
+    return time_ns, runs
+
+
+def map_memlock(pid):
+    """Memlock of every map the process holds, each map once (modules share the core's)."""
+    ids = set()
+    fdinfo = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fdinfo):
+        try:
+            ids |= {int(l.split()[1]) for l in open(os.path.join(fdinfo, fd)) if l.startswith("map_id:")}
+        except OSError:
+            continue
+    return sum(int(bpftool_json("map", "show", "id", str(map_id))["bytes_memlock"]) for map_id in ids)
+
+
+def running_values(values):
+    """The dimensions with a value: modules this test does not run have none."""
+    return {dim: value for dim, value in values.items() if value is not None}
+
+
+def near(a, b, tolerance=0.10):
+    return a is not None and b is not None and b > 0 and abs(a - b) <= tolerance * b
+
+
+def used_path(updates):
+    """The fd module's attach path, from netdata.ebpf_attach_path."""
+    last = updates.of("netdata.ebpf_attach_path")[-1]
+    return next(p for p in PATHS if last.get("fd_" + p) == 1)
+
+
+def test_cost(checks, work, workload):
+    """Returns the kernel memory of the process core and of fd, as charted."""
+    storm = OpenStorm(workload)
+    plugin = Plugin(work, [], ("fd",), "nothing")
+    memlock = None
+    try:
+        if not checks.check(plugin.out.wait("netdata.ebpf_bpf_cost", 3, 20), "cost: the plugin publishes self charts"):
+            print("\n".join("# " + l for l in plugin.stderr_lines()))
+            return None
+        # fd on its path, and the process core: every program the plugin holds.
+        dims = ["fd_" + used_path(plugin.out), "core_tracepoint"]
+        progs = owned_ids(plugin.process.pid)[0]
+
+        # bpftool right after a cycle's update, and again 3 cycles later: the chart's intervals
+        # and bpftool's then span the same time, give or take the few ms a read takes.
+        samples = []
+        for extra in (0, 3):
+            count = len(plugin.out.of("netdata.ebpf_bpf_cost")) + 1 + extra
+            plugin.out.wait("netdata.ebpf_bpf_cost", count, 10)
+            samples.append((count, program_totals(progs)))
+        (k1, (time1, runs1)), (k2, (time2, runs2)) = samples
+        times = {d: [u[d] for u in plugin.out.of("netdata.ebpf_bpf_time")] for d in dims}
+        runs = {d: [u[d] for u in plugin.out.of("netdata.ebpf_bpf_runs")] for d in dims}
+        costs = {d: [u.get(d) for u in plugin.out.of("netdata.ebpf_bpf_cost")] for d in dims}
+
+        def total(series, k):
+            return sum(series[d][k] for d in dims)
+
+        chart_ratio = total(times, k2 - 1) / total(runs, k2 - 1)
+        tool_ratio = time2 / runs2
+        checks.check(near(chart_ratio, tool_ratio),
+                     "cost: ns per event since load, charts %.1f, bpftool %.1f (%d programs)"
+                     % (chart_ratio, tool_ratio, len(progs)))
+        weighted = interval_runs = 0
+        for d in dims:
+            for i in range(k1, k2):
+                ran = runs[d][i] - runs[d][i - 1]
+                interval_runs += ran
+                weighted += (costs[d][i] or 0) * ran
+        chart_cost = weighted / interval_runs if interval_runs else None
+        tool_cost = (time2 - time1) / (runs2 - runs1) if runs2 > runs1 else None
+        checks.check(near(chart_cost, tool_cost),
+                     "cost: netdata.ebpf_bpf_cost over 3 cycles %s ns/event, bpftool %s ns/event"
+                     % (chart_cost and round(chart_cost, 1), tool_cost and round(tool_cost, 1)))
+        checks.check(near(interval_runs, runs2 - runs1),
+                     "cost: events over 3 cycles, charts %d, bpftool %d" % (interval_runs, runs2 - runs1))
+        held = map_memlock(plugin.process.pid)
+        memlock = running_values(plugin.out.of("netdata.ebpf_kernel_memory")[-1])
+        checks.check(sum(memlock.values()) == held,
+                     "cost: kernel memory chart %s bytes = bpftool memlock of the plugin's maps %d" % (memlock, held))
+        rss = plugin.out.of("netdata.ebpf_plugin_memory")[-1].get("rss")
+        checks.check(rss is not None and rss > 1 << 20, "cost: resident memory is charted (%s bytes)" % rss)
+    finally:
+        storm.stop()
+        code = plugin.stop()
+    checks.check(code == 0, "cost: exits 0 when stdin closes (got %s)" % code)
+    return memlock
+
+
+def memory_limit(memlock):
+    """Over it with process and fd (process locks about what fd does), under it with either."""
+    return memlock["core"] + memlock["fd"] * 3 // 2
+
+
+def test_shed(checks, work, workload, memlock, tag):
+    limit = memory_limit(memlock)
+    storm = OpenStorm(workload)
+    time.sleep(0.5)  # the storm runs before the programs load: fd is the costliest from the start
+    name = "ewl-" + tag
+    plugin = Plugin(work, ["kernel memory limit = %d B" % limit], ("process", "fd"), name)
+    try:
+        plugin.out.wait("netdata.ebpf_shed", 2, 20)
+        storm.stop()
+        shed = [l for l in plugin.stderr_lines() if "shedding" in l]
+        checks.check(len(shed) == 1 and re.search(r"kernel memory limit .* exceeded .*: shedding module 'fd', the "
+                                                  r"most expensive \(.*\); its programs are detached$", shed[0]),
+                     "shed: stderr names fd, the costliest: %s" % shed)
+        last = running_values(plugin.out.of("netdata.ebpf_shed")[-1])
+        checks.check(last == {"process": 0, "fd": 1}, "shed: netdata.ebpf_shed says fd (%s)" % last)
+        with plugin.out.lock:
+            order = [(chart, values) for chart, values in plugin.out.updates]
+        shed_at = next(i for i, (chart, values) in enumerate(order)
+                       if chart == "netdata.ebpf_shed" and values.get("fd") == 1)
+        later = [i for i, (chart, _) in enumerate(order) if chart == "filesystem.file_descriptor" and i > shed_at]
+        checks.check(not later, "shed: fd's charts are no longer updated (%d updates after the shed)" % len(later))
+        memory = plugin.out.of("netdata.ebpf_kernel_memory")[-1]
+        checks.check(memory.get("fd") is None and 0 < (memory.get("process") or 0) and
+                     sum(running_values(memory).values()) <= limit,
+                     "shed: kernel memory now process only, within %d (%s)" % (limit, memory))
+        progs, _, attached = owned_ids(plugin.process.pid)
+        names = {p["name"] for p in bpftool_json("prog", "show") if p["id"] in progs}
+        checks.check(progs and not any("open" in n or "close" in n for n in names) and attached == progs,
+                     "shed: fd's programs are detached, process's attached (%s)" % sorted(names))
+
+        # It goes on: this run's forks are counted exactly in its app group.
+        copy = os.path.join(work, name)
+        shutil.copy(workload, copy)
+        subprocess.run([copy, "--forks", "7"], check=True, capture_output=True)
+        group = sanitize("grp_" + name)
+        deadline, got = time.time() + 10, None
+        while time.time() < deadline and got != 7:
+            time.sleep(0.2)
+            updates = plugin.out.of("apps.process_create")
+            got = updates[-1].get(group) if updates else None
+        checks.check(got == 7, "shed: the plugin goes on, apps.process_create %s = %s (expected 7)" % (group, got))
+        checks.check(plugin.process.poll() is None, "shed: the plugin still runs")
+    finally:
+        storm.stop()
+        code = plugin.stop()
+    checks.check(code == 0, "shed: exits 0 when stdin closes (got %s)" % code)
+    log_line = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: ebpf\.plugin (ERROR|INFO ) : MAIN : ")
+    checks.check(all(log_line.match(l) for l in plugin.stderr_lines()),
+                 "shed: every stderr line has the date and the plugin's name")
+
+
+def test_shed_first(checks, work, workload, memlock, tag):
+    """Process, the first module started, is shed under a thread storm in this run's cgroup: fd,
+    started after it, goes on counting that cgroup exactly (its per-cgroup state is its own)."""
+    cgroup = os.path.join(cgroup2_root(), "ebpf_self_" + tag)
+    os.makedirs(cgroup)
+    storm = OpenStorm(workload, ("--threads", "20000"), cgroup)
+    time.sleep(0.5)
+    plugin = Plugin(work, ["kernel memory limit = %d B" % memory_limit(memlock)], ("process", "fd"), "nothing",
+                    cgroups=True)
+    # 30 opens and 7 failed ones; 30 closes, and the close of cgroup.procs after the move (in_cgroup).
+    charts = {("cgroup_%s.file_open" % sanitize(os.path.basename(cgroup)), "do_sys_open"): 37,
+              ("cgroup_%s.file_closed" % sanitize(os.path.basename(cgroup)), "__close_fd"): 31}
+
+    def value(chart, dim):
+        return (plugin.out.of(chart) or [{}])[-1].get(dim)
+
+    try:
+        plugin.out.wait("netdata.ebpf_shed", 2, 20)
+        storm.stop()
+        shed = [l for l in plugin.stderr_lines() if "shedding" in l]
+        checks.check(len(shed) == 1 and "shedding module 'process', the most expensive" in shed[0],
+                     "shed first: a thread storm makes process the costliest: %s" % shed)
+        plugin.out.wait("netdata.ebpf_shed", len(plugin.out.of("netdata.ebpf_shed")) + 2, 10)
+        before = {key: value(*key) or 0 for key in charts}
+        subprocess.run([workload, "--opens", "30", "--failed-opens", "7"], check=True, capture_output=True,
+                       preexec_fn=in_cgroup(cgroup))
+        deadline, grew = time.time() + 10, None
+        while time.time() < deadline and grew != charts:
+            time.sleep(0.2)
+            grew = {key: (value(*key) or 0) - before[key] for key in charts}
+        for (chart, dim), expected in charts.items():
+            values = [u.get(dim) for u in plugin.out.of(chart) if u.get(dim) is not None]
+            checks.check(grew[(chart, dim)] == expected and values == sorted(values) and min(values) >= 0,
+                         "shed first: fd goes on counting the cgroup after process was shed: %s grew by %s "
+                         "(expected %d), never backwards: %s" % (chart, grew[(chart, dim)], expected, values))
+    finally:
+        storm.stop()
+        code = plugin.stop()
+        for _ in range(50):
+            try:
+                os.rmdir(cgroup)
+                break
+            except OSError:
+                time.sleep(0.1)
+    checks.check(code == 0, "shed first: exits 0 when stdin closes (got %s)" % code)
+
+
+def test_exit(checks, work, limit_lines, limit_text):
+    plugin = Plugin(work, limit_lines, ("process", "fd"), "nothing")
+    progs, links = set(), set()
+    deadline = time.time() + 20
+    while plugin.process.poll() is None and time.time() < deadline:
+        try:  # every program and link it holds at some point
+            held = owned_ids(plugin.process.pid)
+            progs |= held[0]
+            links |= held[1]
+        except OSError:
+            pass
+        time.sleep(0.05)
+    code = plugin.process.poll()
+    if code is None:
+        code = plugin.stop()
+    plugin.out.thread.join(timeout=2)
+    lines = plugin.stderr_lines()
+    said = [l for l in lines if limit_text in l]
+    checks.check(len(said) == 2 and "shedding module" in said[0] and
+                 re.search(r"and shedding cannot bring it under: '(process|fd)' is the last module running; "
+                           r"exiting$", said[1]),
+                 "exit: one module shed, then the message: %s" % said)
+    checks.check(code == 1, "exit: exit code 1 (got %s)" % code)
+    checks.check(plugin.out.lines[-1:] == ["DISABLE"], "exit: the agent is told DISABLE (%s)" % plugin.out.lines[-1:])
+    shed = plugin.out.of("netdata.ebpf_shed")
+    checks.check(shed and sorted(running_values(shed[-1]).values()) == [0, 1],
+                 "exit: netdata.ebpf_shed named the shed module (%s)" % (shed[-1] if shed else None))
+    with open(os.path.join(work, "exit.stdout"), "w") as f:
+        f.write("\n".join(plugin.out.lines) + "\n")
+    validator = subprocess.run([sys.executable, os.path.join(REPO, "tools/protocol-check.py")],
+                               stdin=open(os.path.join(work, "exit.stdout")), capture_output=True, text=True)
+    checks.check(validator.returncode == 0, "exit: protocol-check accepts the output %s" % validator.stdout.strip())
+    left = (progs & kernel_ids("prog")) | (links & kernel_ids("link"))
+    checks.check(progs and not left, "exit: none of its %d programs and %d links is left in the kernel (%s)"
+                 % (len(progs), len(links), sorted(left)))
+
+
+def main():
+    checks = Checks()
+    tag = "%06x" % random.randrange(1 << 24)
+    work = tempfile.mkdtemp(prefix="ebpf-self-")
+    workload = os.path.join(BUILD, "ebpf-workload")
+    try:
+        memlock = test_cost(checks, work, workload)
+        if memlock:
+            test_shed(checks, work, workload, memlock, tag)
+            test_shed_first(checks, work, workload, memlock, tag)
+        test_exit(checks, work, ["memory limit = 1 MiB"], "memory limit 1.0 MiB exceeded")
+        # Reading its tables takes the plugin more than 0.1 ms per second: judged over 2 s windows.
+        test_exit(checks, work, ["cpu limit = 0.0001", "cpu limit window = 2"], "cpu limit 0.0001 cores exceeded")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("%d passed, %d failed" % (checks.passed, checks.failed), flush=True)
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
