@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,7 @@ struct ModuleConfig {
     LoadMode load_mode; bool apps; bool cgroups; int update_every; unsigned pid_table_size;
     AttachPath attach = AttachPath::Auto; TypeFormat type_format = TypeFormat::Auto;
     CollectPid collect_pid = CollectPid::RealParent; bool maps_per_core = true;
+    std::set<std::string> disabled_filesystems;  // filesystem.conf [filesystem] `<name>dist = no`
 };
 
 struct PluginConfig {

@@ -103,6 +103,20 @@ std::vector<std::unique_ptr<CountingModule>> make_modules(const KernelSymbols &s
     return modules;
 }
 
+// Modules with global tables keyed by IRQ, softirq vector, disk or filesystem.
+std::vector<std::unique_ptr<TableModule>> make_table_modules(const KernelSymbols &symbols,
+                                                             const PluginConfig &config)
+{
+    std::vector<std::unique_ptr<TableModule>> modules;
+    modules.push_back(make_hardirq_module(symbols));
+    modules.push_back(make_softirq_module(symbols));
+    modules.push_back(make_disk_module(symbols));
+    const ModuleConfig *filesystem = config.module("filesystem");
+    modules.push_back(make_filesystem_module(symbols, {filesystem ? filesystem->disabled_filesystems
+                                                                  : std::set<std::string>{}}));
+    return modules;
+}
+
 ModuleSettings settings_for(const ModuleConfig &config)
 {
     ModuleSettings settings;
@@ -129,7 +143,8 @@ unsigned affordable_pid_table_size(const CountingModule &module, const ModuleSet
 }
 
 // Tries the attach paths in order; the first one that loads and attaches wins.
-bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, const ModuleSettings &settings,
+template <class Kind>
+bool start_module(Collector &collector, std::unique_ptr<Kind> module, const ModuleSettings &settings,
                   const std::vector<AttachPath> &order)
 {
     for (AttachPath path : order) {
@@ -153,6 +168,9 @@ std::vector<ChartDef> charts_of(const Collector &collector)
     for (const RunningModule &module : collector.modules())
         running.push_back({module.module->name(), module.settings.apps, module.settings.cgroups,
                            module.settings.return_mode, module.settings.update_every});
+    for (const RunningTableModule &module : collector.table_modules())
+        running.push_back({module.module->name(), false, false, module.settings.return_mode,
+                           module.settings.update_every});
     return charts_for(embedded_chart_definitions(), running);
 }
 
@@ -161,6 +179,8 @@ int loop_interval(const Collector &collector, int self_update_every)
 {
     int interval = self_update_every;
     for (const RunningModule &module : collector.modules())
+        interval = std::gcd(interval, module.settings.update_every);
+    for (const RunningTableModule &module : collector.table_modules())
         interval = std::gcd(interval, module.settings.update_every);
     return interval;
 }
@@ -248,23 +268,32 @@ int main(int argc, char **argv)
                         CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
                                         find_cgroup_mounts("/proc/self/mounts")));
     const MachineLimits limits = machine_limits();
+    // `ebpf co-re tracing = trampoline` (Debian's stock value) is the default
+    // order; `probe` or `tracepoint` in the config, or --attach, is that path only.
+    auto order_for = [&](const ModuleConfig &module_config) {
+        if (module_config.type_format == TypeFormat::Legacy)
+            log_error("%s: 'ebpf type format = legacy' is not supported (no per-kernel objects "
+                      "are shipped); using CO-RE", module_config.name.c_str());
+        AttachPath preferred = options.attach.value_or(module_config.attach);
+        bool fallback = preferred == AttachPath::Auto || preferred == AttachPath::Trampoline;
+        return attach_order(preferred, fallback && !options.attach);
+    };
     for (auto &module : make_modules(symbols)) {
         const ModuleConfig *module_config = config.module(module->name());
         if (!module_config || !module_config->enabled)
             continue;
-        if (module_config->type_format == TypeFormat::Legacy)
-            log_error("%s: 'ebpf type format = legacy' is not supported (no per-kernel objects "
-                      "are shipped); using CO-RE", module->name());
-        // `ebpf co-re tracing = trampoline` (Debian's stock value) is the default
-        // order; `probe` or `tracepoint` in the config, or --attach, is that path only.
-        AttachPath preferred = options.attach.value_or(module_config->attach);
-        bool fallback = preferred == AttachPath::Auto || preferred == AttachPath::Trampoline;
         ModuleSettings settings = settings_for(*module_config);
         if (settings.apps)
             settings.pid_table_size = affordable_pid_table_size(*module, settings, limits);
-        start_module(collector, std::move(module), settings, attach_order(preferred, fallback && !options.attach));
+        start_module(collector, std::move(module), settings, order_for(*module_config));
     }
-    if (collector.modules().empty()) {
+    for (auto &module : make_table_modules(symbols, config)) {
+        const ModuleConfig *module_config = config.module(module->name());
+        if (!module_config || !module_config->enabled)
+            continue;
+        start_module(collector, std::move(module), settings_for(*module_config), order_for(*module_config));
+    }
+    if (collector.modules().empty() && collector.table_modules().empty()) {
         log_error("no module could start; disabling the plugin");
         out.disable();
         out.flush();

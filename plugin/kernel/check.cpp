@@ -4,7 +4,7 @@
 #include <map>
 
 #include "kernel/bpf_loader.h"
-#include "modules/module.h"
+#include "modules/table_module.h"
 #include "probe.skel.h"
 
 namespace {
@@ -52,13 +52,40 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
            symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
            facts.lockdown_source.c_str(), facts.tracefs ? facts.tracefs_path.c_str() : "not mounted");
     int working = 0;
+    std::map<AttachPath, std::string> refused;  // the first refusal of each path
     for (const Probe &probe : probes) {
         std::string error = refusal(symbols, probe);
         printf("%s: %s\n", probe.label, error.empty() ? "ok" : ("refused: " + error).c_str());
         working += error.empty();
+        if (!error.empty())
+            refused.try_emplace(probe.path, error);
     }
     for (const std::string &line : vfs_path_differences())
         printf("vfs sees on %s\n", line.c_str());
+    // The table modules have one or two paths: say which applies, or why none does.
+    std::vector<std::unique_ptr<TableModule>> tables;
+    tables.push_back(make_hardirq_module(symbols));
+    tables.push_back(make_softirq_module(symbols));
+    tables.push_back(make_disk_module(symbols));
+    tables.push_back(make_filesystem_module(symbols, {}));
+    for (const auto &module : tables) {
+        std::string reasons;
+        const char *usable = nullptr;
+        for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint}) {
+            std::string why = module->not_applicable(path, false);
+            if (why.empty() && refused.contains(path))
+                why = refused[path];
+            if (why.empty()) {
+                usable = attach_path_name(path);
+                break;
+            }
+            reasons += std::string(reasons.empty() ? "" : "; ") + attach_path_name(path) + ": " + why;
+        }
+        if (usable)
+            printf("%s: can use the %s path\n", module->name(), usable);
+        else
+            printf("%s: cannot run on this kernel (%s)\n", module->name(), reasons.c_str());
+    }
     return working ? 0 : 1;
 }
 
@@ -73,10 +100,14 @@ bool run_program_verification(const KernelSymbols &symbols)
             if (!error.empty())
                 refused[probe.path] = error;
         }
-    std::vector<std::unique_ptr<CountingModule>> modules;
+    std::vector<std::unique_ptr<Module>> modules;
     modules.push_back(make_process_module(symbols));
     modules.push_back(make_fd_module(symbols));
     modules.push_back(make_vfs_module(symbols));
+    modules.push_back(make_hardirq_module(symbols));
+    modules.push_back(make_softirq_module(symbols));
+    modules.push_back(make_disk_module(symbols));
+    modules.push_back(make_filesystem_module(symbols, {}));
     int ok = 0, failed = 0, not_tried = 0;
     for (auto &module : modules)
         for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint})
