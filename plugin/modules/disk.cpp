@@ -2,6 +2,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <fstream>
 #include <map>
 #include <unistd.h>
 
@@ -11,13 +12,16 @@
 
 namespace {
 
-// The disk's name (sda, loop0, nvme0n1) from sysfs; "" once it is gone.
+// The disk's name (sda, loop0, nvme0n1) from sysfs; "" once it is gone or
+// empty (a detached loop device: /proc/partitions, upstream's list, leaves it out).
 std::string disk_name(__u32 dev)
 {
     std::string link = "/sys/dev/block/" + std::to_string(dev >> 20) + ":" + std::to_string(dev & 0xfffff);
     char target[512];
     ssize_t length = readlink(link.c_str(), target, sizeof target - 1);
-    if (length <= 0)
+    std::ifstream size_file(link + "/size");
+    uint64_t sectors = 0;
+    if (length <= 0 || !(size_file >> sectors) || sectors == 0)
         return "";
     std::string path(target, static_cast<size_t>(length));
     return path.substr(path.rfind('/') + 1);

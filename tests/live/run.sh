@@ -3,7 +3,8 @@
 # and guest kernels): auto mode in return and entry mode, shared tables, a pid
 # table too small for the host, per-module load mode and update every, a setuid
 # start by an unprivileged user, how it stops, ticks and logs (stop_test.py), and
-# what --version, --check, --verify and tools/check-kernel-config.sh tell a user.
+# what --version, --check, --verify and tools/check-kernel-config.sh tell a user; the table
+# modules (hardirq, softirq, disk, filesystem) against interrupts, a loop device and ext4 it makes.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0 passed=0 failed=0
@@ -19,6 +20,7 @@ run python3 "$here/live_test.py" --mode entry
 run python3 "$here/live_test.py" --mode return --shared-tables
 run python3 "$here/live_test.py" --mode return --pid-table-size 4
 run python3 "$here/live_test.py" --mode entry --module "fd:ebpf load mode = return" --module "process:update every = 3"
+run python3 "$here/latency_test.py"
 run python3 "$here/stop_test.py"
 run "$here/setuid_test.sh"
 run "$here/cli_test.sh"

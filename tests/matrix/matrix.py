@@ -15,7 +15,7 @@ import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 PATHS = ["trampoline", "kprobe", "tracepoint"]
-MODULES = ["process", "fd", "vfs"]
+MODULES = ["process", "fd", "vfs", "hardirq", "softirq", "disk", "filesystem"]
 
 
 def host_check():
@@ -62,6 +62,13 @@ def read_results(results):
     for run in PATHS + ["auto"]:
         try:
             live[run] = json.load(open(os.path.join(results, "live-%s.json" % run)))
+        except (OSError, ValueError):
+            pass
+        try:  # the table modules' suite (latency_test.py)
+            tables = json.load(open(os.path.join(results, "latency-%s.json" % run)))
+            merged = live.setdefault(run, {"passed": 0, "failed": 0, "modules": {}})
+            merged["modules"].update(tables["modules"])
+            merged["failed"] += tables["failed"]
         except (OSError, ValueError):
             pass
     try:
