@@ -35,7 +35,7 @@ class PluginOutput:
     """The plugin's stdout: last value of each dimension, and which charts are declared or obsolete."""
 
     def __init__(self, stream):
-        self.values, self.charts, self.ends = {}, {}, 0
+        self.values, self.charts, self.ends, self.lines = {}, {}, 0, []
         self.lock = threading.Lock()
         threading.Thread(target=self._read, args=(stream,), daemon=True).start()
 
@@ -46,6 +46,7 @@ class PluginOutput:
             if not words:
                 continue
             with self.lock:
+                self.lines.append(raw.decode(errors="replace"))
                 if words[0] == "CHART":
                     self.charts[words[1]] = raw.decode(errors="replace")
                 elif words[0] == "BEGIN":
@@ -350,6 +351,11 @@ def main():
         except subprocess.TimeoutExpired:
             plugin.kill()
     checks.check(plugin.returncode == 0, "plugin exits 0 on stdin EOF (%s)" % plugin.returncode, "all")
+    checker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tools/protocol-check.py")
+    verdict = subprocess.run([sys.executable, checker], input="".join(output.lines), capture_output=True,
+                             text=True)
+    checks.check(verdict.returncode == 0, "protocol-check accepts the output %s"
+                 % (verdict.stdout + verdict.stderr).strip()[:300], "all")
     return finish(checks, args)
 
 
