@@ -15,6 +15,11 @@ BPF_SRCS := $(wildcard kernel-collector/*.bpf.c)
 BPF_OBJS := $(patsubst kernel-collector/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst kernel-collector/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard kernel-collector/*.h kernel-collector/lib/*.h)
+# Modules are built twice: the second object, for kernels before 5.12, has no
+# BPF atomics beyond add (kernel-collector/lib/bpf_atomics.h).
+COMPAT_SRCS := $(filter-out %/probe.bpf.c %/baseline.bpf.c,$(BPF_SRCS))
+COMPAT_OBJS := $(patsubst kernel-collector/%.bpf.c,$(BUILD)/bpf/%.compat.bpf.o,$(COMPAT_SRCS))
+SKELS    += $(patsubst kernel-collector/%.bpf.c,$(BUILD)/skel/%.compat.skel.h,$(COMPAT_SRCS))
 
 PLUGIN_SRCS := $(wildcard plugin/*/*.cpp)
 PLUGIN_OBJS := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(PLUGIN_SRCS)) $(BUILD)/obj/charts_data.o
@@ -35,7 +40,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 .PHONY: all check test unit live e2e matrix bench install uninstall clean no-doctest
 # BPF objects and skeletons are kept: make would delete them as intermediates,
 # and the next make would regenerate them and rebuild everything that includes them.
-.SECONDARY: $(BPF_OBJS) $(SKELS)
+.SECONDARY: $(BPF_OBJS) $(COMPAT_OBJS) $(SKELS)
 all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn
 
 config.mk: configure.ac config.mk.in
@@ -50,6 +55,15 @@ $(BUILD)/bpf/%.bpf.o: kernel-collector/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(LLVM_STRIP) -g $@
+
+$(BUILD)/bpf/%.compat.bpf.o: kernel-collector/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DBPF_ATOMIC_ADD_ONLY -c $< -o $@
+	$(LLVM_STRIP) -g $@
+
+$(BUILD)/skel/%.compat.skel.h: $(BUILD)/bpf/%.compat.bpf.o
+	@mkdir -p $(@D)
+	$(BPFTOOL) gen skeleton $< name $*_compat_bpf > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	@mkdir -p $(@D)

@@ -6,6 +6,7 @@
  *          (5.11+), else __close_fd (both return 0 or -errno)
  * The tracepoint set counts the syscalls that reach those functions. */
 #include "lib/common.h"
+#include "lib/current_task.h"
 #include "fd.h"
 
 #define ACCOUNTING_COUNTERS FD_COUNTERS
@@ -20,7 +21,7 @@ const volatile bool close_returns_file = false;
 
 static __always_inline void count(__u32 call, __u32 error, bool failed)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 
 	account(task, true, call, false);
 	if (failed)

@@ -7,6 +7,7 @@
  * Creations are counted for the caller; exits and releases for the task that
  * exits or is released. */
 #include "lib/common.h"
+#include "lib/current_task.h"
 #include "process.h"
 
 #define ACCOUNTING_COUNTERS PROCESS_COUNTERS
@@ -25,7 +26,7 @@ static __always_inline void count_creation(__u64 clone_flags, long result)
 		index = thread ? PROCESS_THREAD_ERROR : PROCESS_PROCESS_ERROR;
 	else
 		index = thread ? PROCESS_CREATE_THREAD : PROCESS_CREATE_PROCESS;
-	account(bpf_get_current_task_btf(), true, index, false);
+	account(current_task(), true, index, false);
 }
 
 /* On the tracepoint path this runs after the live count dropped, and may be
@@ -61,7 +62,7 @@ int BPF_PROG(fexit_kernel_clone, struct kernel_clone_args *args, pid_t ret)
 SEC("fentry/do_exit")
 int BPF_PROG(fentry_do_exit, long code)
 {
-	count_exit(bpf_get_current_task_btf());
+	count_exit(current_task());
 	return 0;
 }
 
@@ -116,7 +117,7 @@ int BPF_KRETPROBE(kretprobe_kernel_clone, long ret)
 SEC("kprobe/do_exit")
 int BPF_KPROBE(kprobe_do_exit, long code)
 {
-	count_exit(bpf_get_current_task_btf());
+	count_exit(current_task());
 	return 0;
 }
 

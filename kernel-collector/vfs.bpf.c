@@ -11,6 +11,7 @@
  * (kretprobe): no program depends on a function's argument list, which
  * changed across versions (idmaps, delegated inodes). */
 #include "lib/common.h"
+#include "lib/current_task.h"
 #include "vfs.h"
 
 #define ACCOUNTING_COUNTERS VFS_COUNTERS
@@ -32,7 +33,7 @@ static __always_inline void count_io(__u32 call, __u32 error, __u32 bytes, long 
 		{bytes, ret > 0 ? ret : 0},
 	};
 
-	account_changes(bpf_get_current_task_btf(), true, changes, 3, false);
+	account_changes(current_task(), true, changes, 3, false);
 }
 
 /* Any other call: 0 or -errno (in an int, or a long for the syscalls). */
@@ -40,7 +41,7 @@ static __always_inline void count_call(__u32 call, __u32 error, int ret)
 {
 	struct counter_change changes[] = {{call, 1}, {error, ret < 0}};
 
-	account_changes(bpf_get_current_task_btf(), true, changes, 2, false);
+	account_changes(current_task(), true, changes, 2, false);
 }
 
 ACCOUNTING_LIFECYCLE_PROGRAMS

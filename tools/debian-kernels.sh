@@ -1,21 +1,30 @@
 # shellcheck shell=bash disable=SC2034
 # tools/debian-kernels.sh - Debian kernel packages for tools/vm-run (sourced, not run).
 #
-# A kernel series (6.1, 6.12, 7.2, ...) is the newest linux-image-<series>.*-amd64 package
+# A kernel series (5.10, 6.1, 6.12, 7.2, ...) is the newest linux-image-<series>.*-amd64 package
 # (generic flavour, -unsigned preferred) that the machine's apt offers; series the machine's
-# suite does not carry come from sid, through a private apt configuration under the cache that
-# reuses the machine's mirror. The system apt configuration is only read, never changed.
+# suite does not carry come from another suite (5.x from bullseye and bullseye-security, newer
+# ones from sid), through a private apt configuration under the cache that reuses the machine's
+# mirrors. The system apt configuration is only read, never changed.
 #
 # Needs: CACHE (directory, the caller holds its lock), die() and note() from the caller.
 
 APT_QUIET=(-q -o APT::Sandbox::User=root)
-SID_APT=()
+SUITE_APT=()
 
-# Prints "URI<TAB>signed-by" of the machine's first apt source for its own suite (bookworm);
-# one-line (.list) and deb822 (.sources) formats.
+# The suite that carries kernel series $1 when the machine's own suite does not.
+suite_for_series() {
+	case $1 in
+	5.*) echo bullseye ;;
+	*) echo sid ;;
+	esac
+}
+
+# Prints "URI<TAB>signed-by" of the machine's first apt source for its own suite (bookworm), or
+# for that suite with suffix $1 (-security); one-line (.list) and deb822 (.sources) formats.
 system_mirror() {
 	local codename files=() f
-	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")${1-}
 	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
 		[[ -f $f ]] && files+=("$f")
 	done
@@ -48,21 +57,28 @@ system_mirror() {
 	' "${files[@]}"
 }
 
-# Sets SID_APT to options for a private apt configuration (sources.list, lists, cache under
-# $CACHE/apt-sid) and refreshes its lists once a day; fails if they cannot be fetched.
-use_sid_apt() {
-	local dir=$CACHE/apt-sid uri key
-	SID_APT=(-o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+# Sets SUITE_APT to options for a private apt configuration of suite $1 (sources.list, lists
+# and cache under $CACHE/apt-<suite>) and refreshes its lists once a day; fails if they cannot
+# be fetched. A stable suite also gets its -security suite, where its newest kernels are.
+use_suite_apt() {
+	local suite=$1 dir=$CACHE/apt-$1 uri key
+	SUITE_APT=(-o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
 		-o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache")
 	if [[ ! -s $dir/sources.list ]]; then
 		IFS=$'\t' read -r uri key < <(system_mirror) || { note "no Debian mirror in the apt sources"; return 1; }
 		mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
-		echo "deb ${key:+[signed-by=$key] }$uri sid main" > "$dir/sources.list"
+		{
+			echo "deb ${key:+[signed-by=$key] }$uri $suite main"
+			if [[ $suite != sid ]] && IFS=$'\t' read -r uri key < <(system_mirror -security); then
+				echo "deb ${key:+[signed-by=$key] }$uri $suite-security main"
+			fi
+		} > "$dir/sources.list.new"
+		mv "$dir/sources.list.new" "$dir/sources.list"
 	fi
 	if [[ -z $(find "$dir/lists" -maxdepth 1 -name '*Packages*' -mmin -1440) ]]; then
-		note "updating the private sid package lists"
-		apt-get "${APT_QUIET[@]}" "${SID_APT[@]}" update > "$dir/update.log" 2>&1 ||
-			{ note "apt-get update (sid) failed: $(tail -n 3 "$dir/update.log")"; return 1; }
+		note "updating the private $suite package lists"
+		apt-get "${APT_QUIET[@]}" "${SUITE_APT[@]}" update > "$dir/update.log" 2>&1 ||
+			{ note "apt-get update ($suite) failed: $(tail -n 3 "$dir/update.log")"; return 1; }
 	fi
 }
 
@@ -75,20 +91,21 @@ newest_image() {
 	[[ -n $package ]] && echo "$package"
 }
 
-# Sets KERNEL_PACKAGE and KERNEL_ORIGIN (system or sid) for series $1. The choice is
-# remembered for a day; if apt cannot answer then, the remembered one is kept.
+# Sets KERNEL_PACKAGE and KERNEL_ORIGIN (system, or the suite it came from) for series $1. The
+# choice is remembered for a day; if apt cannot answer then, the remembered one is kept.
 resolve_kernel() {
-	local series=$1 memo=$CACHE/resolved/$1 package
+	local series=$1 memo=$CACHE/resolved/$1 package suite
+	suite=$(suite_for_series "$series")
 	mkdir -p "$CACHE/resolved"
 	if [[ -z $(find "$memo" -mmin -1440 2>/dev/null) ]]; then
 		if package=$(newest_image "$series"); then
 			echo "$package system" > "$memo"
-		elif use_sid_apt && package=$(newest_image "$series" "${SID_APT[@]}"); then
-			echo "$package sid" > "$memo"
+		elif use_suite_apt "$suite" && package=$(newest_image "$series" "${SUITE_APT[@]}"); then
+			echo "$package $suite" > "$memo"
 		elif [[ -s $memo ]]; then
 			note "apt has no linux-image-$series.*-amd64 now; keeping $(cut -d' ' -f1 "$memo")"
 		else
-			die "no linux-image-$series.*-amd64 package in apt (bookworm or sid); try apt-get update"
+			die "no linux-image-$series.*-amd64 package in apt (the system's suite or $suite); try apt-get update"
 		fi
 	fi
 	read -r KERNEL_PACKAGE KERNEL_ORIGIN < "$memo"
@@ -97,7 +114,10 @@ resolve_kernel() {
 # Downloads packages $2... into directory $1 from where KERNEL_ORIGIN says.
 apt_download() {
 	local options=()
-	[[ $KERNEL_ORIGIN != sid ]] || { use_sid_apt || die "cannot use the sid package lists"; options=("${SID_APT[@]}"); }
+	if [[ $KERNEL_ORIGIN != system ]]; then
+		use_suite_apt "$KERNEL_ORIGIN" || die "cannot use the $KERNEL_ORIGIN package lists"
+		options=("${SUITE_APT[@]}")
+	fi
 	(cd "$1" && apt-get "${APT_QUIET[@]}" "${options[@]}" download "${@:2}") > "$1/apt.log" 2>&1 ||
 		die "apt-get download ${*:2} failed: $(tail -n 3 "$1/apt.log")"
 }

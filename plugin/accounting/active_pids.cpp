@@ -8,6 +8,8 @@ static constexpr size_t mapping_bytes = ACTIVE_PID_WORDS * sizeof(uint64_t);
 
 ActivePids::ActivePids(int map_fd)
 {
+    if (map_fd < 0)
+        return;
     void *mapping = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
     if (mapping != MAP_FAILED)
         words_ = static_cast<uint64_t *>(mapping);

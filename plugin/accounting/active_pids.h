@@ -13,7 +13,8 @@ public:
     ActivePids(const ActivePids &) = delete;
     ActivePids &operator=(const ActivePids &) = delete;
 
-    // False when the kernel cannot map BPF arrays (before 5.5): read everything then.
+    // False when the module keeps no bitmap (map_fd -1: kernels before 5.12) or
+    // the kernel cannot map BPF arrays (before 5.5): read everything then.
     bool usable() const { return words_ != nullptr; }
     // Appends the pids whose bit is set and clears those bits. A bit set again
     // meanwhile (the program sets it after changing the entry) is seen next time.

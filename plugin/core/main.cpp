@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "kernel/kernel.h"
 #include "kernel/table_budget.h"
+#include "kernel/probe.h"
 #include "core/options.h"
 #include "core/privileges.h"
 #include "core/protocol.h"
@@ -91,30 +92,6 @@ ConfigDirs config_dirs()
     const char *user = getenv("NETDATA_USER_CONFIG_DIR");
     const char *stock = getenv("NETDATA_STOCK_CONFIG_DIR");
     return {user && *user ? user : "/etc/netdata", stock && *stock ? stock : "/usr/lib/netdata/conf.d"};
-}
-
-std::vector<std::unique_ptr<CountingModule>> make_modules(const KernelSymbols &symbols)
-{
-    std::vector<std::unique_ptr<CountingModule>> modules;
-    modules.push_back(make_process_module(symbols));
-    modules.push_back(make_fd_module(symbols));
-    // vfs: VFS calls and bytes
-    modules.push_back(make_vfs_module(symbols));
-    return modules;
-}
-
-// Modules with global tables keyed by IRQ, softirq vector, disk or filesystem.
-std::vector<std::unique_ptr<TableModule>> make_table_modules(const KernelSymbols &symbols,
-                                                             const PluginConfig &config)
-{
-    std::vector<std::unique_ptr<TableModule>> modules;
-    modules.push_back(make_hardirq_module(symbols));
-    modules.push_back(make_softirq_module(symbols));
-    modules.push_back(make_disk_module(symbols));
-    const ModuleConfig *filesystem = config.module("filesystem");
-    modules.push_back(make_filesystem_module(symbols, {filesystem ? filesystem->disabled_filesystems
-                                                                  : std::set<std::string>{}}));
-    return modules;
 }
 
 ModuleSettings settings_for(const ModuleConfig &config)
@@ -263,6 +240,10 @@ int main(int argc, char **argv)
     if (options.verify)
         return run_program_verification(symbols) ? 0 : 1;
 
+    const std::string &atomics_refusal = bpf_atomics_refusal();
+    if (!atomics_refusal.empty())
+        log_info("this kernel has no BPF atomics beyond add (5.12+; probe: %s): modules load their compat objects "
+                 "and read their whole pid tables every cycle", atomics_refusal.c_str());
     ProtocolWriter out(STDOUT_FILENO, wait_writable);
     Collector collector(ProcessGroups(std::move(*apps_groups), "/proc"),
                         CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
@@ -278,7 +259,7 @@ int main(int argc, char **argv)
         bool fallback = preferred == AttachPath::Auto || preferred == AttachPath::Trampoline;
         return attach_order(preferred, fallback && !options.attach);
     };
-    for (auto &module : make_modules(symbols)) {
+    for (auto &module : make_all_modules(symbols)) {
         const ModuleConfig *module_config = config.module(module->name());
         if (!module_config || !module_config->enabled)
             continue;
@@ -287,7 +268,9 @@ int main(int argc, char **argv)
             settings.pid_table_size = affordable_pid_table_size(*module, settings, limits);
         start_module(collector, std::move(module), settings, order_for(*module_config));
     }
-    for (auto &module : make_table_modules(symbols, config)) {
+    const ModuleConfig *filesystem = config.module("filesystem");
+    FilesystemChoice filesystems{filesystem ? filesystem->disabled_filesystems : std::set<std::string>{}};
+    for (auto &module : make_all_table_modules(symbols, filesystems)) {
         const ModuleConfig *module_config = config.module(module->name());
         if (!module_config || !module_config->enabled)
             continue;
@@ -304,7 +287,10 @@ int main(int argc, char **argv)
     symbols.release_btf();
     malloc_trim(0);
 
-    std::string drop_error = drop_privileges();
+    const std::string &map_refusal = capless_map_access_refusal();
+    if (!map_refusal.empty())
+        fprintf(stderr, "ebpf.plugin: keeping CAP_BPF after attach: %s\n", map_refusal.c_str());
+    std::string drop_error = drop_privileges(!map_refusal.empty());
     if (!drop_error.empty()) {
         log_error("cannot drop privileges (%s); exiting", drop_error.c_str());
         return 1;

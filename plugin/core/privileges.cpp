@@ -94,8 +94,10 @@ static std::string become_caller_keeping(const std::vector<cap_value_t> &wanted)
     return "";
 }
 
-std::string drop_privileges()
+std::string drop_privileges(bool keep_cap_bpf)
 {
+    if (keep_cap_bpf)
+        return become_caller_keeping({CAP_BPF});
     return become_caller_keeping({});
 }
 

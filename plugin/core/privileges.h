@@ -1,5 +1,6 @@
 // Privileges of a setuid-root plugin: files are read with the caller's rights,
-// and once programs are attached the process keeps no capability at all.
+// and once programs are attached the process keeps no capability at all
+// (CAP_BPF alone where the kernel needs it to read maps).
 #pragma once
 
 #include <string>
@@ -21,8 +22,11 @@ private:
 };
 
 // Becomes the real uid/gid for good and clears every capability set
-// (effective, permitted, inheritable, ambient, bounding). Returns "" or why not.
-std::string drop_privileges();
+// (effective, permitted, inheritable, ambient, bounding), except CAP_BPF in
+// the effective and permitted sets when `keep_cap_bpf`: kernels before 5.19
+// refuse even reads of the maps we hold without it (see kernel/probe.h).
+// Returns "" or why not.
+std::string drop_privileges(bool keep_cap_bpf);
 
 // For --check and --verify, once the kernel is learnt: becomes the real uid/gid
 // for good, keeping only what loading and attaching programs needs (CAP_BPF,

@@ -154,6 +154,8 @@ void Publisher::publish_groups(GroupChart &chart, const std::map<std::string, Co
             auto value = group->second.find(chart.def.counter);
             if (value != group->second.end())
                 last = value->second;
+            else if (cumulative)
+                last = last.value_or(0); // nothing counted yet for this module: its total is 0, not unknown
             else
                 last.reset();
         } else if (!cumulative && last) {

@@ -2,8 +2,11 @@
 
 #include <bpf/libbpf.h>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <sys/capability.h>
 #include <unistd.h>
 
 void LinkSet::clear()
@@ -58,16 +61,31 @@ static std::string last_line(const char *log)
     return std::string(newline == std::string_view::npos ? text : text.substr(newline + 1));
 }
 
-std::string load_error_text(int error, bool as_root, bool trampolines, const std::string &verifier_said)
+// Root, or what --check and --verify keep after becoming the caller (CAP_BPF,
+// or CAP_SYS_ADMIN on kernels without it): the verdict must not depend on which.
+static bool may_load_bpf()
+{
+    cap_t caps = cap_get_proc();
+    if (!caps)
+        return geteuid() == 0;
+    cap_flag_value_t bpf = CAP_CLEAR, admin = CAP_CLEAR;
+    cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &admin);
+    if (CAP_IS_SUPPORTED(CAP_BPF))
+        cap_get_flag(caps, CAP_BPF, CAP_EFFECTIVE, &bpf);
+    cap_free(caps);
+    return bpf == CAP_SET || admin == CAP_SET;
+}
+
+std::string load_error_text(int error, bool may_load_bpf, bool trampolines, const std::string &verifier_said)
 {
     // EPERM before the verifier wrote a word: the program type is refused, not the program.
     if (error == -EPERM && verifier_said.empty()) {
         std::string what = trampolines ? "fentry/fexit programs" : "these programs";
-        if (!as_root)
-            return "the kernel refuses " + what + " (EPERM at load: loading BPF needs root)";
+        if (!may_load_bpf)
+            return "the kernel refuses " + what + " (EPERM at load: loading BPF needs root or CAP_BPF)";
         return "the kernel refuses " + what +
-               " (EPERM at load, as root, before verification: a security policy, lockdown or a security "
-               "module, forbids them)";
+               " (EPERM at load, with the privileges to load BPF, before verification: a security policy, "
+               "lockdown or a security module, forbids them)";
     }
     std::string text = "load failed: " + errno_text(error);
     return verifier_said.empty() ? text : text + " (verifier: " + verifier_said + ")";
@@ -100,8 +118,13 @@ std::string load_plan(bpf_object *object, const LoadPlan &plan)
         return "internal error: a planned program is missing from the object";
     verifier_log[0] = '\0';
     int err = bpf_object__load(object);
-    if (err)
-        return load_error_text(err, geteuid() == 0, plan_is_trampolines(object), last_line(verifier_log));
+    if (err) {
+        // libbpf prints no log it does not own: this is the one to debug with
+        // (raw, many lines: a debugging aid, not a log line)
+        if (getenv("EBPF_PLUGIN_LIBBPF_DEBUG") && verifier_log[0])
+            fprintf(stderr, "-- verifier log --\n%s-- end of verifier log --\n", verifier_log);
+        return load_error_text(err, may_load_bpf(), plan_is_trampolines(object), last_line(verifier_log));
+    }
     return "";
 }
 

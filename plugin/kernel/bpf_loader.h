@@ -55,4 +55,4 @@ std::string errno_text(int error);
 // Why a load failed, in words a user can act on: `error` is libbpf's negative
 // errno, `trampolines` says every program was fentry/fexit, `verifier_said` is
 // the last line of the verifier's log ("" when it wrote none).
-std::string load_error_text(int error, bool as_root, bool trampolines, const std::string &verifier_said);
+std::string load_error_text(int error, bool may_load_bpf, bool trampolines, const std::string &verifier_said);

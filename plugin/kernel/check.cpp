@@ -3,9 +3,8 @@
 #include <cstdio>
 #include <map>
 
-#include "kernel/bpf_loader.h"
+#include "kernel/probe.h"
 #include "modules/table_module.h"
-#include "probe.skel.h"
 
 namespace {
 struct Probe {
@@ -14,36 +13,34 @@ struct Probe {
     const char *program;
 };
 
-// Loads and attaches `program` alone. Returns "" or the reason it failed.
-std::string try_program(const char *program)
-{
-    probe_bpf *skeleton = probe_bpf::open();
-    if (!skeleton)
-        return "cannot open the probe object";
-    LoadPlan plan;
-    plan.programs.emplace_back(program);
-    LinkSet links;
-    std::string error = load_plan(skeleton->obj, plan);
-    if (error.empty())
-        error = attach_plan(skeleton->obj, plan, links);
-    links.clear();
-    probe_bpf::destroy(skeleton);
-    return error;
-}
-
-// Why the kernel refuses `probe`'s path outright ("" when its empty program loads and attaches).
-std::string refusal(const KernelSymbols &symbols, const Probe &probe)
-{
-    std::string unavailable = symbols.path_unavailable(probe.path);
-    return unavailable.empty() ? try_program(probe.program) : unavailable;
-}
-
 const Probe probes[] = {
     {AttachPath::Trampoline, "trampoline", "probe_trampoline"},
     {AttachPath::Kprobe, "kprobe", "probe_kprobe"},
     {AttachPath::Tracepoint, "tracepoint (tp_btf)", "probe_tp_btf"},
     {AttachPath::Tracepoint, "tracepoint (syscalls)", "probe_syscall_tracepoint"},
 };
+
+constexpr AttachPath forced_paths[] = {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint};
+
+// Why the kernel refuses `probe`'s path outright ("" when its empty program loads and attaches).
+std::string refusal(const KernelSymbols &symbols, const Probe &probe)
+{
+    std::string unavailable = symbols.path_unavailable(probe.path);
+    return unavailable.empty() ? probe_program(probe.program, true) : unavailable;
+}
+
+// "" when the module's programs for `path` load and attach, else "n/a: <why>" or "failed: <why>".
+std::string try_module(Module &module, AttachPath path, bool return_mode)
+{
+    std::string verdict = module.not_applicable(path, return_mode);
+    if (!verdict.empty())
+        return "n/a: " + verdict;
+    ModuleSettings settings;
+    settings.return_mode = return_mode;
+    std::string error = module.start(path, settings);
+    module.stop();
+    return error.empty() ? "" : "failed: " + error;
+}
 } // namespace
 
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
@@ -51,43 +48,41 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
     printf("kernel: %s, BTF %s, lockdown %s (%s), tracefs %s\n", facts.release.c_str(),
            symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
            facts.lockdown_source.c_str(), facts.tracefs ? facts.tracefs_path.c_str() : "not mounted");
-    int working = 0;
-    std::map<AttachPath, std::string> refused;  // each path's refusal, for the table modules
     for (const Probe &probe : probes) {
         std::string error = refusal(symbols, probe);
         printf("%s: %s\n", probe.label, error.empty() ? "ok" : ("refused: " + error).c_str());
-        working += error.empty();
-        // The table modules' tracepoints are tp_btf programs, not syscall tracepoints.
-        if (!error.empty() && std::string(probe.program) != "probe_syscall_tracepoint")
-            refused.try_emplace(probe.path, error);
+    }
+    // what the modules need beyond an attach path; both have a fallback
+    const std::string &atomics = bpf_atomics_refusal();
+    printf("bpf atomics beyond add (5.12+): %s\n",
+           atomics.empty() ? "ok"
+                           : ("refused: " + atomics + "; modules load their compat objects and read their "
+                              "whole pid tables every cycle").c_str());
+    const std::string &maps = capless_map_access_refusal();
+    printf("map reads without capabilities (5.19+): %s\n",
+           maps.empty() ? "ok" : ("refused: " + maps + "; CAP_BPF is kept after attach").c_str());
+    // the modules' own programs, entry and return mode: what really loads
+    int unusable = 0;
+    for (auto &module : make_modules_of_every_kind(symbols)) {
+        int working = 0;
+        for (AttachPath path : forced_paths) {
+            std::string verdict = try_module(*module, path, false);
+            if (verdict.empty())
+                verdict = try_module(*module, path, true);
+            if (verdict.starts_with("failed: "))
+                verdict = "refused: " + verdict.substr(8);
+            // "<path> (...)" lines are parts of that path for tools/check-kernel-config.sh
+            printf("%s (%s programs): %s\n", attach_path_name(path), module->name(),
+                   verdict.empty() ? "ok" : verdict.c_str());
+            working += verdict.empty();
+        }
+        // A table module may need hooks this kernel lacks (filesystem: trampolines or
+        // kprobes); it says so and is disabled, the plugin still works.
+        unusable += !working && !dynamic_cast<TableModule *>(module.get());
     }
     for (const std::string &line : vfs_path_differences())
         printf("vfs sees on %s\n", line.c_str());
-    // The table modules have one or two paths: say which applies, or why none does.
-    std::vector<std::unique_ptr<TableModule>> tables;
-    tables.push_back(make_hardirq_module(symbols));
-    tables.push_back(make_softirq_module(symbols));
-    tables.push_back(make_disk_module(symbols));
-    tables.push_back(make_filesystem_module(symbols, {}));
-    for (const auto &module : tables) {
-        std::string reasons;
-        const char *usable = nullptr;
-        for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint}) {
-            std::string why = module->not_applicable(path, false);
-            if (why.empty() && refused.contains(path))
-                why = refused[path];
-            if (why.empty()) {
-                usable = attach_path_name(path);
-                break;
-            }
-            reasons += std::string(reasons.empty() ? "" : "; ") + attach_path_name(path) + ": " + why;
-        }
-        if (usable)
-            printf("%s: can use the %s path\n", module->name(), usable);
-        else
-            printf("%s: cannot run on this kernel (%s)\n", module->name(), reasons.c_str());
-    }
-    return working ? 0 : 1;
+    return unusable ? 1 : 0;
 }
 
 bool run_program_verification(const KernelSymbols &symbols)
@@ -101,32 +96,20 @@ bool run_program_verification(const KernelSymbols &symbols)
             if (!error.empty())
                 refused[probe.path] = error;
         }
-    std::vector<std::unique_ptr<Module>> modules;
-    modules.push_back(make_process_module(symbols));
-    modules.push_back(make_fd_module(symbols));
-    modules.push_back(make_vfs_module(symbols));
-    modules.push_back(make_hardirq_module(symbols));
-    modules.push_back(make_softirq_module(symbols));
-    modules.push_back(make_disk_module(symbols));
-    modules.push_back(make_filesystem_module(symbols, {}));
     int ok = 0, failed = 0, not_tried = 0;
-    for (auto &module : modules)
-        for (AttachPath path : {AttachPath::Trampoline, AttachPath::Kprobe, AttachPath::Tracepoint})
+    for (auto &module : make_modules_of_every_kind(symbols))
+        for (AttachPath path : forced_paths)
             for (bool return_mode : {false, true}) {
-                std::string verdict = module->not_applicable(path, return_mode);
-                if (!verdict.empty()) {
-                    verdict = "n/a: " + verdict;
-                    ++not_tried;
-                } else if (refused.contains(path)) {
+                std::string verdict;
+                if (refused.contains(path) && module->not_applicable(path, return_mode).empty())
                     verdict = "refused: " + refused[path];
-                    ++not_tried;
+                else
+                    verdict = try_module(*module, path, return_mode);
+                if (verdict.empty()) {
+                    verdict = "ok";
+                    ++ok;
                 } else {
-                    ModuleSettings settings;
-                    settings.return_mode = return_mode;
-                    std::string error = module->start(path, settings);
-                    module->stop();
-                    verdict = error.empty() ? "ok" : "failed: " + error;
-                    error.empty() ? ++ok : ++failed;
+                    verdict.starts_with("failed") ? ++failed : ++not_tried;
                 }
                 printf("verify %s %s %s %s\n", module->name(), attach_path_name(path),
                        return_mode ? "return" : "entry", verdict.c_str());

@@ -1,12 +1,14 @@
-// `ebpf.plugin --check`: loads and attaches one empty program per attach path
-// and says what the running kernel really allows.
+// `ebpf.plugin --check`: loads and attaches one empty program per attach path,
+// probes the BPF features the modules fall back on when missing, then loads
+// and attaches every module's programs per path: what really works here.
 #pragma once
 
 #include "kernel/attach.h"
 #include "kernel/kernel.h"
 
-// Prints one line per path to stdout, then what the vfs module sees on each;
-// returns 0 when at least one path works.
+// Prints one line per probe and per module and path to stdout, then what the
+// vfs module sees on each path; returns 0 when every module works on at least
+// one path.
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols);
 
 // `ebpf.plugin --verify`: loads and attaches every program set of every module

@@ -1,6 +1,7 @@
 // fd module: file descriptor opens and closes (kernel-collector/fd.bpf.c).
 #include "modules/module.h"
 #include "fd.skel.h"
+#include "fd.compat.skel.h"
 
 namespace {
 
@@ -13,6 +14,8 @@ const std::vector<std::string> close_functions = {"file_close_fd", "close_fd", "
 
 struct FdTraits {
     static constexpr const char *name = "fd";
+    using Compat = fd_compat_bpf;
+    static constexpr auto create_skeleton = fd_bpf__create_skeleton;
 
     static const std::vector<std::string> &counter_names()
     {

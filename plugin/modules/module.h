@@ -9,6 +9,7 @@
 
 #include "kernel/attach.h"
 #include "kernel/bpf_loader.h"
+#include "kernel/probe.h"
 
 struct ModuleSettings {
     bool apps = true;
@@ -41,6 +42,7 @@ public:
     virtual int global_table_fd() const = 0;
     virtual int pid_table_fd() const = 0;
     virtual int cgroup_table_fd() const = 0;
+    // -1 when the loaded object does not keep the bitmap (kernels before 5.12)
     virtual int active_pids_fd() const = 0;
 };
 
@@ -56,11 +58,15 @@ inline LoadPlan lifecycle_plan(const KernelSymbols &kernel)
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel);
+// All of the above, in the order they start (modules/all_modules.cpp).
+std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbols &kernel);
 // What the vfs module's attach paths see differently (--check, docs/CHARTS.md).
 const std::vector<std::string> &vfs_path_differences();
 
 // Shared implementation over a bpftool-generated C++ skeleton. `Traits` gives
-// the module name, counter names, the plan for a path and extra read-only data.
+// the module name, counter names, the plan for a path and extra read-only data,
+// and the same source's compat build for kernels without BPF atomics beyond add
+// (`Compat`, a skeleton of its own, and `create_skeleton` of the main one).
 template <class Skeleton, class Traits>
 class SkeletonModule final : public CountingModule {
 public:
@@ -83,7 +89,8 @@ public:
         LoadPlan plan = plan_for(path, settings.return_mode);
         if (!plan.not_applicable.empty())
             return plan.not_applicable;
-        skeleton_ = Skeleton::open();
+        compat_ = !bpf_atomics_refusal().empty();
+        skeleton_ = compat_ ? open_compat() : Skeleton::open();
         if (!skeleton_)
             return "cannot open the BPF object: " + errno_text(-errno);
         skeleton_->rodata->apps_enabled = settings.apps;
@@ -111,7 +118,7 @@ public:
     int global_table_fd() const override { return bpf_map__fd(skeleton_->maps.global_table); }
     int pid_table_fd() const override { return bpf_map__fd(skeleton_->maps.pid_table); }
     int cgroup_table_fd() const override { return bpf_map__fd(skeleton_->maps.cgroup_table); }
-    int active_pids_fd() const override { return bpf_map__fd(skeleton_->maps.active_pids); }
+    int active_pids_fd() const override { return compat_ ? -1 : bpf_map__fd(skeleton_->maps.active_pids); }
 
     std::string not_applicable(AttachPath path, bool return_mode) const override
     {
@@ -126,6 +133,26 @@ private:
         return unavailable.empty() ? Traits::plan(kernel_, path, return_mode) : LoadPlan{{}, unavailable};
     }
 
+    // The compat object has the same maps, programs and read-only data as the
+    // main one: only the ELF that the skeleton opens differs.
+    static Skeleton *open_compat()
+    {
+        auto *skeleton = static_cast<Skeleton *>(calloc(1, sizeof(Skeleton)));
+        if (!skeleton)
+            return nullptr;
+        int err = Traits::create_skeleton(skeleton);
+        if (!err) {
+            skeleton->skeleton->data = const_cast<void *>(Traits::Compat::elf_bytes(&skeleton->skeleton->data_sz));
+            err = bpf_object__open_skeleton(skeleton->skeleton, nullptr);
+        }
+        if (err) {
+            Skeleton::destroy(skeleton);
+            errno = -err;
+            return nullptr;
+        }
+        return skeleton;
+    }
+
     // Tables that are off shrink to one entry; shared tables need atomics,
     // which accounting.h uses when per_cpu_tables is false.
     std::string size_tables(const ModuleSettings &settings)
@@ -135,12 +162,14 @@ private:
         bpf_map_type type = settings.per_cpu_tables ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH;
         if (bpf_map__set_type(pid, type) || bpf_map__set_type(cgroup, type) ||
             bpf_map__set_max_entries(pid, settings.apps ? settings.pid_table_size : 1) ||
-            bpf_map__set_max_entries(cgroup, settings.cgroups ? settings.cgroup_table_size : 1))
+            bpf_map__set_max_entries(cgroup, settings.cgroups ? settings.cgroup_table_size : 1) ||
+            (compat_ && bpf_map__set_max_entries(skeleton_->maps.active_pids, 1)))
             return "cannot size the tables";
         return "";
     }
 
     const KernelSymbols &kernel_;
     Skeleton *skeleton_ = nullptr;
+    bool compat_ = false; // skeleton_ holds the compat object
     LinkSet links_;
 };

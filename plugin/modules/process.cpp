@@ -1,6 +1,7 @@
 // process module: task creation, exit and release (kernel-collector/process.bpf.c).
 #include "modules/module.h"
 #include "process.skel.h"
+#include "process.compat.skel.h"
 
 namespace {
 
@@ -8,6 +9,8 @@ using Kind = ProgramSpec::Kind;
 
 struct ProcessTraits {
     static constexpr const char *name = "process";
+    using Compat = process_compat_bpf;
+    static constexpr auto create_skeleton = process_bpf__create_skeleton;
 
     static const std::vector<std::string> &counter_names()
     {

@@ -320,7 +320,7 @@ PER_RUN[vfs_write_call]=24
 PER_RUN[vfs_write_bytes]=$((81920 + OUTPUT_BYTES))
 # vfs_open also sees the exec of the workload; the open syscall tracepoints also see
 # the failed opens, which fail in the path lookup before any VFS open (docs/CHARTS.md).
-VFS_PATH="$(grep -o 'ebpf.plugin: vfs: attached with [a-z]*' "$ND_WORKDIR/log/error.log" | tail -1)"
+VFS_PATH="$(grep -o ': vfs: attached with [a-z]*' "$ND_WORKDIR/log/error.log" | tail -1)"
 VFS_PATH="${VFS_PATH##* }"
 note "vfs attach path: ${VFS_PATH:-not in error.log}"
 if [ "$VFS_PATH" = tracepoint ]; then

@@ -275,12 +275,13 @@ def main():
     cpus = os.cpu_count()
     plugin_path = os.path.join(build, "ebpf.plugin")
 
-    # Which path each module can take here, as --check says.
+    # Which path each module takes here: the first whose programs load and attach (--check).
     check_out = subprocess.run([plugin_path, "--check"], capture_output=True, text=True).stdout
     usable = {}
     for module in MODULES:
-        found = re.search(r"^%s: can use the (\w+) path" % module, check_out, re.M)
-        usable[module] = found.group(1) if found else None
+        ok = [p for p in ("trampoline", "kprobe", "tracepoint")
+              if re.search(r"^%s \(%s programs\): ok$" % (p, module), check_out, re.M)]
+        usable[module] = ok[0] if ok else None
     if args.attach:
         for module in MODULES:
             if module in TRACEPOINT_ONLY:

@@ -126,7 +126,7 @@ def blocked_stdout_stops(checks, work, build, how, stderr_too=False):
                 break
             time.sleep(0.1)
         full = queued > 0 and time.monotonic() - changed > 1.5
-        progs, links = owned_ids(plugin.process.pid)
+        progs, links, _ = owned_ids(plugin.process.pid)
         asked = time.monotonic()
         if how == "EOF":
             plugin.process.stdin.close()

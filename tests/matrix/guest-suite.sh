@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs inside one kernel (a guest, or the host): the verifier pass, then the
+# Runs inside one kernel (a guest, or the host): --check, the verifier pass, then the
 # live suite once per forced attach path (return mode) and once in auto mode
 # (entry mode), and the table modules' suite (latency_test.py) likewise. Writes its results under $1 (a directory shared with the host).
 # usage: guest-suite.sh RESULTS_DIR "PATHS" AUTO_EXPECTED
@@ -9,6 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 mkdir -p "$results"
 uname -r > "$results/kernel"
+"$repo/build/ebpf.plugin" --check > "$results/check" 2> "$results/check.stderr"
 "$repo/build/ebpf.plugin" --verify > "$results/verify" 2> "$results/verify.stderr"
 for path in $paths; do
     python3 "$repo/tests/live/live_test.py" --attach "$path" --expect-path "$path" --mode return \

@@ -343,10 +343,10 @@ TEST_CASE("ensure_tracefs mounts tracefs when none is mounted") {
 TEST_CASE("load errors say why") {
     // EPERM with no word from the verifier: the kernel refuses the program type
     CHECK(load_error_text(-EPERM, true, true, "") ==
-          "the kernel refuses fentry/fexit programs (EPERM at load, as root, before verification: a security "
-          "policy, lockdown or a security module, forbids them)");
+          "the kernel refuses fentry/fexit programs (EPERM at load, with the privileges to load BPF, before "
+          "verification: a security policy, lockdown or a security module, forbids them)");
     CHECK(load_error_text(-EPERM, false, false, "") ==
-          "the kernel refuses these programs (EPERM at load: loading BPF needs root)");
+          "the kernel refuses these programs (EPERM at load: loading BPF needs root or CAP_BPF)");
     // the verifier's last word is kept
     CHECK(load_error_text(-EACCES, true, false, "R1 invalid mem access 'scalar'") ==
           "load failed: Permission denied (verifier: R1 invalid mem access 'scalar')");

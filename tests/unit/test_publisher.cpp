@@ -507,3 +507,19 @@ TEST_CASE("publisher: a module's charts are declared with its update every and u
     CHECK(third.find("BEGIN system.process_thread 10000000\n") != std::string::npos);
     CHECK(third.find("filesystem.") == std::string::npos);
 }
+
+TEST_CASE("publisher: a group another module saw first has 0, not an empty value, in this module's charts") {
+    Capture out;
+    ChartRegistry registry(out.writer, 5);
+    Publisher publisher(registry, fixture_charts_in(false));
+    Snapshot snapshot;
+    snapshot.apps = {{"web", {{"threads", 2}}}}; // counted by another counter first
+    publisher.publish(snapshot, 1'000'000);
+    out.take();
+    publisher.publish(snapshot, 2'000'000);
+    // The agent would take a value after an empty one as a new baseline and lose it.
+    CHECK(out.take().find("BEGIN apps.process_create 1000000\nSET web = 0\nEND\n") != std::string::npos);
+    snapshot.apps["web"]["create_process"] = 40;
+    publisher.publish(snapshot, 3'000'000);
+    CHECK(out.take().find("BEGIN apps.process_create 1000000\nSET web = 40\nEND\n") != std::string::npos);
+}
