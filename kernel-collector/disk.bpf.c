@@ -37,12 +37,25 @@ static __always_inline struct gendisk *request_disk(struct request *rq)
 	return BPF_CORE_READ(rq, q, disk);
 }
 
-SEC("tp_btf/block_rq_issue")
-int BPF_PROG(tp_block_rq_issue, struct request *rq)
+static __always_inline void mark_issued(struct request *rq)
 {
 	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
 
 	bpf_map_update_elem(&issued, &key, &now, BPF_ANY);
+}
+
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(tp_block_rq_issue, struct request *rq)
+{
+	mark_issued(rq);
+	return 0;
+}
+
+/* before 5.11 the tracepoint also passed the queue first */
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(tp_block_rq_issue_with_queue, struct request_queue *q, struct request *rq)
+{
+	mark_issued(rq);
 	return 0;
 }
 

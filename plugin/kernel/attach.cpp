@@ -62,6 +62,22 @@ bool KernelSymbols::has_raw_tracepoint(std::string_view name) const
     return vmlinux_ && btf__find_by_name_kind(vmlinux_, typedef_name.c_str(), BTF_KIND_TYPEDEF) > 0;
 }
 
+int KernelSymbols::raw_tracepoint_arguments(std::string_view name) const
+{
+    std::string typedef_name = "btf_trace_" + std::string(name);
+    int id = vmlinux_ ? btf__find_by_name_kind(vmlinux_, typedef_name.c_str(), BTF_KIND_TYPEDEF) : -1;
+    if (id <= 0)
+        return -1;
+    // typedef -> pointer -> function prototype (void *__data, the tracepoint's arguments...)
+    const struct btf_type *type = btf__type_by_id(vmlinux_, btf__type_by_id(vmlinux_, id)->type);
+    if (!type || !btf_is_ptr(type))
+        return -1;
+    type = btf__type_by_id(vmlinux_, type->type);
+    if (!type || !btf_is_func_proto(type) || btf_vlen(type) == 0)
+        return -1;
+    return btf_vlen(type) - 1;
+}
+
 bool KernelSymbols::has_syscall_tracepoint(std::string_view event) const
 {
     if (tracefs_dir_.empty())

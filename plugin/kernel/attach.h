@@ -28,6 +28,8 @@ public:
     // The first of `candidates` the kernel has, or "" when none.
     std::string first_function(const std::vector<std::string> &candidates) const;
     bool has_raw_tracepoint(std::string_view name) const;           // tp_btf: btf_trace_<name>
+    // The number of arguments of tracepoint `name` (its BTF prototype), -1 when unknown.
+    int raw_tracepoint_arguments(std::string_view name) const;
     bool has_syscall_tracepoint(std::string_view event) const;      // tracefs events/syscalls/<event>
     // The kprobe PMU or tracefs kprobe_events: absent without CONFIG_KPROBES / CONFIG_KPROBE_EVENTS.
     bool has_kprobes() const;

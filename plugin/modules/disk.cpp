@@ -47,8 +47,12 @@ public:
     std::string start(AttachPath path, const ModuleSettings &) override
     {
         std::string why = not_applicable(path, false);
-        return skeleton_.start(why.empty() ? LoadPlan{{{"tp_block_rq_issue"}, {"tp_block_rq_complete"}}, ""}
-                                           : LoadPlan{{}, why});
+        if (!why.empty())
+            return skeleton_.start({{}, why});
+        // block_rq_issue(rq) since 5.11, block_rq_issue(q, rq) before
+        bool with_queue = kernel_.raw_tracepoint_arguments("block_rq_issue") == 2;
+        return skeleton_.start(
+            {{{with_queue ? "tp_block_rq_issue_with_queue" : "tp_block_rq_issue"}, {"tp_block_rq_complete"}}, ""});
     }
     void stop() override { skeleton_.stop(); }
 

@@ -327,7 +327,7 @@ def main():
     output = PluginOutput(plugin.stdout)
     if not any(usable.values()):
         # None of them can run on this path: each says why, and the plugin disables itself.
-        code = plugin.wait(30)
+        code = plugin.wait(180)  # loading under software emulation is slow
         stderr.seek(0)
         log = stderr.read()
         for module in MODULES:
@@ -337,7 +337,7 @@ def main():
                      "the plugin disables itself (exit %s)" % code, "all")
         return finish(checks, args)
     try:
-        if not checks.check(output.wait_updates(1, 20), "plugin sends data", "all"):
+        if not checks.check(output.wait_updates(1, 180), "plugin sends data", "all"):
             stderr.seek(0)
             sys.stdout.write(stderr.read())
             return finish(checks, args)
