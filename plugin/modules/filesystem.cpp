@@ -7,7 +7,9 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <sys/capability.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "filesystem.h"
 #include "filesystem.skel.h"
@@ -56,6 +58,19 @@ bool exists(const std::string &path)
 {
     struct stat info;
     return stat(path.c_str(), &info) == 0;
+}
+
+// libbpf finds a kernel module's BTF by id, which needs CAP_SYS_ADMIN: a run as
+// root has it, --check and --verify (CAP_BPF and CAP_PERFMON only) do not.
+bool may_read_module_btf()
+{
+    cap_t caps = cap_get_proc();
+    if (!caps)
+        return geteuid() == 0;
+    cap_flag_value_t admin = CAP_CLEAR;
+    cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &admin);
+    cap_free(caps);
+    return admin == CAP_SET;
 }
 
 class FilesystemModule final : public TableModule {
@@ -134,7 +149,7 @@ private:
         if (path == AttachPath::Kprobe)
             return true;
         return found->second.empty() ? kernel_.has_function(function)
-                                     : exists("/sys/kernel/btf/" + found->second);
+                                     : exists("/sys/kernel/btf/" + found->second) && may_read_module_btf();
     }
 
     // kinds: the fs_kind of the filesystems in the plan.
@@ -171,7 +186,11 @@ private:
         }
         if (plan.programs.empty())
             return {{}, "none of ext4, xfs, nfs, zfs, btrfs (enabled in filesystem.conf) has its read, write, "
-                        "open and sync functions in this kernel"};
+                        "open and sync functions in this kernel" +
+                            std::string(path == AttachPath::Trampoline && !may_read_module_btf()
+                                            ? " (for trampolines on a module's functions, reading its BTF "
+                                              "needs CAP_SYS_ADMIN, which --check and --verify do not keep)"
+                                            : "")};
         return plan;
     }
 

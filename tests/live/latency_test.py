@@ -307,9 +307,15 @@ def main():
             elif args.attach == "tracepoint":
                 usable[module] = None
             elif usable[module]:
-                usable[module] = args.attach  # the forced path; refused ones show in the attach chart
-    if args.expect_path and usable["filesystem"]:
-        usable["filesystem"] = args.expect_path if args.expect_path != "tracepoint" else None
+                usable[module] = args.attach
+    # filesystem: with ext4 here, the first path the kernel allows (--check's probes) that is
+    # trampoline or kprobe, or the forced one; --check's own program line may be more cautious
+    # (it loads with fewer privileges than a run has).
+    kernel_paths = [p for p in ("trampoline", "kprobe") if re.search(r"^%s: ok$" % p, check_out, re.M)]
+    if has_ext4():
+        forced = args.attach or args.expect_path
+        usable["filesystem"] = (forced if forced in kernel_paths else None) if forced else \
+            (kernel_paths[0] if kernel_paths else None)
 
     work = tempfile.mkdtemp(prefix="ebpf-latency-")
     config = os.path.join(work, "etc")
