@@ -89,20 +89,25 @@ bool run_program_verification(const KernelSymbols &symbols)
 {
     // A path whose empty probe program the kernel refuses is this kernel's
     // choice, not a fault of the module's programs.
-    std::map<AttachPath, std::string> refused;
-    for (const Probe &probe : probes)
-        if (!refused.contains(probe.path)) {
-            std::string error = refusal(symbols, probe);
-            if (!error.empty())
-                refused[probe.path] = error;
-        }
+    // The table modules' tracepoints are tp_btf programs only: a refused syscall
+    // tracepoint says nothing about them.
+    std::map<AttachPath, std::string> refused, refused_tables;
+    for (const Probe &probe : probes) {
+        std::string error = refusal(symbols, probe);
+        if (error.empty())
+            continue;
+        refused.try_emplace(probe.path, error);
+        if (std::string_view(probe.program) != "probe_syscall_tracepoint")
+            refused_tables.try_emplace(probe.path, error);
+    }
     int ok = 0, failed = 0, not_tried = 0;
     for (auto &module : make_modules_of_every_kind(symbols))
         for (AttachPath path : forced_paths)
             for (bool return_mode : {false, true}) {
+                auto &refusals = dynamic_cast<TableModule *>(module.get()) ? refused_tables : refused;
                 std::string verdict;
-                if (refused.contains(path) && module->not_applicable(path, return_mode).empty())
-                    verdict = "refused: " + refused[path];
+                if (refusals.contains(path) && module->not_applicable(path, return_mode).empty())
+                    verdict = "refused: " + refusals[path];
                 else
                     verdict = try_module(*module, path, return_mode);
                 if (verdict.empty()) {
