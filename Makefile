@@ -15,11 +15,6 @@ BPF_SRCS := $(wildcard kernel-collector/*.bpf.c)
 BPF_OBJS := $(patsubst kernel-collector/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst kernel-collector/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard kernel-collector/*.h kernel-collector/lib/*.h)
-# Modules are built twice: the second object, for kernels before 5.12, has no
-# BPF atomics beyond add (kernel-collector/lib/bpf_atomics.h).
-COMPAT_SRCS := $(filter-out %/probe.bpf.c %/baseline.bpf.c,$(BPF_SRCS))
-COMPAT_OBJS := $(patsubst kernel-collector/%.bpf.c,$(BUILD)/bpf/%.compat.bpf.o,$(COMPAT_SRCS))
-SKELS    += $(patsubst kernel-collector/%.bpf.c,$(BUILD)/skel/%.compat.skel.h,$(COMPAT_SRCS))
 
 PLUGIN_SRCS := $(wildcard plugin/*/*.cpp)
 PLUGIN_OBJS := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(PLUGIN_SRCS)) $(BUILD)/obj/charts_data.o
@@ -37,11 +32,12 @@ LDLIBS   += $(DEPS_LIBS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Ikernel-collector
 
-.PHONY: all check test unit live e2e matrix bench install uninstall clean no-doctest
+.PHONY: all check test unit live e2e matrix bench fuzz install uninstall clean no-doctest
 # BPF objects and skeletons are kept: make would delete them as intermediates,
 # and the next make would regenerate them and rebuild everything that includes them.
-.SECONDARY: $(BPF_OBJS) $(COMPAT_OBJS) $(SKELS)
-all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn
+.SECONDARY: $(BPF_OBJS) $(SKELS)
+all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn $(BUILD)/records-emit $(BUILD)/cache-workload \
+     $(BUILD)/syscall-workload
 
 config.mk: configure.ac config.mk.in
 	@echo "config.mk is missing or stale: run tools/install-deps.sh build (or autoconf && ./configure)" >&2; exit 1
@@ -55,15 +51,6 @@ $(BUILD)/bpf/%.bpf.o: kernel-collector/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(LLVM_STRIP) -g $@
-
-$(BUILD)/bpf/%.compat.bpf.o: kernel-collector/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
-	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -DBPF_ATOMIC_ADD_ONLY -c $< -o $@
-	$(LLVM_STRIP) -g $@
-
-$(BUILD)/skel/%.compat.skel.h: $(BUILD)/bpf/%.compat.bpf.o
-	@mkdir -p $(@D)
-	$(BPFTOOL) gen skeleton $< name $*_compat_bpf > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	@mkdir -p $(@D)
@@ -110,13 +97,36 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Test programs are static: no dynamic loader opens files before main().
-$(BUILD)/ebpf-workload: tests/live/workload.cpp
+$(BUILD)/ebpf-workload: tests/live/workload.cpp tests/live/workload_socket.cpp tests/live/workload_socket.h
 	@mkdir -p $(@D)
-	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -pthread -o $@ $<
+	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -pthread -o $@ $(filter %.cpp,$^)
+
+$(BUILD)/cache-workload: tests/live/cache_workload.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
+
+$(BUILD)/syscall-workload: tests/live/syscall-workload.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
+
+# The record stream's test source for the live suite (tests/live/records_test.py).
+RECORDS_EMIT_OBJS := $(addprefix $(BUILD)/obj/plugin/,records/record.o records/sinks.o records/stream.o \
+	records/sources.o core/log.o)
+$(BUILD)/records-emit: $(BUILD)/obj/tests/live/records_emit.o $(RECORDS_EMIT_OBJS)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lsystemd
 
 $(BUILD)/cgroup-spawn: tests/live/cgroup-spawn.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
+
+# libFuzzer targets (tests/fuzz/run.sh runs them): clang with ASan and UBSan.
+CLANGXX := $(or $(CLANGXX),clang++)
+FUZZ_FLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iplugin
+fuzz: $(BUILD)/fuzz/filter-fuzz
+$(BUILD)/fuzz/filter-fuzz: tests/fuzz/filter_fuzz.cpp plugin/net/filter.cpp plugin/net/filter_lexer.cpp \
+		plugin/core/log.cpp $(wildcard plugin/net/*.h) plugin/core/log.h
+	@mkdir -p $(@D)
+	$(CLANGXX) $(FUZZ_FLAGS) -o $@ $(filter %.cpp,$^)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
@@ -161,4 +171,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+-include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/tests/live/records_emit.d

@@ -12,6 +12,12 @@ int BPF_PROG(baseline_task_newtask)
 	return 0;
 }
 
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(baseline_sched_process_fork)
+{
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(baseline_sched_process_exit)
 {

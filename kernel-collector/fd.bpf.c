@@ -43,8 +43,6 @@ static __always_inline void count_close(long ret)
 	count(FD_CLOSE_CALL, FD_CLOSE_ERROR, failed);
 }
 
-ACCOUNTING_LIFECYCLE_PROGRAMS
-
 /* ---- trampoline ---- */
 
 SEC("fentry/do_sys_openat2")

@@ -29,8 +29,9 @@ static __always_inline void count_creation(__u64 clone_flags, long result)
 	account(current_task(), true, index, false);
 }
 
-/* On the tracepoint path this runs after the live count dropped, and may be
- * the event that creates the entry of an exiting process: it marks it too. */
+/* Exits and releases can come after the process core saw the thread group
+ * die (a release comes after an RCU grace period on the tracepoint path):
+ * user space reads such late entries once more before removing them. */
 static __always_inline void count_exit(struct task_struct *task)
 {
 	account(task, true, PROCESS_EXIT_TASK, true);
@@ -40,8 +41,6 @@ static __always_inline void count_release(struct task_struct *task)
 {
 	account(task, false, PROCESS_RELEASE_TASK, true);
 }
-
-ACCOUNTING_LIFECYCLE_PROGRAMS
 
 /* ---- trampoline ---- */
 

@@ -242,7 +242,8 @@ for path in $paths; do
     tracepoint) config_verdict=$config_tracepoint ;;
     esac
     probe_lines=$(printf '%s\n' "$probe_output" | grep -E "^$path( \([^)]*\))?: " || true)
-    probe_failures=$(printf '%s\n' "$probe_lines" | grep -Ev "^[^:]*: ok( |$)" | grep . || true)
+    # "n/a" is a module's own (no program for this path), not the path's
+    probe_failures=$(printf '%s\n' "$probe_lines" | grep -Ev "^[^:]*: (ok( |$)|n/a: )" | grep . || true)
     if [ -z "$probe_lines" ]; then
         [ "$config_verdict" = yes ] && usable="$usable $path"
     elif [ -z "$probe_failures" ]; then

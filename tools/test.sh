@@ -38,6 +38,7 @@ suite() {
 
 suite build tests/build/run.sh
 suite unit build/unit-tests
+suite fuzz tests/fuzz/run.sh
 suite live tests/live/run.sh
 suite e2e tests/e2e/run.sh
 suite matrix tests/matrix/run.sh

@@ -1,16 +1,13 @@
 #include "accounting/active_pids.h"
 
+#include <cstdio>
 #include <sys/mman.h>
 
 #include "lib/table_value.h"
 
-static constexpr size_t mapping_bytes = ACTIVE_PID_WORDS * sizeof(uint64_t);
-
-ActivePids::ActivePids(int map_fd)
+ActivePids::ActivePids(int map_fd, uint32_t words) : count_(words)
 {
-    if (map_fd < 0)
-        return;
-    void *mapping = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+    void *mapping = mmap(nullptr, words * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
     if (mapping != MAP_FAILED)
         words_ = static_cast<uint64_t *>(mapping);
 }
@@ -18,19 +15,37 @@ ActivePids::ActivePids(int map_fd)
 ActivePids::~ActivePids()
 {
     if (words_)
-        munmap(words_, mapping_bytes);
+        munmap(words_, count_ * sizeof(uint64_t));
 }
 
-void ActivePids::take(std::vector<uint64_t> &pids)
+bool ActivePids::take(std::vector<uint64_t> &pids)
 {
-    for (uint32_t word = 0; word < ACTIVE_PID_WORDS; ++word) {
+    bool beyond = false;
+    for (uint32_t word = 0; word < count_; ++word) {
         if (!__atomic_load_n(&words_[word], __ATOMIC_RELAXED))
             continue;
-        // acquire: the entry changes made before the bit was set are visible to our lookups
-        uint64_t bits = __atomic_exchange_n(&words_[word], 0, __ATOMIC_ACQUIRE);
-        while (bits) {
-            pids.push_back(static_cast<uint64_t>(word) * 64 + static_cast<unsigned>(__builtin_ctzll(bits)));
-            bits &= bits - 1;
+        // acquire: the entry changes made before the mark are visible to our lookups
+        uint64_t marks = __atomic_exchange_n(&words_[word], 0, __ATOMIC_ACQUIRE);
+        for (unsigned byte = 0; byte < ACTIVE_PIDS_PER_WORD; ++byte) {
+            if (!((marks >> (8 * byte)) & 0xff))
+                continue;
+            uint64_t pid = static_cast<uint64_t>(word) * ACTIVE_PIDS_PER_WORD + byte;
+            if (pid == 0)
+                beyond = true;
+            else
+                pids.push_back(pid);
         }
     }
+    return beyond;
+}
+
+uint32_t active_pid_words(const char *pid_max_file)
+{
+    unsigned long pid_max = 32768;
+    if (FILE *file = fopen(pid_max_file, "re")) {
+        if (fscanf(file, "%lu", &pid_max) != 1 || pid_max == 0 || pid_max > (1UL << 22))
+            pid_max = 1UL << 22; // PID_MAX_LIMIT
+        fclose(file);
+    }
+    return static_cast<uint32_t>((pid_max + ACTIVE_PIDS_PER_WORD - 1) / ACTIVE_PIDS_PER_WORD);
 }

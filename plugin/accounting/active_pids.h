@@ -1,6 +1,6 @@
-// The active_pids bitmap of a module (kernel-collector/lib/accounting.h),
-// mapped into our memory: which processes changed their pid_table entry since
-// the last look, without a system call.
+// The active_pids array (kernel-collector/lib/active_pids.h), one for the
+// whole plugin, mapped into our memory: which processes changed their
+// identity or a module's counters since the last look, without a system call.
 #pragma once
 
 #include <cstdint>
@@ -8,18 +8,23 @@
 
 class ActivePids {
 public:
-    explicit ActivePids(int map_fd);
+    // words: the array's entries (ACTIVE_PIDS_PER_WORD pids each).
+    ActivePids(int map_fd, uint32_t words);
     ~ActivePids();
     ActivePids(const ActivePids &) = delete;
     ActivePids &operator=(const ActivePids &) = delete;
 
-    // False when the module keeps no bitmap (map_fd -1: kernels before 5.12) or
-    // the kernel cannot map BPF arrays (before 5.5): read everything then.
+    // False when the kernel cannot map BPF arrays (before 5.5): read everything then.
     bool usable() const { return words_ != nullptr; }
-    // Appends the pids whose bit is set and clears those bits. A bit set again
-    // meanwhile (the program sets it after changing the entry) is seen next time.
-    void take(std::vector<uint64_t> &pids);
+    // Appends the pids marked since the last call and clears their marks. A
+    // mark set again meanwhile (after the change it follows) is seen next time.
+    // Returns true when a pid beyond the array was marked: read everything.
+    bool take(std::vector<uint64_t> &pids);
 
 private:
     uint64_t *words_ = nullptr;
+    uint32_t count_ = 0;
 };
+
+// Array entries for this system's pid_max (/proc/sys/kernel/pid_max).
+uint32_t active_pid_words(const char *pid_max_file = "/proc/sys/kernel/pid_max");

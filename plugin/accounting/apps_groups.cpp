@@ -178,6 +178,11 @@ int AppsGroups::match(std::string_view comm, std::string_view cmdline) const
     return best.group;
 }
 
+bool AppsGroups::has_substring_patterns() const
+{
+    return !substrings_.empty();
+}
+
 AppsGroups load_apps_groups(const ConfigDirs &dirs, const Warn &warn)
 {
     std::string text;

@@ -37,6 +37,8 @@ public:
     int match(std::string_view comm, std::string_view cmdline) const;
 
     const std::vector<AppGroup> &groups() const { return groups_; }
+    // True when some pattern is `*x*`: only then is a command line worth reading.
+    bool has_substring_patterns() const;
     // Index of the group with this name, or -1.
     int find(std::string_view name) const;
 

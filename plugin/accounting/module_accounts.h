@@ -7,20 +7,25 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
-#include "accounting/active_pids.h"
 #include "accounting/counter_totals.h"
-#include "modules/module.h"
-#include "accounting/process_groups.h"
+#include "accounting/process_core.h"
 #include "accounting/table_reader.h"
+#include "modules/module.h"
 
 class ModuleAccounts {
 public:
     ModuleAccounts(CountingModule &module, const ModuleSettings &settings, size_t group_count);
 
-    // One cycle. Returns "" or a one-line error (the cycle's data is then partial).
-    std::string collect(ProcessGroups &groups);
+    // One cycle, between the core's begin_cycle and end_cycle (core is null
+    // when app groups are off). The pid table follows the core every cycle
+    // (the core's change marks are taken once a cycle for all modules); the
+    // global and cgroup tables are read only when the module is `due` (its
+    // update every). Returns "" or a one-line error (the cycle's data is then
+    // partial).
+    std::string collect(ProcessCore *core, bool due = true);
 
     // counters, then pid-table-full and cgroup-table-full
     const std::vector<uint64_t> &system() const { return system_.totals(); }
@@ -31,14 +36,8 @@ public:
     void drop_cgroups(const std::vector<uint64_t> &ids);
 
 private:
-    struct ProcessState {
-        std::vector<uint64_t> last;
-        bool exit_seen = false;
-        bool seen = false;
-    };
-    std::string collect_processes(ProcessGroups &groups);
-    std::string read_processes();
-    void account_process(const MergedEntry &entry, ProcessGroups &groups, std::vector<uint64_t> &finished);
+    std::string collect_processes(ProcessCore &core);
+    std::string read_processes(ProcessCore &core);
     std::string collect_cgroups();
 
     CountingModule &module_;
@@ -48,9 +47,13 @@ private:
     CounterTotals system_;
     std::vector<CounterTotals> groups_;
     std::map<uint64_t, CounterTotals> cgroups_;
-    std::unordered_map<uint32_t, ProcessState> processes_;
+    // last counters read per pid; late entries (re-created after their
+    // process was removed) wait one cycle in late_ before removal
+    std::unordered_map<uint32_t, std::vector<uint64_t>> processes_;
+    std::unordered_set<uint32_t> late_;
+    std::unordered_set<uint32_t> waiting_; // entries of processes the core has not recorded yet
     TableReader pid_reader_, cgroup_reader_;
-    ActivePids active_;
-    std::vector<MergedEntry> entries_;
+    std::vector<TableEntry> entries_;
     std::vector<uint64_t> keys_, missing_;
+    std::vector<uint64_t> reading_; // one cgroup entry's counters
 };

@@ -1,7 +1,6 @@
 #include "accounting/process_groups.h"
 
-#include <algorithm>
-#include <cstring>
+#include <cstdlib>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -35,9 +34,7 @@ std::string ProcessGroups::read_proc(uint32_t pid, const char *file) const
     return length > 0 ? std::string(buffer, static_cast<size_t>(length)) : std::string();
 }
 
-// The command line only matters for substring patterns; it is read while the
-// process is alive, and an exited process falls back to its name.
-int ProcessGroups::decide(uint32_t pid, const std::string &comm, uint32_t ppid, int depth)
+std::string ProcessGroups::command_line(uint32_t pid) const
 {
     std::string cmdline = read_proc(pid, "cmdline");
     for (char &c : cmdline)
@@ -45,45 +42,31 @@ int ProcessGroups::decide(uint32_t pid, const std::string &comm, uint32_t ppid, 
             c = ' ';
     while (!cmdline.empty() && cmdline.back() == ' ')
         cmdline.pop_back();
+    return cmdline;
+}
+
+// The command line only matters for substring patterns: it is read only then,
+// and only while the process lives; an exited process falls back to its name.
+int ProcessGroups::decide(uint32_t pid, std::string_view comm, bool alive, int inherited) const
+{
+    std::string cmdline = alive && groups_.has_substring_patterns() ? command_line(pid) : std::string();
     int group = groups_.match(comm, cmdline);
+    return group >= 0 ? group : inherited;
+}
+
+std::optional<int> ProcessGroups::decide_from_proc(uint32_t pid, int depth) const
+{
+    // "pid (comm) state ppid ..."
+    std::string stat = read_proc(pid, "stat");
+    size_t open_paren = stat.find('('), close_paren = stat.rfind(')');
+    if (open_paren == std::string::npos || close_paren == std::string::npos || close_paren < open_paren)
+        return std::nullopt;
+    std::string comm = stat.substr(open_paren + 1, close_paren - open_paren - 1);
+    uint32_t ppid = static_cast<uint32_t>(strtoul(stat.c_str() + close_paren + 4, nullptr, 10));
+    int group = decide(pid, comm, true, -1);
     if (group >= 0)
         return group;
     if (ppid <= 1 || depth >= 8)
         return other_group();
-
-    auto cached = cache_.find(ppid);
-    if (cached != cache_.end())
-        return cached->second.group;
-    // parent's name and its parent, from /proc/<ppid>/stat: "pid (comm) state ppid ..."
-    std::string stat = read_proc(ppid, "stat");
-    size_t open_paren = stat.find('('), close_paren = stat.rfind(')');
-    if (open_paren == std::string::npos || close_paren == std::string::npos || close_paren < open_paren)
-        return other_group();
-    std::string parent_comm = stat.substr(open_paren + 1, close_paren - open_paren - 1);
-    uint32_t grandparent = static_cast<uint32_t>(strtoul(stat.c_str() + close_paren + 4, nullptr, 10));
-    return decide(ppid, parent_comm, grandparent, depth + 1);
-}
-
-int ProcessGroups::group_of(uint32_t pid, const task_identity &identity)
-{
-    auto cached = cache_.find(pid);
-    // Each module's table stamps its own identity time for the same process:
-    // only an identity newer than the decision (an exec) asks for a new one.
-    if (cached != cache_.end() && identity.identity_ns <= cached->second.identity_ns) {
-        cached->second.idle_cycles = 0;
-        return cached->second.group;
-    }
-    std::string comm(identity.comm, strnlen(identity.comm, sizeof(identity.comm)));
-    int group = decide(pid, comm, identity.ppid, 0);
-    uint64_t newest = identity.identity_ns;
-    if (cached != cache_.end())
-        newest = std::max<uint64_t>(newest, cached->second.identity_ns);
-    cache_[pid] = {newest, group, 0};
-    return group;
-}
-
-void ProcessGroups::end_cycle()
-{
-    for (auto item = cache_.begin(); item != cache_.end();)
-        item = ++item->second.idle_cycles > forget_after_cycles ? cache_.erase(item) : std::next(item);
+    return decide_from_proc(ppid, depth + 1).value_or(other_group());
 }

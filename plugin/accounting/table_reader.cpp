@@ -30,40 +30,20 @@ static uint64_t read_counter(const uint8_t *at, unsigned bytes)
     return counter;
 }
 
-TableReader::TableReader(int map_fd, unsigned key_size, unsigned counter_count, unsigned counter_bytes,
-                         unsigned max_entries, bool per_cpu)
-    : fd_(map_fd), key_size_(key_size), counter_count_(counter_count), counter_bytes_(counter_bytes),
-      max_entries_(max_entries), copies_(cpu_copies(per_cpu))
+TableReader::TableReader(int map_fd, unsigned key_size, unsigned value_size, unsigned max_entries)
+    : fd_(map_fd), key_size_(key_size), value_size_(value_size), max_entries_(max_entries)
 {
-    size_t value_size = sizeof(task_identity) + counter_bytes * counter_count;
-    value_stride_ = per_cpu ? (value_size + 7) / 8 * 8 : value_size;
 }
 
-void TableReader::merge(const uint8_t *key, const uint8_t *values, MergedEntry &out) const
+void TableReader::unpack(const uint8_t *key, const uint8_t *value, TableEntry &out) const
 {
     out.key = 0;
     memcpy(&out.key, key, key_size_);
-    out.identity = {};
-    out.counters.assign(counter_count_, 0);
-    for (unsigned cpu = 0; cpu < copies_; ++cpu) {
-        const uint8_t *copy = values + cpu * value_stride_;
-        task_identity identity;
-        memcpy(&identity, copy, sizeof(identity));
-        if (identity.comm[0] && identity.identity_ns >= out.identity.identity_ns) {
-            memcpy(out.identity.comm, identity.comm, sizeof(identity.comm));
-            out.identity.ppid = identity.ppid;
-            out.identity.identity_ns = identity.identity_ns;
-        }
-        out.identity.exited |= identity.exited;
-        for (unsigned i = 0; i < counter_count_; ++i)
-            out.counters[i] += read_counter(copy + sizeof(task_identity) + counter_bytes_ * i, counter_bytes_);
-    }
-    // modular: per-CPU sums wrap like the counters do
-    for (uint64_t &counter : out.counters)
-        counter &= CounterTotals::counter_mask(counter_bytes_);
+    out.words.resize(value_size_ / 4);
+    memcpy(out.words.data(), value, value_size_);
 }
 
-std::string TableReader::read(std::vector<MergedEntry> &entries)
+std::string TableReader::read(std::vector<TableEntry> &entries)
 {
     entries.clear();
     if (batches_) {
@@ -83,11 +63,11 @@ static unsigned batch_entries(size_t bytes_per_entry, unsigned max_entries)
     return static_cast<unsigned>(std::min<size_t>(max_entries, std::max<size_t>(64, fitting)));
 }
 
-std::string TableReader::read_batched(std::vector<MergedEntry> &entries)
+std::string TableReader::read_batched(std::vector<TableEntry> &entries)
 {
-    unsigned chunk = batch_entries(key_size_ + value_stride_ * copies_, max_entries_);
+    unsigned chunk = batch_entries(key_size_ + value_size_, max_entries_);
     keys_.resize(static_cast<size_t>(chunk) * key_size_);
-    values_.resize(static_cast<size_t>(chunk) * value_stride_ * copies_);
+    values_.resize(static_cast<size_t>(chunk) * value_size_);
     uint64_t in_batch = 0, out_batch = 0;
     bool first = true;
     LIBBPF_OPTS(bpf_map_batch_opts, options);
@@ -100,7 +80,7 @@ std::string TableReader::read_batched(std::vector<MergedEntry> &entries)
             // one hash bucket holds more entries than the chunk: grow and retry
             chunk = std::min(chunk * 2, max_entries_);
             keys_.resize(static_cast<size_t>(chunk) * key_size_);
-            values_.resize(static_cast<size_t>(chunk) * value_stride_ * copies_);
+            values_.resize(static_cast<size_t>(chunk) * value_size_);
             continue;
         }
         if (err && error != ENOENT) {
@@ -111,8 +91,8 @@ std::string TableReader::read_batched(std::vector<MergedEntry> &entries)
             return "batch lookup failed: " + errno_text(-error);
         }
         for (__u32 i = 0; i < count; ++i) {
-            MergedEntry &entry = entries.emplace_back();
-            merge(keys_.data() + i * key_size_, values_.data() + i * value_stride_ * copies_, entry);
+            TableEntry &entry = entries.emplace_back();
+            unpack(keys_.data() + i * key_size_, values_.data() + i * value_size_, entry);
         }
         if (error == ENOENT)
             return "";
@@ -121,15 +101,15 @@ std::string TableReader::read_batched(std::vector<MergedEntry> &entries)
     }
 }
 
-std::string TableReader::read_key_by_key(std::vector<MergedEntry> &entries)
+std::string TableReader::read_key_by_key(std::vector<TableEntry> &entries)
 {
     uint64_t key = 0, next = 0;
-    std::vector<uint8_t> value(value_stride_ * copies_);
+    std::vector<uint8_t> value(value_size_);
     const void *previous = nullptr;
     while (bpf_map_get_next_key(fd_, previous, &next) == 0) {
         if (bpf_map_lookup_elem(fd_, &next, value.data()) == 0) {
-            MergedEntry &entry = entries.emplace_back();
-            merge(reinterpret_cast<const uint8_t *>(&next), value.data(), entry);
+            TableEntry &entry = entries.emplace_back();
+            unpack(reinterpret_cast<const uint8_t *>(&next), value.data(), entry);
         }
         key = next;
         previous = &key;
@@ -137,15 +117,15 @@ std::string TableReader::read_key_by_key(std::vector<MergedEntry> &entries)
     return errno == ENOENT ? "" : "key walk failed: " + errno_text(-errno);
 }
 
-std::string TableReader::lookup(const std::vector<uint64_t> &keys, std::vector<MergedEntry> &entries,
+std::string TableReader::lookup(const std::vector<uint64_t> &keys, std::vector<TableEntry> &entries,
                                 std::vector<uint64_t> &missing)
 {
     entries.clear();
     missing.clear();
-    std::vector<uint8_t> value(value_stride_ * copies_);
+    std::vector<uint8_t> value(value_size_);
     for (uint64_t key : keys) {
         if (bpf_map_lookup_elem(fd_, &key, value.data()) == 0)
-            merge(reinterpret_cast<const uint8_t *>(&key), value.data(), entries.emplace_back());
+            unpack(reinterpret_cast<const uint8_t *>(&key), value.data(), entries.emplace_back());
         else if (errno == ENOENT)
             missing.push_back(key);
         else
@@ -175,10 +155,10 @@ std::string TableReader::remove(const std::vector<uint64_t> &keys)
     return "";
 }
 
-std::string read_global_table(int map_fd, unsigned counter_count, unsigned counter_bytes,
+std::string read_global_table(int map_fd, unsigned counter_count, unsigned counter_bytes, bool per_cpu,
                               std::vector<uint64_t> &totals)
 {
-    unsigned copies = cpu_copies(true);
+    unsigned copies = cpu_copies(per_cpu);
     unsigned slots = counter_count + 2; // GLOBAL_COUNTERS: plus the two table-full counters
     size_t stride = (counter_bytes * slots + 7) / 8 * 8;
     std::vector<uint8_t> values(stride * copies);
@@ -192,4 +172,10 @@ std::string read_global_table(int map_fd, unsigned counter_count, unsigned count
     for (uint64_t &total : totals)
         total &= CounterTotals::counter_mask(counter_bytes);
     return "";
+}
+
+uint64_t counter_of(const TableEntry &entry, size_t index, unsigned counter_bytes)
+{
+    const auto *value = reinterpret_cast<const uint8_t *>(entry.words.data());
+    return read_counter(value + counter_bytes * index, counter_bytes);
 }

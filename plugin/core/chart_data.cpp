@@ -193,6 +193,10 @@ std::string apply_key(PendingChart &chart, const std::string &key, const std::st
         if (!ProtocolWriter::is_id(value))
             return "counter '" + value + "' is not a counter name";
         def.counter = value;
+    } else if (key == "multiplier" || key == "divisor") {
+        long &number = key == "multiplier" ? def.multiplier : def.divisor;
+        if (!parse_number(value, number) || number == 0)
+            return key + " '" + value + "' is not a non-zero integer";
     } else if (key == "algorithm") {
         if (!algorithms.contains(value))
             return "unknown algorithm '" + value + "'";
@@ -236,8 +240,10 @@ void check_complete(Parser &parser, const PendingChart &chart) {
     } else {
         if (def.dimensions.empty())
             parser.error(chart.line, section + "needs at least one 'dimension'");
-        if (!def.counter.empty() || !def.algorithm.empty())
-            parser.error(chart.line, section + "'counter' and 'algorithm' are only for apps and services charts");
+        if (!def.counter.empty() || !def.algorithm.empty() || chart.keys_seen.contains("multiplier") ||
+            chart.keys_seen.contains("divisor"))
+            parser.error(chart.line, section + "'counter', 'algorithm', 'multiplier' and 'divisor' are only for "
+                                               "apps and services charts");
         if (def.scope == Scope::Keyed && def.dimensions.size() != 1)
             parser.error(chart.line, section + "a keyed chart has one 'dimension', the template of all");
     }

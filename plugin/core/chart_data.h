@@ -40,6 +40,7 @@ struct ChartDef {
     int update_every = 0;  // seconds between updates: its module's (charts_for), 0 for the registry's
     std::vector<DimensionDef> dimensions;  // system, self, cgroup
     std::string counter, algorithm;  // apps, services: the per-group dimension
+    long multiplier = 1, divisor = 1;  // apps, services: of the per-group dimension
 };
 
 // The cumulative values of one chart made from a keyed template.

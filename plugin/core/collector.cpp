@@ -1,5 +1,6 @@
 #include "core/collector.h"
 #include "core/log.h"
+#include "modules/interval_counters.h"
 
 #include <cstdio>
 
@@ -15,6 +16,10 @@ void add_derived_counters(Counters &counters, const Counters *previous)
         auto found = from.find(name);
         return found == from.end() ? 0 : found->second;
     };
+    if (counters.contains("tcp_send_bytes")) {  // per group, 1.37.1 added TCP and UDP
+        counters["send_bytes"] = value(counters, "tcp_send_bytes") + value(counters, "udp_send_bytes");
+        counters["recv_bytes"] = value(counters, "tcp_recv_bytes") + value(counters, "udp_recv_bytes");
+    }
     if (counters.contains("process_error"))
         counters["task_error"] = value(counters, "process_error") + value(counters, "thread_error");
     if (previous && counters.contains("create_process")) {
@@ -24,8 +29,20 @@ void add_derived_counters(Counters &counters, const Counters *previous)
     }
 }
 
-Collector::Collector(ProcessGroups groups, CgroupDirectory cgroups)
-    : groups_(std::move(groups)), cgroups_(std::move(cgroups))
+void add_interval_counters(std::map<std::string, Counters> &scope, std::map<std::string, Counters> &previous)
+{
+    std::map<std::string, Counters> current;
+    for (auto &[name, counters] : scope) {
+        const Counters &before = previous[name];  // none yet: everything counted so far
+        add_cachestat_interval_counters(counters, before);
+        add_dcstat_interval_counters(counters, before);
+        current[name] = counters;
+    }
+    previous = std::move(current);  // forgets entities that are gone
+}
+
+Collector::Collector(ProcessGroups groups, std::unique_ptr<ProcessCore> core, CgroupDirectory cgroups)
+    : groups_(std::move(groups)), core_(std::move(core)), cgroups_(std::move(cgroups))
 {
 }
 
@@ -64,14 +81,22 @@ std::set<std::string> Collector::due_modules(uint64_t elapsed, int self_update_e
 Snapshot Collector::collect(const std::set<std::string> *due)
 {
     cgroups_.begin_cycle();
+    if (core_) {
+        std::string error = core_->begin_cycle();
+        if (!error.empty())
+            report_once("process core: " + error);
+    }
     for (RunningModule &running : modules_) {
-        if (due && !due->contains(running.module->name()))
-            continue;
-        std::string error = running.accounts->collect(groups_);
+        bool is_due = !due || due->contains(running.module->name());
+        std::string error = running.accounts->collect(core_.get(), is_due);
         if (!error.empty())
             report_once(std::string(running.module->name()) + ": " + error);
     }
-    groups_.end_cycle();
+    if (core_) {
+        std::string error = core_->end_cycle();
+        if (!error.empty())
+            report_once("process core: " + error);
+    }
 
     Snapshot snapshot;
     add_system(snapshot);
@@ -110,9 +135,14 @@ void Collector::add_system(Snapshot &snapshot)
         system["pid_entries_" + module] = static_cast<int64_t>(running.accounts->pid_entries());
         system["table_full_" + module] = static_cast<int64_t>(totals[names.size()] + totals[names.size() + 1]);
     }
-    Counters current = system;
+    // the core has one path: BTF tracepoints
+    system["attach_core_tracepoint"] = core_ != nullptr;
+    system["pid_entries_core"] = core_ ? static_cast<int64_t>(core_->entries()) : 0;
+    system["table_full_core"] = core_ ? static_cast<int64_t>(core_->table_full()) : 0;
     add_derived_counters(system, previous_system_.empty() ? nullptr : &previous_system_);
-    previous_system_ = std::move(current);
+    add_cachestat_interval_counters(system, previous_system_);
+    add_dcstat_interval_counters(system, previous_system_);
+    previous_system_ = system;  // with the running totals of the interval counters
 }
 
 void Collector::add_groups(Snapshot &snapshot)
@@ -136,6 +166,7 @@ void Collector::add_groups(Snapshot &snapshot)
         }
         add_derived_counters(counters, nullptr);
     }
+    add_interval_counters(snapshot.apps, previous_apps_);
 }
 
 void Collector::add_cgroups(Snapshot &snapshot)
@@ -149,4 +180,6 @@ void Collector::add_cgroups(Snapshot &snapshot)
     for (auto *scope : {&snapshot.cgroups, &snapshot.services})
         for (auto &[name, counters] : *scope)
             add_derived_counters(counters, nullptr);
+    add_interval_counters(snapshot.cgroups, previous_cgroups_);
+    add_interval_counters(snapshot.services, previous_services_);
 }

@@ -3,6 +3,7 @@
 // systemd service.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "accounting/cgroups.h"
 #include "accounting/module_accounts.h"
+#include "accounting/process_core.h"
 #include "accounting/process_groups.h"
 #include "core/cgroup_totals.h"
 #include "core/publisher.h"
@@ -30,7 +32,8 @@ struct RunningTableModule {
 
 class Collector {
 public:
-    Collector(ProcessGroups groups, CgroupDirectory cgroups);
+    // core: the started process core, or null when no module groups processes.
+    Collector(ProcessGroups groups, std::unique_ptr<ProcessCore> core, CgroupDirectory cgroups);
 
     // Takes a started module; its tables are read from the next cycle on.
     void add(std::unique_ptr<CountingModule> module, AttachPath path, const ModuleSettings &settings);
@@ -50,18 +53,26 @@ private:
     void report_once(const std::string &message);
 
     ProcessGroups groups_;
+    std::unique_ptr<ProcessCore> core_;
     CgroupDirectory cgroups_;
     CgroupTotals cgroup_totals_;
     std::vector<RunningModule> modules_;
     std::vector<RunningTableModule> table_modules_;
     std::set<size_t> active_groups_;     // groups that ever counted something
     Counters previous_system_;           // for the per-interval counters
+    // Each scope's counters at the previous read, per app group, cgroup and service.
+    std::map<std::string, Counters> previous_apps_, previous_cgroups_, previous_services_;
     std::set<std::string> reported_;
 };
 
 // Counters computed from others: per-interval process_status values and the
 // combined task_error of the per-group charts.
 void add_derived_counters(Counters &counters, const Counters *previous);
+
+// Counters computed per interval (cachestat hits, misses and ratio; dcstat
+// ratio) from the cumulative ones and their values at the previous read, for
+// every entity of a scope; `previous` becomes this read's values.
+void add_interval_counters(std::map<std::string, Counters> &scope, std::map<std::string, Counters> &previous);
 
 // Self-monitoring: attach_<module>_<path> is 1 for the path `module` uses, 0
 // for the others (charts/self.conf), so the chart reads without a legend.

@@ -1,4 +1,5 @@
 #include "core/config.h"
+#include "core/config_values.h"
 
 #include <ini.h>
 
@@ -14,6 +15,8 @@
 #include <unistd.h>
 
 namespace {
+
+using namespace config_values;
 
 // ---------------------------------------------------------------------------------------------
 // Modules upstream 1.37.1 knows, in the order of its ebpf_modules[] table.
@@ -31,22 +34,22 @@ const std::vector<KnownModule> &known_modules()
 {
     static const std::vector<KnownModule> modules = {
         {"process", "process.conf", true, true, {}, {}},
-        {"socket", "network.conf", false, false, {"network connections", "service name"},
+        {"socket", "network.conf", true, false, {"network connections", "service name"},
          {"bandwidth table size", "ipv4 connection table size", "ipv6 connection table size",
           "udp connection table size", "socket monitoring table size"}},
-        {"cachestat", "cachestat.conf", false, false, {}, {}},
-        {"sync", "sync.conf", false, true, {"syscalls"}, {}},
-        {"dcstat", "dcstat.conf", false, false, {}, {}},
-        {"swap", "swap.conf", false, false, {}, {}},
+        {"cachestat", "cachestat.conf", true, false, {}, {}},
+        {"sync", "sync.conf", true, true, {"syscalls"}, {}},
+        {"dcstat", "dcstat.conf", true, false, {}, {}},
+        {"swap", "swap.conf", true, false, {}, {}},
         {"vfs", "vfs.conf", true, false, {}, {}},
         {"filesystem", "filesystem.conf", true, false, {"filesystem"}, {}},
         {"disk", "disk.conf", true, false, {}, {}},
-        {"mount", "mount.conf", false, true, {}, {}},
+        {"mount", "mount.conf", true, true, {}, {}},
         {"fd", "fd.conf", true, true, {}, {}},
         {"hardirq", "hardirq.conf", true, true, {}, {}},
         {"softirq", "softirq.conf", true, true, {}, {}},
-        {"oomkill", "oomkill.conf", false, true, {}, {}},
-        {"shm", "shm.conf", false, true, {"syscalls"}, {}},
+        {"oomkill", "oomkill.conf", true, true, {}, {}},
+        {"shm", "shm.conf", true, true, {"syscalls"}, {}},
         {"mdflush", "mdflush.conf", false, false, {}, {}},
     };
     return modules;
@@ -54,117 +57,14 @@ const std::vector<KnownModule> &known_modules()
 
 const KnownModule &socket_module() { return known_modules()[1]; }
 
+// The keys of [syscalls], as 1.37.1's sync.conf and shm.conf name them.
+const std::vector<std::string_view> sync_syscalls = {"sync", "syncfs", "msync", "fsync", "fdatasync", "sync_file_range"};
+const std::vector<std::string_view> shm_syscalls = {"shmget", "shmat", "shmdt", "shmctl"};
+
 bool contains(const std::vector<std::string_view> &list, std::string_view item)
 {
     return std::find(list.begin(), list.end(), item) != list.end();
 }
-
-// ---------------------------------------------------------------------------------------------
-// Values
-
-std::string lower(std::string_view text)
-{
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
-    return out;
-}
-
-std::string_view trim(std::string_view text)
-{
-    const char *blanks = " \t\r\f\v";
-    size_t first = text.find_first_not_of(blanks);
-    if (first == std::string_view::npos)
-        return {};
-    return text.substr(first, text.find_last_not_of(blanks) - first + 1);
-}
-
-// For quoting file content in a warning: control bytes would break the one-line message.
-std::string printable(std::string_view text)
-{
-    std::string out(text);
-    std::replace_if(out.begin(), out.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }, '?');
-    return out;
-}
-
-std::optional<bool> parse_bool(std::string_view value)
-{
-    std::string v = lower(value);
-    if (v == "yes" || v == "true" || v == "on" || v == "1")
-        return true;
-    if (v == "no" || v == "false" || v == "off" || v == "0")
-        return false;
-    return std::nullopt;
-}
-
-std::optional<long long> parse_integer(std::string_view value, long long min, long long max)
-{
-    long long number = 0;
-    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
-    if (value.empty() || error != std::errc() || end != value.data() + value.size() || number < min || number > max)
-        return std::nullopt;
-    return number;
-}
-
-// The words each enum option accepts, in one table per option: parsing and
-// the "using <default>" of a warning read the same names.
-template <class E>
-struct Named {
-    std::string_view name;
-    E value;
-};
-constexpr Named<LoadMode> load_modes[] = {{"entry", LoadMode::Entry}, {"return", LoadMode::Return}};
-constexpr Named<TypeFormat> type_formats[] = {
-    {"auto", TypeFormat::Auto}, {"legacy", TypeFormat::Legacy}, {"co-re", TypeFormat::CoRe}};
-constexpr Named<AttachPath> attach_paths[] = {{"auto", AttachPath::Auto},
-                                              {"trampoline", AttachPath::Trampoline},
-                                              {"probe", AttachPath::Kprobe},
-                                              {"tracepoint", AttachPath::Tracepoint}};
-constexpr Named<CollectPid> collect_pids[] = {
-    {"real parent", CollectPid::RealParent}, {"parent", CollectPid::Parent}, {"all", CollectPid::All}};
-
-template <class E, size_t N>
-std::optional<E> parse_named(const Named<E> (&names)[N], std::string_view value)
-{
-    std::string v = lower(value);
-    for (const Named<E> &named : names)
-        if (v == named.name)
-            return named.value;
-    return std::nullopt;
-}
-
-template <class E, size_t N>
-std::string show_named(const Named<E> (&names)[N], E value)
-{
-    for (const Named<E> &named : names)
-        if (named.value == value)
-            return std::string(named.name);
-    return std::string(names[0].name);
-}
-
-std::optional<LoadMode> parse_load_mode(std::string_view value) { return parse_named(load_modes, value); }
-std::optional<TypeFormat> parse_type_format(std::string_view value) { return parse_named(type_formats, value); }
-std::optional<AttachPath> parse_attach(std::string_view value) { return parse_named(attach_paths, value); }
-std::optional<CollectPid> parse_collect_pid(std::string_view value) { return parse_named(collect_pids, value); }
-
-// Only stored: the BTF loader appends "/vmlinux". Absolute, so it never depends on the working directory.
-std::optional<std::string> parse_btf_path(std::string_view value)
-{
-    if (value.empty() || value.front() != '/')
-        return std::nullopt;
-    while (value.size() > 1 && value.back() == '/')
-        value.remove_suffix(1);
-    return std::string(value);
-}
-
-std::string show(bool value) { return value ? "yes" : "no"; }
-std::string show(int value) { return std::to_string(value); }
-std::string show(unsigned value) { return std::to_string(value); }
-std::string show(const std::string &value) { return value; }
-std::string show(LoadMode value) { return show_named(load_modes, value); }
-std::string show(TypeFormat value) { return show_named(type_formats, value); }
-std::string show(AttachPath value) { return show_named(attach_paths, value); }
-std::string show(CollectPid value) { return show_named(collect_pids, value); }
 
 // ---------------------------------------------------------------------------------------------
 // One INI file, parsed by inih, with every problem reported once and with its line number.
@@ -236,6 +136,13 @@ public:
     {
         warn_once("section\n" + s.section,
                   "section [" + printable(s.section_text) + "] is not supported; ignored");
+    }
+
+    // socket's own sections and table sizes belong to its network viewer
+    void network_viewer_options()
+    {
+        warn_once("network viewer", "the network viewer's options ([network connections], [service name], "
+                                    "connection table sizes) are not implemented by this plugin; ignored");
     }
 
     void module_options(std::string_view module)
@@ -453,7 +360,7 @@ void apply_global_setting(PluginConfig &config, bool &network_connections, const
     } else if (s.section == "ebpf programs") {
         apply_program_switch(config, network_connections, s, file);
     } else if (contains(socket_module().own_sections, s.section)) {
-        file.module_options(socket_module().name);   // 1.37.1 still read these here too
+        file.network_viewer_options();   // 1.37.1 still read these here too
     } else {
         file.unsupported_section(s);
     }
@@ -478,6 +385,23 @@ void apply_filesystem_setting(ModuleConfig &module, const Setting &s, IniFile &f
         module.disabled_filesystems.insert(name);
 }
 
+// [syscalls] of sync.conf and shm.conf: `<syscall> = yes|no` for the syscalls that module counts.
+void apply_syscall_switch(ModuleConfig &module, const KnownModule &known, const Setting &s, IniFile &file)
+{
+    const std::vector<std::string_view> &syscalls = known.name == "sync" ? sync_syscalls : shm_syscalls;
+    if (!contains(syscalls, s.key)) {
+        file.unsupported_key(s);
+        return;
+    }
+    file.note_repeat(s, s.key);
+    bool on = !module.disabled_syscalls.contains(s.key);
+    assign(on, s, file, parse_bool);
+    if (on)
+        module.disabled_syscalls.erase(s.key);
+    else
+        module.disabled_syscalls.insert(s.key);
+}
+
 void apply_module_setting(ModuleConfig &module, const KnownModule &known, const Setting &s, IniFile &file)
 {
     if (s.section == "global") {
@@ -495,15 +419,21 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
                                "'collect pid = " + show(module.collect_pid) + "' is not supported; using real parent");
                 module.collect_pid = CollectPid::RealParent;
             }
+        } else if (known.name == "socket" && s.key == "bandwidth table size") {
+            // 1.37.1's per-process table of the socket module: our pid table
+            file.note_repeat(s, "pid table size");
+            assign(module.pid_table_size, s, file, [](std::string_view v) { return parse_integer(v, 1, 4194304); });
         } else if (contains(known.own_global_keys, s.key)) {
-            file.module_options(known.name);
+            known.name == "socket" ? file.network_viewer_options() : file.module_options(known.name);
         } else {
             file.unsupported_key(s);
         }
     } else if (known.name == "filesystem" && s.section == "filesystem") {
         apply_filesystem_setting(module, s, file);
+    } else if (s.section == "syscalls" && known.supported && contains(known.own_sections, s.section)) {
+        apply_syscall_switch(module, known, s, file);
     } else if (contains(known.own_sections, s.section)) {
-        file.module_options(known.name);
+        known.name == "socket" ? file.network_viewer_options() : file.module_options(known.name);
     } else {
         file.unsupported_section(s);
     }

@@ -27,6 +27,12 @@ void request_stop(int signal)
 
 bool stop_requested() { return stop_signal != 0 || input_closed; }
 
+} // namespace
+
+void ignore_stdin() { watch_stdin = false; }
+
+namespace {
+
 uint64_t clock_usec(clockid_t clock)
 {
     timespec now;

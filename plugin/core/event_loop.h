@@ -22,6 +22,9 @@ void install_stop_handlers();
 // aligned once on the wall clock, until it returns false or a stop comes.
 Stop run_event_loop(int update_every, const std::function<bool(uint64_t now_usec)> &tick);
 
+// Standalone modes (--records) have no agent on stdin: only signals stop them.
+void ignore_stdin();
+
 // For the protocol writer: waits until `fd` takes a write of PIPE_BUF bytes
 // (stdin is still watched). False when a stop was requested meanwhile.
 bool wait_writable(int fd);

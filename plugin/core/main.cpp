@@ -3,9 +3,11 @@
 //   2. learn the kernel, start every enabled module on the first attach path that works
 //   3. drop every privilege
 //   4. every update_every seconds: collect, publish, flush
+#include <algorithm>
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <csignal>
+#include <set>
 #include <numeric>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +30,9 @@
 #include "core/privileges.h"
 #include "core/protocol.h"
 #include "core/publisher.h"
+#include "records/records_config.h"
+#include "records/standalone.h"
+#include "records/stream.h"
 #include "version.h"
 
 namespace {
@@ -94,15 +99,17 @@ ConfigDirs config_dirs()
     return {user && *user ? user : "/etc/netdata", stock && *stock ? stock : "/usr/lib/netdata/conf.d"};
 }
 
-ModuleSettings settings_for(const ModuleConfig &config)
+ModuleSettings settings_for(const ModuleConfig &config, const ProcessCore *core)
 {
     ModuleSettings settings;
-    settings.apps = config.apps;
+    settings.apps = config.apps && core;
+    settings.active_pids_fd = core ? core->active_pids_fd() : -1;
     settings.cgroups = config.cgroups;
     settings.per_cpu_tables = config.maps_per_core;
     settings.return_mode = config.load_mode == LoadMode::Return;
     settings.pid_table_size = config.pid_table_size;
     settings.update_every = config.update_every;
+    settings.disabled_syscalls = {config.disabled_syscalls.begin(), config.disabled_syscalls.end()};
     return settings;
 }
 
@@ -111,7 +118,7 @@ unsigned affordable_pid_table_size(const CountingModule &module, const ModuleSet
                                    const MachineLimits &limits)
 {
     std::string why;
-    uint64_t entry = pid_entry_bytes(module.counter_names().size(), settings.per_cpu_tables, limits.possible_cpus);
+    uint64_t entry = pid_entry_bytes(module.counter_names().size(), module.counter_bytes());
     unsigned size = bound_pid_table_size(settings.pid_table_size, entry, limits, why);
     if (!why.empty())
         log_error("%s: pid table size %u cut to %u (%s)", module.name(), settings.pid_table_size, size,
@@ -124,27 +131,66 @@ template <class Kind>
 bool start_module(Collector &collector, std::unique_ptr<Kind> module, const ModuleSettings &settings,
                   const std::vector<AttachPath> &order)
 {
+    std::vector<std::pair<AttachPath, std::string>> refusals;
     for (AttachPath path : order) {
         std::string error = module->start(path, settings);
         if (error.empty()) {
+            for (const auto &[refused, why] : refusals)
+                log_error("%s: %s path not used: %s", module->name(), attach_path_name(refused), why.c_str());
             log_info("%s: attached with %s (%s mode)", module->name(), attach_path_name(path),
                      settings.return_mode ? "return" : "entry");
             collector.add(std::move(module), path, settings);
             return true;
         }
-        log_error("%s: %s path not used: %s", module->name(), attach_path_name(path), error.c_str());
+        refusals.emplace_back(path, error);
     }
-    log_error("%s: no attach path works on this kernel; module disabled", module->name());
+    // one line says why (e.g. a module without tracepoints on a tracepoint-only kernel)
+    std::string why;
+    for (const auto &[refused, error] : refusals)
+        why += (why.empty() ? "" : "; ") + std::string(attach_path_name(refused)) + ": " + error;
+    log_error("%s: no attach path works on this kernel; module disabled (%s)", module->name(), why.c_str());
     return false;
+}
+
+// The process core, when an enabled module groups processes by app; without
+// it app group charts are off (system and cgroup charts do not need it). Its
+// table holds as many processes as the largest module pid table, within the
+// machine's bounds (table_budget.h).
+std::unique_ptr<ProcessCore> start_core(const PluginConfig &config, const KernelSymbols &symbols,
+                                        const ProcessGroups &groups, const MachineLimits &limits)
+{
+    CoreSettings settings{0};
+    for (const ModuleConfig &module : config.modules)
+        if (module.enabled && module.supported && module.apps)
+            settings.table_size = std::max(settings.table_size, module.pid_table_size);
+    if (!settings.table_size)
+        return nullptr;
+    std::string why;
+    unsigned size = bound_pid_table_size(settings.table_size, core_entry_bytes(), limits, why);
+    if (!why.empty())
+        log_error("process core: process table size %u cut to %u (%s)", settings.table_size, size, why.c_str());
+    settings.table_size = size;
+    auto core = std::make_unique<ProcessCore>(groups);
+    std::string error = core->start(symbols, settings);
+    if (!error.empty()) {
+        log_error("process core: %s; app group charts disabled", error.c_str());
+        return nullptr;
+    }
+    log_info("process core: attached with tracepoint");
+    return core;
 }
 
 // Each module's charts follow its own settings (ebpf.d/<module>.conf).
 std::vector<ChartDef> charts_of(const Collector &collector)
 {
     std::vector<ModuleCharts> running;
-    for (const RunningModule &module : collector.modules())
+    for (const RunningModule &module : collector.modules()) {
+        std::set<std::string> hidden;  // a syscall turned off shows no dimension (counters <syscall>_call)
+        for (const std::string &syscall : module.settings.disabled_syscalls)
+            hidden.insert(syscall + "_call");
         running.push_back({module.module->name(), module.settings.apps, module.settings.cgroups,
-                           module.settings.return_mode, module.settings.update_every});
+                           module.settings.return_mode, module.settings.update_every, std::move(hidden)});
+    }
     for (const RunningTableModule &module : collector.table_modules())
         running.push_back({module.module->name(), false, false, module.settings.return_mode,
                            module.settings.update_every});
@@ -178,6 +224,24 @@ std::string version_text()
     return text;
 }
 
+// The record stream's sinks from ebpf.d/records.conf, opened with the rights
+// left after the privileges were dropped. nullptr when none is configured.
+std::unique_ptr<RecordStream> make_record_stream(const RecordsConfig &config)
+{
+    auto stream = std::make_unique<RecordStream>(config.hostname.empty() ? local_host_name() : config.hostname,
+                                                 config.queue);
+    if (config.journal)
+        stream->add_sink(make_journal_sink());
+    if (!config.file.empty()) {
+        std::string error;
+        if (auto sink = make_file_sink(config.file, config.file_max_bytes, config.file_keep, config.file_format, error))
+            stream->add_sink(std::move(sink));
+        else
+            log_error("records: cannot open '%s' (%s); no file sink", config.file.c_str(), error.c_str());
+    }
+    return stream->has_sinks() ? std::move(stream) : nullptr;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -201,8 +265,11 @@ int main(int argc, char **argv)
     }
     for (const std::string &error : options.errors)
         log_error("%s", error.c_str());
+    if (options.records)
+        return run_records_mode(*options.records, options.update_every);
 
     PluginConfig config;
+    RecordsConfig records_config;
     std::optional<AppsGroups> apps_groups;
     bool collecting = !options.check && !options.verify; // the probes read no configuration
     if (collecting) {
@@ -210,6 +277,7 @@ int main(int argc, char **argv)
         ConfigDirs dirs = config_dirs();
         config = load_config(dirs, options.update_every, warn);
         apps_groups = load_apps_groups(dirs, warn);
+        records_config = load_records_config(dirs, warn);
     }
     if (started_setuid())
         clearenv(); // nothing from the caller's environment reaches libbpf
@@ -240,15 +308,14 @@ int main(int argc, char **argv)
     if (options.verify)
         return run_program_verification(symbols) ? 0 : 1;
 
-    const std::string &atomics_refusal = bpf_atomics_refusal();
-    if (!atomics_refusal.empty())
-        log_info("this kernel has no BPF atomics beyond add (5.12+; probe: %s): modules load their compat objects "
-                 "and read their whole pid tables every cycle", atomics_refusal.c_str());
     ProtocolWriter out(STDOUT_FILENO, wait_writable);
-    Collector collector(ProcessGroups(std::move(*apps_groups), "/proc"),
+    const MachineLimits limits = machine_limits();
+    ProcessGroups groups(std::move(*apps_groups), "/proc");
+    std::unique_ptr<ProcessCore> core = start_core(config, symbols, groups, limits);
+    const ProcessCore *core_used = core.get();
+    Collector collector(groups, std::move(core),
                         CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
                                         find_cgroup_mounts("/proc/self/mounts")));
-    const MachineLimits limits = machine_limits();
     // `ebpf co-re tracing = trampoline` (Debian's stock value) is the default
     // order; `probe` or `tracepoint` in the config, or --attach, is that path only.
     auto order_for = [&](const ModuleConfig &module_config) {
@@ -263,7 +330,7 @@ int main(int argc, char **argv)
         const ModuleConfig *module_config = config.module(module->name());
         if (!module_config || !module_config->enabled)
             continue;
-        ModuleSettings settings = settings_for(*module_config);
+        ModuleSettings settings = settings_for(*module_config, core_used);
         if (settings.apps)
             settings.pid_table_size = affordable_pid_table_size(*module, settings, limits);
         start_module(collector, std::move(module), settings, order_for(*module_config));
@@ -274,7 +341,8 @@ int main(int argc, char **argv)
         const ModuleConfig *module_config = config.module(module->name());
         if (!module_config || !module_config->enabled)
             continue;
-        start_module(collector, std::move(module), settings_for(*module_config), order_for(*module_config));
+        // no per-pid tables: the process core is not theirs
+        start_module(collector, std::move(module), settings_for(*module_config, nullptr), order_for(*module_config));
     }
     if (collector.modules().empty() && collector.table_modules().empty()) {
         log_error("no module could start; disabling the plugin");
@@ -289,25 +357,37 @@ int main(int argc, char **argv)
 
     const std::string &map_refusal = capless_map_access_refusal();
     if (!map_refusal.empty())
-        fprintf(stderr, "ebpf.plugin: keeping CAP_BPF after attach: %s\n", map_refusal.c_str());
+        log_info("keeping CAP_BPF after attach: %s", map_refusal.c_str());
     std::string drop_error = drop_privileges(!map_refusal.empty());
     if (!drop_error.empty()) {
         log_error("cannot drop privileges (%s); exiting", drop_error.c_str());
         return 1;
     }
 
+    std::unique_ptr<RecordStream> records = make_record_stream(records_config);
+    std::vector<ChartDef> charts = charts_of(collector);
+    if (!records)
+        std::erase_if(charts, [](const ChartDef &chart) { return chart.context == "netdata.ebpf_records"; });
     ChartRegistry registry(out, config.update_every);
-    Publisher publisher(registry, charts_of(collector));
+    Publisher publisher(registry, std::move(charts));
     const int interval = loop_interval(collector, config.update_every);
     uint64_t elapsed = 0;  // seconds of loop ticks so far: the first tick updates every chart
     log_summarize();
     Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {
         std::set<std::string> due = collector.due_modules(elapsed, config.update_every);
         elapsed += static_cast<uint64_t>(interval);
-        publisher.publish(collector.collect(&due), now_usec, due);
+        Snapshot snapshot = collector.collect(&due);
+        if (records) {
+            add_record_counters(*records, snapshot.system);
+            for (const std::string &line : records->new_errors())
+                log_error("%s", line.c_str());
+        }
+        publisher.publish(snapshot, now_usec, due);
         return out.flush();
     });
     log_stop(stop, out);
+    if (records)
+        records->stop(300);
     log_summarize();
     return 0;
 }

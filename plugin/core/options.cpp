@@ -33,6 +33,13 @@ Options parse_options(const std::vector<std::string> &arguments)
             options.attach = parse_attach_path(value);
             if (!options.attach)
                 options.errors.push_back("--attach takes trampoline, kprobe or tracepoint, not '" + value + "'");
+        } else if (argument == "--records" || argument.starts_with("--records=")) {
+            if (argument.starts_with("--records="))
+                options.records = argument.substr(10);
+            else if (i + 1 < arguments.size())
+                options.records = arguments[++i];
+            else
+                options.errors.push_back("--records takes a list of names, e.g. --records flows,dnsflow");
         } else {
             int seconds = 0;
             auto [end, error] = std::from_chars(argument.data(), argument.data() + argument.size(), seconds);
@@ -49,6 +56,7 @@ Options parse_options(const std::vector<std::string> &arguments)
 const char *usage_text()
 {
     return "usage: ebpf.plugin [UPDATE_EVERY] [--attach trampoline|kprobe|tracepoint] [--check]\n"
+           "       ebpf.plugin [UPDATE_EVERY] --records NAME[,NAME...]\n"
            "\n"
            "Netdata plugin that counts process and file-descriptor activity with eBPF and\n"
            "prints the plugins.d protocol on stdout. Netdata's agent starts it with the\n"
@@ -62,6 +70,9 @@ const char *usage_text()
            "                 then tracepoint, each probed for real)\n"
            "  --check        say which attach paths this kernel allows, then exit\n"
            "  --verify       load and attach every program set of every module, then exit\n"
+           "  --records NAMES  print records as JSON lines on stdout instead of charts, until\n"
+           "                 a signal: flows, dnsflow, httpflow, exec, signal, bind, tcp,\n"
+           "                 vfs, malloc, bash, all, or test (numbered sample records)\n"
            "  --version      print the version and what it was built with\n"
            "  --help         this text\n";
 }

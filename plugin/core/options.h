@@ -14,6 +14,7 @@ struct Options {
     bool check = false;             // print what each attach path can do here, then exit
     bool verify = false;            // load and attach every program set once, then exit
     std::optional<AttachPath> attach; // --attach: this path only, no fallback
+    std::optional<std::string> records; // --records NAME[,NAME...]: JSON lines on stdout, no charts
     std::vector<std::string> errors;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -101,12 +102,27 @@ std::string drop_privileges(bool keep_cap_bpf)
     return become_caller_keeping({});
 }
 
+static bool perf_events_need_sys_admin()
+{
+    FILE *file = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+    int level = 2;
+    if (file) {
+        if (fscanf(file, "%d", &level) != 1)
+            level = 2;
+        fclose(file);
+    }
+    return level > 2;
+}
+
 std::string keep_only_loading_privileges()
 {
     std::vector<cap_value_t> keep = {CAP_DAC_READ_SEARCH, CAP_SYS_RESOURCE};
     if (CAP_IS_SUPPORTED(CAP_BPF))
         keep.insert(keep.end(), {CAP_BPF, CAP_PERFMON});
-    else
+    // Without CAP_BPF, or where Debian's kernels restrict perf_event_open to
+    // CAP_SYS_ADMIN (kernel.perf_event_paranoid 3, their patch), kprobes and
+    // tracepoints cannot be attached without it.
+    if (!CAP_IS_SUPPORTED(CAP_BPF) || perf_events_need_sys_admin())
         keep.push_back(CAP_SYS_ADMIN);
     return become_caller_keeping(keep);
 }

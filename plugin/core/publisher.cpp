@@ -31,10 +31,17 @@ std::vector<ChartDef> charts_for(const std::vector<ChartDef> &all, const std::ve
             bool scope_on = chart.scope == Scope::Apps     ? module.apps
                             : chart.scope == Scope::System || chart.scope == Scope::Keyed ? true
                                                            : module.cgroups;  // cgroup and services charts
-            if (chart.module == module.module && scope_on && (!chart.return_only || module.return_mode)) {
-                charts.push_back(chart);
-                charts.back().update_every = module.update_every;
-            }
+            if (chart.module != module.module || !scope_on || (chart.return_only && !module.return_mode) ||
+                module.hidden_counters.contains(chart.counter))
+                continue;
+            ChartDef shown = chart;
+            std::erase_if(shown.dimensions, [&](const DimensionDef &dimension) {
+                return module.hidden_counters.contains(dimension.counter);
+            });
+            if (!chart.dimensions.empty() && shown.dimensions.empty())
+                continue;
+            shown.update_every = module.update_every;
+            charts.push_back(std::move(shown));
         }
     }
     return charts;
@@ -99,7 +106,7 @@ static bool is_incremental(const std::string &algorithm) {
 }
 
 void Publisher::publish_fixed(const std::string &full_id, const ChartDef &def, const Counters &counters,
-                              const ChartLabels &labels, uint64_t now_usec) {
+                              const ChartLabels &labels, uint64_t now_usec, bool absent_is_unchanged) {
     bool first_update = !registry_.declared(full_id);
     if (first_update)
         registry_.declare(full_id, def, def.dimensions, labels);
@@ -115,6 +122,8 @@ void Publisher::publish_fixed(const std::string &full_id, const ChartDef &def, c
             registry_.set(dim.id, value->second);
             if (incremental)
                 sent[dim.id] = value->second;
+        } else if (incremental && absent_is_unchanged) {
+            registry_.set(dim.id, sent[dim.id]); // nothing counted yet: an empty value would re-baseline
         } else {
             registry_.set_empty(dim.id);
         }
@@ -131,8 +140,8 @@ void Publisher::publish_groups(GroupChart &chart, const std::map<std::string, Co
         chart.dimensions.push_back({.id = ids.id_for(group),
                                     .name = group,
                                     .algorithm = chart.def.algorithm,
-                                    .multiplier = 1,
-                                    .divisor = 1,
+                                    .multiplier = chart.def.multiplier,
+                                    .divisor = chart.def.divisor,
                                     .counter = chart.def.counter});
         chart.last_value[group];  // known from now on, value not yet collected
         new_groups.insert(group);
@@ -194,7 +203,7 @@ void Publisher::publish_cgroups(const std::map<std::string, Counters> &cgroups, 
         const ChartLabels labels = {{"cgroup_name", name}};
         for (size_t i = 0; i < cgroup_charts_.size(); i++)
             if (due_->contains(cgroup_charts_[i].module))
-                publish_fixed(live->second[i], cgroup_charts_[i], counters, labels, now_usec);
+                publish_fixed(live->second[i], cgroup_charts_[i], counters, labels, now_usec, true);
     }
 }
 

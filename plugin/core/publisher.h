@@ -24,6 +24,7 @@ struct ModuleCharts {
     std::string module;
     bool apps, cgroups, return_mode;
     int update_every;
+    std::set<std::string> hidden_counters = {};  // their dimensions are left out, and charts left with none
 };
 
 // The charts of `all` that the running modules (and the plugin itself, module
@@ -71,8 +72,10 @@ private:
         std::map<std::string, std::optional<int64_t>> last_value;  // group -> last value sent, none = not collected
     };
 
+    // absent_is_unchanged: a counter missing from `counters` has counted nothing
+    // yet (a cgroup another module saw first), so its total is sent unchanged.
     void publish_fixed(const std::string &full_id, const ChartDef &def, const Counters &counters,
-                       const ChartLabels &labels, uint64_t now_usec);
+                       const ChartLabels &labels, uint64_t now_usec, bool absent_is_unchanged = false);
     void publish_groups(GroupChart &chart, const std::map<std::string, Counters> &groups, IdAllocator &ids,
                         uint64_t now_usec);
     void publish_cgroups(const std::map<std::string, Counters> &cgroups, uint64_t now_usec);

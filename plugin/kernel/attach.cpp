@@ -62,27 +62,37 @@ bool KernelSymbols::has_raw_tracepoint(std::string_view name) const
     return vmlinux_ && btf__find_by_name_kind(vmlinux_, typedef_name.c_str(), BTF_KIND_TYPEDEF) > 0;
 }
 
-int KernelSymbols::raw_tracepoint_arguments(std::string_view name) const
+int KernelSymbols::function_arg_count(std::string_view name) const
+{
+    int id = vmlinux_ ? btf__find_by_name_kind(vmlinux_, std::string(name).c_str(), BTF_KIND_FUNC) : -1;
+    if (id <= 0)
+        return -1;
+    const struct btf_type *proto = btf__type_by_id(vmlinux_, btf__type_by_id(vmlinux_, id)->type);
+    return proto && btf_is_func_proto(proto) ? btf_vlen(proto) : -1;
+}
+
+int KernelSymbols::raw_tracepoint_arg_count(std::string_view name) const
 {
     std::string typedef_name = "btf_trace_" + std::string(name);
     int id = vmlinux_ ? btf__find_by_name_kind(vmlinux_, typedef_name.c_str(), BTF_KIND_TYPEDEF) : -1;
     if (id <= 0)
         return -1;
-    // typedef -> pointer -> function prototype (void *__data, the tracepoint's arguments...)
-    const struct btf_type *type = btf__type_by_id(vmlinux_, btf__type_by_id(vmlinux_, id)->type);
-    if (!type || !btf_is_ptr(type))
-        return -1;
-    type = btf__type_by_id(vmlinux_, type->type);
-    if (!type || !btf_is_func_proto(type) || btf_vlen(type) == 0)
-        return -1;
-    return btf_vlen(type) - 1;
+    // typedef -> pointer -> prototype (void *ctx, the tracepoint's arguments...)
+    const struct btf_type *pointer = btf__type_by_id(vmlinux_, btf__type_by_id(vmlinux_, id)->type);
+    const struct btf_type *proto = pointer && btf_is_ptr(pointer) ? btf__type_by_id(vmlinux_, pointer->type) : nullptr;
+    return proto && btf_is_func_proto(proto) && btf_vlen(proto) > 0 ? btf_vlen(proto) - 1 : -1;
 }
 
 bool KernelSymbols::has_syscall_tracepoint(std::string_view event) const
 {
+    return has_tracepoint("syscalls", event);
+}
+
+bool KernelSymbols::has_tracepoint(std::string_view category, std::string_view event) const
+{
     if (tracefs_dir_.empty())
         return false;
-    std::string id_file = tracefs_dir_ + "/events/syscalls/" + std::string(event) + "/id";
+    std::string id_file = tracefs_dir_ + "/events/" + std::string(category) + "/" + std::string(event) + "/id";
     // effective ids: a setuid start has a real uid that cannot see tracefs
     return faccessat(AT_FDCWD, id_file.c_str(), R_OK, AT_EACCESS) == 0;
 }

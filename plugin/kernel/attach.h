@@ -28,9 +28,12 @@ public:
     // The first of `candidates` the kernel has, or "" when none.
     std::string first_function(const std::vector<std::string> &candidates) const;
     bool has_raw_tracepoint(std::string_view name) const;           // tp_btf: btf_trace_<name>
-    // The number of arguments of tracepoint `name` (its BTF prototype), -1 when unknown.
-    int raw_tracepoint_arguments(std::string_view name) const;
+    // Parameters of a kernel function, or of a BTF tracepoint (its context
+    // argument not counted); -1 when the kernel has none by that name.
+    int function_arg_count(std::string_view name) const;
+    int raw_tracepoint_arg_count(std::string_view name) const;
     bool has_syscall_tracepoint(std::string_view event) const;      // tracefs events/syscalls/<event>
+    bool has_tracepoint(std::string_view category, std::string_view event) const;  // tracefs events/<category>/<event>
     // The kprobe PMU or tracefs kprobe_events: absent without CONFIG_KPROBES / CONFIG_KPROBE_EVENTS.
     bool has_kprobes() const;
     // Why `path` cannot work on this kernel whatever the programs ("" when it may).

@@ -2,7 +2,9 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 
+#include "accounting/process_core.h"
 #include "kernel/probe.h"
 #include "modules/table_module.h"
 
@@ -41,6 +43,18 @@ std::string try_module(Module &module, AttachPath path, bool return_mode)
     module.stop();
     return error.empty() ? "" : "failed: " + error;
 }
+
+// The same for the process core's life-cycle programs.
+std::string try_core(const KernelSymbols &symbols)
+{
+    std::string verdict = ProcessCore::not_applicable(symbols);
+    if (!verdict.empty())
+        return "n/a: " + verdict;
+    ProcessCore core(ProcessGroups(AppsGroups{}, "/proc"));
+    std::string error = core.start(symbols, CoreSettings{});
+    core.stop();
+    return error.empty() ? "" : "failed: " + error;
+}
 } // namespace
 
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
@@ -48,23 +62,28 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
     printf("kernel: %s, BTF %s, lockdown %s (%s), tracefs %s\n", facts.release.c_str(),
            symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
            facts.lockdown_source.c_str(), facts.tracefs ? facts.tracefs_path.c_str() : "not mounted");
+    std::set<AttachPath> refused_paths;
     for (const Probe &probe : probes) {
         std::string error = refusal(symbols, probe);
         printf("%s: %s\n", probe.label, error.empty() ? "ok" : ("refused: " + error).c_str());
+        if (!error.empty())
+            refused_paths.insert(probe.path);
     }
-    // what the modules need beyond an attach path; both have a fallback
-    const std::string &atomics = bpf_atomics_refusal();
-    printf("bpf atomics beyond add (5.12+): %s\n",
-           atomics.empty() ? "ok"
-                           : ("refused: " + atomics + "; modules load their compat objects and read their "
-                              "whole pid tables every cycle").c_str());
+    // what the modules need beyond an attach path; it has a fallback
     const std::string &maps = capless_map_access_refusal();
     printf("map reads without capabilities (5.19+): %s\n",
            maps.empty() ? "ok" : ("refused: " + maps + "; CAP_BPF is kept after attach").c_str());
-    // the modules' own programs, entry and return mode: what really loads
+    // the process core (every module's app groups need it), then the modules'
+    // own programs, entry and return mode: what really loads
+    std::string core = try_core(symbols);
+    printf("process core (life-cycle programs): %s\n",
+           core.empty() ? "ok" : (core.starts_with("failed: ") ? "refused: " + core.substr(8) : core).c_str());
+    // A module fails the check when a path this kernel allows refuses its
+    // programs and none works; one with no program for the allowed paths
+    // (cachestat has no tracepoint path) says so in its n/a lines instead.
     int unusable = 0;
     for (auto &module : make_modules_of_every_kind(symbols)) {
-        int working = 0;
+        int working = 0, refused_on_allowed_path = 0;
         for (AttachPath path : forced_paths) {
             std::string verdict = try_module(*module, path, false);
             if (verdict.empty())
@@ -75,13 +94,14 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
             printf("%s (%s programs): %s\n", attach_path_name(path), module->name(),
                    verdict.empty() ? "ok" : verdict.c_str());
             working += verdict.empty();
+            refused_on_allowed_path += verdict.starts_with("refused: ") && !refused_paths.contains(path);
         }
-        // A table module may need hooks this kernel lacks (filesystem: trampolines or
-        // kprobes); it says so and is disabled, the plugin still works.
-        unusable += !working && !dynamic_cast<TableModule *>(module.get());
+        unusable += !working && refused_on_allowed_path;
     }
     for (const std::string &line : vfs_path_differences())
         printf("vfs sees on %s\n", line.c_str());
+    for (const std::string &line : socket_path_differences())
+        printf("socket sees on %s\n", line.c_str());
     return unusable ? 1 : 0;
 }
 
@@ -101,6 +121,15 @@ bool run_program_verification(const KernelSymbols &symbols)
             refused_tables.try_emplace(probe.path, error);
     }
     int ok = 0, failed = 0, not_tried = 0;
+    // the process core: one program set (BTF tracepoints), whatever the path and mode
+    std::string core_verdict = try_core(symbols);
+    if (core_verdict.empty()) {
+        core_verdict = "ok";
+        ++ok;
+    } else {
+        core_verdict.starts_with("failed") ? ++failed : ++not_tried;
+    }
+    printf("verify core tracepoint entry %s\n", core_verdict.c_str());
     for (auto &module : make_modules_of_every_kind(symbols))
         for (AttachPath path : forced_paths)
             for (bool return_mode : {false, true}) {

@@ -25,12 +25,6 @@ std::string probe_program(const char *program, bool attach)
     return error;
 }
 
-const std::string &bpf_atomics_refusal()
-{
-    static const std::string refusal = probe_program("probe_atomic_or", false);
-    return refusal;
-}
-
 static std::string probe_capless_map_access()
 {
     int map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "probe_capless", 4, 8, 1, nullptr);

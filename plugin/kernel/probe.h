@@ -7,10 +7,6 @@
 // Loads `program` alone and, when `attach`, attaches it. "" or why it failed.
 std::string probe_program(const char *program, bool attach);
 
-// Why the kernel refuses BPF atomics beyond add (before 5.12), "" when it has
-// them. Modules then load their compat objects (lib/bpf_atomics.h). Probed once.
-const std::string &bpf_atomics_refusal();
-
 // Why a process without capabilities cannot use a BPF map it holds, "" when
 // it can: before 5.19, with kernel.unprivileged_bpf_disabled set (Debian's
 // default), every bpf() call needs CAP_BPF, map reads included. Probed once,

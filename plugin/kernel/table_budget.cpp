@@ -1,7 +1,6 @@
 #include "kernel/table_budget.h"
 
 #include <algorithm>
-#include <bpf/libbpf.h>
 #include <fstream>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -18,22 +17,24 @@ std::string mib(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
 MachineLimits machine_limits()
 {
-    MachineLimits limits{0, 1, kPidMaxLimit, getuid() == 0};
+    MachineLimits limits{0, kPidMaxLimit, getuid() == 0};
     struct sysinfo info {};
     if (sysinfo(&info) == 0)
         limits.memory_bytes = static_cast<uint64_t>(info.totalram) * info.mem_unit;
-    int cpus = libbpf_num_possible_cpus();
-    limits.possible_cpus = cpus > 0 ? static_cast<unsigned>(cpus) : 1;
     unsigned pid_max = 0;
     if (std::ifstream("/proc/sys/kernel/pid_max") >> pid_max && pid_max > 0)
         limits.pid_max = pid_max;
     return limits;
 }
 
-uint64_t pid_entry_bytes(size_t counters, bool per_cpu, unsigned possible_cpus)
+uint64_t pid_entry_bytes(size_t counters, unsigned counter_bytes)
 {
-    uint64_t value = (sizeof(task_identity) + 4 * counters + 7) / 8 * 8;
-    return kHashElementBytes + (per_cpu ? value * possible_cpus : value);
+    return kHashElementBytes + (counter_bytes * counters + 7) / 8 * 8;
+}
+
+uint64_t core_entry_bytes()
+{
+    return kHashElementBytes + (sizeof(task_identity) + 7) / 8 * 8;
 }
 
 unsigned bound_pid_table_size(unsigned requested, uint64_t entry_bytes, const MachineLimits &limits,

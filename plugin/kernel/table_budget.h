@@ -8,17 +8,18 @@
 
 struct MachineLimits {
     uint64_t memory_bytes;    // physical memory
-    unsigned possible_cpus;   // per-CPU values are allocated for each
     unsigned pid_max;         // kernel.pid_max: no more distinct pids (the tables' keys) can exist
     bool caller_is_root;      // real uid 0
 };
 
 MachineLimits machine_limits();
 
-// Kernel memory one entry of a module's pid table takes: the value (task_identity
-// and one u32 per counter, see lib/table_value.h) per CPU or once, and the hash
-// element around it.
-uint64_t pid_entry_bytes(size_t counters, bool per_cpu, unsigned possible_cpus);
+// Kernel memory one entry of a module's pid table takes: its counters of
+// counter_bytes each (lib/table_value.h), once (pid tables are shared by all
+// CPUs, not per-CPU, see lib/accounting.h), and the hash element around them.
+uint64_t pid_entry_bytes(size_t counters, unsigned counter_bytes);
+// The same for the process core's process_table: one task_identity an entry.
+uint64_t core_entry_bytes();
 
 // The pid table size to use for `requested`: at most pid_max entries, and at most
 // 1/8 of memory per table (1/64 when the caller is not root, who may still have

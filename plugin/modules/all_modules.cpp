@@ -8,6 +8,15 @@ std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbol
     modules.push_back(make_process_module(kernel));
     modules.push_back(make_fd_module(kernel));
     modules.push_back(make_vfs_module(kernel));
+    // page cache, directory cache and swap: trampoline or kprobe only
+    modules.push_back(make_cachestat_module(kernel));
+    modules.push_back(make_dcstat_module(kernel));
+    modules.push_back(make_swap_module(kernel));
+    modules.push_back(make_socket_module(kernel));
+    modules.push_back(make_sync_module(kernel));
+    modules.push_back(make_mount_module(kernel));
+    modules.push_back(make_shm_module(kernel));
+    modules.push_back(make_oomkill_module(kernel));
     return modules;
 }
 

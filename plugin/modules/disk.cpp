@@ -50,7 +50,7 @@ public:
         if (!why.empty())
             return skeleton_.start({{}, why});
         // block_rq_issue(rq) since 5.11, block_rq_issue(q, rq) before
-        bool with_queue = kernel_.raw_tracepoint_arguments("block_rq_issue") == 2;
+        bool with_queue = kernel_.raw_tracepoint_arg_count("block_rq_issue") == 2;
         return skeleton_.start(
             {{{with_queue ? "tp_block_rq_issue_with_queue" : "tp_block_rq_issue"}, {"tp_block_rq_complete"}}, ""});
     }

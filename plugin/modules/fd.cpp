@@ -1,7 +1,6 @@
 // fd module: file descriptor opens and closes (kernel-collector/fd.bpf.c).
 #include "modules/module.h"
 #include "fd.skel.h"
-#include "fd.compat.skel.h"
 
 namespace {
 
@@ -14,8 +13,6 @@ const std::vector<std::string> close_functions = {"file_close_fd", "close_fd", "
 
 struct FdTraits {
     static constexpr const char *name = "fd";
-    using Compat = fd_compat_bpf;
-    static constexpr auto create_skeleton = fd_bpf__create_skeleton;
 
     static const std::vector<std::string> &counter_names()
     {
@@ -26,9 +23,7 @@ struct FdTraits {
 
     static LoadPlan plan(const KernelSymbols &kernel, AttachPath path, bool return_mode)
     {
-        LoadPlan plan = lifecycle_plan(kernel);
-        if (!plan.not_applicable.empty())
-            return plan;
+        LoadPlan plan;
 
         std::string open = kernel.first_function(open_functions);
         std::string close = kernel.first_function(close_functions);

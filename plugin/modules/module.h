@@ -1,15 +1,17 @@
 // A counting module: a BPF skeleton with global, pid and cgroup tables (see
 // kernel-collector/lib/accounting.h) and one program set per attach path.
+// Who a process is, and when it exits, is the process core's business
+// (accounting/process_core.h): a module loads no life-cycle program.
 #pragma once
 
 #include <bpf/libbpf.h>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "kernel/attach.h"
 #include "kernel/bpf_loader.h"
-#include "kernel/probe.h"
 
 struct ModuleSettings {
     bool apps = true;
@@ -19,6 +21,10 @@ struct ModuleSettings {
     unsigned pid_table_size = 32768;
     unsigned cgroup_table_size = 1024;
     int update_every = 1;  // seconds between reads of its tables and updates of its charts
+    int active_pids_fd = -1;          // the process core's array, reused; -1: a private one
+    // Syscalls its [syscalls] section turns off (sync, shm): their programs are
+    // not loaded, their counters stay 0 and their dimensions are not shown.
+    std::set<std::string> disabled_syscalls;
 };
 
 // What every module kind offers: a name, starting on one attach path, stopping.
@@ -42,31 +48,41 @@ public:
     virtual int global_table_fd() const = 0;
     virtual int pid_table_fd() const = 0;
     virtual int cgroup_table_fd() const = 0;
-    // -1 when the loaded object does not keep the bitmap (kernels before 5.12)
-    virtual int active_pids_fd() const = 0;
 };
 
-// The life-cycle programs every module loads on every path (lib/accounting.h):
-// the start of each plan, or why no plan can apply.
-inline LoadPlan lifecycle_plan(const KernelSymbols &kernel)
+// The start of each plan. Modules no longer load life-cycle programs (the
+// process core does, once); an empty plan, kept so modules written before the
+// core build unchanged.
+inline LoadPlan lifecycle_plan(const KernelSymbols &)
 {
-    if (!kernel.has_raw_tracepoint("sched_process_exit") || !kernel.has_raw_tracepoint("sched_process_exec"))
-        return {{}, "kernel has no BTF tracepoints sched_process_exit/exec"};
-    return {{{"lifecycle_exit"}, {"lifecycle_exec"}}, ""};
+    return {};
 }
 
 std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
 std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_cachestat_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_dcstat_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_swap_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_socket_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_sync_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_mount_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_shm_module(const KernelSymbols &kernel);
+std::unique_ptr<CountingModule> make_oomkill_module(const KernelSymbols &kernel);
 // All of the above, in the order they start (modules/all_modules.cpp).
 std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbols &kernel);
+
+// A program named <kind>_<syscall> belongs to that syscall (sync and shm name
+// theirs so): the plan without the syscalls `disabled` lists.
+void drop_disabled_syscalls(LoadPlan &plan, const std::set<std::string> &disabled);
 // What the vfs module's attach paths see differently (--check, docs/CHARTS.md).
 const std::vector<std::string> &vfs_path_differences();
+// The same for the socket module.
+const std::vector<std::string> &socket_path_differences();
 
 // Shared implementation over a bpftool-generated C++ skeleton. `Traits` gives
-// the module name, counter names, the plan for a path and extra read-only data,
-// and the same source's compat build for kernels without BPF atomics beyond add
-// (`Compat`, a skeleton of its own, and `create_skeleton` of the main one).
+// the module name, counter names (and counter_bytes when not 4), the plan for
+// a path and extra read-only data.
 template <class Skeleton, class Traits>
 class SkeletonModule final : public CountingModule {
 public:
@@ -89,10 +105,10 @@ public:
         LoadPlan plan = plan_for(path, settings.return_mode);
         if (!plan.not_applicable.empty())
             return plan.not_applicable;
-        compat_ = !bpf_atomics_refusal().empty();
-        skeleton_ = compat_ ? open_compat() : Skeleton::open();
+        skeleton_ = Skeleton::open();
         if (!skeleton_)
             return "cannot open the BPF object: " + errno_text(-errno);
+        drop_disabled_syscalls(plan, settings.disabled_syscalls);
         skeleton_->rodata->apps_enabled = settings.apps;
         skeleton_->rodata->cgroups_enabled = settings.cgroups;
         skeleton_->rodata->per_cpu_tables = settings.per_cpu_tables;
@@ -118,7 +134,6 @@ public:
     int global_table_fd() const override { return bpf_map__fd(skeleton_->maps.global_table); }
     int pid_table_fd() const override { return bpf_map__fd(skeleton_->maps.pid_table); }
     int cgroup_table_fd() const override { return bpf_map__fd(skeleton_->maps.cgroup_table); }
-    int active_pids_fd() const override { return compat_ ? -1 : bpf_map__fd(skeleton_->maps.active_pids); }
 
     std::string not_applicable(AttachPath path, bool return_mode) const override
     {
@@ -133,43 +148,24 @@ private:
         return unavailable.empty() ? Traits::plan(kernel_, path, return_mode) : LoadPlan{{}, unavailable};
     }
 
-    // The compat object has the same maps, programs and read-only data as the
-    // main one: only the ELF that the skeleton opens differs.
-    static Skeleton *open_compat()
-    {
-        auto *skeleton = static_cast<Skeleton *>(calloc(1, sizeof(Skeleton)));
-        if (!skeleton)
-            return nullptr;
-        int err = Traits::create_skeleton(skeleton);
-        if (!err) {
-            skeleton->skeleton->data = const_cast<void *>(Traits::Compat::elf_bytes(&skeleton->skeleton->data_sz));
-            err = bpf_object__open_skeleton(skeleton->skeleton, nullptr);
-        }
-        if (err) {
-            Skeleton::destroy(skeleton);
-            errno = -err;
-            return nullptr;
-        }
-        return skeleton;
-    }
-
-    // Tables that are off shrink to one entry; shared tables need atomics,
-    // which accounting.h uses when per_cpu_tables is false.
+    // Tables that are off shrink to one entry. Only the global table can be
+    // per-CPU (`maps per core`); accounting.h uses atomics on shared ones.
     std::string size_tables(const ModuleSettings &settings)
     {
         bpf_map *pid = skeleton_->maps.pid_table;
         bpf_map *cgroup = skeleton_->maps.cgroup_table;
-        bpf_map_type type = settings.per_cpu_tables ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH;
-        if (bpf_map__set_type(pid, type) || bpf_map__set_type(cgroup, type) ||
+        bpf_map_type global = settings.per_cpu_tables ? BPF_MAP_TYPE_PERCPU_ARRAY : BPF_MAP_TYPE_ARRAY;
+        if (bpf_map__set_type(skeleton_->maps.global_table, global) ||
             bpf_map__set_max_entries(pid, settings.apps ? settings.pid_table_size : 1) ||
-            bpf_map__set_max_entries(cgroup, settings.cgroups ? settings.cgroup_table_size : 1) ||
-            (compat_ && bpf_map__set_max_entries(skeleton_->maps.active_pids, 1)))
+            bpf_map__set_max_entries(cgroup, settings.cgroups ? settings.cgroup_table_size : 1))
             return "cannot size the tables";
-        return "";
+        bpf_map *active = skeleton_->maps.active_pids;
+        int err = settings.active_pids_fd >= 0 ? bpf_map__reuse_fd(active, settings.active_pids_fd)
+                                               : bpf_map__set_max_entries(active, 1);
+        return err ? "cannot share the process core's active_pids: " + errno_text(err) : "";
     }
 
     const KernelSymbols &kernel_;
     Skeleton *skeleton_ = nullptr;
-    bool compat_ = false; // skeleton_ holds the compat object
     LinkSet links_;
 };

@@ -1,7 +1,6 @@
 // process module: task creation, exit and release (kernel-collector/process.bpf.c).
 #include "modules/module.h"
 #include "process.skel.h"
-#include "process.compat.skel.h"
 
 namespace {
 
@@ -9,8 +8,6 @@ using Kind = ProgramSpec::Kind;
 
 struct ProcessTraits {
     static constexpr const char *name = "process";
-    using Compat = process_compat_bpf;
-    static constexpr auto create_skeleton = process_bpf__create_skeleton;
 
     static const std::vector<std::string> &counter_names()
     {
@@ -22,9 +19,7 @@ struct ProcessTraits {
 
     static LoadPlan plan(const KernelSymbols &kernel, AttachPath path, bool return_mode)
     {
-        LoadPlan plan = lifecycle_plan(kernel);
-        if (!plan.not_applicable.empty())
-            return plan;
+        LoadPlan plan;
 
         // kernel_clone since 5.10, _do_fork before; both take struct kernel_clone_args *
         std::string clone = kernel.first_function({"kernel_clone", "_do_fork"});

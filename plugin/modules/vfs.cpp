@@ -2,7 +2,6 @@
 #include "modules/module.h"
 #include "vfs.h"
 #include "vfs.skel.h"
-#include "vfs.compat.skel.h"
 
 namespace {
 
@@ -24,8 +23,6 @@ const std::vector<std::string> exit_syscalls = {
 
 struct VfsTraits {
     static constexpr const char *name = "vfs";
-    using Compat = vfs_compat_bpf;
-    static constexpr auto create_skeleton = vfs_bpf__create_skeleton;
     static constexpr unsigned counter_bytes = sizeof(vfs_value::counters[0]);
 
     static const std::vector<std::string> &counter_names()

@@ -1,6 +1,6 @@
 # Reads charts/<module>.conf (docs/DESIGN.md, "Charts as data") and prints one line per
-# value the e2e test checks:  <scope> <chart> <dimension name> <counter> <sign>
-# (sign: "-" when the dimension's multiplier is negative, as vfs_io_bytes' write, else "+")
+# value the e2e test checks:  <scope> <chart> <dimension name> <counter> <multiplier> <divisor>
+# (a negative multiplier, as vfs_io_bytes' write, shows the value negative)
 #   system:   chart = section name,              one line per `dimension =`
 #   cgroup:   chart = id part of the section,    one line per `dimension =`
 #   apps:     chart = section name,              dimension "-" (one per app group)
@@ -20,7 +20,7 @@ function flush() {
             printf "chart-expectations: [%s] has no counter\n", section > "/dev/stderr"
             failed = 1
         }
-        print scope, (scope == "apps" ? section : "services." id_part), "-", counter, "+"
+        print scope, (scope == "apps" ? section : "services." id_part), "-", counter, multiplier, divisor
     } else {
         for (i = 1; i <= ndims; i++)
             print scope, (scope == "cgroup" ? id_part : section), dims[i]
@@ -37,7 +37,7 @@ function flush() {
 /^\[.*\]$/ {
     flush()
     section = substr($0, 2, length($0) - 2)
-    scope = ""; mode = "entry"; counter = ""; algorithm = "incremental"; ndims = 0
+    scope = ""; mode = "entry"; counter = ""; algorithm = "incremental"; ndims = 0; multiplier = 1; divisor = 1
     next
 }
 
@@ -48,6 +48,8 @@ function flush() {
     else if (key == "mode") mode = value
     else if (key == "counter") counter = value
     else if (key == "algorithm") algorithm = value
+    else if (key == "multiplier") multiplier = value
+    else if (key == "divisor") divisor = value
     else if (key == "dimension") {
         # <id> <name> <algorithm> <multiplier> <divisor> <counter>
         n = split(value, f, /[ \t]+/)
@@ -56,7 +58,7 @@ function flush() {
             failed = 1
         }
         if (f[3] == "incremental")
-            dims[++ndims] = f[2] " " f[6] " " (f[4] < 0 ? "-" : "+")
+            dims[++ndims] = f[2] " " f[6] " " f[4] " " f[5]
     }
 }
 

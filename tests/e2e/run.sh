@@ -20,12 +20,13 @@ STOCK_CONFIG_DIR=/usr/lib/netdata/conf.d
 
 WORKLOAD_ARGS=(--forks 20 --threads 15 --opens 30 --failed-opens 7 --failed-closes 5
                --io 5 --io-size 4096 --creates 4 --fsyncs 6 --failed-io 3)
+SOCKET_ARGS=(--tcp 3 --tcp-bytes 5000 --udp 4 --udp-size 200 --socket-errors 2)
 # What one workload run does over its lifetime, per counter the modules expose.
 declare -A PER_RUN=(
     [create_process]=20 [create_thread]=15
     [exit_task]=36 [release_task]=36     # forks + threads + the workload itself
     [open_call]=40 [open_error]=7        # opens + failed opens + 3 opens of the vfs part
-    [close_call]=40 [close_error]=5      # opens + failed closes + 5 closes of the vfs part
+    [close_call]=58 [close_error]=5      # opens + failed closes + 5 closes of the vfs part + 18 sockets
     [process_error]=0 [thread_error]=0 [task_error]=0
     # vfs (tests/live/workload.cpp): 4 * io calls of io-size bytes each way, failed-io
     # failing reads and writes, creates mknods, creates + 1 unlinks, fsyncs + 1 failing.
@@ -36,15 +37,28 @@ declare -A PER_RUN=(
     [vfs_fsync_call]=7 [vfs_fsync_error]=1 [vfs_create_call]=4 [vfs_create_error]=0
     [vfs_unlink_call]=5
 )
+# The socket part (tests/live/live_test.py socket_counters): 3 connections per family with
+# 5000 bytes each way, 4 datagrams of 200 bytes each way per family, 2 failing calls of each kind.
+PER_RUN+=(
+    [tcp_connect_v4]=3 [tcp_connect_v6]=3 [tcp_accept]=6 [tcp_close]=14 [tcp_retransmit]=0
+    [tcp_send_call]=14 [tcp_recv_call]=14 [tcp_send_bytes]=60000 [tcp_recv_bytes]=60000
+    [udp_send_call]=18 [udp_recv_call]=18 [udp_send_bytes]=3200 [udp_recv_bytes]=3200
+    [send_bytes]=63200 [recv_bytes]=63200
+    [tcp_send_error]=2 [tcp_recv_error]=2 [udp_send_error]=2 [udp_recv_error]=2
+)
 CHART_IDS=(process_create thread_create task_exit task_close task_error
            file_open file_open_error file_closed file_close_error
            file_deleted vfs_write_call vfs_write_error vfs_read_call vfs_read_error vfs_write_bytes
-           vfs_read_bytes vfs_fsync vfs_fsync_error vfs_open vfs_open_error vfs_create vfs_create_error)
+           vfs_read_bytes vfs_fsync vfs_fsync_error vfs_open vfs_open_error vfs_create vfs_create_error
+           outbound_conn_v4 outbound_conn_v6 total_bandwidth_sent total_bandwidth_recv bandwidth_tcp_send
+           bandwidth_tcp_recv bandwidth_tcp_retransmit bandwidth_udp_send bandwidth_udp_recv)
 SYSTEM_CHARTS=(system.process_thread system.exit system.task_error
                filesystem.file_descriptor filesystem.file_error
                filesystem.vfs_deleted_objects filesystem.vfs_io filesystem.vfs_io_bytes filesystem.vfs_io_error
                filesystem.vfs_fsync filesystem.vfs_fsync_error filesystem.vfs_open filesystem.vfs_open_error
-               filesystem.vfs_create filesystem.vfs_create_error)
+               filesystem.vfs_create filesystem.vfs_create_error
+               ip.inbound_conn ip.tcp_outbound_conn ip.tcp_functions ip.total_tcp_bandwidth ip.tcp_error
+               ip.tcp_retransmit ip.udp_functions ip.total_udp_bandwidth ip.udp_error)
 APP_GROUP=ebpftest
 SETTLE_SECONDS=3      # a value is final once it has not changed for this long
 SETTLE_TIMEOUT=20     # ... at most this long after the workloads exit
@@ -112,32 +126,45 @@ make_cgroup() {
 
 bpf_ids() { bpftool -j "$1" show | jq -r '.[].id' | sort -n | tr '\n' ' '; }
 
-# Waits up to 5 s for the kernel to free what a finished plugin held.
-bpf_back_to() {
-    local kind="$1" expected="$2" now
+# The program and link ids a running process holds (its fdinfo): other programs
+# may come and go on this host meanwhile, ours must all go.
+owned_bpf_ids() {
+    local pid="$1" field="$2"
+    cat /proc/"$pid"/fdinfo/* 2>/dev/null | awk -v f="$field:" '$1 == f { print $2 }' | sort -nu | tr '\n' ' '
+}
+
+# Waits up to 5 s for the kernel to free the ids a finished plugin held.
+bpf_gone() {
+    local kind="$1" owned="$2" now left id
+    [ -n "$owned" ] || { note "no $kind ids were recorded"; return 1; }
     for _ in $(seq 25); do
-        now="$(bpf_ids "$kind")"
-        [ "$now" = "$expected" ] && return 0
+        now=" $(bpf_ids "$kind") " left=''
+        for id in $owned; do [[ "$now" == *" $id "* ]] && left+="$id "; done
+        [ -z "$left" ] && return 0
         sleep 0.2
     done
-    note "bpftool $kind show: before '$expected', now '$now'"
-    bpftool "$kind" show >&2
+    note "$kind ids still loaded: $left"
     return 1
 }
 
-# Sum of a dimension's points (rates per second, update every = 1) over the last $1 seconds.
+# Sum of a dimension's points (rates per second, update every = 1) since the epoch second $1
+# (absolute: reading a hundred charts takes long enough for a relative window to slide off).
 sum_points() {
-    local window="$1" chart="$2" dimension="$3"
-    nd_api "/api/v1/data?chart=$chart&dimensions=$dimension&after=-$window&format=json&options=seconds" 2>/dev/null |
+    local since="$1" chart="$2" dimension="$3"
+    nd_api "/api/v1/data?chart=$chart&dimensions=$dimension&after=$since&format=json&options=seconds" 2>/dev/null |
         jq -r --arg d "$dimension" \
             '(.labels | index($d)) as $i | if $i == null then "missing" else ([.data[][$i] // 0] | add // 0) end' \
             2>/dev/null || echo missing
 }
 
 # The agent stores about 7 significant digits: 30 may come back as 29.999998.
-close_enough() { awk -v got="$1" -v want="$2" 'BEGIN { d = got - want; exit !(got != "missing" && d < 0.01 && d > -0.01) }'; }
-at_least()     { awk -v got="$1" -v want="$2" 'BEGIN { exit !(got != "missing" && got > want - 0.01) }'; }
-at_most()      { awk -v got="$1" -v want="$2" 'BEGIN { exit !(got != "missing" && got < want + 0.01) }'; }
+# Large values (bandwidth) keep that relative precision.
+close_enough() {
+    awk -v got="$1" -v want="$2" 'BEGIN { e = 0.01 + (want < 0 ? -want : want) * 1e-6; d = got - want
+                                          exit !(got != "missing" && d < e && d > -e) }'
+}
+at_least() { awk -v got="$1" -v want="$2" 'BEGIN { e = 0.01 + (want < 0 ? -want : want) * 1e-6; exit !(got != "missing" && got > want - e) }'; }
+at_most()  { awk -v got="$1" -v want="$2" 'BEGIN { e = 0.01 + (want < 0 ? -want : want) * 1e-6; exit !(got != "missing" && got < want + e) }'; }
 
 alive_child_of() { nd_alive "$1" "$2" && [ "$(nd_stat_field "$1" 2)" = "$ND_PID" ]; }
 
@@ -153,7 +180,7 @@ done
 PLUGIN_VERSION="$("$BUILD/ebpf.plugin" --version 2>&1 | head -1)" || bail "build/ebpf.plugin --version failed: $PLUGIN_VERSION"
 note "plugin: $PLUGIN_VERSION"
 CHART_FILES=()
-for conf in process fd vfs; do
+for conf in process fd vfs socket; do
     [ -f "$ROOT/charts/$conf.conf" ] || bail "charts/$conf.conf is missing"
     CHART_FILES+=("$ROOT/charts/$conf.conf")
 done
@@ -171,7 +198,7 @@ RANDOM_ID="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 mkdir "$TMP/plugins"
 install -o root -g root -m 4750 "$BUILD/ebpf.plugin" "$TMP/plugins/ebpf.plugin" || bail "cannot install the plugin copy"
 
-# User config (NETDATA_USER_CONFIG_DIR): process, fd and vfs only, every chart, every scope.
+# User config (NETDATA_USER_CONFIG_DIR): process, fd, vfs and socket only, every chart, every scope.
 mkdir "$TMP/config"
 cat > "$TMP/config/ebpf.d.conf" <<'EOF'
 [global]
@@ -191,7 +218,7 @@ cat > "$TMP/config/ebpf.d.conf" <<'EOF'
     oomkill = no
     process = yes
     shm = no
-    socket = no
+    socket = yes
     softirq = no
     sync = no
     swap = no
@@ -218,9 +245,7 @@ make_cgroup "$PLAIN_CGROUP"
 make_cgroup "$SERVICE_CGROUP"
 note "cgroups: $PLAIN_CGROUP $SERVICE_CGROUP"
 
-if ! BPF_PROGS_BEFORE="$(bpf_ids prog)" || ! BPF_LINKS_BEFORE="$(bpf_ids link)"; then
-    bail "bpftool cannot list programs/links"
-fi
+bpf_ids prog >/dev/null || bail "bpftool cannot list programs"
 
 # ------------------------------------------------------------------ the plugin alone
 
@@ -237,6 +262,8 @@ until grep -q '^BEGIN ' "$TMP/standalone.out" || [ "$SECONDS" -ge "$deadline" ] 
       ! kill -0 "$STANDALONE_PID" 2>/dev/null; do
     sleep 0.2
 done
+STANDALONE_PROGS="$(owned_bpf_ids "$STANDALONE_PID" prog_id)"
+STANDALONE_LINKS="$(owned_bpf_ids "$STANDALONE_PID" link_id)"
 sleep 2
 exec {standalone_stdin}>&-
 for _ in $(seq 50); do kill -0 "$STANDALONE_PID" 2>/dev/null || break; sleep 0.1; done
@@ -253,8 +280,8 @@ rm -f "$TMP/standalone.stdin"
 check "plugin alone exits with 0 on stdin EOF (got: $standalone_rc)" [ "$standalone_rc" = 0 ]
 DECLARED_CHARTS="$(awk -f "$E2E_DIR/declared-charts.awk" "$TMP/standalone.out" | sort)"
 check "plugin alone sent data ($(grep -c '^END' "$TMP/standalone.out") END lines)" grep -q '^END' "$TMP/standalone.out"
-check "plugin alone left no BPF programs" bpf_back_to prog "$BPF_PROGS_BEFORE"
-check "plugin alone left no BPF links" bpf_back_to link "$BPF_LINKS_BEFORE"
+check "plugin alone left none of its BPF programs ($STANDALONE_PROGS)" bpf_gone prog "$STANDALONE_PROGS"
+check "plugin alone left none of its BPF links ($STANDALONE_LINKS)" bpf_gone link "$STANDALONE_LINKS"
 
 # ------------------------------------------------------------------ the agent
 
@@ -307,7 +334,7 @@ WORKLOADS_STARTED=$(($(date +%s) - 1))
 for run in plain:"$PLAIN_CGROUP" service:"$SERVICE_CGROUP"; do
     name="${run%%:*}" cgroup="${run#*:}"
     mkdir "$TMP/vfs-$name"
-    "$BUILD/cgroup-spawn" "$cgroup" "$WORKLOAD" "${WORKLOAD_ARGS[@]}" --vfs-dir "$TMP/vfs-$name" \
+    "$BUILD/cgroup-spawn" "$cgroup" "$WORKLOAD" "${WORKLOAD_ARGS[@]}" "${SOCKET_ARGS[@]}" --vfs-dir "$TMP/vfs-$name" \
         >"$TMP/workload-$name.out" 2>"$TMP/workload-$name.err"
     rc=$?
     pid="$(jq -r '.pid' "$TMP/workload-$name.out" 2>/dev/null)"
@@ -347,19 +374,21 @@ CGROUP_TYPE="${CGROUP_TYPE:-cgroup_ebpf_e2e_$RANDOM_ID}"
 
 # One line per value to check: <kind exact|min> <chart> <dimension> <expected>
 TARGETS=()
-while read -r scope chart dimension counter sign; do
+while read -r scope chart dimension counter multiplier divisor; do
     if [ -z "${PER_RUN[$counter]+set}" ]; then
         not_ok "counter '$counter' of $chart (charts/*.conf) has no expected value in tests/e2e/run.sh"
         continue
     fi
-    per_run="${PER_RUN[$counter]}"
+    # what the agent shows: the counter scaled by the dimension (bytes -> kilobits, written bytes negative)
+    per_run="$(awk -v n="${PER_RUN[$counter]}" -v m="$multiplier" -v d="$divisor" 'BEGIN { print n * m / d }')"
+    twice="$(awk -v n="$per_run" 'BEGIN { print 2 * n }')"
     case "$scope" in
-        system)   if [ "$sign" = - ]; then   # shown negative: at most minus the workloads' share
-                      TARGETS+=("max $chart $dimension $((-2 * per_run))")
+        system)   if [ "${multiplier#-}" != "$multiplier" ]; then   # shown negative: at most minus the workloads' share
+                      TARGETS+=("max $chart $dimension $twice")
                   else
-                      TARGETS+=("min $chart $dimension $((2 * per_run))")
+                      TARGETS+=("min $chart $dimension $twice")
                   fi ;;
-        apps)     TARGETS+=("exact $chart $APP_GROUP $((2 * per_run))") ;;
+        apps)     TARGETS+=("exact $chart $APP_GROUP $twice") ;;
         cgroup)   TARGETS+=("exact $CGROUP_TYPE.$chart $dimension $per_run") ;;
         services) TARGETS+=("exact $chart $SERVICE_NAME $per_run") ;;
     esac
@@ -369,13 +398,12 @@ done <<< "$EXPECTATIONS"
 # System-wide values never settle; they are read once, afterwards.
 declare -A SUMS
 read_sums() {   # fills SUMS and SNAPSHOT for the targets of one kind
-    local kind_wanted="$1" window target kind chart dimension
-    window=$(($(date +%s) - WORKLOADS_STARTED + 2))
+    local kind_wanted="$1" since=$((WORKLOADS_STARTED - 2)) target kind chart dimension
     SNAPSHOT=''
     for target in "${TARGETS[@]}"; do
         read -r kind chart dimension _ <<< "$target"
         [ "$kind" = "$kind_wanted" ] || continue
-        SUMS[$chart/$dimension]="$(sum_points "$window" "$chart" "$dimension")"
+        SUMS[$chart/$dimension]="$(sum_points "$since" "$chart" "$dimension")"
         SNAPSHOT+="${SUMS[$chart/$dimension]} "
     done
 }
@@ -436,12 +464,14 @@ check "plugin $PLUGIN_PID is still running, never restarted" alive_child_of "$PL
 
 # ------------------------------------------------------------------ shutdown
 
+PLUGIN_PROGS="$(owned_bpf_ids "$PLUGIN_PID" prog_id)"
+PLUGIN_LINKS="$(owned_bpf_ids "$PLUGIN_PID" link_id)"
 nd_stop
 plugin_gone() { for _ in $(seq 50); do nd_alive "$PLUGIN_PID" "$PLUGIN_STARTTIME" || return 0; sleep 0.1; done; return 1; }
 check "plugin exits within 5 s of the agent stopping" plugin_gone
 STOP_LINE="$(grep -E "${DATED}(stdin closed|received SIG)" "$ND_WORKDIR/log/error.log" | tail -1)"
 check "error.log says why the plugin stopped (${STOP_LINE#*: MAIN : })" [ -n "$STOP_LINE" ]
-check "no BPF program of ours is left" bpf_back_to prog "$BPF_PROGS_BEFORE"
-check "no BPF link of ours is left" bpf_back_to link "$BPF_LINKS_BEFORE"
+check "no BPF program of ours is left ($PLUGIN_PROGS)" bpf_gone prog "$PLUGIN_PROGS"
+check "no BPF link of ours is left ($PLUGIN_LINKS)" bpf_gone link "$PLUGIN_LINKS"
 
 finish

@@ -362,10 +362,10 @@ def main():
                 checks.check(in_use == [usable[module]], "attached with %s (chart says %s)"
                              % (usable[module], in_use), module)
             else:
-                said = re.search(r"%s: \w+ path not used: .+" % module, log) and \
-                    ("%s: no attach path works on this kernel; module disabled" % module) in log
-                checks.check(not in_use and said, "cannot run here and says why on stderr, module disabled "
-                             "(%s)" % (re.findall(r"%s: \w+ path not used: .*" % module, log)[:1]), module)
+                # one line: disabled, and each path's reason
+                why = re.findall(r"%s: no attach path works on this kernel; module disabled \(\w+: .+\)" % module, log)
+                checks.check(not in_use and why, "cannot run here and says why on stderr, module disabled "
+                             "(%s)" % why[:1], module)
         checks.check("not implemented" not in log, "no 'not implemented' line", "all")
         if usable["softirq"]:
             check_softirq(checks, output, cpus)

@@ -1,10 +1,13 @@
 #!/bin/sh
 # Live suite on the running kernel (the kernel matrix adds forced attach paths
 # and guest kernels): auto mode in return and entry mode, shared tables, a pid
-# table too small for the host, per-module load mode and update every, a setuid
-# start by an unprivileged user, how it stops, ticks and logs (stop_test.py), and
-# what --version, --check, --verify and tools/check-kernel-config.sh tell a user; the table
-# modules (hardirq, softirq, disk, filesystem) against interrupts, a loop device and ext4 it makes.
+# table too small for the host, deep short-lived process trees grouped exactly,
+# per-module load mode and update every, the sync, mount, shm and oomkill
+# modules (syscall_test.py) in both modes, a setuid start by an unprivileged
+# user, how it stops, ticks and logs (stop_test.py), and what --version,
+# --check, --verify and tools/check-kernel-config.sh tell a user; the table
+# modules (hardirq, softirq, disk, filesystem) against interrupts, a loop
+# device and ext4 it makes (latency_test.py).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0 passed=0 failed=0
@@ -19,10 +22,15 @@ run python3 "$here/live_test.py" --mode return --recreate
 run python3 "$here/live_test.py" --mode entry
 run python3 "$here/live_test.py" --mode return --shared-tables
 run python3 "$here/live_test.py" --mode return --pid-table-size 4
+run python3 "$here/live_test.py" --mode entry --tree 500
 run python3 "$here/live_test.py" --mode entry --module "fd:ebpf load mode = return" --module "process:update every = 3"
+run python3 "$here/cache_test.py"
+run python3 "$here/syscall_test.py" --mode return
+run python3 "$here/syscall_test.py" --mode entry
 run python3 "$here/latency_test.py"
 run python3 "$here/stop_test.py"
 run "$here/setuid_test.sh"
 run "$here/cli_test.sh"
+run python3 "$here/records_test.py"
 echo "$passed passed, $failed failed"
 exit $status

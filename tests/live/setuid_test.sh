@@ -51,7 +51,8 @@ check "exits 0 when stdin closes" "[ $code = 0 ]"
 # A hostile pid table size from the caller: cut, with one stderr line, and the
 # maps root allocates stay within two tables' share of memory (1/64 each).
 mkdir -m 755 "$WORK/big"
-printf '[global]\n update every = 1\n apps = yes\n pid table size = 4194304\n[ebpf programs]\n process = yes\n fd = yes\n' \
+# process and fd only: sync, mount, oomkill and shm are on unless named, as upstream
+printf '[global]\n update every = 1\n apps = yes\n pid table size = 4194304\n[ebpf programs]\n process = yes\n fd = yes\n sync = no\n mount = no\n oomkill = no\n shm = no\n' \
     > "$WORK/big/ebpf.d.conf"
 mkfifo -m 666 "$WORK/stdin.big"
 setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \

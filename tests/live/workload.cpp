@@ -1,14 +1,16 @@
-// ebpf-workload: does an exact, known amount of process, file-descriptor and
-// VFS work, so tests can compare what the plugin reports with what happened.
+// ebpf-workload: does an exact, known amount of process, file-descriptor,
+// socket and VFS work, so tests can compare what the plugin reports with what happened.
 // Linked statically: no dynamic loader opens files before main().
 //
 //   ebpf-workload --forks N --threads N --opens N --failed-opens M --failed-closes K
+//                 [--tcp C --tcp-bytes B --udp D --udp-size S --socket-errors E --netns PATH]
 //                 [--vfs-dir DIR --io N --io-size S --creates C --fsyncs F --failed-io E]
 //
 // Over its lifetime, in its own tgid and cgroup, it causes exactly:
 //   create_process N, create_thread T, exit_task N+T+1, release_task N+T+1
 //   (the last two once its parent has reaped it), open_call N_open+M,
-//   open_error M, close_call N_open+K, close_error K.
+//   open_error M, close_call N_open+K, close_error K; the socket work is
+//   described in workload_socket.cpp (and counted in live_test.py).
 // With --vfs-dir, in DIR (see vfs_work): 4N reads and 4N writes of S bytes
 // each (read/write, pread/pwrite, readv/writev, preadv/pwritev), E failing
 // reads and E failing writes, C regular files made by mknod, C+1 unlinks,
@@ -28,17 +30,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "workload_socket.h"
+
 namespace {
 
 struct Work {
     long forks = 0, threads = 0, opens = 0, failed_opens = 0, failed_closes = 0;
     std::string vfs_dir;
     long io = 0, io_size = 0, creates = 0, fsyncs = 0, failed_io = 0;
+    SocketWork socket;
 };
 
 [[noreturn]] void usage()
 {
     fputs("usage: ebpf-workload [--forks N] [--threads N] [--opens N] [--failed-opens N] [--failed-closes N]\n"
+          "                     [--tcp N] [--tcp-bytes N] [--udp N] [--udp-size N] [--socket-errors N] [--netns PATH]\n"
           "                     [--vfs-dir DIR --io N --io-size S --creates C --fsyncs F --failed-io E]\n",
           stderr);
     exit(2);
@@ -51,6 +57,10 @@ Work parse(int argc, char **argv)
         if (i + 1 >= argc)
             usage();
         std::string_view name = argv[i], text = argv[i + 1];
+        if (name == "--netns") {
+            work.socket.netns = text;
+            continue;
+        }
         if (name == "--vfs-dir") {
             work.vfs_dir = text;
             continue;
@@ -64,6 +74,11 @@ Work parse(int argc, char **argv)
         else if (name == "--opens") work.opens = value;
         else if (name == "--failed-opens") work.failed_opens = value;
         else if (name == "--failed-closes") work.failed_closes = value;
+        else if (name == "--tcp") work.socket.tcp = value;
+        else if (name == "--tcp-bytes") work.socket.tcp_bytes = value;
+        else if (name == "--udp") work.socket.udp = value;
+        else if (name == "--udp-size") work.socket.udp_size = value;
+        else if (name == "--socket-errors") work.socket.errors = value;
         else if (name == "--io") work.io = value;
         else if (name == "--io-size") work.io_size = value;
         else if (name == "--creates") work.creates = value;
@@ -190,10 +205,12 @@ int main(int argc, char **argv)
     for (long i = 0; i < work.failed_closes; ++i)
         if (close(-1) == 0)
             fail("close(-1) succeeded");
+    long retransmits = run_socket_work(work.socket);
     if (!work.vfs_dir.empty())
         vfs_work(work);
     // the pid padded to a fixed width: the line's length (one more write) does not vary
-    printf("{\"pid\":%10d,\"forks\":%ld,\"threads\":%ld,\"opens\":%ld,\"failed_opens\":%ld,\"failed_closes\":%ld}\n",
-           getpid(), work.forks, work.threads, work.opens, work.failed_opens, work.failed_closes);
+    printf("{\"pid\":%10d,\"forks\":%ld,\"threads\":%ld,\"opens\":%ld,\"failed_opens\":%ld,\"failed_closes\":%ld,"
+           "\"tcp_retransmits\":%ld}\n",
+           getpid(), work.forks, work.threads, work.opens, work.failed_opens, work.failed_closes, retransmits);
     return 0;
 }

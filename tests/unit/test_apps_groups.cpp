@@ -254,15 +254,13 @@ TEST_CASE("a group named other is the built-in other: one group, one warning")
     ProcessGroups processes(std::move(groups), "/nonexistent");
     CHECK(processes.names() == std::vector<std::string>{"web", "other"});
     CHECK(processes.other_group() == 1);
-    task_identity busy{}, unmatched{};
-    strcpy(busy.comm, "busy");
-    strcpy(unmatched.comm, "bash");
-    CHECK(processes.group_of(100, busy) == 1);
-    CHECK(processes.group_of(101, unmatched) == 1);
+    // an unmatched process with no group to inherit goes to the built-in other
+    CHECK(processes.decide(100, "busy", false, processes.other_group()) == 1);
+    CHECK(processes.decide(101, "bash", false, processes.other_group()) == 1);
 
     ProcessGroups without(parse_quietly("web: nginx\n"), "/nonexistent");
     CHECK(without.names() == std::vector<std::string>{"web", "other"});
-    CHECK(without.group_of(101, unmatched) == 1);
+    CHECK(without.decide(101, "bash", false, without.other_group()) == 1);
 }
 
 // 60,000 groups of every kind: parsing and matching cost hash lookups, not a

@@ -222,15 +222,32 @@ TEST_CASE("keys a chart needs for its scope") {
                                    "test.conf:1: [system.exit]: missing 'family'", "test.conf:1: [system.exit]: missing 'context'",
                                    "test.conf:1: [system.exit]: missing 'type'", "test.conf:1: [system.exit]: missing 'priority'",
                                    "test.conf:1: [system.exit]: needs at least one 'dimension'"});
-    CHECK(errors_of(chart_with("counter = exit_process\n")) ==
-          std::vector<std::string>{
-              "test.conf:1: [system.exit]: 'counter' and 'algorithm' are only for apps and services charts"});
+    const std::string only_per_group =
+        "test.conf:1: [system.exit]: 'counter', 'algorithm', 'multiplier' and 'divisor' are only for apps and "
+        "services charts";
+    CHECK(errors_of(chart_with("counter = exit_process\n")) == std::vector<std::string>{only_per_group});
+    CHECK(errors_of(chart_with("divisor = 1000\n", "cgroup")) == std::vector<std::string>{only_per_group});
     CHECK(errors_of(chart_with("dimension = a a absolute 1 1 c\n", "apps")) ==
           std::vector<std::string>{"test.conf:1: [system.exit]: apps and services charts take 'counter', not 'dimension'"});
     std::string no_algorithm = chart_with("", "services");
     no_algorithm.erase(no_algorithm.find("algorithm = incremental\n"));
     CHECK(errors_of(no_algorithm) ==
           std::vector<std::string>{"test.conf:1: [system.exit]: apps and services charts need 'counter' and 'algorithm'"});
+}
+
+TEST_CASE("apps and services charts scale their per-group dimensions") {
+    std::vector<std::string> errors;
+    auto charts = parse_chart_definitions("test.conf", chart_with("multiplier = 8\ndivisor = 1000\n", "apps"), errors);
+    CHECK(errors.empty());
+    REQUIRE(charts.size() == 1);
+    CHECK(charts[0].multiplier == 8);
+    CHECK(charts[0].divisor == 1000);
+    charts = parse_chart_definitions("test.conf", chart_with("", "services"), errors);
+    REQUIRE(charts.size() == 1);
+    CHECK(charts[0].multiplier == 1);
+    CHECK(charts[0].divisor == 1);
+    CHECK(errors_of(chart_with("divisor = 0\n", "apps")) ==
+          std::vector<std::string>{"test.conf:11: divisor '0' is not a non-zero integer"});
 }
 
 TEST_CASE("sections") {
@@ -328,7 +345,7 @@ TEST_CASE("embedded charts a person reads without a legend") {
         names.push_back(dimension.name);
         CHECK(dimension.counter == "attach_" + dimension.name);
     }
-    // every module that has charts, times every path
+    // every module that has charts, times every path, and the process core
     std::set<std::string> modules;
     for (const ChartDef &chart : embedded_chart_definitions())
         if (chart.module != "self")
@@ -337,6 +354,7 @@ TEST_CASE("embedded charts a person reads without a legend") {
     for (const std::string &module : modules)
         for (const char *path : {"trampoline", "kprobe", "tracepoint"})
             expected.insert(module + "_" + path);
+    expected.insert("core_tracepoint"); // the process core has one path
     CHECK(std::set<std::string>(names.begin(), names.end()) == expected);
     CHECK(names.size() == expected.size());
 }

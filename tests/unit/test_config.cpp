@@ -42,9 +42,10 @@ std::string not_implemented(const std::string &module)
     return "ebpf.plugin: module '" + module + "' is not implemented by this plugin; ignored";
 }
 
-std::string module_options(const std::string &file, const std::string &module)
+std::string network_viewer(const std::string &file)
 {
-    return "ebpf.plugin: " + file + ": options of module '" + module + "' are not implemented by this plugin; ignored";
+    return "ebpf.plugin: " + file + ": the network viewer's options ([network connections], [service name], "
+                                    "connection table sizes) are not implemented by this plugin; ignored";
 }
 
 const std::vector<std::string> kModuleOrder = {"process", "socket", "cachestat", "sync", "dcstat", "swap",
@@ -91,11 +92,11 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
     };
     const AttachPath A = AttachPath::Auto, T = AttachPath::Trampoline;
     const std::vector<Expected> expected = {
-        {"process", true, true, A},    {"socket", true, false, T},   {"cachestat", false, false, T},
-        {"sync", true, false, T},      {"dcstat", false, false, T},  {"swap", false, false, T},
+        {"process", true, true, A},    {"socket", true, true, T},   {"cachestat", false, true, T},
+        {"sync", true, true, T},       {"dcstat", false, true, T},  {"swap", false, true, T},
         {"vfs", true, true, T},        {"filesystem", false, true, A}, {"disk", false, true, A},
-        {"mount", true, false, T},     {"fd", true, true, T},        {"hardirq", true, true, A},
-        {"softirq", true, true, A},   {"oomkill", true, false, A},  {"shm", false, false, T},
+        {"mount", true, true, T},      {"fd", true, true, T},        {"hardirq", true, true, A},
+        {"softirq", true, true, A},    {"oomkill", true, true, A},   {"shm", false, true, T},
         {"mdflush", false, false, A},
     };
     REQUIRE(config.modules.size() == expected.size());
@@ -110,21 +111,19 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
         CHECK(m.apps == true);
         CHECK(m.cgroups == false);
         CHECK(m.update_every == 5);
-        CHECK(m.pid_table_size == 32768);
+        // network.conf's 'bandwidth table size' is the socket module's per-process table
+        CHECK(m.pid_table_size == (m.name == "socket" ? 16384u : 32768u));
         CHECK(m.type_format == TypeFormat::Auto);
         CHECK(m.collect_pid == CollectPid::RealParent);
         CHECK(m.maps_per_core == true);
     }
 
     CHECK(warnings.lines == std::vector<std::string>{
-                                not_implemented("socket"),
-                                not_implemented("sync"),
-                                not_implemented("mount"),
-                                not_implemented("oomkill"),
+                                network_viewer(kStock + "/ebpf.d/network.conf"),
                             });  // the files of modules that do not run are read quietly
 }
 
-TEST_CASE("no configuration at all: built-in defaults, the implemented modules enabled, argv update every")
+TEST_CASE("no configuration at all: built-in defaults, every implemented module enabled, argv update every")
 {
     for (ConfigDirs dirs : {ConfigDirs{"/nonexistent/a", "/nonexistent/b"}, ConfigDirs{"", ""}}) {
         Warnings warnings;
@@ -137,7 +136,9 @@ TEST_CASE("no configuration at all: built-in defaults, the implemented modules e
         CHECK(config.pid_table_size == 32768);
         CHECK(config.btf_path == "/sys/kernel/btf");
         CHECK(enabled_modules(config) ==
-              std::vector<std::string>{"process", "vfs", "filesystem", "disk", "fd", "hardirq", "softirq"});
+              std::vector<std::string>{"process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs",
+                                       "filesystem", "disk", "mount", "fd", "hardirq", "softirq", "oomkill",
+                                       "shm"});
         REQUIRE(config.modules.size() == kModuleOrder.size());
         for (size_t i = 0; i < kModuleOrder.size(); ++i) {
             CHECK(config.modules[i].name == kModuleOrder[i]);
@@ -269,12 +270,13 @@ TEST_CASE("legacy spellings, boolean words and case")
     CHECK(config.maps_per_core == false);
     CHECK(config.type_format == TypeFormat::CoRe);
     CHECK(enabled_modules(config) == std::vector<std::string>{"socket", "fd"});
-    CHECK(warnings.lines == std::vector<std::string>{not_implemented("socket"), not_implemented("network connections")});
+    CHECK(warnings.lines == std::vector<std::string>{not_implemented("network connections")});
 
     user.write("ebpf.d/process.conf", "[global]\ncollect pid = Parent\n");
     warnings.lines.clear();
     CHECK(load_config({user.str(), ""}, 1, warnings.sink()).module("process")->collect_pid == CollectPid::RealParent);
-    CHECK(warnings.lines.size() == 2);   // process does not run here: its file is read quietly
+    // only "network connections" again: process does not run here, its file is read quietly
+    CHECK(warnings.lines == std::vector<std::string>{not_implemented("network connections")});
 }
 
 TEST_CASE("bad values are reported with file and line, and the value in effect is kept")
@@ -344,6 +346,26 @@ TEST_CASE("bad values are reported with file and line, and the value in effect i
     CHECK(config.module("fd")->update_every == 9);
 }
 
+TEST_CASE("[syscalls] of sync.conf and shm.conf turn single syscalls off; bad keys and values are reported")
+{
+    TempDir user;
+    user.write("ebpf.d.conf", "[ebpf programs]\n sync = yes\n shm = yes\n hardirq = no\n softirq = no\n");
+    std::string sync = user.write("ebpf.d/sync.conf", "[syscalls]\n sync = yes\n msync = no\n fsync = no\n"
+                                                      " fsync = yes\n SyncFS = NO\n shmget = no\n fdatasync = maybe\n");
+    user.write("ebpf.d/shm.conf", "[syscalls]\n shmget = yes\n shmat = yes\n shmdt = no\n shmctl = yes\n");
+    Warnings warnings;
+    PluginConfig config = load_config({user.str(), ""}, 1, warnings.sink());
+    auto in = [&](const std::string &rest) { return "ebpf.plugin: " + sync + rest; };
+    CHECK(warnings.lines == std::vector<std::string>{
+                                in(":5: option 'fsync' in [syscalls] repeats line 4; the later line wins"),
+                                in(": option 'shmget' in [syscalls] is not supported; ignored"),
+                                in(":8: invalid value 'maybe' for 'fdatasync'; using yes"),
+                            });
+    CHECK(config.module("sync")->disabled_syscalls == std::set<std::string, std::less<>>{"msync", "syncfs"});
+    CHECK(config.module("shm")->disabled_syscalls == std::set<std::string, std::less<>>{"shmdt"});
+    CHECK(config.module("vfs")->disabled_syscalls.empty());
+}
+
 TEST_CASE("unknown sections and keys are reported once each")
 {
     TempDir user;
@@ -366,7 +388,7 @@ TEST_CASE("unknown sections and keys are reported once each")
                                 in(file, "option 'collect pid' in [global] is not supported; ignored"),
                                 in(file, "option 'bar' in [ebpf programs] is not supported; ignored"),
                                 in(file, "section [mystery] is not supported; ignored"),
-                                module_options(file, "socket"),
+                                network_viewer(file),
                                 in(process, "option 'btf path' in [global] is not supported; ignored"),
                                 in(process, "option 'bandwidth table size' in [global] is not supported; ignored"),
                                 in(process, "section [syscalls] is not supported; ignored"),

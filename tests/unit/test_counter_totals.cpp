@@ -41,6 +41,20 @@ TEST_CASE("derived counters: per-interval process status and the combined task e
     CHECK_FALSE(first.contains("status_process")); // nothing to compare with yet
 }
 
+TEST_CASE("derived counters: socket bytes, TCP and UDP together per group")
+{
+    // a cycle moving 5 GiB: more than one u32 of bytes
+    Counters counters = {{"tcp_send_bytes", (5LL << 30) + 63}, {"tcp_recv_bytes", 64}, {"udp_send_bytes", 7},
+                         {"udp_recv_bytes", 129}};
+    add_derived_counters(counters, nullptr);
+    CHECK(counters["send_bytes"] == (5LL << 30) + 70);
+    CHECK(counters["recv_bytes"] == 193);
+
+    Counters other_module = {{"open_call", 1}};
+    add_derived_counters(other_module, nullptr);
+    CHECK(other_module.size() == 1);
+}
+
 TEST_CASE("attach path counters: 1 for the path in use, 0 for the others")
 {
     Counters counters;

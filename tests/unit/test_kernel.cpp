@@ -1,4 +1,5 @@
 #include "kernel/kernel.h"
+#include "kernel/attach.h"
 #include "kernel/bpf_loader.h"
 #include "capture.h"
 #include "kernel/table_budget.h"
@@ -358,32 +359,45 @@ TEST_CASE("load errors say why") {
 TEST_CASE("pid table sizes from configuration are bounded by pid_max and by memory, tighter for a non-root caller")
 {
     std::string why;
-    // 2 CPUs, 4 counters: 48-byte values, per CPU, in a 64-byte element.
-    uint64_t entry = pid_entry_bytes(4, true, 2);
-    CHECK(entry == 64 + 2 * 48);
-    CHECK(pid_entry_bytes(5, false, 64) == 64 + 56);
+    // 24 u32 counters: a 96-byte value, shared by all CPUs, in a 64-byte element.
+    uint64_t entry = pid_entry_bytes(24, 4);
+    CHECK(entry == 64 + 96);
+    CHECK(pid_entry_bytes(5, 4) == 64 + 24);
+    CHECK(pid_entry_bytes(14, 8) == 64 + 112);
+    CHECK(core_entry_bytes() == 64 + 40);
     const uint64_t gib = 1ull << 30;
 
-    MachineLimits root{24 * gib, 2, 4194304, true};
+    MachineLimits root{24 * gib, 4194304, true};
     CHECK(bound_pid_table_size(32768, entry, root, why) == 32768);
     CHECK(why.empty());
     // The case: 4194304 entries would be 640 MiB a table; 1/8 of 4 GiB is 512 MiB.
-    MachineLimits small_root{4 * gib, 2, 4194304, true};
+    MachineLimits small_root{4 * gib, 4194304, true};
     CHECK(bound_pid_table_size(4194304, entry, small_root, why) == 512 * (1 << 20) / 160);
     CHECK(why == "a pid table may take 1/8 of memory (512 MiB, 160 bytes an entry)");
 
-    MachineLimits nobody{24 * gib, 2, 4194304, false};
+    MachineLimits nobody{24 * gib, 4194304, false};
     CHECK(bound_pid_table_size(4194304, entry, nobody, why) == 24 * gib / 64 / 160);
     CHECK(why == "a pid table may take 1/64 of memory (384 MiB, 160 bytes an entry) when the caller is not root");
     // The built-in default stays allowed whatever the machine.
-    MachineLimits tiny{256ull << 20, 64, 4194304, false};
-    CHECK(bound_pid_table_size(32768, pid_entry_bytes(4, true, 64), tiny, why) == 32768);
+    MachineLimits tiny{256ull << 20, 4194304, false};
+    CHECK(bound_pid_table_size(32768, entry, tiny, why) == 32768);
     CHECK(why.empty());
-    CHECK(bound_pid_table_size(40000, pid_entry_bytes(4, true, 64), tiny, why) == 32768);
+    CHECK(bound_pid_table_size(40000, entry, tiny, why) == 32768);
 
-    MachineLimits few_pids{24 * gib, 2, 32768, true};
+    MachineLimits few_pids{24 * gib, 32768, true};
     CHECK(bound_pid_table_size(4194304, entry, few_pids, why) == 32768);
     CHECK(why == "kernel.pid_max is 32768: no more processes can exist");
     CHECK(bound_pid_table_size(4, entry, few_pids, why) == 4);
     CHECK(why.empty());
+}
+
+TEST_CASE("parameter counts of kernel functions and BTF tracepoints, from this host's BTF") {
+    KernelSymbols symbols("");
+    REQUIRE(symbols.has_btf());
+    // stable for many releases: tcp_sendmsg(sk, msg, size), inet_sock_set_state(sk, oldstate, newstate)
+    CHECK(symbols.function_arg_count("tcp_sendmsg") == 3);
+    CHECK(symbols.raw_tracepoint_arg_count("inet_sock_set_state") == 3);
+    CHECK(symbols.function_arg_count("no_such_function_here") == -1);
+    CHECK(symbols.raw_tracepoint_arg_count("no_such_tracepoint_here") == -1);
+    CHECK(symbols.function_arg_count("inet_sock_set_state") == -1);  // a tracepoint, not a function
 }

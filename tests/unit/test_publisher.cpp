@@ -483,6 +483,29 @@ TEST_CASE("charts_for: each module's charts follow its own mode, scopes and upda
     CHECK(ids(charts_for(all, {{"process", true, true, true, 1}}), "fd").empty());
 }
 
+// sync.conf's and shm.conf's [syscalls]: a syscall turned off loses its dimension,
+// and a chart left without one is not declared (upstream's charts do the same).
+TEST_CASE("charts_for: hidden counters drop their dimensions, and charts left empty") {
+    std::vector<ChartDef> all = embedded_chart_definitions();
+    std::vector<ChartDef> charts = charts_for(
+        all, {{"sync", true, true, false, 1, {"msync_call", "fsync_call"}}, {"shm", true, true, false, 1, {"shmdt_call"}}});
+    std::map<std::string, std::vector<std::string>> dimensions;  // chart -> dimension ids
+    for (const ChartDef &def : charts) {
+        auto &list = dimensions[published_chart_id(def)];
+        for (const DimensionDef &dimension : def.dimensions)
+            list.push_back(dimension.id);
+    }
+    CHECK_FALSE(dimensions.contains("mem.memory_map"));
+    CHECK(dimensions["mem.file_sync"] == std::vector<std::string>{"fdatasync"});
+    CHECK(dimensions["mem.sync"] == std::vector<std::string>{"sync", "syncfs"});
+    CHECK(dimensions["mem.file_segment"] == std::vector<std::string>{"sync_file_range"});
+    CHECK(dimensions["system.shared_memory_calls"] == std::vector<std::string>{"get", "at", "ctl"});
+    CHECK_FALSE(dimensions.contains("apps.shmdt_call"));
+    CHECK_FALSE(dimensions.contains("services.shmdt_call"));
+    CHECK(dimensions.contains("apps.shmat_call"));
+    CHECK(dimensions.contains("services.shmctl_call"));
+}
+
 TEST_CASE("publisher: a module's charts are declared with its update every and updated only when it is due") {
     std::vector<ChartDef> all = embedded_chart_definitions();
     std::erase_if(all, [](const ChartDef &def) { return def.scope != Scope::System; });
@@ -522,4 +545,19 @@ TEST_CASE("publisher: a group another module saw first has 0, not an empty value
     snapshot.apps["web"]["create_process"] = 40;
     publisher.publish(snapshot, 3'000'000);
     CHECK(out.take().find("BEGIN apps.process_create 1000000\nSET web = 40\nEND\n") != std::string::npos);
+}
+
+TEST_CASE("publisher: a cgroup another module saw first has 0, not an empty value, in this module's charts") {
+    Capture out;
+    ChartRegistry registry(out.writer, 5);
+    Publisher publisher(registry, fixture_charts_in(false));
+    Snapshot snapshot;
+    snapshot.cgroups = {{"web", {{"threads", 1}}}};
+    publisher.publish(snapshot, 1'000'000);
+    out.take();
+    publisher.publish(snapshot, 2'000'000);
+    CHECK(out.take().find("BEGIN cgroup_web.process_create 1000000\nSET process = 0\nEND\n") != std::string::npos);
+    snapshot.cgroups["web"]["create_process"] = 40;
+    publisher.publish(snapshot, 3'000'000);
+    CHECK(out.take().find("BEGIN cgroup_web.process_create 1000000\nSET process = 40\nEND\n") != std::string::npos);
 }

@@ -3,6 +3,8 @@
 
 1. the plugin process's cost per cycle with 0, 1k and 10k live PIDs in both pid
    tables: CPU % of one core (utime+stime) and VmRSS/VmHWM, update every = 1
+   (part "memory": kernel memory instead, the growth of Percpu in /proc/meminfo
+   and the memlock of the plugin's maps, idle and with N live PIDs)
 2. start-up time, exec to the first END line (median)
 3. per-event cost of each BPF program over an empty program on the same hook
    (kernel.bpf_stats_enabled=1, restored afterwards), and wall time of a fixed
@@ -28,6 +30,11 @@ import time
 TARGET_CPU_PERCENT = 0.5
 TARGET_RSS_MIB = 16
 TARGET_EVENT_RATIO = 1.3
+TARGET_LIFE_NS = 1500
+TARGET_PERCPU_IDLE_MB, TARGET_MEMLOCK_IDLE_MB, TARGET_KERNEL_LIVE_MB = 32, 64, 64
+# hooks of one process's life: fork (task_newtask, sched_process_fork), exec, exit, reap
+LIFE_HOOKS = ("task_newtask", "sched_process_fork", "sched_process_exec", "sched_process_exit",
+              "sched_process_free")
 STATS_SYSCTL = "/proc/sys/kernel/bpf_stats_enabled"
 TICK_CHART = "netdata.ebpf_pid_table"  # a self chart: published once per cycle
 
@@ -36,6 +43,10 @@ PROGRAM_HOOKS = {
     "tp_task_newtask": "task_newtask",
     "tp_sched_process_exit": "sched_process_exit",
     "tp_sched_process_free": "sched_process_free",
+    "core_fork": "sched_process_fork",
+    "core_exec": "sched_process_exec",
+    "core_exit": "sched_process_exit",
+    # each module's own life-cycle programs before the process core (--build of older trees)
     "lifecycle_exit": "sched_process_exit",
     "lifecycle_exec": "sched_process_exec",
     "tp_sys_exit_open": "sys_exit_open",
@@ -252,6 +263,61 @@ def cycle_cost(build, config, stock, pids, seconds):
         plugin.stop()
 
 
+def percpu_kib():
+    for line in open("/proc/meminfo"):
+        if line.startswith("Percpu:"):
+            return int(line.split()[1])
+    return 0
+
+
+def maps_memlock(pid):
+    """Number of BPF maps a process holds and the sum of their memlock (bytes), from fdinfo."""
+    found = {}
+    base = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(base):
+        try:
+            fields = dict(line.split(":", 1) for line in open(os.path.join(base, fd)) if ":" in line)
+        except OSError:
+            continue
+        if "map_id" in fields and "memlock" in fields:
+            found[int(fields["map_id"])] = int(fields["memlock"])
+    return len(found), sum(found.values())
+
+
+def kernel_memory(build, config, stock, pids):
+    """Percpu growth and maps' memlock with the plugin idle, then with `pids` live processes."""
+    percpu_before = percpu_kib()
+    plugin = Plugin(build, config, stock)
+    holder = None
+    try:
+        plugin.wait_ticks(2)
+        idle_maps, idle_memlock = maps_memlock(plugin.process.pid)
+        result = {"possible_cpus": possible_cpus(), "pids": pids, "maps": idle_maps,
+                  "percpu_idle_mb": (percpu_kib() - percpu_before) / 1024, "memlock_idle_mb": idle_memlock / 2**20}
+        if pids:
+            holder = start([os.path.join(build, "ebpf-bench"), "hold", str(pids)], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE)
+            read_line(holder.stdout, 600, "ebpf-bench hold %d" % pids)
+            plugin.wait(lambda p: all((v or 0) >= pids for v in p.pid_entries().values()), 300,
+                        "%d entries in both pid tables" % pids)
+            plugin.wait_ticks(2)
+            result["percpu_live_mb"] = (percpu_kib() - percpu_before) / 1024
+            result["memlock_live_mb"] = maps_memlock(plugin.process.pid)[1] / 2**20
+        return result
+    finally:
+        if holder:
+            stop(holder, timeout=300)
+        plugin.stop()
+
+
+def possible_cpus():
+    count = 0
+    for part in open("/sys/devices/system/cpu/possible").read().strip().split(","):
+        low, _, high = part.partition("-")
+        count += int(high or low) - int(low) + 1
+    return count
+
+
 def start_up(build, config, stock, runs):
     """Seconds from exec to the last "attached" stderr line and to the first END line."""
     attached, first_end = [], []
@@ -326,7 +392,8 @@ def event_cost(build, config, stock, opens, forks, execs, repeats):
                     if condition == "baseline":
                         hook, label = name[len("baseline_"):], "empty program"
                     else:
-                        hook, label = PROGRAM_HOOKS.get(name, "?"), "%s: %s" % (module_of(maps, names), name)
+                        owner = "core" if name.startswith("core_") else module_of(maps, names)
+                        hook, label = PROGRAM_HOOKS.get(name, "?"), "%s: %s" % (owner, name)
                     totals = per_program.setdefault((label, hook), [0, 0])
                     totals[0] += run_time - before[prog_id][1]
                     totals[1] += runs - before[prog_id][2]
@@ -340,13 +407,35 @@ def event_cost(build, config, stock, opens, forks, execs, repeats):
     return per_program, wall
 
 
-def print_report(args, build, cycles, startup, events):
+def print_memory(memory):
+    print("\n## Kernel memory (stock config: modules process and fd, apps and cgroups on, pid table size 32768)\n")
+    print("| possible CPUs | maps | Percpu growth idle | memlock idle | live PIDs | Percpu growth | memlock |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for m in memory:
+        print("| %d | %d | %.1f MB | %.1f MB | %d | %s | %s |" % (
+            m["possible_cpus"], m["maps"], m["percpu_idle_mb"], m["memlock_idle_mb"], m["pids"],
+            "%.1f MB" % m["percpu_live_mb"] if "percpu_live_mb" in m else "-",
+            "%.1f MB" % m["memlock_live_mb"] if "memlock_live_mb" in m else "-"))
+    idle = memory[0]
+    print("\nTargets idle: Percpu <= %d MB -> %s, memlock <= %d MB -> %s" % (
+        TARGET_PERCPU_IDLE_MB, verdict(idle["percpu_idle_mb"] <= TARGET_PERCPU_IDLE_MB),
+        TARGET_MEMLOCK_IDLE_MB, verdict(idle["memlock_idle_mb"] <= TARGET_MEMLOCK_IDLE_MB)))
+    for m in memory:
+        if "percpu_live_mb" in m:
+            total = m["percpu_live_mb"] + m["memlock_live_mb"]
+            print("Target at %d PIDs: Percpu + memlock <= %d MB -> %s (%.1f MB)" % (
+                m["pids"], TARGET_KERNEL_LIVE_MB, verdict(total <= TARGET_KERNEL_LIVE_MB), total))
+
+
+def print_report(args, build, cycles, startup, events, memory=None):
     version = subprocess.run([os.path.join(build, "ebpf.plugin"), "--version"], capture_output=True,
                              text=True).stdout.strip()
     print("\n## Machine\n")
     print("%s; nproc %d, kernel %s, %s, load average at the end %s" % (
         version, os.cpu_count(), platform.release(), cpu_model(),
         " ".join(open("/proc/loadavg").read().split()[:3])))
+    if memory:
+        print_memory(memory)
     if cycles:
         print_cycles(args, cycles)
     if startup:
@@ -397,6 +486,17 @@ def print_events(args, per_program, wall):
             together = sum(cost(v) for _, v in ours)
             print("| %s | all of the plugin's | | %.1f | %s | %.2f |" % (hook, together, fmt(empty[hook]),
                                                                       together / empty[hook]))
+    plugin_life = {hook: sum(cost(v) for (label, h), v in per_program.items()
+                             if h == hook and label != "empty program" and v[1]) for hook in LIFE_HOOKS}
+    empty_life = {hook: empty.get(hook, 0.0) for hook in LIFE_HOOKS}
+    print("\n| process life | plugin's programs ns | empty programs ns |")
+    print("|---|---:|---:|")
+    for name, hooks in (("fork+exit+reap", [h for h in LIFE_HOOKS if h != "sched_process_exec"]),
+                        ("fork+exec+exit+reap", LIFE_HOOKS)):
+        print("| %s | %.0f | %.0f |" % (name, sum(plugin_life[h] for h in hooks), sum(empty_life[h] for h in hooks)))
+    life = sum(plugin_life.values())
+    print("\nTarget per process life (fork+exec+exit+reap) <= %d ns: %s (%.0f ns)" % (
+        TARGET_LIFE_NS, verdict(life <= TARGET_LIFE_NS), life))
     missed = sorted({hook for (label, hook), v in per_program.items()
                      if label != "empty program" and v[1] and empty.get(hook)
                      and cost(v) / empty[hook] > TARGET_EVENT_RATIO})
@@ -440,7 +540,7 @@ def main():
     parser.add_argument("--forks", type=int, default=20000)
     parser.add_argument("--execs", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--parts", default="cycles,startup,events", help="which measurements to run")
+    parser.add_argument("--parts", default="memory,cycles,startup,events", help="which measurements to run")
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("bench: needs root (BPF programs, kernel.bpf_stats_enabled)")
@@ -454,7 +554,11 @@ def main():
         config = write_config(work)
         stock = os.path.join(repo, "conf.d")
         parts = args.parts.split(",")
-        cycles = startup = events = None
+        cycles = startup = events = memory = None
+        if "memory" in parts:
+            pids = max(int(n) for n in args.pids.split(","))
+            print("bench: kernel memory idle and with %d PIDs..." % pids, file=sys.stderr, flush=True)
+            memory = [kernel_memory(build, config, stock, pids)]
         if "cycles" in parts:
             cycles = []
             for pids in (int(n) for n in args.pids.split(",")):
@@ -473,7 +577,7 @@ def main():
         with open(STATS_SYSCTL, "w") as f:
             f.write(stats_before + "\n")
         shutil.rmtree(work, ignore_errors=True)
-    print_report(args, build, cycles, startup, events)
+    print_report(args, build, cycles, startup, events, memory)
     return 0
 
 

@@ -1,0 +1,94 @@
+// The process core (kernel-collector/core.bpf.c): one set of life-cycle
+// programs and one identity per process for the whole plugin. Each cycle it
+// reads the processes that changed, in creation order, decides their app
+// groups from their lineage, and tells the modules which processes to read
+// and which to remove.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "accounting/active_pids.h"
+#include "accounting/process_groups.h"
+#include "accounting/table_reader.h"
+#include "kernel/attach.h"
+#include "kernel/bpf_loader.h"
+#include "lib/table_value.h"
+
+struct core_bpf;
+
+struct CoreSettings {
+    unsigned table_size = 32768; // `pid table size`
+};
+
+class ProcessCore {
+public:
+    explicit ProcessCore(ProcessGroups groups);
+    ~ProcessCore();
+    ProcessCore(const ProcessCore &) = delete;
+    ProcessCore &operator=(const ProcessCore &) = delete;
+
+    // Why the core cannot run on this kernel ("" when it can be tried).
+    static std::string not_applicable(const KernelSymbols &kernel);
+    // Loads and attaches the life-cycle programs. Returns "" or a one-line reason.
+    std::string start(const KernelSymbols &kernel, const CoreSettings &settings);
+    void stop();
+    // The active_pids array every module reuses.
+    int active_pids_fd() const;
+
+    // One cycle, before the modules: reads the marks and the changed identities.
+    std::string begin_cycle();
+    // Pids whose module entries may have changed, or are read a last time.
+    const std::vector<uint64_t> &changed() const { return changed_; }
+    // A mark beyond the array was seen: modules read their whole tables.
+    bool read_everything() const { return read_everything_; }
+    // The app group of a process a module counted for; -1 when the core has
+    // not recorded it yet (read that entry again next cycle).
+    int group_of(uint32_t pid);
+    // Its entries are read a last time this cycle, then removed.
+    bool finishing(uint32_t pid) const { return finishing_.contains(pid); }
+    // Removed already: a module entry for it is a late event (a reap).
+    bool gone(uint32_t pid) const;
+    // After the modules: removes the identities of finished processes.
+    std::string end_cycle();
+
+    ProcessGroups &groups() { return groups_; }
+    // Processes known and not removed (the self chart's `core` pid entries).
+    size_t entries() const;
+    uint64_t table_full() const;
+
+private:
+    enum class State { Live, Exited, Gone };
+    struct Process {
+        uint64_t start_ns = 0;
+        uint64_t identity_ns = 0;
+        int group = -1;
+        int inherited = -1;   // the parent's group when first seen
+        State state = State::Live;
+        uint64_t cycle = 0;   // when it was removed
+    };
+    void apply(uint32_t pid, const task_identity &identity);
+    void set_gone(uint32_t pid, Process &process);
+    int parent_group(uint32_t ppid);
+
+    ProcessGroups groups_;
+    core_bpf *skeleton_ = nullptr;
+    LinkSet links_;
+    std::unique_ptr<TableReader> reader_;
+    std::unique_ptr<ActivePids> active_;
+    std::unordered_map<uint32_t, Process> processes_;
+    std::vector<uint32_t> exited_;                    // seen exited this cycle: finishing next
+    std::unordered_set<uint32_t> finishing_;
+    std::deque<std::pair<uint64_t, uint32_t>> gone_;  // (cycle removed, pid), oldest first
+    size_t gone_count_ = 0;
+    std::unordered_map<uint32_t, uint64_t> unseen_; // pid -> cycle a module first asked
+    std::vector<uint64_t> changed_, missing_;
+    std::vector<TableEntry> entries_;
+    bool read_everything_ = false;
+    uint64_t cycle_ = 0;
+};

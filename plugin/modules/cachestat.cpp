@@ -1,0 +1,71 @@
+// cachestat module: page cache hits, misses and dirtied pages (kernel-collector/cachestat.bpf.c).
+#include "modules/function_hooks.h"
+#include "modules/interval_counters.h"
+#include "cachestat.h"
+#include "cachestat.skel.h"
+
+namespace {
+
+// Order of enum cachestat_counter; newest function names first: 5.16+ work on folios
+// and keep the page functions as wrappers that call them (counting both would count twice).
+const std::vector<FunctionHook> hooks = {
+    {"page_added", {"filemap_add_folio", "add_to_page_cache_lru"}},
+    {"page_accessed", {"folio_mark_accessed", "mark_page_accessed"}},
+    {"page_dirtied", {"__folio_mark_dirty", "folio_account_dirtied", "__set_page_dirty", "account_page_dirtied"}},
+    {"buffer_dirty", {"mark_buffer_dirty"}},
+};
+
+struct CachestatTraits {
+    static constexpr const char *name = "cachestat";
+
+    static const std::vector<std::string> &counter_names()
+    {
+        static const std::vector<std::string> names = {"cachestat_page_added", "cachestat_page_accessed",
+                                                       "cachestat_page_dirtied", "cachestat_buffer_dirty"};
+        return names;
+    }
+
+    static LoadPlan plan(const KernelSymbols &kernel, AttachPath path, bool)
+    {
+        return function_hooks_plan(kernel, path, hooks,
+                                   "folio_mark_accessed (page cache accesses) has no tracepoint; "
+                                   "cachestat needs trampolines or kprobes");
+    }
+
+    static void set_read_only_data(cachestat_bpf::cachestat_bpf__rodata &, const KernelSymbols &) {}
+};
+
+int64_t value_of(const Counters &counters, const char *name)
+{
+    auto found = counters.find(name);
+    return found == counters.end() ? 0 : found->second;
+}
+
+} // namespace
+
+// Upstream's formula (from bcc's cachestat), per interval: accesses that did not
+// dirty a buffer are the total, pages added that were not dirtied are the misses,
+// the rest are hits; when read-ahead added more pages than were accessed, all
+// accesses count as misses. Hits and misses are kept as running totals (charted
+// as rates), the ratio is the interval's.
+void add_cachestat_interval_counters(Counters &counters, const Counters &previous)
+{
+    if (!counters.contains("cachestat_page_accessed"))
+        return;
+    auto delta = [&](const char *name) { return value_of(counters, name) - value_of(previous, name); };
+    int64_t total = std::max<int64_t>(delta("cachestat_page_accessed") - delta("cachestat_buffer_dirty"), 0);
+    int64_t misses = std::max<int64_t>(delta("cachestat_page_added") - delta("cachestat_page_dirtied"), 0);
+    int64_t hits = total - misses;
+    if (hits < 0) {
+        misses = total;
+        hits = 0;
+    }
+    counters["cachestat_hits"] = value_of(previous, "cachestat_hits") + hits;
+    counters["cachestat_misses"] = value_of(previous, "cachestat_misses") + misses;
+    counters["cachestat_ratio"] = total > 0 ? hits * 100 / total : 100;
+}
+
+std::unique_ptr<CountingModule> make_cachestat_module(const KernelSymbols &kernel)
+{
+    return std::make_unique<SkeletonModule<cachestat_bpf, CachestatTraits>>(kernel);
+}

@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""Live test of the cachestat, dcstat and swap modules: the real plugin, real
+BPF programs on the running kernel, build/cache-workload with known work.
+
+Each of two workload runs starts in a setup cgroup, moves itself into its
+measured cgroup (a plain cgroup, then a systemd-like service), and back
+before it exits (its exit marks its own mapped pages accessed). There it
+reads a file twice after dropping it from the page cache, stats an existing
+and a missing name N times each, creates M new files and unlinks them. The
+measured cgroup and service must show exactly:
+  cachestat: misses = the file's pages (first pass), hits = its pages (second
+  pass; the first may hit a few, see second_pass_hits), no dirtied pages; dcstat: references = 2N (one lookup_fast per stat),
+  slow lookups = 2M (d_lookup per create and per unlink), misses = M (the
+  creates' lookups find nothing). The app group (both runs, setup included)
+  shows the sum of all four cgroups. swap: attached on the expected path, its
+  charts declared (no swap device to exercise here).
+Where no attach path tried can run these modules (they have no tracepoints:
+the host, or a forced tracepoint path), the check is that the plugin says why
+in one stderr line per module and in --check, and declares none of their charts.
+
+usage: cache_test.py [--attach PATH] [--expect-path PATH] [--build DIR] [--results FILE]
+Prints one line per check and closes with "N passed, M failed".
+"""
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from live_test import ATTACH_PATHS, Checks, PluginOutput, cgroup2_root, owned_ids, kernel_ids, sanitize
+
+MODULES = ("cachestat", "dcstat", "swap")
+RUNS = {"cgroup": {"stats": 200, "creates": 50}, "service": {"stats": 70, "creates": 20}}
+
+
+def data_file():
+    """A regular file of 1-4 MiB under /usr/share that no process maps (the same on every run)."""
+    for top, dirs, files in os.walk("/usr/share"):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(top, name)
+            if os.path.isfile(path) and not os.path.islink(path) and 1 << 20 <= os.path.getsize(path) <= 4 << 20:
+                return path
+    raise SystemExit("no file of 1-4 MiB under /usr/share")
+
+
+def expected(run, pages):
+    n, m = RUNS[run]["stats"], RUNS[run]["creates"]
+    return {"cachestat_misses": pages, "cachestat_page_dirtied": 0,
+            "dc_reference": 2 * n, "dc_slow": 2 * m, "dc_miss": m}
+
+
+# counter -> (cgroup chart part, dimension), for the cgroup and service charts
+CHART_OF = {"cachestat_misses": ("cachestat_misses", "miss"), "cachestat_hits": ("cachestat_hits", "hit"),
+            "cachestat_page_dirtied": ("cachestat_dirties", "dirty"), "dc_reference": ("dc_reference", "reference"),
+            "dc_slow": ("dc_not_cache", "slow"), "dc_miss": ("dc_not_found", "miss")}
+MODULE_OF = {c: ("cachestat" if c.startswith("cachestat") else "dcstat") for c in CHART_OF}
+
+
+def chart_module(chart):
+    part = chart.split(".", 1)[-1]
+    if part.startswith("cachestat"):
+        return "cachestat"
+    if part.startswith("dc_"):
+        return "dcstat"
+    return "swap" if part.startswith("swap") else None
+
+
+def check_lines(build):
+    """module -> {path: verdict} from ebpf.plugin --check's "<path> (<module> programs): <verdict>" lines."""
+    out = subprocess.run([os.path.join(build, "ebpf.plugin"), "--check"], capture_output=True, text=True).stdout
+    said = {m: {} for m in MODULES}
+    for line in out.splitlines():
+        found = re.match(r"^(\w+) \((\w+) programs\): (.*)$", line)
+        if found and found.group(2) in said:
+            said[found.group(2)][found.group(1)] = found.group(3)
+    return said
+
+
+def runnable(verdicts, path):
+    return verdicts.get(path) == "ok"
+
+
+def not_runnable(checks, output, stderr_lines, said, tried):
+    """No tried path can run the module here: the plugin must say why, once, and chart nothing of it."""
+    for module in MODULES:
+        lines = [l for l in stderr_lines if ": %s: no attach path works on this kernel; module disabled (" % module in l]
+        checks.check(len(lines) == 1 and all("%s: " % p in lines[0] for p in tried),
+                     "%s: one stderr line says why no path runs it (%d lines)" % (module, len(lines)), module)
+        verdicts = said[module]
+        checks.check(all(re.match(r"(n/a|refused): ", verdicts.get(p, "")) for p in tried)
+                     and ("tracepoint" not in tried or "no tracepoint" in verdicts["tracepoint"]),
+                     "%s: --check says why %s cannot run it" % (module, "/".join(tried)), module)
+        charts = {c for (c, _) in output.snapshot()[0] if chart_module(c) == module}
+        attach = [output.value("netdata.ebpf_attach_path", "%s_%s" % (module, p)) for p in ATTACH_PATHS]
+        checks.check(not charts and attach == [None] * 3,
+                     "%s: none of its charts, no attach path value on the self chart" % module, module)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--attach")
+    parser.add_argument("--expect-path")
+    parser.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "../../build"))
+    parser.add_argument("--results")
+    args = parser.parse_args()
+    build = os.path.abspath(args.build)
+    checks = Checks()
+    tag = "%06x" % random.randrange(1 << 24)
+    work = tempfile.mkdtemp(prefix="ebpf-cache-")
+    workload = os.path.join(work, "ecw-" + tag)  # a per-run name: its app group is this run's alone
+    shutil.copy(os.path.join(build, "cache-workload"), workload)
+    group = "cache" + tag
+    config = os.path.join(work, "etc")
+    os.makedirs(config)
+    with open(os.path.join(config, "ebpf.d.conf"), "w") as f:
+        f.write("[global]\n    update every = 1\n    apps = yes\n    cgroups = yes\n[ebpf programs]\n")
+        for module in MODULES + ("process",):  # process: a module that runs everywhere keeps the plugin up
+            f.write("    %s = yes\n" % module)
+        for other in "fd vfs disk filesystem hardirq mdflush mount oomkill shm socket softirq sync".split():
+            f.write("    %s = no\n" % other)
+    with open(os.path.join(config, "apps_groups.conf"), "w") as f:
+        f.write("%s: ecw-%s\n" % (group, tag))
+
+    root = cgroup2_root()
+    plain, service = "ebpf_cache_" + tag, "ebpf-cache-%s" % tag
+    measured = {"cgroup": os.path.join(root, plain),
+                "service": os.path.join(root, "system.slice", service + ".service")}
+    setup = {run: os.path.join(root, "ebpf_cache_setup_%s_%s" % (run, tag)) for run in RUNS}
+    cgroup_dirs = list(measured.values()) + list(setup.values())
+    for d in cgroup_dirs:
+        os.makedirs(d)
+
+    env = dict(os.environ, NETDATA_USER_CONFIG_DIR=config, NETDATA_STOCK_CONFIG_DIR=os.path.join(work, "none"))
+    command = [os.path.join(build, "ebpf.plugin"), "1"] + (["--attach", args.attach] if args.attach else [])
+    stderr = open(os.path.join(work, "stderr"), "w+")
+    plugin = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
+    output = PluginOutput(plugin.stdout)
+    try:
+        deadline = time.time() + 20
+        while output.snapshot()[1] == 0 and time.time() < deadline and plugin.poll() is None:
+            time.sleep(0.05)
+        if not checks.check(output.snapshot()[1] > 0, "plugin sends data"):
+            stderr.seek(0)
+            sys.stdout.write(stderr.read())
+            return finish(checks, args)
+        time.sleep(1.2)  # one more update: the self chart's values
+        paths = {m: next((p for p in ATTACH_PATHS if output.value("netdata.ebpf_attach_path", "%s_%s" % (m, p)) == 1),
+                         None) for m in MODULES}
+        print("# attach paths: %s" % paths, flush=True)
+        said = check_lines(build)
+        tried = [args.attach] if args.attach else list(ATTACH_PATHS)
+        if not any(paths.values()):
+            # none attached: right only where no path they need is here (the host: tracepoints only)
+            for module in MODULES:
+                checks.check(not any(runnable(said[module], p) for p in tried),
+                             "%s: not attached, and --check says no path tried applies" % module, module)
+            stderr.seek(0)
+            not_runnable(checks, output, stderr.read().splitlines(), said, tried)
+            return stop(checks, plugin, output, stderr, None, args)
+        if args.expect_path:
+            for module in MODULES:
+                checks.check(paths[module] == args.expect_path, "%s uses %s (self chart says %s)"
+                             % (module, args.expect_path, paths[module]), module)
+        owned_progs, owned_links, attached = owned_ids(plugin.pid)
+        checks.check(owned_progs and owned_progs <= attached, "every program the plugin holds is attached "
+                     "(%d programs, %d attached)" % (len(owned_progs), len(attached & owned_progs)))
+
+        source = data_file()
+        pages = {}
+        for run in RUNS:
+            dcdir = os.path.join("/dev/shm", "ebpf-cache-%s-%s" % (tag, run))  # tmpfs: no dirtied pages
+            os.makedirs(dcdir)
+            try:
+                done = subprocess.run([os.path.join(build, "cgroup-spawn"), setup[run], workload,
+                                       "--cgroup", measured[run], "--leave-to", setup[run], "--file", source, "--dir", dcdir,
+                                       "--stats", str(RUNS[run]["stats"]), "--creates", str(RUNS[run]["creates"]),
+                                       "--pause", "2500"],
+                                      check=True, capture_output=True, text=True)
+            finally:
+                shutil.rmtree(dcdir, ignore_errors=True)
+            pages[run] = json.loads(done.stdout)["pages"]
+        print("# read %s (%d pages) twice per run" % (source, pages["cgroup"]), flush=True)
+
+        def actual(scope, counter):
+            part, dim = CHART_OF[counter]
+            if scope == "cgroup":
+                return output.value("cgroup_%s.%s" % (sanitize(plain), part), dim)
+            if scope == "setup":
+                return None
+            return output.value("services.%s" % part, sanitize(service))
+
+        want = {"cgroup": expected("cgroup", pages["cgroup"]), "service": expected("service", pages["service"])}
+        deadline, stable_since, last = time.time() + 20, time.time(), None
+        while time.time() < deadline:  # values settle within a cycle or two
+            now = {(s, c): actual(s, c) for s in want for c in want[s]}
+            if now != last:
+                stable_since, last = time.time(), now
+            if all(now[k] == want[k[0]][k[1]] for k in now) and time.time() - stable_since > 2.5:
+                break
+            time.sleep(0.2)
+        for scope in want:
+            for counter, value in sorted(want[scope].items()):
+                if paths[MODULE_OF[counter]] is None:
+                    continue
+                got = actual(scope, counter)
+                checks.check(got == value, "%s %s = %s (expected %d)" % (scope, counter, got, value),
+                             MODULE_OF[counter])
+
+        # The app group: both runs, setup included, i.e. the sum of the four cgroups.
+        for counter in ("dc_reference", "dc_slow", "dc_miss", "cachestat_hits", "cachestat_misses"):
+            if paths[MODULE_OF[counter]] is None:
+                continue
+            part, dim = CHART_OF[counter]
+            cgroups = [output.value("cgroup_%s.%s" % (sanitize(os.path.basename(d)), part), dim)
+                       for d in setup.values()] + [actual("cgroup", counter), actual("service", counter)]
+            total = sum(v or 0 for v in cgroups)
+            got = output.value("apps.%s" % part, sanitize(group))
+            checks.check(got == total, "apps %s = %s (expected the sum of its cgroups %s = %d)"
+                         % (counter, got, cgroups, total), MODULE_OF[counter])
+
+        if paths["cachestat"]:
+            second_pass_hits(checks, output, pages, "cgroup_%s." % sanitize(plain), None, "cgroup")
+            second_pass_hits(checks, output, pages, "services.", sanitize(service), "service")
+        if paths["swap"]:
+            declared = {l.split()[1] for l in output.lines if l.startswith("CHART ")}
+            checks.check("system.swapcalls" in declared, "swap: system.swapcalls declared", "swap")
+        return stop(checks, plugin, output, stderr, (owned_progs, owned_links), args)
+    finally:
+        if plugin.poll() is None:
+            plugin.kill()
+            plugin.wait()
+        for d in cgroup_dirs:
+            for _ in range(50):
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def series(output, chart, dim=None):
+    """Every value the chart's dimension (or its only one) was set to, in order."""
+    values, current = [], None
+    with output.lock:
+        for line in output.lines:
+            words = line.split()
+            if words and words[0] == "BEGIN":
+                current = words[1]
+            elif (words and words[0] == "SET" and current == chart and len(words) >= 4
+                  and (dim is None or words[1] == dim)):
+                values.append(int(words[3]))
+    return values
+
+
+def second_pass_hits(checks, output, pages, prefix, dim, run):
+    """The second pass is exactly the file's pages in hits. The first pass may hit too: a page
+    accessed again while it is read in (7.2) is a hit by upstream's formula. Its interval's ratio
+    is that pass's, and a later one (the second pass) is 100."""
+    hits = series(output, prefix + "cachestat_hits", dim or "hit")
+    misses = series(output, prefix + "cachestat_misses", dim or "miss")
+    ratios = series(output, prefix + "cachestat_ratio", dim or "ratio")
+    print("# %s hits, misses, ratio, update by update: %s %s %s" % (run, hits[:6], misses[:6], ratios[:6]),
+          flush=True)
+    first = misses.index(pages[run]) if pages[run] in misses else None  # the update after the first pass
+    if not checks.check(first is not None and len(hits) > first, "%s: the first pass's misses are charted" % run,
+                        "cachestat"):
+        return
+    checks.check(hits[-1] - hits[first] == pages[run], "%s: second pass hits = %d (expected %d, first pass hits %d)"
+                 % (run, hits[-1] - hits[first], pages[run], hits[first]), "cachestat")
+    ratio = hits[first] * 100 // (hits[first] + pages[run])
+    checks.check(ratio in ratios and 100 in ratios[ratios.index(ratio) + 1:],
+                 "%s: cachestat_ratio %d %% in the first pass's interval, 100 later" % (run, ratio), "cachestat")
+
+
+def stop(checks, plugin, output, stderr, owned, args):
+    plugin.stdin.close()
+    try:
+        code = plugin.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        plugin.kill()
+        code = "hung"
+    checks.check(code == 0, "plugin exits 0 when stdin closes (got %s)" % code)
+    output.thread.join(timeout=2)
+    if owned:
+        left = (owned[0] & kernel_ids("prog")) | (owned[1] & kernel_ids("link"))
+        checks.check(not left, "none of its programs and links is left in the kernel (%s)" % sorted(left))
+    repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+    validator = subprocess.run([sys.executable, os.path.join(repo, "tools/protocol-check.py")],
+                               input="\n".join(output.lines) + "\n", capture_output=True, text=True)
+    checks.check(validator.returncode == 0, "protocol-check accepts the output %s" % validator.stdout.strip())
+    stderr.seek(0)
+    log_line = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: ebpf\.plugin (ERROR|INFO ) : MAIN : ")
+    checks.check(all(log_line.match(l) for l in stderr.read().splitlines()),
+                 "every stderr line has the date and the plugin's name")
+    return finish(checks, args)
+
+
+def finish(checks, args):
+    print("%d passed, %d failed" % (checks.passed, checks.failed), flush=True)
+    if args.results:
+        with open(args.results, "w") as f:
+            failed = checks.failed_modules
+            modules = {m: ("fail" if "all" in failed or m in failed else "pass") for m in MODULES}
+            json.dump({"passed": checks.passed, "failed": checks.failed, "modules": modules}, f)
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
