@@ -347,7 +347,8 @@ def main():
                      "the plugin disables itself (exit %s)" % plugin.returncode, "all")
         return finish(checks, args)
     try:
-        if not checks.check(output.wait_updates(1, 1), "plugin sends data", "all"):
+        # one more cycle after the first (update every = 1), with room for an emulated guest
+        if not checks.check(output.wait_updates(1, 10), "plugin sends data", "all"):
             stderr.seek(0)
             sys.stdout.write(stderr.read())
             return finish(checks, args)
