@@ -24,7 +24,7 @@ const std::set<std::string_view> algorithms = {"absolute", "incremental", "perce
 const std::set<std::string_view> chart_types = {"line", "area", "stacked"};
 const std::map<std::string_view, Scope> scopes = {{"system", Scope::System},   {"apps", Scope::Apps},
                                                   {"cgroup", Scope::Cgroup},   {"services", Scope::Services},
-                                                  {"self", Scope::Self}};
+                                                  {"self", Scope::Self},       {"keyed", Scope::Keyed}};
 
 std::string_view trim(std::string_view s) {
     const char *space = " \t\r\n";
@@ -176,7 +176,7 @@ std::string apply_key(PendingChart &chart, const std::string &key, const std::st
     } else if (key == "scope") {
         auto found = scopes.find(value);
         if (found == scopes.end())
-            return "unknown scope '" + value + "' (system, apps, cgroup, services or self)";
+            return "unknown scope '" + value + "' (system, apps, cgroup, services, self or keyed)";
         def.scope = found->second;
     } else if (key == "type") {
         if (!chart_types.contains(value))
@@ -244,6 +244,8 @@ void check_complete(Parser &parser, const PendingChart &chart) {
             chart.keys_seen.contains("divisor"))
             parser.error(chart.line, section + "'counter', 'algorithm', 'multiplier' and 'divisor' are only for "
                                                "apps and services charts");
+        if (def.scope == Scope::Keyed && def.dimensions.size() != 1)
+            parser.error(chart.line, section + "a keyed chart has one 'dimension', the template of all");
     }
 }
 

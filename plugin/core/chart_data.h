@@ -2,8 +2,10 @@
 // binary at build time (tools/embed-charts.sh) and parsed at start-up.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 // One embedded charts/*.conf: file name ("process.conf") and its text.
@@ -16,8 +18,11 @@ const std::vector<ChartSource> &embedded_chart_sources();
 
 // system: one chart; apps: one chart, a dimension per app group; cgroup: one
 // chart per cgroup; services: one chart, a dimension per service; self: the
-// plugin's own charts (published like system).
-enum class Scope { System, Apps, Cgroup, Services, Self };
+// plugin's own charts (published like system); keyed: a template, one chart
+// per key its table module reports (KEY in type, id, family and title stands
+// for the key), whose dimensions the module names and which take the
+// algorithm, multiplier and divisor of the template's one dimension.
+enum class Scope { System, Apps, Cgroup, Services, Self, Keyed };
 
 struct DimensionDef {
     std::string id, name, algorithm;
@@ -36,6 +41,13 @@ struct ChartDef {
     std::vector<DimensionDef> dimensions;  // system, self, cgroup
     std::string counter, algorithm;  // apps, services: the per-group dimension
     long multiplier = 1, divisor = 1;  // apps, services: of the per-group dimension
+};
+
+// The cumulative values of one chart made from a keyed template.
+struct KeyedChartValues {
+    std::string chart;  // the template's [type.id], e.g. "disk_latency_io.KEY"
+    std::string key;    // replaces KEY in the template's type, id, family and title
+    std::vector<std::pair<std::string, uint64_t>> dimensions;  // name -> value since start
 };
 
 // Every problem (unknown key, malformed line, bad value, missing key) is

@@ -58,6 +58,11 @@ void Collector::shed(const std::string &module)
     std::erase_if(modules_, [&](const RunningModule &running) { return running.module->name() == module; });
 }
 
+void Collector::add(std::unique_ptr<TableModule> module, AttachPath path, const ModuleSettings &settings)
+{
+    table_modules_.push_back({std::move(module), path, settings});
+}
+
 void Collector::report_once(const std::string &message)
 {
     if (reported_.insert(message).second)
@@ -70,6 +75,9 @@ std::set<std::string> Collector::due_modules(uint64_t elapsed, int self_update_e
     if (elapsed % static_cast<uint64_t>(self_update_every) == 0)
         due.insert("self");
     for (const RunningModule &running : modules_)
+        if (elapsed % static_cast<uint64_t>(running.settings.update_every) == 0)
+            due.insert(running.module->name());
+    for (const RunningTableModule &running : table_modules_)
         if (elapsed % static_cast<uint64_t>(running.settings.update_every) == 0)
             due.insert(running.module->name());
     return due;
@@ -99,7 +107,24 @@ Snapshot Collector::collect(const std::set<std::string> *due)
     add_system(snapshot);
     add_groups(snapshot);
     add_cgroups(snapshot);
+    add_tables(snapshot, due);
     return snapshot;
+}
+
+void Collector::add_tables(Snapshot &snapshot, const std::set<std::string> *due)
+{
+    for (RunningTableModule &running : table_modules_) {
+        std::string module = running.module->name();
+        add_attach_path_counters(snapshot.system, module, running.path);
+        if (due && !due->contains(module))
+            continue;
+        std::string error = running.module->read(snapshot.keyed);
+        if (!error.empty()) {
+            report_once(module + ": " + error);
+            continue;  // its charts stay as they were
+        }
+        snapshot.keyed_modules.insert(module);
+    }
 }
 
 void Collector::add_system(Snapshot &snapshot)

@@ -15,6 +15,7 @@
 #include "accounting/process_groups.h"
 #include "core/cgroup_totals.h"
 #include "core/publisher.h"
+#include "modules/table_module.h"
 
 struct RunningModule {
     std::unique_ptr<CountingModule> module;
@@ -24,6 +25,12 @@ struct RunningModule {
     size_t slot = 0;  // its index among the modules ever added: stays when another is shed
 };
 
+struct RunningTableModule {
+    std::unique_ptr<TableModule> module;
+    AttachPath path;
+    ModuleSettings settings;
+};
+
 class Collector {
 public:
     // core: the started process core, or null when no module groups processes.
@@ -31,7 +38,9 @@ public:
 
     // Takes a started module; its tables are read from the next cycle on.
     void add(std::unique_ptr<CountingModule> module, AttachPath path, const ModuleSettings &settings);
+    void add(std::unique_ptr<TableModule> module, AttachPath path, const ModuleSettings &settings);
     const std::vector<RunningModule> &modules() const { return modules_; }
+    const std::vector<RunningTableModule> &table_modules() const { return table_modules_; }
     // Reads the modules named in `due` (all when absent); the snapshot has every module's totals.
     Snapshot collect(const std::set<std::string> *due = nullptr);
     // The modules (and "self", every self_update_every seconds) due after `elapsed` seconds.
@@ -44,6 +53,7 @@ private:
     void add_system(Snapshot &snapshot);
     void add_groups(Snapshot &snapshot);
     void add_cgroups(Snapshot &snapshot);
+    void add_tables(Snapshot &snapshot, const std::set<std::string> *due);
     void report_once(const std::string &message);
 
     ProcessGroups groups_;
@@ -52,6 +62,7 @@ private:
     CgroupTotals cgroup_totals_;
     std::vector<RunningModule> modules_;
     size_t added_ = 0;                   // modules ever added
+    std::vector<RunningTableModule> table_modules_;
     std::set<size_t> active_groups_;     // groups that ever counted something
     Counters previous_system_;           // for the per-interval counters
     // Each scope's counters at the previous read, per app group, cgroup and service.

@@ -42,12 +42,12 @@ const std::vector<KnownModule> &known_modules()
         {"dcstat", "dcstat.conf", true, false, {}, {}},
         {"swap", "swap.conf", true, false, {}, {}},
         {"vfs", "vfs.conf", true, false, {}, {}},
-        {"filesystem", "filesystem.conf", false, false, {"filesystem"}, {}},
-        {"disk", "disk.conf", false, false, {}, {}},
+        {"filesystem", "filesystem.conf", true, false, {"filesystem"}, {}},
+        {"disk", "disk.conf", true, false, {}, {}},
         {"mount", "mount.conf", true, true, {}, {}},
         {"fd", "fd.conf", true, true, {}, {}},
-        {"hardirq", "hardirq.conf", false, true, {}, {}},
-        {"softirq", "softirq.conf", false, true, {}, {}},
+        {"hardirq", "hardirq.conf", true, true, {}, {}},
+        {"softirq", "softirq.conf", true, true, {}, {}},
         {"oomkill", "oomkill.conf", true, true, {}, {}},
         {"shm", "shm.conf", true, true, {"syscalls"}, {}},
         {"mdflush", "mdflush.conf", false, false, {}, {}},
@@ -377,6 +377,22 @@ void apply_global_setting(PluginConfig &config, bool &network_connections, const
 // ---------------------------------------------------------------------------------------------
 // ebpf.d/<module>.conf
 
+// filesystem.conf [filesystem]: `<name>dist = yes|no` for each filesystem upstream monitors.
+void apply_filesystem_setting(ModuleConfig &module, const Setting &s, IniFile &file)
+{
+    static const std::set<std::string> names = {"ext4", "xfs", "nfs", "zfs", "btrfs"};
+    std::string name = s.key.ends_with("dist") ? s.key.substr(0, s.key.size() - 4) : "";
+    if (!names.contains(name))
+        return file.unsupported_key(s);
+    file.note_repeat(s, s.key);
+    bool enabled = !module.disabled_filesystems.contains(name);
+    assign(enabled, s, file, parse_bool);
+    if (enabled)
+        module.disabled_filesystems.erase(name);
+    else
+        module.disabled_filesystems.insert(name);
+}
+
 // [syscalls] of sync.conf and shm.conf: `<syscall> = yes|no` for the syscalls that module counts.
 void apply_syscall_switch(ModuleConfig &module, const KnownModule &known, const Setting &s, IniFile &file)
 {
@@ -420,6 +436,8 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
         } else {
             file.unsupported_key(s);
         }
+    } else if (known.name == "filesystem" && s.section == "filesystem") {
+        apply_filesystem_setting(module, s, file);
     } else if (s.section == "syscalls" && known.supported && contains(known.own_sections, s.section)) {
         apply_syscall_switch(module, known, s, file);
     } else if (contains(known.own_sections, s.section)) {

@@ -21,6 +21,7 @@ struct ModuleConfig {
     LoadMode load_mode; bool apps; bool cgroups; int update_every; unsigned pid_table_size;
     AttachPath attach = AttachPath::Auto; TypeFormat type_format = TypeFormat::Auto;
     CollectPid collect_pid = CollectPid::RealParent; bool maps_per_core = true;
+    std::set<std::string> disabled_filesystems;  // filesystem.conf [filesystem] `<name>dist = no`
     std::set<std::string, std::less<>> disabled_syscalls;   // sync, shm: [syscalls] keys set to no
 };
 

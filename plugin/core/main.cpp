@@ -128,7 +128,8 @@ unsigned affordable_pid_table_size(const CountingModule &module, const ModuleSet
 }
 
 // Tries the attach paths in order; the first one that loads and attaches wins.
-bool start_module(Collector &collector, std::unique_ptr<CountingModule> module, const ModuleSettings &settings,
+template <class Kind>
+bool start_module(Collector &collector, std::unique_ptr<Kind> module, const ModuleSettings &settings,
                   const std::vector<AttachPath> &order)
 {
     std::vector<std::pair<AttachPath, std::string>> refusals;
@@ -191,6 +192,9 @@ std::vector<ChartDef> charts_of(const Collector &collector)
         running.push_back({module.module->name(), module.settings.apps, module.settings.cgroups,
                            module.settings.return_mode, module.settings.update_every, std::move(hidden)});
     }
+    for (const RunningTableModule &module : collector.table_modules())
+        running.push_back({module.module->name(), false, false, module.settings.return_mode,
+                           module.settings.update_every});
     return charts_for(embedded_chart_definitions(), running);
 }
 
@@ -199,6 +203,8 @@ int loop_interval(const Collector &collector, int self_update_every)
 {
     int interval = self_update_every;
     for (const RunningModule &module : collector.modules())
+        interval = std::gcd(interval, module.settings.update_every);
+    for (const RunningTableModule &module : collector.table_modules())
         interval = std::gcd(interval, module.settings.update_every);
     return interval;
 }
@@ -316,23 +322,35 @@ int main(int argc, char **argv)
     Collector collector(groups, std::move(core),
                         CgroupDirectory(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
                                         find_cgroup_mounts("/proc/self/mounts")));
+    // `ebpf co-re tracing = trampoline` (Debian's stock value) is the default
+    // order; `probe` or `tracepoint` in the config, or --attach, is that path only.
+    auto order_for = [&](const ModuleConfig &module_config) {
+        if (module_config.type_format == TypeFormat::Legacy)
+            log_error("%s: 'ebpf type format = legacy' is not supported (no per-kernel objects "
+                      "are shipped); using CO-RE", module_config.name.c_str());
+        AttachPath preferred = options.attach.value_or(module_config.attach);
+        bool fallback = preferred == AttachPath::Auto || preferred == AttachPath::Trampoline;
+        return attach_order(preferred, fallback && !options.attach);
+    };
     for (auto &module : make_all_modules(symbols)) {
         const ModuleConfig *module_config = config.module(module->name());
         if (!module_config || !module_config->enabled)
             continue;
-        if (module_config->type_format == TypeFormat::Legacy)
-            log_error("%s: 'ebpf type format = legacy' is not supported (no per-kernel objects "
-                      "are shipped); using CO-RE", module->name());
-        // `ebpf co-re tracing = trampoline` (Debian's stock value) is the default
-        // order; `probe` or `tracepoint` in the config, or --attach, is that path only.
-        AttachPath preferred = options.attach.value_or(module_config->attach);
-        bool fallback = preferred == AttachPath::Auto || preferred == AttachPath::Trampoline;
         ModuleSettings settings = settings_for(*module_config, core_used);
         if (settings.apps)
             settings.pid_table_size = affordable_pid_table_size(*module, settings, limits);
-        start_module(collector, std::move(module), settings, attach_order(preferred, fallback && !options.attach));
+        start_module(collector, std::move(module), settings, order_for(*module_config));
     }
-    if (collector.modules().empty()) {
+    const ModuleConfig *filesystem = config.module("filesystem");
+    FilesystemChoice filesystems{filesystem ? filesystem->disabled_filesystems : std::set<std::string>{}};
+    for (auto &module : make_all_table_modules(symbols, filesystems)) {
+        const ModuleConfig *module_config = config.module(module->name());
+        if (!module_config || !module_config->enabled)
+            continue;
+        // no per-pid tables: the process core is not theirs
+        start_module(collector, std::move(module), settings_for(*module_config, nullptr), order_for(*module_config));
+    }
+    if (collector.modules().empty() && collector.table_modules().empty()) {
         log_error("no module could start; disabling the plugin");
         out.disable();
         out.flush();

@@ -29,7 +29,7 @@ std::vector<ChartDef> charts_for(const std::vector<ChartDef> &all, const std::ve
         }
         for (const ModuleCharts &module : running) {
             bool scope_on = chart.scope == Scope::Apps     ? module.apps
-                            : chart.scope == Scope::System ? true
+                            : chart.scope == Scope::System || chart.scope == Scope::Keyed ? true
                                                            : module.cgroups;  // cgroup and services charts
             if (chart.module != module.module || !scope_on || (chart.return_only && !module.return_mode) ||
                 module.hidden_counters.contains(chart.counter))
@@ -60,6 +60,11 @@ Publisher::Publisher(ChartRegistry &registry, std::vector<ChartDef> charts) : re
         case Scope::Cgroup:
             cgroup_charts_.push_back(std::move(def));
             break;
+        case Scope::Keyed: {
+            std::string template_id = def.type + "." + def.id;
+            keyed_templates_.emplace(std::move(template_id), std::move(def));
+            break;
+        }
         case Scope::Apps:
         case Scope::Services: {
             std::string full_id = published_chart_id(def);
@@ -85,6 +90,7 @@ void Publisher::publish(const Snapshot &snapshot, uint64_t now_usec, const std::
     for (GroupChart &chart : services_charts_)
         if (due_->contains(chart.def.module))
             publish_groups(chart, snapshot.services, service_ids_, now_usec);
+    publish_keyed(snapshot, now_usec);
     due_ = &modules_;
 }
 
@@ -199,4 +205,69 @@ void Publisher::publish_cgroups(const std::map<std::string, Counters> &cgroups, 
             if (due_->contains(cgroup_charts_[i].module))
                 publish_fixed(live->second[i], cgroup_charts_[i], counters, labels, now_usec, true);
     }
+}
+
+static std::string replace_key(std::string text, const std::string &key) {
+    for (size_t at = text.find("KEY"); at != std::string::npos; at = text.find("KEY", at + key.size()))
+        text.replace(at, 3, key);
+    return text;
+}
+
+// New dimensions are declared with their last value sent (0 at first) as the
+// baseline, as in publish_fixed: the counts since the start arrive next update.
+void Publisher::publish_keyed(const Snapshot &snapshot, uint64_t now_usec) {
+    std::set<std::string> shown;
+    for (const KeyedChartValues &values : snapshot.keyed) {
+        auto found = keyed_templates_.find(values.chart);
+        if (found == keyed_templates_.end())
+            continue;  // its module's charts are not published
+        const ChartDef &pattern = found->second;
+        std::string full_id = replace_key(pattern.type, values.key) + "." + replace_key(pattern.id, values.key);
+        shown.insert(full_id);
+        auto [entry, is_new] = keyed_charts_.try_emplace(full_id);
+        KeyedChart &chart = entry->second;
+        if (is_new) {
+            chart.def = pattern;
+            chart.def.type = replace_key(pattern.type, values.key);
+            chart.def.id = replace_key(pattern.id, values.key);
+            chart.def.family = replace_key(pattern.family, values.key);
+            chart.def.title = replace_key(pattern.title, values.key);
+        }
+        std::map<std::string, int64_t> now;
+        std::set<std::string> baseline;
+        bool declared = registry_.declared(full_id);
+        for (const auto &[name, value] : values.dimensions) {
+            std::string id = ProtocolWriter::id(name);
+            now[id] = static_cast<int64_t>(value);
+            if (chart.last_sent.try_emplace(id, 0).second) {
+                DimensionDef dim = pattern.dimensions.front();
+                chart.dimensions.push_back({.id = id, .name = name, .algorithm = dim.algorithm,
+                                            .multiplier = dim.multiplier, .divisor = dim.divisor, .counter = ""});
+                baseline.insert(id);
+            }
+        }
+        if (!declared)
+            for (const DimensionDef &dim : chart.dimensions)
+                baseline.insert(dim.id);
+        if (!declared || !baseline.empty())
+            registry_.declare(full_id, chart.def, chart.dimensions);
+        if (!registry_.begin(full_id, now_usec))
+            continue;
+        for (const DimensionDef &dim : chart.dimensions) {
+            auto value = now.find(dim.id);
+            if (baseline.contains(dim.id) && is_incremental(dim.algorithm)) {
+                registry_.set(dim.id, chart.last_sent[dim.id]);
+            } else if (value != now.end()) {
+                registry_.set(dim.id, value->second);
+                chart.last_sent[dim.id] = value->second;
+            } else {
+                registry_.set_empty(dim.id);
+            }
+        }
+        registry_.end();
+    }
+    for (const auto &[full_id, chart] : keyed_charts_)
+        if (snapshot.keyed_modules.contains(chart.def.module) && !shown.contains(full_id) &&
+            registry_.declared(full_id))
+            registry_.obsolete(full_id);
 }

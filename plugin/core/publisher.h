@@ -36,6 +36,8 @@ struct Snapshot {
     std::map<std::string, Counters> apps;      // visible app group -> counters
     std::map<std::string, Counters> cgroups;   // cgroup display name -> counters
     std::map<std::string, Counters> services;  // service name without .service -> counters
+    std::vector<KeyedChartValues> keyed;       // charts of the table modules read this time
+    std::set<std::string> keyed_modules;       // the table modules read this time
 };
 
 class Publisher {
@@ -77,6 +79,15 @@ private:
     void publish_groups(GroupChart &chart, const std::map<std::string, Counters> &groups, IdAllocator &ids,
                         uint64_t now_usec);
     void publish_cgroups(const std::map<std::string, Counters> &cgroups, uint64_t now_usec);
+    void publish_keyed(const Snapshot &snapshot, uint64_t now_usec);
+
+    // A chart made from a keyed template: its dimensions so far and the last
+    // value sent of each (the baseline when it is declared again).
+    struct KeyedChart {
+        ChartDef def;  // the template with KEY replaced
+        std::vector<DimensionDef> dimensions;
+        std::map<std::string, int64_t> last_sent;  // dimension id -> value
+    };
 
     ChartRegistry &registry_;
     std::set<std::string> modules_;  // of every chart
@@ -88,4 +99,6 @@ private:
     std::map<std::string, std::vector<std::string>> cgroup_chart_ids_;  // live cgroup -> its chart ids
     // chart -> incremental dimension -> last value sent; kept after a chart is obsoleted
     std::map<std::string, std::map<std::string, int64_t>> last_sent_;
+    std::map<std::string, ChartDef> keyed_templates_;  // [type.id] -> template
+    std::map<std::string, KeyedChart> keyed_charts_;   // full id -> chart
 };

@@ -6,7 +6,7 @@
 
 #include "accounting/process_core.h"
 #include "kernel/probe.h"
-#include "modules/module.h"
+#include "modules/table_module.h"
 
 namespace {
 struct Probe {
@@ -32,7 +32,7 @@ std::string refusal(const KernelSymbols &symbols, const Probe &probe)
 }
 
 // "" when the module's programs for `path` load and attach, else "n/a: <why>" or "failed: <why>".
-std::string try_module(CountingModule &module, AttachPath path, bool return_mode)
+std::string try_module(Module &module, AttachPath path, bool return_mode)
 {
     std::string verdict = module.not_applicable(path, return_mode);
     if (!verdict.empty())
@@ -82,7 +82,7 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
     // programs and none works; one with no program for the allowed paths
     // (cachestat has no tracepoint path) says so in its n/a lines instead.
     int unusable = 0;
-    for (auto &module : make_all_modules(symbols)) {
+    for (auto &module : make_modules_of_every_kind(symbols)) {
         int working = 0, refused_on_allowed_path = 0;
         for (AttachPath path : forced_paths) {
             std::string verdict = try_module(*module, path, false);
@@ -109,13 +109,17 @@ bool run_program_verification(const KernelSymbols &symbols)
 {
     // A path whose empty probe program the kernel refuses is this kernel's
     // choice, not a fault of the module's programs.
-    std::map<AttachPath, std::string> refused;
-    for (const Probe &probe : probes)
-        if (!refused.contains(probe.path)) {
-            std::string error = refusal(symbols, probe);
-            if (!error.empty())
-                refused[probe.path] = error;
-        }
+    // The table modules' tracepoints are tp_btf programs only: a refused syscall
+    // tracepoint says nothing about them.
+    std::map<AttachPath, std::string> refused, refused_tables;
+    for (const Probe &probe : probes) {
+        std::string error = refusal(symbols, probe);
+        if (error.empty())
+            continue;
+        refused.try_emplace(probe.path, error);
+        if (std::string_view(probe.program) != "probe_syscall_tracepoint")
+            refused_tables.try_emplace(probe.path, error);
+    }
     int ok = 0, failed = 0, not_tried = 0;
     // the process core: one program set (BTF tracepoints), whatever the path and mode
     std::string core_verdict = try_core(symbols);
@@ -126,12 +130,13 @@ bool run_program_verification(const KernelSymbols &symbols)
         core_verdict.starts_with("failed") ? ++failed : ++not_tried;
     }
     printf("verify core tracepoint entry %s\n", core_verdict.c_str());
-    for (auto &module : make_all_modules(symbols))
+    for (auto &module : make_modules_of_every_kind(symbols))
         for (AttachPath path : forced_paths)
             for (bool return_mode : {false, true}) {
+                auto &refusals = dynamic_cast<TableModule *>(module.get()) ? refused_tables : refused;
                 std::string verdict;
-                if (refused.contains(path) && module->not_applicable(path, return_mode).empty())
-                    verdict = "refused: " + refused[path];
+                if (refusals.contains(path) && module->not_applicable(path, return_mode).empty())
+                    verdict = "refused: " + refusals[path];
                 else
                     verdict = try_module(*module, path, return_mode);
                 if (verdict.empty()) {

@@ -27,25 +27,30 @@ struct ModuleSettings {
     std::set<std::string> disabled_syscalls;
 };
 
-class CountingModule {
+// What every module kind offers: a name, starting on one attach path, stopping.
+class Module {
 public:
-    virtual ~CountingModule() = default;
+    virtual ~Module() = default;
     virtual const char *name() const = 0;
+    // Loads and attaches the programs of `path`. Returns "" or a one-line reason.
+    virtual std::string start(AttachPath path, const ModuleSettings &settings) = 0;
+    virtual void stop() = 0;
+    // Why `path` cannot apply to this kernel at all ("" when it can be tried).
+    virtual std::string not_applicable(AttachPath path, bool return_mode) const = 0;
+};
+
+class CountingModule : public Module {
+public:
     // Counter names in the order of the BPF counters array (charts/*.conf names).
     virtual const std::vector<std::string> &counter_names() const = 0;
     // Bytes of one BPF counter: 4 (u32), or 8 for modules that count bytes.
     virtual unsigned counter_bytes() const = 0;
-    // Loads and attaches the programs of `path`. Returns "" or a one-line reason.
-    virtual std::string start(AttachPath path, const ModuleSettings &settings) = 0;
-    virtual void stop() = 0;
     virtual int global_table_fd() const = 0;
     virtual int pid_table_fd() const = 0;
     virtual int cgroup_table_fd() const = 0;
     // The loaded programs and the maps, for the self charts (core/self_monitor.h).
     virtual std::vector<int> program_fds() const = 0;
     virtual std::vector<int> map_fds() const = 0;
-    // Why `path` cannot apply to this kernel at all ("" when it can be tried).
-    virtual std::string not_applicable(AttachPath path, bool return_mode) const = 0;
 };
 
 // The start of each plan. Modules no longer load life-cycle programs (the

@@ -6,7 +6,9 @@
 # modules (syscall_test.py) in both modes, the cost charts and resource limits
 # (self_test.py), a setuid start by an unprivileged user, how it stops, ticks
 # and logs (stop_test.py), and what --version, --check, --verify and
-# tools/check-kernel-config.sh tell a user.
+# tools/check-kernel-config.sh tell a user; the table modules (hardirq,
+# softirq, disk, filesystem) against interrupts, a loop device and ext4 it
+# makes (latency_test.py).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0 passed=0 failed=0
@@ -26,6 +28,7 @@ run python3 "$here/live_test.py" --mode entry --module "fd:ebpf load mode = retu
 run python3 "$here/cache_test.py"
 run python3 "$here/syscall_test.py" --mode return
 run python3 "$here/syscall_test.py" --mode entry
+run python3 "$here/latency_test.py"
 run python3 "$here/stop_test.py"
 run python3 "$here/self_test.py"
 run "$here/setuid_test.sh"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs inside one kernel (a guest, or the host): --check, the verifier pass, then the
 # live suite and the syscall modules' test (sync, mount, shm, oomkill) once per
-# forced attach path (return mode) and once in auto mode (entry mode). Writes
+# forced attach path (return mode) and once in auto mode (entry mode), and the
+# table modules' suite (latency_test.py) likewise. Writes
 # its results under $1 (a directory shared with the host).
 # usage: guest-suite.sh RESULTS_DIR "PATHS" AUTO_EXPECTED
 set -u
@@ -17,11 +18,15 @@ for path in $paths; do
         --results "$results/live-$path.json" > "$results/live-$path.log" 2>&1
     python3 "$repo/tests/live/syscall_test.py" --attach "$path" --expect-path "$path" --mode return \
         --results "$results/syscall-$path.json" > "$results/syscall-$path.log" 2>&1
+    python3 "$repo/tests/live/latency_test.py" --attach "$path" --expect-path "$path" \
+        --results "$results/latency-$path.json" > "$results/latency-$path.log" 2>&1
 done
 python3 "$repo/tests/live/live_test.py" --expect-path "$auto_expected" --mode entry \
     --results "$results/live-auto.json" > "$results/live-auto.log" 2>&1
 python3 "$repo/tests/live/syscall_test.py" --expect-path "$auto_expected" --mode entry \
     --results "$results/syscall-auto.json" > "$results/syscall-auto.log" 2>&1
+python3 "$repo/tests/live/latency_test.py" --results "$results/latency-auto.json" \
+    > "$results/latency-auto.log" 2>&1
 # cachestat, dcstat, swap: trampoline or kprobe only (where neither works they must say why)
 for path in $paths; do
     python3 "$repo/tests/live/cache_test.py" --attach "$path" --expect-path "$path" \

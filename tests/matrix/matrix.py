@@ -15,7 +15,8 @@ import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 PATHS = ["trampoline", "kprobe", "tracepoint"]
-MODULES = ["process", "fd", "vfs", "socket", "cachestat", "dcstat", "swap", "sync", "mount", "shm", "oomkill"]
+MODULES = ["process", "fd", "vfs", "socket", "cachestat", "dcstat", "swap", "sync", "mount", "shm", "oomkill",
+           "hardirq", "softirq", "disk", "filesystem"]
 
 
 def host_check():
@@ -62,8 +63,8 @@ def read_results(results):
     live = {}
     for run in PATHS + ["auto"]:
         # live-*.json: process, fd, vfs, socket; cache-*.json: cachestat, dcstat, swap;
-        # syscall-*.json: sync, mount, shm, oomkill
-        for suite in ("live", "cache", "syscall"):
+        # syscall-*.json: sync, mount, shm, oomkill; latency-*.json: hardirq, softirq, disk, filesystem
+        for suite in ("live", "cache", "syscall", "latency"):
             try:
                 result = json.load(open(os.path.join(results, "%s-%s.json" % (suite, run))))
             except (OSError, ValueError):

@@ -182,7 +182,7 @@ TEST_CASE("bad values") {
         return errors_of(text);
     };
     CHECK(replaced("scope = system", "scope = everywhere") ==
-          std::vector<std::string>{"test.conf:2: unknown scope 'everywhere' (system, apps, cgroup, services or self)"});
+          std::vector<std::string>{"test.conf:2: unknown scope 'everywhere' (system, apps, cgroup, services, self or keyed)"});
     CHECK(replaced("type = line", "type = pie") ==
           std::vector<std::string>{"test.conf:7: unknown chart type 'pie' (line, area or stacked)"});
     CHECK(replaced("priority = 21003", "priority = 0x10") ==

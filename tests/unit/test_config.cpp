@@ -94,9 +94,9 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
     const std::vector<Expected> expected = {
         {"process", true, true, A},    {"socket", true, true, T},   {"cachestat", false, true, T},
         {"sync", true, true, T},       {"dcstat", false, true, T},  {"swap", false, true, T},
-        {"vfs", true, true, T},        {"filesystem", false, false, A}, {"disk", false, false, A},
-        {"mount", true, true, T},      {"fd", true, true, T},        {"hardirq", true, false, A},
-        {"softirq", true, false, A},   {"oomkill", true, true, A},   {"shm", false, true, T},
+        {"vfs", true, true, T},        {"filesystem", false, true, A}, {"disk", false, true, A},
+        {"mount", true, true, T},      {"fd", true, true, T},        {"hardirq", true, true, A},
+        {"softirq", true, true, A},    {"oomkill", true, true, A},   {"shm", false, true, T},
         {"mdflush", false, false, A},
     };
     REQUIRE(config.modules.size() == expected.size());
@@ -119,8 +119,6 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
     }
 
     CHECK(warnings.lines == std::vector<std::string>{
-                                not_implemented("hardirq"),
-                                not_implemented("softirq"),
                                 network_viewer(kStock + "/ebpf.d/network.conf"),
                             });  // the files of modules that do not run are read quietly
 }
@@ -138,8 +136,9 @@ TEST_CASE("no configuration at all: built-in defaults, every implemented module 
         CHECK(config.pid_table_size == 32768);
         CHECK(config.btf_path == "/sys/kernel/btf");
         CHECK(enabled_modules(config) ==
-              std::vector<std::string>{"process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs", "mount",
-                                       "fd", "oomkill", "shm"});
+              std::vector<std::string>{"process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs",
+                                       "filesystem", "disk", "mount", "fd", "hardirq", "softirq", "oomkill",
+                                       "shm"});
         REQUIRE(config.modules.size() == kModuleOrder.size());
         for (size_t i = 0; i < kModuleOrder.size(); ++i) {
             CHECK(config.modules[i].name == kModuleOrder[i]);

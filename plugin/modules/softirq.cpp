@@ -1,0 +1,63 @@
+// softirq module: time spent per softirq vector (kernel-collector/softirq.bpf.c).
+#include <bpf/libbpf.h>
+
+#include "modules/table_module.h"
+#include "softirq.h"
+#include "softirq.skel.h"
+
+namespace {
+
+// The kernel's order (include/linux/interrupt.h); upstream's dimensions.
+const char *const vector_names[SOFTIRQ_VECTORS] = {"HI",      "TIMER",   "NET_TX", "NET_RX",  "BLOCK",
+                                                   "IRQ_POLL", "TASKLET", "SCHED",  "HRTIMER", "RCU"};
+
+class SoftirqModule final : public TableModule {
+public:
+    explicit SoftirqModule(const KernelSymbols &kernel) : kernel_(kernel) {}
+    const char *name() const override { return "softirq"; }
+
+    std::string not_applicable(AttachPath path, bool) const override
+    {
+        if (path != AttachPath::Tracepoint)
+            return "softirqs are read from their tracepoints only (as upstream)";
+        std::string unavailable = kernel_.path_unavailable(path);
+        if (!unavailable.empty())
+            return unavailable;
+        if (!kernel_.has_raw_tracepoint("softirq_entry") || !kernel_.has_raw_tracepoint("softirq_exit"))
+            return "kernel has no BTF tracepoints softirq_entry/exit";
+        return "";
+    }
+
+    std::string start(AttachPath path, const ModuleSettings &) override
+    {
+        std::string why = not_applicable(path, false);
+        return skeleton_.start(why.empty() ? LoadPlan{{{"tp_softirq_entry"}, {"tp_softirq_exit"}}, ""}
+                                           : LoadPlan{{}, why});
+    }
+    void stop() override { skeleton_.stop(); }
+
+    std::string read(std::vector<KeyedChartValues> &charts) override
+    {
+        KeyedChartValues chart{"system.softirq_latency", "", {}};
+        int fd = bpf_map__fd(skeleton_.get()->maps.softirq_latency);
+        for (__u32 vector = 0; vector < SOFTIRQ_VECTORS; vector++) {
+            uint64_t nanoseconds = 0;
+            if (!read_per_cpu_sum(fd, &vector, nanoseconds))
+                return "cannot read the softirq table";
+            chart.dimensions.emplace_back(vector_names[vector], nanoseconds);
+        }
+        charts.push_back(std::move(chart));
+        return "";
+    }
+
+private:
+    const KernelSymbols &kernel_;
+    TableSkeleton<softirq_bpf> skeleton_;
+};
+
+} // namespace
+
+std::unique_ptr<TableModule> make_softirq_module(const KernelSymbols &kernel)
+{
+    return std::make_unique<SoftirqModule>(kernel);
+}

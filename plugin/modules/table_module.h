@@ -1,0 +1,79 @@
+// A table module: its BPF programs keep global tables keyed by something other
+// than a process (an IRQ, a softirq vector, a disk and latency bin, a
+// filesystem, operation and bin). It has no per-process, app group or cgroup
+// accounts: each cycle it reads its tables into keyed charts (scope = keyed in
+// charts/<module>.conf), naming the dimensions itself.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/chart_data.h"
+#include "modules/module.h"
+
+class TableModule : public Module {
+public:
+    // Reads the tables: every chart the module shows now (a chart left out,
+    // e.g. of an unmounted filesystem, goes obsolete). "" or why it could not.
+    virtual std::string read(std::vector<KeyedChartValues> &charts) = 0;
+};
+
+// The [filesystem] section of ebpf.d/filesystem.conf: `<name>dist = yes|no`.
+struct FilesystemChoice {
+    std::set<std::string> disabled;  // "ext4", "xfs", "nfs", "zfs", "btrfs"
+};
+
+// Every table module (all_modules.cpp), and every module of both kinds (--check, --verify).
+std::vector<std::unique_ptr<TableModule>> make_all_table_modules(const KernelSymbols &kernel,
+                                                                 const FilesystemChoice &filesystems);
+std::vector<std::unique_ptr<Module>> make_modules_of_every_kind(const KernelSymbols &kernel);
+
+std::unique_ptr<TableModule> make_hardirq_module(const KernelSymbols &kernel);
+std::unique_ptr<TableModule> make_softirq_module(const KernelSymbols &kernel);
+std::unique_ptr<TableModule> make_disk_module(const KernelSymbols &kernel);
+std::unique_ptr<TableModule> make_filesystem_module(const KernelSymbols &kernel, FilesystemChoice choice);
+
+// The upstream histogram's dimension names: "0us->1us" ... "4s->+Inf".
+const std::vector<std::string> &latency_bin_names();
+// Sums a per-CPU value of `map_fd` at `key`; false when the key is absent.
+bool read_per_cpu_sum(int map_fd, const void *key, uint64_t &sum);
+
+// The skeleton and links of a started table module.
+template <class Skeleton>
+class TableSkeleton {
+public:
+    ~TableSkeleton() { stop(); }
+    Skeleton *get() const { return skeleton_; }
+
+    std::string start(const LoadPlan &plan)
+    {
+        stop();
+        if (!plan.not_applicable.empty())
+            return plan.not_applicable;
+        skeleton_ = Skeleton::open();
+        if (!skeleton_)
+            return "cannot open the BPF object: " + errno_text(-errno);
+        std::string error = load_plan(skeleton_->obj, plan);
+        if (error.empty())
+            error = attach_plan(skeleton_->obj, plan, links_);
+        if (!error.empty())
+            stop();
+        return error;
+    }
+
+    void stop()
+    {
+        links_.clear();
+        if (skeleton_)
+            Skeleton::destroy(skeleton_);
+        skeleton_ = nullptr;
+    }
+
+private:
+    Skeleton *skeleton_ = nullptr;
+    LinkSet links_;
+};
