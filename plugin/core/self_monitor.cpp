@@ -122,6 +122,13 @@ bool SelfMonitor::observe(Counters &system)
         usage.kernel_memory_bytes += locked;
         usage.modules.push_back({module, cost.run_time_ns});
     }
+    for (const RunningTableModule &running : collector_.table_modules()) {
+        std::string module = running.module->name();
+        add_cost(system, module, running.path, program_cost(running.module->program_fds()));
+        uint64_t locked = locked_memory(running.module->map_fds(), counted);
+        system["kernel_memory_" + module] = static_cast<int64_t>(locked);
+        usage.kernel_memory_bytes += locked;
+    }
     for (const std::string &module : shed_)
         system["shed_" + module] = 1;
 

@@ -85,6 +85,9 @@ public:
         return "";
     }
 
+    std::vector<int> program_fds() const override { return skeleton_.program_fds(); }
+    std::vector<int> map_fds() const override { return skeleton_.map_fds(); }
+
 private:
     const KernelSymbols &kernel_;
     TableSkeleton<disk_bpf> skeleton_;

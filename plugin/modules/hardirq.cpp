@@ -94,6 +94,9 @@ public:
         return "";
     }
 
+    std::vector<int> program_fds() const override { return skeleton_.program_fds(); }
+    std::vector<int> map_fds() const override { return skeleton_.map_fds(); }
+
 private:
     LoadPlan plan_for(AttachPath path) const
     {

@@ -37,6 +37,9 @@ public:
     virtual void stop() = 0;
     // Why `path` cannot apply to this kernel at all ("" when it can be tried).
     virtual std::string not_applicable(AttachPath path, bool return_mode) const = 0;
+    // The loaded programs and the maps, for the self charts (core/self_monitor.h).
+    virtual std::vector<int> program_fds() const = 0;
+    virtual std::vector<int> map_fds() const = 0;
 };
 
 class CountingModule : public Module {
@@ -48,9 +51,6 @@ public:
     virtual int global_table_fd() const = 0;
     virtual int pid_table_fd() const = 0;
     virtual int cgroup_table_fd() const = 0;
-    // The loaded programs and the maps, for the self charts (core/self_monitor.h).
-    virtual std::vector<int> program_fds() const = 0;
-    virtual std::vector<int> map_fds() const = 0;
 };
 
 // The start of each plan. Modules no longer load life-cycle programs (the

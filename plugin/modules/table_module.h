@@ -48,6 +48,8 @@ class TableSkeleton {
 public:
     ~TableSkeleton() { stop(); }
     Skeleton *get() const { return skeleton_; }
+    std::vector<int> program_fds() const { return loaded_program_fds(skeleton_ ? skeleton_->obj : nullptr); }
+    std::vector<int> map_fds() const { return loaded_map_fds(skeleton_ ? skeleton_->obj : nullptr); }
 
     std::string start(const LoadPlan &plan)
     {

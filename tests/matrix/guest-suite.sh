@@ -16,22 +16,28 @@ uname -r > "$results/kernel"
 for path in $paths; do
     python3 "$repo/tests/live/live_test.py" --attach "$path" --expect-path "$path" --mode return \
         --results "$results/live-$path.json" > "$results/live-$path.log" 2>&1
+done
+python3 "$repo/tests/live/live_test.py" --expect-path "$auto_expected" --mode entry \
+    --results "$results/live-auto.json" > "$results/live-auto.log" 2>&1
+# The suites of the modules added in late 2026 (syscall: sync, mount, shm, oomkill; latency:
+# hardirq, softirq, disk, filesystem; cache: cachestat, dcstat, swap) are not validated on 5.10
+# yet: there the matrix shows their verifier pass only, and says so.
+case "$(uname -r)" in
+5.10.*) echo "syscall latency cache" > "$results/suites-not-run"; exit 0 ;;
+esac
+for path in $paths; do
     python3 "$repo/tests/live/syscall_test.py" --attach "$path" --expect-path "$path" --mode return \
         --results "$results/syscall-$path.json" > "$results/syscall-$path.log" 2>&1
     python3 "$repo/tests/live/latency_test.py" --attach "$path" --expect-path "$path" \
         --results "$results/latency-$path.json" > "$results/latency-$path.log" 2>&1
+    # cachestat, dcstat, swap: trampoline or kprobe only (where neither works they must say why)
+    python3 "$repo/tests/live/cache_test.py" --attach "$path" --expect-path "$path" \
+        --results "$results/cache-$path.json" > "$results/cache-$path.log" 2>&1
 done
-python3 "$repo/tests/live/live_test.py" --expect-path "$auto_expected" --mode entry \
-    --results "$results/live-auto.json" > "$results/live-auto.log" 2>&1
 python3 "$repo/tests/live/syscall_test.py" --expect-path "$auto_expected" --mode entry \
     --results "$results/syscall-auto.json" > "$results/syscall-auto.log" 2>&1
 python3 "$repo/tests/live/latency_test.py" --results "$results/latency-auto.json" \
     > "$results/latency-auto.log" 2>&1
-# cachestat, dcstat, swap: trampoline or kprobe only (where neither works they must say why)
-for path in $paths; do
-    python3 "$repo/tests/live/cache_test.py" --attach "$path" --expect-path "$path" \
-        --results "$results/cache-$path.json" > "$results/cache-$path.log" 2>&1
-done
 python3 "$repo/tests/live/cache_test.py" --expect-path "$auto_expected" \
     --results "$results/cache-auto.json" > "$results/cache-auto.log" 2>&1
 exit 0
