@@ -20,10 +20,12 @@ done
 python3 "$repo/tests/live/live_test.py" --expect-path "$auto_expected" --mode entry \
     --results "$results/live-auto.json" > "$results/live-auto.log" 2>&1
 # The suites of the modules added in late 2026 (syscall: sync, mount, shm, oomkill; latency:
-# hardirq, softirq, disk, filesystem; cache: cachestat, dcstat, swap) are not validated on 5.10
-# yet: there the matrix shows their verifier pass only, and says so.
+# hardirq, softirq, disk, filesystem; cache: cachestat, dcstat, swap) run in one guest kernel,
+# 6.1, to keep the matrix within its time budget under emulation; elsewhere the matrix shows
+# their verifier pass only, and says so.
 case "$(uname -r)" in
-5.10.*) echo "syscall latency cache" > "$results/suites-not-run"; exit 0 ;;
+6.1.*) ;;
+*) echo "syscall latency cache" > "$results/suites-not-run"; exit 0 ;;
 esac
 for path in $paths; do
     python3 "$repo/tests/live/syscall_test.py" --attach "$path" --expect-path "$path" --mode return \
