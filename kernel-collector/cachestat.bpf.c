@@ -6,7 +6,6 @@
  * No tracepoint path: folio_mark_accessed (the accesses every hit and miss is
  * computed from) has no tracepoint, and a chart never mixes paths. */
 #include "lib/common.h"
-#include "lib/current_task.h"
 #include "cachestat.h"
 
 #define ACCOUNTING_COUNTERS CACHESTAT_COUNTERS
@@ -16,27 +15,9 @@ typedef struct cachestat_global_value global_value_t;
 
 char LICENSE[] SEC("license") = "GPL";
 
-static __always_inline void count(__u32 index)
-{
-	account(current_task(), true, index, false);
-}
+#include "lib/call_counter.h"
 
-/* SEC names the newest function; user space retargets (ProgramSpec::target). */
-#define CACHESTAT_PROGRAMS(name, function, index)                             \
-	SEC("fentry/" #function)                                            \
-	int fentry_##name(__u64 *ctx)                                       \
-	{                                                                   \
-		count(index);                                               \
-		return 0;                                                   \
-	}                                                                   \
-	SEC("kprobe/" #function)                                            \
-	int BPF_KPROBE(kprobe_##name)                                       \
-	{                                                                   \
-		count(index);                                               \
-		return 0;                                                   \
-	}
-
-CACHESTAT_PROGRAMS(page_added, filemap_add_folio, CACHESTAT_PAGE_ADDED)
-CACHESTAT_PROGRAMS(page_accessed, folio_mark_accessed, CACHESTAT_PAGE_ACCESSED)
-CACHESTAT_PROGRAMS(page_dirtied, __folio_mark_dirty, CACHESTAT_PAGE_DIRTIED)
-CACHESTAT_PROGRAMS(buffer_dirty, mark_buffer_dirty, CACHESTAT_BUFFER_DIRTY)
+CALL_COUNTER_PROGRAMS(page_added, filemap_add_folio, CACHESTAT_PAGE_ADDED)
+CALL_COUNTER_PROGRAMS(page_accessed, folio_mark_accessed, CACHESTAT_PAGE_ACCESSED)
+CALL_COUNTER_PROGRAMS(page_dirtied, __folio_mark_dirty, CACHESTAT_PAGE_DIRTIED)
+CALL_COUNTER_PROGRAMS(buffer_dirty, mark_buffer_dirty, CACHESTAT_BUFFER_DIRTY)

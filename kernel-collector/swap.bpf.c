@@ -6,7 +6,6 @@
  *   kprobe      kprobe
  * No tracepoint path: the kernel has no swap-in or swap-out tracepoint. */
 #include "lib/common.h"
-#include "lib/current_task.h"
 #include "swap.h"
 
 #define ACCOUNTING_COUNTERS SWAP_COUNTERS
@@ -16,24 +15,7 @@ typedef struct swap_global_value global_value_t;
 
 char LICENSE[] SEC("license") = "GPL";
 
-static __always_inline void count(__u32 index)
-{
-	account(current_task(), true, index, false);
-}
+#include "lib/call_counter.h"
 
-#define SWAP_PROGRAMS(name, function, index)                                  \
-	SEC("fentry/" #function)                                            \
-	int fentry_##name(__u64 *ctx)                                       \
-	{                                                                   \
-		count(index);                                               \
-		return 0;                                                   \
-	}                                                                   \
-	SEC("kprobe/" #function)                                            \
-	int BPF_KPROBE(kprobe_##name)                                       \
-	{                                                                   \
-		count(index);                                               \
-		return 0;                                                   \
-	}
-
-SWAP_PROGRAMS(read, swap_read_folio, SWAP_READ)
-SWAP_PROGRAMS(write, swap_writepage, SWAP_WRITE)
+CALL_COUNTER_PROGRAMS(read, swap_read_folio, SWAP_READ)
+CALL_COUNTER_PROGRAMS(write, swap_writepage, SWAP_WRITE)
