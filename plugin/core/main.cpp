@@ -30,6 +30,7 @@
 #include "core/privileges.h"
 #include "core/protocol.h"
 #include "core/publisher.h"
+#include "net/flow_source.h"
 #include "records/records_config.h"
 #include "records/standalone.h"
 #include "records/stream.h"
@@ -267,10 +268,11 @@ int main(int argc, char **argv)
     for (const std::string &error : options.errors)
         log_error("%s", error.c_str());
     if (options.records)
-        return run_records_mode(*options.records, options.update_every);
+        return run_records_mode(*options.records, options.update_every, config_dirs());
 
     PluginConfig config;
     RecordsConfig records_config;
+    FlowsConfig flows_config;
     std::optional<AppsGroups> apps_groups;
     bool collecting = !options.check && !options.verify; // the probes read no configuration
     if (collecting) {
@@ -279,6 +281,7 @@ int main(int argc, char **argv)
         config = load_config(dirs, options.update_every, warn);
         apps_groups = load_apps_groups(dirs, warn);
         records_config = load_records_config(dirs, warn);
+        flows_config = load_flows_config(dirs, warn);
     }
     if (started_setuid())
         clearenv(); // nothing from the caller's environment reaches libbpf
@@ -357,6 +360,15 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    // Flows are records only: loaded when a records sink is configured.
+    std::unique_ptr<FlowSource> flows;
+    if (records_config.journal || !records_config.file.empty()) {
+        std::string error;
+        flows = FlowSource::start(symbols, flows_config, groups, error);
+        if (!flows)
+            log_error("flows: %s; no netflow records", error.c_str());
+    }
+
     // Loading parsed the kernel's BTF several times over: give that memory back.
     symbols.release_btf();
     malloc_trim(0);
@@ -386,6 +398,8 @@ int main(int argc, char **argv)
         elapsed += static_cast<uint64_t>(interval);
         Snapshot snapshot = collector.collect(&due);
         if (records) {
+            if (flows && due.contains("self"))
+                flows->report(*records, realtime_usec());
             add_record_counters(*records, snapshot.system);
             for (const std::string &line : records->new_errors())
                 log_error("%s", line.c_str());
