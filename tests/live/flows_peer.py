@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Both ends of flows_test.py's connections, each run in its own network namespace.
+
+server ADDRESS PORT...: accepts on each port; per connection reads until EOF, then
+    answers with the bytes the request's first line asks for and closes.
+client PLAN_JSON: makes the plan's connections one after another and prints, per
+    connection, its local port and how long the whole exchange took (µs), as JSON.
+    A connection with "hold" sends half its request, waits that long, sends the rest;
+    with "drop" the acknowledgements it gets are dropped by an nftables rule for that
+    long (so its segments are retransmitted).
+"""
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+
+def read_all(conn):
+    data = bytearray()
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return bytes(data)
+        data += chunk
+
+
+def serve(conn):
+    with conn:
+        request = read_all(conn)
+        answer = int(request.split(b"\n", 1)[0])
+        conn.sendall(b"r" * answer)
+
+
+def server(address, ports):
+    listeners = []
+    for port in ports:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((address, port))
+        listener.listen(64)
+        listeners.append(listener)
+
+    def accept_loop(listener):
+        while True:
+            conn, _ = listener.accept()
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    for listener in listeners[1:]:
+        threading.Thread(target=accept_loop, args=(listener,), daemon=True).start()
+    print("listening", flush=True)
+    accept_loop(listeners[0])
+
+
+def nft(script):
+    subprocess.run(["nft", "-f", "-"], input=script, text=True, check=True)
+
+
+def client(plan):
+    done = []
+    for c in plan["connections"]:
+        request = (str(c["answer"]) + "\n").encode()
+        request += b"q" * (c["request"] - len(request))
+        start = time.monotonic()
+        conn = socket.socket()
+        if c.get("bind"):
+            conn.bind((plan["client"], c["bind"]))
+        conn.connect((plan["server"], c["port"]))
+        port = conn.getsockname()[1]
+        if c.get("drop"):
+            # the acknowledgements are lost, not the segments: a segment dropped
+            # on its way out fails its send and is no retransmit of the kernel's
+            nft("table inet flows_test {\n chain in {\n type filter hook input priority 0;\n"
+                f" tcp dport {port} drop\n }}\n}}\n")
+            conn.sendall(request)
+            time.sleep(c["drop"])
+            nft("delete table inet flows_test")
+        elif c.get("hold"):
+            conn.sendall(request[:len(request) // 2])
+            time.sleep(c["hold"])
+            conn.sendall(request[len(request) // 2:])
+        else:
+            conn.sendall(request)
+        conn.shutdown(socket.SHUT_WR)
+        answer = read_all(conn)
+        conn.close()
+        done.append({"port": port, "exchange_us": int((time.monotonic() - start) * 1e6),
+                     "answer_bytes": len(answer)})
+    print(json.dumps(done), flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "server":
+        server(sys.argv[2], [int(p) for p in sys.argv[3:]])
+    else:
+        client(json.loads(sys.argv[2]))
