@@ -4,7 +4,8 @@
 server ADDRESS PORT...: accepts on each port; per connection reads until EOF, then
     answers with the bytes the request's first line asks for and closes.
 client PLAN_JSON: makes the plan's connections one after another and prints, per
-    connection, its local port and how long the whole exchange took (µs), as JSON.
+    connection, its local port and how long the whole exchange took (µs), as JSON;
+    then exits when its stdin closes.
     A connection with "hold" sends half its request, waits that long, sends the rest;
     with "drop" the acknowledgements it gets are dropped by an nftables rule for that
     long (so its segments are retransmitted).
@@ -88,6 +89,7 @@ def client(plan):
         done.append({"port": port, "exchange_us": int((time.monotonic() - start) * 1e6),
                      "answer_bytes": len(answer)})
     print(json.dumps(done), flush=True)
+    sys.stdin.read()  # alive until told: a flow's app group is read from /proc
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ segments an nftables rule drops for a second (retransmitted). The filter
 server's side of them is not. Per connection and side, summed over its records:
 bytes_read and bytes_written exactly as sent, tcp_established and tcp_closed 1,
 retransmits > 0 on the dropped connection only, 0 < rtt < the exchange's time,
-direction, ports, pid and process name right; and no other record for the
-namespaces' addresses. Only the test's own addresses are looked at.
+direction, ports, pid, process name, cgroup, service and app group right (the
+server runs as a service cgroup, the client in a plain one, each in an app
+group of its own); and no other record for the namespaces' addresses. Only the
+test's own addresses are looked at.
 
 usage: flows_test.py [--build DIR]
 Prints one line per check and closes with "N passed, M failed".
@@ -78,9 +80,14 @@ class Namespaces:
         for ns in (self.server_ns, self.client_ns):
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
 
-    def run(self, ns, *args, **kwargs):
-        return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, PEER, *args],
-                                stdout=subprocess.PIPE, text=True, **kwargs)
+    def run(self, ns, program, *args, cgroup=None):
+        """program: a link to python named as the process should be (its comm)."""
+        def enter_cgroup():
+            if cgroup:
+                with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
+                    procs.write(str(os.getpid()))
+        return subprocess.Popen(["ip", "netns", "exec", ns, program, PEER, *args], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, preexec_fn=enter_cgroup)
 
 
 class RecordReader:
@@ -125,16 +132,46 @@ def sums(records):
     return total
 
 
-def check_side(checks, name, records, want, exchange_us, pid):
+class Cgroups:
+    def __init__(self, paths):
+        self.paths = list(paths)
+
+    def __enter__(self):
+        for path in self.paths:
+            os.makedirs(path)
+        return self
+
+    def __exit__(self, *exc):
+        for path in self.paths:
+            for _ in range(50):  # its processes are gone a moment after they exit
+                try:
+                    os.rmdir(path)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+
+def cgroup2_root():
+    for line in open("/proc/self/mounts"):
+        fields = line.split()
+        if fields[2] == "cgroup2":
+            return fields[1]
+    raise SystemExit("no cgroup2 mount")
+
+
+def check_side(checks, name, records, want, exchange_us, pid, owner):
     got = sums(records)
     checks.check(bool(records) and got == want,
                  f"{name}: {len(records)} records sum to {got}" + ("" if got == want else f", want {want}"))
     rtt = records[-1]["rtt"] if records else 0
     checks.check(0 < rtt < exchange_us, f"{name}: rtt {rtt} µs, above 0 and below the exchange's {exchange_us} µs")
-    owners = {(r["pid"], r["process_name"], r["direction"]) for r in records}
-    direction = "outgoing" if name.startswith("client") else "incoming"
-    checks.check(owners == {(str(pid), "python3", direction)},
-                 f"{name}: pid, process and direction {sorted(owners)}, want {(str(pid), 'python3', direction)}")
+    side = name.split()[0]
+    owners = {(r["pid"], r["process_name"], r["direction"], r["cgroup"], r["service"], r["app_group"])
+              for r in records}
+    expected = (str(pid), "flows-" + side, "outgoing" if side == "client" else "incoming",
+                owner["cgroup"], owner["service"], owner["app_group"])
+    checks.check(owners == {expected},
+                 f"{name}: pid, process, direction, cgroup, service, app group {sorted(owners)}, want {expected}")
 
 
 def main():
@@ -146,15 +183,30 @@ def main():
         ephemeral_low = int(f.read().split()[0])
     connections = plan_connections(ephemeral_low)
 
-    with tempfile.TemporaryDirectory() as user, Namespaces() as ns:
+    tag = "%06x" % random.getrandbits(24)
+    root = cgroup2_root()
+    # the server as a service, the client in a plain cgroup; named by their app groups
+    cgroups = {"server": os.path.join(root, "system.slice", f"flows-test-{tag}.service"),
+               "client": os.path.join(root, f"flows_test_{tag}")}
+    want_owner = {"server": {"cgroup": f"flows-test-{tag}", "service": f"flows-test-{tag}",
+                             "app_group": "flows-server"},
+                  "client": {"cgroup": f"flows_test_{tag}", "service": "", "app_group": "flows-client"}}
+    with tempfile.TemporaryDirectory() as user, Namespaces() as ns, Cgroups(cgroups.values()):
         os.makedirs(os.path.join(user, "ebpf.d"))
         with open(os.path.join(user, "ebpf.d", "network.conf"), "w") as conf:
             conf.write(f"[network connections]\n    netlog filter = {FILTER}\n")
+        with open(os.path.join(user, "apps_groups.conf"), "w") as conf:
+            conf.write("flows-server: flows-server\nflows-client: flows-client\n")
+        programs = {}
+        for side in ("server", "client"):
+            programs[side] = os.path.join(user, "flows-" + side)
+            os.symlink(sys.executable, programs[side])
         env = dict(os.environ, NETDATA_USER_CONFIG_DIR=user, NETDATA_STOCK_CONFIG_DIR=os.path.join(ROOT, "conf.d"))
         plugin = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "--records", "flows", "1"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         reader = RecordReader(plugin)
-        server = ns.run(ns.server_ns, "server", ns.server_ip, *map(str, PORTS + (PROBE_PORT,)))
+        server = ns.run(ns.server_ns, programs["server"], "server", ns.server_ip, *map(str, PORTS + (PROBE_PORT,)),
+                        cgroup=cgroups["server"])
         try:
             checks.check(server.stdout.readline().strip() == "listening", "server listens in its namespace")
             probe = json.dumps({"server": ns.server_ip, "client": ns.client_ip,
@@ -162,7 +214,7 @@ def main():
             deadline = time.monotonic() + 30
             attached = False
             while not attached and time.monotonic() < deadline and plugin.poll() is None:
-                ns.run(ns.client_ns, "client", probe).communicate(timeout=10)
+                ns.run(ns.client_ns, programs["client"], "client", probe).communicate(timeout=10)
                 time.sleep(1.2)
                 attached = any(r.get("dst_port") == str(PROBE_PORT) for r in reader.snapshot())
             if plugin.poll() is not None and "no BTF tracepoint" in plugin.stderr.read():
@@ -171,11 +223,12 @@ def main():
                 return 0
             checks.check(attached, "the plugin reports flows (a probe connection seen)")
             plan = json.dumps({"server": ns.server_ip, "client": ns.client_ip, "connections": connections})
-            client = ns.run(ns.client_ns, "client", plan)
-            out = client.communicate(timeout=60)[0]
-            done = json.loads(out) if client.returncode == 0 else []
+            client = ns.run(ns.client_ns, programs["client"], "client", plan, cgroup=cgroups["client"])
+            out = client.stdout.readline()
+            done = json.loads(out) if out else []
             checks.check(len(done) == len(connections), f"the client made its {len(connections)} connections")
             time.sleep(2.5)  # two more reads of the table
+            client.communicate(timeout=10)
         finally:
             server.kill()
             server.wait()
@@ -207,12 +260,14 @@ def main():
             want = {"bytes_read": c["answer"], "bytes_written": c["request"], "tcp_established": 1, "tcp_closed": 1}
             retransmits = sums(sides["client"])["retransmits"]
             want["retransmits"] = retransmits if c.get("drop") and retransmits > 0 else 0
-            check_side(checks, f"client {label}", sides["client"], want, d["exchange_us"], client.pid)
+            check_side(checks, f"client {label}", sides["client"], want, d["exchange_us"], client.pid,
+                       want_owner["client"])
             if c.get("drop"):
                 checks.check(retransmits > 0, f"client {label}: {retransmits} retransmits")
         want = {"bytes_read": c["request"], "bytes_written": c["answer"], "tcp_established": 1, "tcp_closed": 1,
                 "retransmits": 0}
-        check_side(checks, f"server {label}", sides["server"], want, d["exchange_us"], server.pid)
+        check_side(checks, f"server {label}", sides["server"], want, d["exchange_us"], server.pid,
+                   want_owner["server"])
     others = [r for r in records if id(r) not in used]
     checks.check(not others, f"no other record for the namespaces' addresses ({len(others)}: {others[:2]})")
     print(f"{checks.passed} passed, {checks.failed} failed")
