@@ -418,6 +418,8 @@ int main(int argc, char **argv)
         return 1;
     }
     log_stop(stop, out);
+    if (records && flows)  // what closed since the last tick
+        flows->report(*records, realtime_usec());
     if (records)
         records->stop(300);
     log_summarize();

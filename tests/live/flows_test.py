@@ -14,7 +14,8 @@ retransmits > 0 on the dropped connection only, 0 < rtt < the exchange's time,
 direction, ports, pid, process name, cgroup, service and app group right (the
 server runs as a service cgroup, the client in a plain one, each in an app
 group of its own); and no other record for the namespaces' addresses. Only the
-test's own addresses are looked at.
+test's own addresses are looked at. The plugin's normal run, with a records.conf
+file sink, writes the same flows to its file at the same time.
 
 usage: flows_test.py [--build DIR]
 Prints one line per check and closes with "N passed, M failed".
@@ -35,6 +36,8 @@ PEER = os.path.join(HERE, "flows_peer.py")
 PORTS = (5001, 5002)
 PROBE_PORT = 5003  # connections that tell the plugin is attached; not checked
 FILTER = "dst_port == 5002"
+MODULES = ("process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs", "filesystem", "disk", "mount", "fd",
+           "hardirq", "softirq", "oomkill", "shm")
 
 
 class Checks:
@@ -159,6 +162,28 @@ def cgroup2_root():
     raise SystemExit("no cgroup2 mount")
 
 
+def mine(records, ns):
+    """The records of the test's connections, the probes left out."""
+    return [r for r in records if {r["src_ip"], r["dst_ip"]} == {ns.server_ip, ns.client_ip}
+            and str(PROBE_PORT) not in (r["src_port"], r["dst_port"])]
+
+
+def split_sides(records, ns, c, d):
+    """The records of one connection: its client's and its server's."""
+    client_port = str(d["port"]) if c.get("bind") else "*"
+    return {
+        "client": [r for r in records if r["src_ip"] == ns.client_ip and r["src_port"] == client_port
+                   and r["dst_port"] == str(c["port"])],
+        "server": [r for r in records if r["src_ip"] == ns.server_ip and r["src_port"] == str(c["port"])
+                   and r["dst_port"] == client_port],
+    }
+
+
+def side_sums(records, ns, connections, done):
+    return {(i, side): sums(found) for i, (c, d) in enumerate(zip(connections, done))
+            for side, found in split_sides(records, ns, c, d).items() if found}
+
+
 def check_side(checks, name, records, want, exchange_us, pid, owner):
     got = sums(records)
     checks.check(bool(records) and got == want,
@@ -205,6 +230,15 @@ def main():
         plugin = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "--records", "flows", "1"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         reader = RecordReader(plugin)
+        # the same flows in the plugin's normal run, to a file sink (one light module runs)
+        sink = os.path.join(user, "records.json")
+        with open(os.path.join(user, "ebpf.d", "records.conf"), "w") as conf:
+            conf.write(f"[records]\n    file = {sink}\n")
+        with open(os.path.join(user, "ebpf.d.conf"), "w") as conf:
+            conf.write("[ebpf programs]\n" + "".join(f"    {m} = {'yes' if m == 'sync' else 'no'}\n" for m in MODULES))
+        charts = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "1"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        threading.Thread(target=charts.stdout.read, daemon=True).start()
         server = ns.run(ns.server_ns, programs["server"], "server", ns.server_ip, *map(str, PORTS + (PROBE_PORT,)),
                         cgroup=cgroups["server"])
         try:
@@ -234,22 +268,20 @@ def main():
             server.wait()
             plugin.send_signal(2)
             _, errors = plugin.communicate(timeout=20)
+            charts.stdin.close()  # the agent is gone
+            charts.wait(timeout=20)
         reader.thread.join(timeout=5)
         checks.check(plugin.returncode == 0, f"plugin exits 0 at SIGINT (stderr: {errors.strip()[-300:]!r})")
+        with open(sink) as f:
+            sunk = [json.loads(line) for line in f]
 
-    records = [r for r in reader.snapshot() if {r["src_ip"], r["dst_ip"]} == {ns.server_ip, ns.client_ip}
-               and str(PROBE_PORT) not in (r["src_port"], r["dst_port"])]
+    records = mine(reader.snapshot(), ns)
     checks.check(all(d["answer_bytes"] == c["answer"] for c, d in zip(connections, done)),
                  "the client got every answer whole")
     used = set()
     for i, (c, d) in enumerate(zip(connections, done)):
         client_port = str(d["port"]) if c.get("bind") else "*"
-        sides = {
-            "client": [r for r in records if r["src_ip"] == ns.client_ip and r["src_port"] == client_port
-                       and r["dst_port"] == str(c["port"])],
-            "server": [r for r in records if r["src_ip"] == ns.server_ip and r["src_port"] == str(c["port"])
-                       and r["dst_port"] == client_port],
-        }
+        sides = split_sides(records, ns, c, d)
         for r in sides["client"] + sides["server"]:
             used.add(id(r))
         label = f"connection {i} (port {c['port']}, client port {client_port}, " \
@@ -268,6 +300,11 @@ def main():
                 "retransmits": 0}
         check_side(checks, f"server {label}", sides["server"], want, d["exchange_us"], server.pid,
                    want_owner["server"])
+    sunk = mine(sunk, ns)
+    by_side, sunk_by_side = side_sums(records, ns, connections, done), side_sums(sunk, ns, connections, done)
+    checks.check(bool(sunk) and sunk_by_side == by_side and len(sunk) >= len(by_side),
+                 f"plugin with a records.conf file sink: {len(sunk)} netflow records in the file, with the same "
+                 f"sums per connection and side as --records flows")
     others = [r for r in records if id(r) not in used]
     checks.check(not others, f"no other record for the namespaces' addresses ({len(others)}: {others[:2]})")
     print(f"{checks.passed} passed, {checks.failed} failed")
