@@ -384,6 +384,12 @@ int main(int argc, char **argv)
 
     std::unique_ptr<RecordStream> records = make_record_stream(records_config);
     std::vector<ChartDef> charts = charts_of(collector);
+    if (flows && records) {
+        std::vector<ChartDef> flow_charts = charts_for(
+            embedded_chart_definitions(), {{"flows", config.apps, config.cgroups, false, config.update_every}});
+        std::erase_if(flow_charts, [](const ChartDef &chart) { return chart.module != "flows"; });
+        charts.insert(charts.end(), flow_charts.begin(), flow_charts.end());
+    }
     if (!records)
         std::erase_if(charts, [](const ChartDef &chart) { return chart.context == "netdata.ebpf_records"; });
     ChartRegistry registry(out, config.update_every);
@@ -398,8 +404,11 @@ int main(int argc, char **argv)
         elapsed += static_cast<uint64_t>(interval);
         Snapshot snapshot = collector.collect(&due);
         if (records) {
-            if (flows && due.contains("self"))
+            if (flows && due.contains("self")) {
                 flows->report(*records, realtime_usec());
+                flows->add_counters(snapshot);
+                due.insert("flows");
+            }
             add_record_counters(*records, snapshot.system);
             for (const std::string &line : records->new_errors())
                 log_error("%s", line.c_str());

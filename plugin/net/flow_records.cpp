@@ -132,7 +132,7 @@ FlowReporter::FlowReporter(int table_fd, FlowFilter filter, PortRange ephemeral,
 {
 }
 
-size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record)> &emit)
+size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record, uint64_t cgroup_id)> &emit)
 {
     std::vector<uint64_t> finished;
     std::unordered_set<uint64_t> present;
@@ -160,7 +160,7 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record)
             if (filter_.rule_count() && filter_.excludes(flow_facts(flow, owner))) {
                 ++filtered_;
             } else {
-                emit(flow_record(flow, before, owner, ephemeral_, time_usec));
+                emit(flow_record(flow, before, owner, ephemeral_, time_usec), flow.cgroup_id);
                 ++made;
             }
         }

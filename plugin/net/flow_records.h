@@ -57,8 +57,9 @@ class FlowReporter {
 public:
     FlowReporter(int table_fd, FlowFilter filter, PortRange ephemeral, FlowOwnerLookup owner);
 
-    // Reads the table and hands each record to `emit`. Returns the records made.
-    size_t report(uint64_t time_usec, const std::function<void(Record)> &emit);
+    // Reads the table and hands each record, with the owner's cgroup id, to
+    // `emit`. Returns the records made.
+    size_t report(uint64_t time_usec, const std::function<void(Record, uint64_t cgroup_id)> &emit);
     size_t filtered() const { return filtered_; }
 
 private:

@@ -46,5 +46,69 @@ void FlowSource::report(RecordStream &stream, uint64_t time_usec)
 {
     cgroups_.begin_cycle();
     app_groups_.clear();
-    reporter_->report(time_usec, [&](Record record) { stream.emit(std::move(record)); });
+    for (auto *scope : {&app_totals_, &cgroup_totals_, &service_totals_})
+        for (auto &[name, totals] : *scope)
+            totals.rtt_sum = totals.rtt_samples = 0;
+    reporter_->report(time_usec, [&](Record record, uint64_t cgroup_id) {
+        count(record, cgroup_id);
+        stream.emit(std::move(record));
+    });
+}
+
+namespace {
+
+template <typename Value>
+Value field_of(const Record &record, std::string_view name)
+{
+    for (const Field &field : record.fields)
+        if (field.name == name)
+            return std::get<Value>(field.value);
+    return Value{};
+}
+
+} // namespace
+
+void FlowSource::count(const Record &record, uint64_t cgroup_id)
+{
+    if (field_of<std::string>(record, "transport") != "tcp")
+        return;
+    auto add = [&](std::map<std::string, Totals> &scope, const std::string &name) {
+        if (name.empty())
+            return;
+        Totals &totals = scope[name];
+        totals.established += field_of<uint64_t>(record, "tcp_established");
+        totals.closed += field_of<uint64_t>(record, "tcp_closed");
+        totals.retransmits += field_of<uint64_t>(record, "retransmits");
+        if (uint64_t rtt = field_of<uint64_t>(record, "rtt")) {
+            totals.rtt_sum += rtt;
+            ++totals.rtt_samples;
+        }
+        totals.cgroup_id = cgroup_id;
+    };
+    std::string app_group = field_of<std::string>(record, "app_group");
+    if (!app_group.starts_with('-'))  // a hidden group has no chart
+        add(app_totals_, app_group);
+    std::string service = field_of<std::string>(record, "service");
+    add(service.empty() ? cgroup_totals_ : service_totals_,
+        service.empty() ? field_of<std::string>(record, "cgroup") : service);
+}
+
+void FlowSource::add_counters(Snapshot &snapshot)
+{
+    // a removed cgroup's charts go: its totals with it
+    for (auto *scope : {&cgroup_totals_, &service_totals_})
+        std::erase_if(*scope, [&](const auto &entry) { return !cgroups_.find(entry.second.cgroup_id); });
+    auto put = [](const std::map<std::string, Totals> &scope, std::map<std::string, Counters> &to) {
+        for (const auto &[name, totals] : scope) {
+            Counters &counters = to[name];
+            counters["flows_tcp_established"] = static_cast<int64_t>(totals.established);
+            counters["flows_tcp_closed"] = static_cast<int64_t>(totals.closed);
+            counters["flows_tcp_retransmits"] = static_cast<int64_t>(totals.retransmits);
+            if (totals.rtt_samples)
+                counters["flows_tcp_rtt"] = static_cast<int64_t>(totals.rtt_sum / totals.rtt_samples);
+        }
+    };
+    put(app_totals_, snapshot.apps);
+    put(cgroup_totals_, snapshot.cgroups);
+    put(service_totals_, snapshot.services);
 }

@@ -184,6 +184,48 @@ def side_sums(records, ns, connections, done):
             for side, found in split_sides(records, ns, c, d).items() if found}
 
 
+def last_values(lines):
+    """(chart, dimension) -> the last value the plugin sent, and every value sent."""
+    last, every, chart = {}, {}, None
+    for line in lines:
+        words = line.split()
+        if words[:1] == ["BEGIN"]:
+            chart = words[1]
+        elif words[:1] == ["SET"] and len(words) == 4 and words[3]:
+            last[(chart, words[1])] = int(words[3])
+            every.setdefault((chart, words[1]), []).append(int(words[3]))
+    return last, every
+
+
+def check_charts(checks, lines, connections, tag, client_retransmits):
+    """Per app group, cgroup and service: the connections and retransmits the records counted."""
+    last, every = last_values(lines)
+    client = sum(1 for c in connections if c["port"] != 5002)  # the others are filtered out
+    server = len(connections)
+    want = {
+        ("apps.ebpf_flows_tcp_established", "flows-client"): client,
+        ("apps.ebpf_flows_tcp_established", "flows-server"): server,
+        ("apps.ebpf_flows_tcp_closed", "flows-client"): client,
+        ("apps.ebpf_flows_tcp_closed", "flows-server"): server,
+        ("apps.ebpf_flows_tcp_retransmits", "flows-client"): client_retransmits,
+        ("apps.ebpf_flows_tcp_retransmits", "flows-server"): 0,
+        (f"cgroup_flows_test_{tag}.ebpf_flows_tcp_connections", "established"): client,
+        (f"cgroup_flows_test_{tag}.ebpf_flows_tcp_connections", "closed"): client,
+        (f"cgroup_flows_test_{tag}.ebpf_flows_tcp_retransmits", "retransmits"): client_retransmits,
+        ("services.ebpf_flows_tcp_established", f"flows-test-{tag}"): server,
+        ("services.ebpf_flows_tcp_closed", f"flows-test-{tag}"): server,
+        ("services.ebpf_flows_tcp_retransmits", f"flows-test-{tag}"): 0,
+    }
+    got = {key: last.get(key) for key in want}
+    checks.check(got == want, "charts: connections established and closed and retransmits per app group, cgroup "
+                 f"and service as the records count them" + ("" if got == want else f": got {got}, want {want}"))
+    rtts = {key: max(every.get(key, [0])) for key in
+            [("apps.ebpf_flows_tcp_rtt", "flows-client"), ("apps.ebpf_flows_tcp_rtt", "flows-server"),
+             (f"cgroup_flows_test_{tag}.ebpf_flows_tcp_rtt", "rtt"),
+             ("services.ebpf_flows_tcp_rtt", f"flows-test-{tag}")]}
+    checks.check(all(0 < v < 1000000 for v in rtts.values()), f"charts: a TCP RTT above 0 and below 1 s in each: {rtts}")
+
+
 def check_side(checks, name, records, want, exchange_us, pid, owner):
     got = sums(records)
     checks.check(bool(records) and got == want,
@@ -223,7 +265,7 @@ def main():
         with open(os.path.join(user, "apps_groups.conf"), "w") as conf:
             conf.write("flows-server: flows-server\nflows-client: flows-client\n")
         programs = {}
-        for side in ("server", "client"):
+        for side in ("server", "client", "probe"):
             programs[side] = os.path.join(user, "flows-" + side)
             os.symlink(sys.executable, programs[side])
         env = dict(os.environ, NETDATA_USER_CONFIG_DIR=user, NETDATA_STOCK_CONFIG_DIR=os.path.join(ROOT, "conf.d"))
@@ -235,20 +277,24 @@ def main():
         with open(os.path.join(user, "ebpf.d", "records.conf"), "w") as conf:
             conf.write(f"[records]\n    file = {sink}\n")
         with open(os.path.join(user, "ebpf.d.conf"), "w") as conf:
-            conf.write("[ebpf programs]\n" + "".join(f"    {m} = {'yes' if m == 'sync' else 'no'}\n" for m in MODULES))
+            conf.write("[global]\n    cgroups = yes\n[ebpf programs]\n" + "".join(f"    {m} = {'yes' if m == 'sync' else 'no'}\n" for m in MODULES))
         charts = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "1"], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        threading.Thread(target=charts.stdout.read, daemon=True).start()
-        server = ns.run(ns.server_ns, programs["server"], "server", ns.server_ip, *map(str, PORTS + (PROBE_PORT,)),
+        chart_lines = []
+        threading.Thread(target=lambda: chart_lines.extend(charts.stdout), daemon=True).start()
+        server = ns.run(ns.server_ns, programs["server"], "server", ns.server_ip, *map(str, PORTS),
                         cgroup=cgroups["server"])
+        # the probes' server is a process of its own, outside the checked app groups and cgroups
+        probe_server = ns.run(ns.server_ns, programs["probe"], "server", ns.server_ip, str(PROBE_PORT))
         try:
-            checks.check(server.stdout.readline().strip() == "listening", "server listens in its namespace")
+            checks.check(server.stdout.readline().strip() == "listening" and
+                         probe_server.stdout.readline().strip() == "listening", "servers listen in their namespace")
             probe = json.dumps({"server": ns.server_ip, "client": ns.client_ip,
                                 "connections": [{"port": PROBE_PORT, "request": 100, "answer": 100}]})
             deadline = time.monotonic() + 30
             attached = False
             while not attached and time.monotonic() < deadline and plugin.poll() is None:
-                ns.run(ns.client_ns, programs["client"], "client", probe).communicate(timeout=10)
+                ns.run(ns.client_ns, programs["probe"], "client", probe).communicate(timeout=10)
                 time.sleep(1.2)
                 attached = any(r.get("dst_port") == str(PROBE_PORT) for r in reader.snapshot())
             if plugin.poll() is not None and "no BTF tracepoint" in plugin.stderr.read():
@@ -256,6 +302,8 @@ def main():
                 print("0 passed, 0 failed")
                 return 0
             checks.check(attached, "the plugin reports flows (a probe connection seen)")
+            while time.monotonic() < deadline and not any(line.startswith("BEGIN ") for line in chart_lines):
+                time.sleep(0.2)  # the normal run is attached once it sends data
             plan = json.dumps({"server": ns.server_ip, "client": ns.client_ip, "connections": connections})
             client = ns.run(ns.client_ns, programs["client"], "client", plan, cgroup=cgroups["client"])
             out = client.stdout.readline()
@@ -264,8 +312,9 @@ def main():
             time.sleep(2.5)  # two more reads of the table
             client.communicate(timeout=10)
         finally:
-            server.kill()
-            server.wait()
+            for peer in (server, probe_server):
+                peer.kill()
+                peer.wait()
             plugin.send_signal(2)
             _, errors = plugin.communicate(timeout=20)
             charts.stdin.close()  # the agent is gone
@@ -305,6 +354,8 @@ def main():
     checks.check(bool(sunk) and sunk_by_side == by_side and len(sunk) >= len(by_side),
                  f"plugin with a records.conf file sink: {len(sunk)} netflow records in the file, with the same "
                  f"sums per connection and side as --records flows")
+    check_charts(checks, chart_lines, connections, tag, sums(
+        [r for r in records if r["src_ip"] == ns.client_ip])["retransmits"])
     others = [r for r in records if id(r) not in used]
     checks.check(not others, f"no other record for the namespaces' addresses ({len(others)}: {others[:2]})")
     print(f"{checks.passed} passed, {checks.failed} failed")
