@@ -42,8 +42,9 @@ static __always_inline void read_addresses(struct flow_value *flow, const struct
 		BPF_CORE_READ_INTO((__u32 *)flow->saddr, sk, __sk_common.skc_rcv_saddr);
 		BPF_CORE_READ_INTO((__u32 *)flow->daddr, sk, __sk_common.skc_daddr);
 	} else {
-		BPF_CORE_READ_INTO(flow->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(flow->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		/* the whole array: BPF_CORE_READ_INTO would read sizeof(*dst), one byte */
+		bpf_core_read(flow->saddr, sizeof(flow->saddr), &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(flow->daddr, sizeof(flow->daddr), &sk->__sk_common.skc_v6_daddr);
 	}
 	flow->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	flow->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));

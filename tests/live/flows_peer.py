@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Both ends of flows_test.py's connections, each run in its own network namespace.
 
-server ADDRESS PORT...: accepts on each port; per connection reads until EOF, then
+server ADDRESS PORT...: accepts on each port (ADDRESS "::": IPv6 and IPv4, the latter as
+    IPv4-mapped IPv6 sockets); per connection reads until EOF, then
     answers with the bytes the request's first line asks for and closes.
 client PLAN_JSON: makes the plan's connections one after another and prints, per
     connection, its local port and how long the whole exchange took (µs), as JSON;
@@ -37,8 +38,10 @@ def serve(conn):
 def server(address, ports):
     listeners = []
     for port in ports:
-        listener = socket.socket()
+        listener = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if ":" in address:
+            listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         listener.bind((address, port))
         listener.listen(64)
         listeners.append(listener)
@@ -64,10 +67,11 @@ def client(plan):
         request = (str(c["answer"]) + "\n").encode()
         request += b"q" * (c["request"] - len(request))
         start = time.monotonic()
-        conn = socket.socket()
+        server, own = c.get("server", plan["server"]), c.get("client", plan["client"])
+        conn = socket.socket(socket.AF_INET6 if ":" in server else socket.AF_INET)
         if c.get("bind"):
-            conn.bind((plan["client"], c["bind"]))
-        conn.connect((plan["server"], c["port"]))
+            conn.bind((own, c["bind"]))
+        conn.connect((server, c["port"]))
         port = conn.getsockname()[1]
         if c.get("drop"):
             # the acknowledgements are lost, not the segments: a segment dropped

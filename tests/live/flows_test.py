@@ -3,7 +3,8 @@
 plugin and kernel, TCP connections between two private network namespaces
 joined by a veth pair (tests/live/flows_peer.py runs both ends).
 
-The client makes C connections, each with its own request and answer sizes:
+The client makes C connections (one over IPv6; the server's socket is dual-stack,
+so its IPv4 connections are IPv4-mapped), each with its own request and answer sizes:
 most from a bound port outside the host's ephemeral range, two from ephemeral
 ports (folded to "*"), one that holds its request across intervals, one whose
 segments an nftables rule drops for a second (retransmitted). The filter
@@ -65,6 +66,8 @@ class Namespaces:
         self.server_ns, self.client_ns = "flows-s-" + tag, "flows-c-" + tag
         net = "10.%d.%d" % (random.randint(100, 250), random.randint(0, 255))
         self.server_ip, self.client_ip = net + ".1", net + ".2"
+        net6 = "fd%02x:%x::" % (random.getrandbits(8), random.getrandbits(16))
+        self.server_ip6, self.client_ip6 = net6 + "1", net6 + "2"
         self.server_dev, self.client_dev = "fls" + tag, "flc" + tag
 
     def __enter__(self):
@@ -75,6 +78,8 @@ class Namespaces:
                             (self.client_ns, self.client_dev, self.client_ip)):
             sh("ip", "link", "set", dev, "netns", ns)
             sh("ip", "-n", ns, "addr", "add", ip + "/24", "dev", dev)
+            ip6 = self.server_ip6 if ns == self.server_ns else self.client_ip6
+            sh("ip", "-n", ns, "addr", "add", ip6 + "/64", "dev", dev, "nodad")
             sh("ip", "-n", ns, "link", "set", dev, "up")
             sh("ip", "-n", ns, "link", "set", "lo", "up")
         return self
@@ -111,11 +116,11 @@ class RecordReader:
             return list(self.records)
 
 
-def plan_connections(ephemeral_low):
+def plan_connections(ephemeral_low, ns):
     base = random.randint(20000, ephemeral_low - 100) if ephemeral_low > 20100 else 1100
     connections = []
-    for i in range(6):
-        c = {"port": PORTS[0] if i < 4 else PORTS[1], "request": 10000 * (i + 1) + 123 * i,
+    for i in range(7):
+        c = {"port": PORTS[1] if i in (4, 5) else PORTS[0], "request": 10000 * (i + 1) + 123 * i,
              "answer": 20000 * (i + 1) + 321 * i}
         if i not in (3, 5):
             c["bind"] = base + i
@@ -123,6 +128,8 @@ def plan_connections(ephemeral_low):
             c["hold"] = 1.5
         if i == 2:
             c["drop"] = 1.0
+        if i == 6:
+            c["server"], c["client"] = ns.server_ip6, ns.client_ip6
         connections.append(c)
     return connections
 
@@ -164,18 +171,20 @@ def cgroup2_root():
 
 def mine(records, ns):
     """The records of the test's connections, the probes left out."""
-    return [r for r in records if {r["src_ip"], r["dst_ip"]} == {ns.server_ip, ns.client_ip}
+    return [r for r in records if {r["src_ip"], r["dst_ip"]} in ({ns.server_ip, ns.client_ip},
+                                                                 {ns.server_ip6, ns.client_ip6})
             and str(PROBE_PORT) not in (r["src_port"], r["dst_port"])]
 
 
 def split_sides(records, ns, c, d):
     """The records of one connection: its client's and its server's."""
     client_port = str(d["port"]) if c.get("bind") else "*"
+    client, server = c.get("client", ns.client_ip), c.get("server", ns.server_ip)
     return {
-        "client": [r for r in records if r["src_ip"] == ns.client_ip and r["src_port"] == client_port
-                   and r["dst_port"] == str(c["port"])],
-        "server": [r for r in records if r["src_ip"] == ns.server_ip and r["src_port"] == str(c["port"])
-                   and r["dst_port"] == client_port],
+        "client": [r for r in records if r["src_ip"] == client and r["dst_ip"] == server
+                   and r["src_port"] == client_port and r["dst_port"] == str(c["port"])],
+        "server": [r for r in records if r["src_ip"] == server and r["dst_ip"] == client
+                   and r["src_port"] == str(c["port"]) and r["dst_port"] == client_port],
     }
 
 
@@ -226,19 +235,19 @@ def check_charts(checks, lines, connections, tag, client_retransmits):
     checks.check(all(0 < v < 1000000 for v in rtts.values()), f"charts: a TCP RTT above 0 and below 1 s in each: {rtts}")
 
 
-def check_side(checks, name, records, want, exchange_us, pid, owner):
+def check_side(checks, name, records, want, exchange_us, pid, owner, family):
     got = sums(records)
     checks.check(bool(records) and got == want,
                  f"{name}: {len(records)} records sum to {got}" + ("" if got == want else f", want {want}"))
     rtt = records[-1]["rtt"] if records else 0
     checks.check(0 < rtt < exchange_us, f"{name}: rtt {rtt} µs, above 0 and below the exchange's {exchange_us} µs")
     side = name.split()[0]
-    owners = {(r["pid"], r["process_name"], r["direction"], r["cgroup"], r["service"], r["app_group"])
+    owners = {(r["pid"], r["process_name"], r["direction"], r["cgroup"], r["service"], r["app_group"], r["family"])
               for r in records}
     expected = (str(pid), "flows-" + side, "outgoing" if side == "client" else "incoming",
-                owner["cgroup"], owner["service"], owner["app_group"])
-    checks.check(owners == {expected},
-                 f"{name}: pid, process, direction, cgroup, service, app group {sorted(owners)}, want {expected}")
+                owner["cgroup"], owner["service"], owner["app_group"], family)
+    checks.check(owners == {expected}, f"{name}: pid, process, direction, cgroup, service, app group, family "
+                 f"{sorted(owners)}, want {expected}")
 
 
 def main():
@@ -248,7 +257,6 @@ def main():
     checks = Checks()
     with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
         ephemeral_low = int(f.read().split()[0])
-    connections = plan_connections(ephemeral_low)
 
     tag = "%06x" % random.getrandbits(24)
     root = cgroup2_root()
@@ -259,6 +267,7 @@ def main():
                              "app_group": "flows-server"},
                   "client": {"cgroup": f"flows_test_{tag}", "service": "", "app_group": "flows-client"}}
     with tempfile.TemporaryDirectory() as user, Namespaces() as ns, Cgroups(cgroups.values()):
+        connections = plan_connections(ephemeral_low, ns)
         os.makedirs(os.path.join(user, "ebpf.d"))
         with open(os.path.join(user, "ebpf.d", "network.conf"), "w") as conf:
             conf.write(f"[network connections]\n    netlog filter = {FILTER}\n")
@@ -282,7 +291,7 @@ def main():
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         chart_lines = []
         threading.Thread(target=lambda: chart_lines.extend(charts.stdout), daemon=True).start()
-        server = ns.run(ns.server_ns, programs["server"], "server", ns.server_ip, *map(str, PORTS),
+        server = ns.run(ns.server_ns, programs["server"], "server", "::", *map(str, PORTS),
                         cgroup=cgroups["server"])
         # the probes' server is a process of its own, outside the checked app groups and cgroups
         probe_server = ns.run(ns.server_ns, programs["probe"], "server", ns.server_ip, str(PROBE_PORT))
@@ -333,7 +342,8 @@ def main():
         sides = split_sides(records, ns, c, d)
         for r in sides["client"] + sides["server"]:
             used.add(id(r))
-        label = f"connection {i} (port {c['port']}, client port {client_port}, " \
+        family = "IPv6" if "server" in c else "IPv4"
+        label = f"connection {i} ({family}, port {c['port']}, client port {client_port}, " \
                 f"{c['request']} B out, {c['answer']} B back{', dropped 1 s' if c.get('drop') else ''})"
         if c["port"] == 5002:
             checks.check(not sides["client"], f"{label}: client side left out by the filter '{FILTER}'")
@@ -342,20 +352,20 @@ def main():
             retransmits = sums(sides["client"])["retransmits"]
             want["retransmits"] = retransmits if c.get("drop") and retransmits > 0 else 0
             check_side(checks, f"client {label}", sides["client"], want, d["exchange_us"], client.pid,
-                       want_owner["client"])
+                       want_owner["client"], family)
             if c.get("drop"):
                 checks.check(retransmits > 0, f"client {label}: {retransmits} retransmits")
         want = {"bytes_read": c["request"], "bytes_written": c["answer"], "tcp_established": 1, "tcp_closed": 1,
                 "retransmits": 0}
         check_side(checks, f"server {label}", sides["server"], want, d["exchange_us"], server.pid,
-                   want_owner["server"])
+                   want_owner["server"], family)
     sunk = mine(sunk, ns)
     by_side, sunk_by_side = side_sums(records, ns, connections, done), side_sums(sunk, ns, connections, done)
     checks.check(bool(sunk) and sunk_by_side == by_side and len(sunk) >= len(by_side),
                  f"plugin with a records.conf file sink: {len(sunk)} netflow records in the file, with the same "
                  f"sums per connection and side as --records flows")
     check_charts(checks, chart_lines, connections, tag, sums(
-        [r for r in records if r["src_ip"] == ns.client_ip])["retransmits"])
+        [r for r in records if r["src_ip"] in (ns.client_ip, ns.client_ip6)])["retransmits"])
     others = [r for r in records if id(r) not in used]
     checks.check(not others, f"no other record for the namespaces' addresses ({len(others)}: {others[:2]})")
     print(f"{checks.passed} passed, {checks.failed} failed")
