@@ -1,5 +1,5 @@
 /* flows: per-connection bytes, retransmits, RTT and state, for netflow
- * records (plugin/net/flows.cpp). Tracepoints only (Linux 6.3+ for
+ * records (plugin/net/flow_records.cpp). Tracepoints (Linux 6.3+ for
  * sock_send_length), so it runs where kprobes and trampolines do not:
  *   sock:inet_sock_set_state   a connect (SYN_SENT, in the caller's context),
  *                              ESTABLISHED (direction from the state before),
@@ -7,6 +7,8 @@
  *   sock:sock_send_length,     bytes, in the process's context: names the
  *   sock:sock_recv_length      owner of an accepted socket
  *   tcp:tcp_retransmit_skb     retransmits
+ * Before 6.3, trampolines on tcp_sendmsg/tcp_recvmsg take the place of the
+ * two sock tracepoints (TCP only: UDP is left out there).
  * User space reads the map each interval, reports deltas and deletes the
  * entries it saw closed. */
 #include "lib/common.h"
@@ -159,6 +161,40 @@ int BPF_PROG(tp_flow_send, struct sock *sk, int ret, int flags)
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(tp_flow_recv, struct sock *sk, int ret, int flags)
+{
+	if (!(flags & MSG_PEEK))
+		transfer(sk, ret, false);
+	return 0;
+}
+
+SEC("fexit/tcp_sendmsg")
+int BPF_PROG(fexit_flow_tcp_sendmsg, struct sock *sk, void *msg, size_t size, int ret)
+{
+	transfer(sk, ret, true);
+	return 0;
+}
+
+/* tcp_recvmsg lost `noblock` in 5.19 and `addr_len` in 6.18: one program per
+ * parameter count, named by it. */
+SEC("fexit/tcp_recvmsg")
+int BPF_PROG(fexit_flow_tcp_recvmsg6, struct sock *sk, void *msg, size_t len, int noblock, int flags,
+	     int *addr_len, int ret)
+{
+	if (!(flags & MSG_PEEK))
+		transfer(sk, ret, false);
+	return 0;
+}
+
+SEC("fexit/tcp_recvmsg")
+int BPF_PROG(fexit_flow_tcp_recvmsg5, struct sock *sk, void *msg, size_t len, int flags, int *addr_len, int ret)
+{
+	if (!(flags & MSG_PEEK))
+		transfer(sk, ret, false);
+	return 0;
+}
+
+SEC("fexit/tcp_recvmsg")
+int BPF_PROG(fexit_flow_tcp_recvmsg4, struct sock *sk, void *msg, size_t len, int flags, int ret)
 {
 	if (!(flags & MSG_PEEK))
 		transfer(sk, ret, false);

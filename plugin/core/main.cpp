@@ -268,7 +268,8 @@ int main(int argc, char **argv)
     for (const std::string &error : options.errors)
         log_error("%s", error.c_str());
     if (options.records)
-        return run_records_mode(*options.records, options.update_every, config_dirs());
+        return run_records_mode(*options.records, options.update_every, config_dirs(),
+                                options.attach.value_or(AttachPath::Auto));
 
     PluginConfig config;
     RecordsConfig records_config;
@@ -364,7 +365,7 @@ int main(int argc, char **argv)
     std::unique_ptr<FlowSource> flows;
     if (records_config.journal || !records_config.file.empty()) {
         std::string error;
-        flows = FlowSource::start(symbols, flows_config, groups, error);
+        flows = FlowSource::start(symbols, flows_config, groups, options.attach.value_or(AttachPath::Auto), error);
         if (!flows)
             log_error("flows: %s; no netflow records", error.c_str());
     }

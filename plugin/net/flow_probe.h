@@ -17,12 +17,18 @@ public:
     FlowProbe(const FlowProbe &) = delete;
     FlowProbe &operator=(const FlowProbe &) = delete;
 
-    // Loads and attaches; "" or a one-line reason. max_connections sizes the
-    // table (LRU: the least recently used connection makes room).
-    std::string start(const KernelSymbols &kernel, unsigned max_connections);
+    // Loads and attaches on `path` (Auto: the tracepoints, else trampolines);
+    // "" or a one-line reason. max_connections sizes the table (LRU: the
+    // least recently used connection makes room).
+    std::string start(const KernelSymbols &kernel, unsigned max_connections, AttachPath path = AttachPath::Auto);
     int table_fd() const;
+    AttachPath path() const { return path_; }
 
 private:
+    std::string start_on(const KernelSymbols &kernel, unsigned max_connections, AttachPath path);
+    void stop();
+
     flows_bpf *skeleton_ = nullptr;
+    AttachPath path_ = AttachPath::Auto;
     LinkSet links_;
 };

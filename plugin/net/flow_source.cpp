@@ -10,12 +10,13 @@ FlowSource::FlowSource(const ProcessGroups &groups)
 }
 
 std::unique_ptr<FlowSource> FlowSource::start(const KernelSymbols &kernel, const FlowsConfig &config,
-                                              const ProcessGroups &groups, std::string &error)
+                                              const ProcessGroups &groups, AttachPath path, std::string &error)
 {
     std::unique_ptr<FlowSource> source(new FlowSource(groups));
-    error = source->probe_.start(kernel, config.max_connections);
+    error = source->probe_.start(kernel, config.max_connections, path);
     if (!error.empty())
         return nullptr;
+    log_info("flows: on the %s path", attach_path_name(source->probe_.path()));
     FlowFilter filter = parse_flow_filter_logged(config.filter);
     source->reporter_ = std::make_unique<FlowReporter>(
         source->probe_.table_fd(), std::move(filter), read_port_range("/proc/sys/net/ipv4/ip_local_port_range"),

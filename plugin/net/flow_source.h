@@ -18,10 +18,10 @@
 
 class FlowSource {
 public:
-    // Loads and attaches the probe, so it needs the privileges still held.
-    // nullptr and a one-line `error` when it cannot.
+    // Loads and attaches the probe on `path` (net/flow_probe.h), so it needs
+    // the privileges still held. nullptr and a one-line `error` when it cannot.
     static std::unique_ptr<FlowSource> start(const KernelSymbols &kernel, const FlowsConfig &config,
-                                             const ProcessGroups &groups, std::string &error);
+                                             const ProcessGroups &groups, AttachPath path, std::string &error);
 
     // Emits the records of the flows that changed since the last call.
     void report(RecordStream &stream, uint64_t time_usec);

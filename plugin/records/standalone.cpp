@@ -32,7 +32,7 @@ void warn_line(const std::string &line)
 
 // Loads the flow probe while the privileges are still held; nullptr (said on
 // stderr) when it cannot.
-std::unique_ptr<FlowSource> start_flows(const ConfigDirs &dirs, std::optional<ProcessGroups> &groups)
+std::unique_ptr<FlowSource> start_flows(const ConfigDirs &dirs, AttachPath attach, std::optional<ProcessGroups> &groups)
 {
     FlowsConfig config;
     AppsGroups apps;
@@ -47,7 +47,7 @@ std::unique_ptr<FlowSource> start_flows(const ConfigDirs &dirs, std::optional<Pr
     KernelSymbols symbols(facts.tracefs_path);
     groups.emplace(std::move(apps), "/proc");
     std::string error;
-    std::unique_ptr<FlowSource> source = FlowSource::start(symbols, config, *groups, error);
+    std::unique_ptr<FlowSource> source = FlowSource::start(symbols, config, *groups, attach, error);
     if (!source)
         log_error("--records flows: %s", error.c_str());
     return source;
@@ -55,7 +55,7 @@ std::unique_ptr<FlowSource> start_flows(const ConfigDirs &dirs, std::optional<Pr
 
 } // namespace
 
-int run_records_mode(const std::string &names, int update_every, const ConfigDirs &dirs)
+int run_records_mode(const std::string &names, int update_every, const ConfigDirs &dirs, AttachPath attach)
 {
     std::vector<std::string> errors;
     std::set<std::string> selected = parse_record_names(names, errors);
@@ -66,7 +66,7 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
     for (const std::string &source : selected)
         log_error("--records: '%s' records are not produced by this build yet", source.c_str());
     std::optional<ProcessGroups> groups;
-    std::unique_ptr<FlowSource> flow_source = flows ? start_flows(dirs, groups) : nullptr;
+    std::unique_ptr<FlowSource> flow_source = flows ? start_flows(dirs, attach, groups) : nullptr;
     if (!test && !flow_source) {
         log_error("--records: nothing to print; exiting");
         return 1;

@@ -9,4 +9,5 @@
 
 // Returns the process exit code. `dirs`: where network.conf and
 // apps_groups.conf are read (as the caller) for flows.
-int run_records_mode(const std::string &names, int update_every, const ConfigDirs &dirs);
+// `attach`: --attach, the flows' path (Auto: tracepoints, else trampolines).
+int run_records_mode(const std::string &names, int update_every, const ConfigDirs &dirs, AttachPath attach);
