@@ -115,7 +115,9 @@ static __always_inline void set_state(struct sock *sk, int oldstate, int newstat
 }
 
 /* One send or receive that returned `ret` bytes. Unconnected UDP sockets
- * (no remote address) are left out. */
+ * (no remote address) are left out. A socket already closed (the final
+ * receive of an active closer returns after CLOSE) or a call that moved
+ * nothing adds no entry: it would never be closed again, and stay. */
 static __always_inline void transfer(struct sock *sk, int ret, bool sent)
 {
 	__u16 protocol = protocol_of(sk);
@@ -124,9 +126,12 @@ static __always_inline void transfer(struct sock *sk, int ret, bool sent)
 		return;
 	if (protocol == IPPROTO_UDP && !BPF_CORE_READ(sk, __sk_common.skc_dport))
 		return;
-	struct flow_value *flow = find_or_add(bpf_get_socket_cookie(sk), sk, protocol,
-					      protocol == IPPROTO_UDP ? FLOW_DIRECTION_OUTGOING
-								      : FLOW_DIRECTION_UNKNOWN);
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct flow_value *flow = bpf_map_lookup_elem(&flows, &cookie);
+
+	if (!flow && ret > 0 && BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
+		flow = find_or_add(cookie, sk, protocol,
+				   protocol == IPPROTO_UDP ? FLOW_DIRECTION_OUTGOING : FLOW_DIRECTION_UNKNOWN);
 	if (!flow)
 		return;
 	name_owner(flow);
