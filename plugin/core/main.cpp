@@ -384,8 +384,10 @@ int main(int argc, char **argv)
     }
 
     std::unique_ptr<RecordStream> records = make_record_stream(records_config);
+    if (!records)
+        flows.reset();  // no sink could open: nowhere for flows to go
     std::vector<ChartDef> charts = charts_of(collector);
-    if (flows && records) {
+    if (flows) {
         std::vector<ChartDef> flow_charts = charts_for(
             embedded_chart_definitions(), {{"flows", config.apps, config.cgroups, false, config.update_every}});
         std::erase_if(flow_charts, [](const ChartDef &chart) { return chart.module != "flows"; });

@@ -157,9 +157,7 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
         bool changed = !(now == before);
         if (changed) {
             FlowOwner owner = owner_(flow.pid, flow.cgroup_id);
-            if (filter_.rule_count() && filter_.excludes(flow_facts(flow, owner))) {
-                ++filtered_;
-            } else {
+            if (!filter_.rule_count() || !filter_.excludes(flow_facts(flow, owner))) {
                 emit(flow_record(flow, before, owner, ephemeral_, time_usec), flow.cgroup_id);
                 ++made;
             }

@@ -60,7 +60,6 @@ public:
     // Reads the table and hands each record, with the owner's cgroup id, to
     // `emit`. Returns the records made.
     size_t report(uint64_t time_usec, const std::function<void(Record, uint64_t cgroup_id)> &emit);
-    size_t filtered() const { return filtered_; }
 
 private:
     int table_fd_;
@@ -68,5 +67,4 @@ private:
     PortRange ephemeral_;
     FlowOwnerLookup owner_;
     std::unordered_map<uint64_t, FlowCounts> reported_;  // by socket cookie
-    size_t filtered_ = 0;
 };
