@@ -6,7 +6,8 @@ server ADDRESS PORT...: accepts on each port (ADDRESS "::": IPv6 and IPv4, the l
     answers with the bytes the request's first line asks for and closes.
 client PLAN_JSON: makes the plan's connections one after another and prints, per
     connection, its local port and how long the whole exchange took (µs), as JSON;
-    then exits when its stdin closes.
+    then its "burst" of short connections (request + i, answer + i bytes), and exits
+    when its stdin closes.
     A connection with "hold" sends half its request, waits that long, sends the rest;
     with "drop" the acknowledgements it gets are dropped by an nftables rule for that
     long (so its segments are retransmitted).
@@ -92,6 +93,15 @@ def client(plan):
         conn.close()
         done.append({"port": port, "exchange_us": int((time.monotonic() - start) * 1e6),
                      "answer_bytes": len(answer)})
+    burst = plan.get("burst", {})
+    for i in range(burst.get("count", 0)):  # short connections from ephemeral ports, all in one go
+        conn = socket.create_connection((plan["server"], burst["port"]))
+        conn.sendall((str(burst["answer"] + i) + "\n").encode().ljust(burst["request"] + i, b"q"))
+        conn.shutdown(socket.SHUT_WR)
+        got = len(read_all(conn))
+        conn.close()
+        if got != burst["answer"] + i:
+            raise SystemExit(f"burst connection {i}: {got} bytes back")
     print(json.dumps(done), flush=True)
     sys.stdin.read()  # alive until told: a flow's app group is read from /proc
 

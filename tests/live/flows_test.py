@@ -7,7 +7,9 @@ The client makes C connections (one over IPv6; the server's socket is dual-stack
 so its IPv4 connections are IPv4-mapped), each with its own request and answer sizes:
 most from a bound port outside the host's ephemeral range, two from ephemeral
 ports (folded to "*"), one that holds its request across intervals, one whose
-segments an nftables rule drops for a second (retransmitted). The filter
+acknowledgements an nftables rule drops for a second (its segments are
+retransmitted); then a burst of 200 short connections from ephemeral ports
+(summed per side: exactly their bytes, 200 established, 200 closed). The filter
 `dst_port == 5002` is configured: the client's flows to 5002 are left out, the
 server's side of them is not. Per connection and side, summed over its records:
 bytes_read and bytes_written exactly as sent, tcp_established and tcp_closed 1,
@@ -36,6 +38,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 PEER = os.path.join(HERE, "flows_peer.py")
 PORTS = (5001, 5002)
 PROBE_PORT = 5003  # connections that tell the plugin is attached; not checked
+BURST = {"port": 5004, "count": 200, "request": 1000, "answer": 3000}  # + i bytes for the i-th
 FILTER = "dst_port == 5002"
 MODULES = ("process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs", "filesystem", "disk", "mount", "fd",
            "hardirq", "softirq", "oomkill", "shm")
@@ -193,6 +196,26 @@ def side_sums(records, ns, connections, done):
             for side, found in split_sides(records, ns, c, d).items() if found}
 
 
+def check_burst(checks, records, ns):
+    """The burst's short connections, summed per side: exactly their bytes and states."""
+    n = BURST["count"]
+    request = sum(BURST["request"] + i for i in range(n))
+    answer = sum(BURST["answer"] + i for i in range(n))
+    port = str(BURST["port"])
+    found = []
+    for side, own, folded, want in (
+            ("client", ns.client_ip, "src_port", {"bytes_read": answer, "bytes_written": request}),
+            ("server", ns.server_ip, "dst_port", {"bytes_read": request, "bytes_written": answer})):
+        mine_ = [r for r in records if r["src_ip"] == own and port in (r["src_port"], r["dst_port"])]
+        want.update({"retransmits": 0, "tcp_established": n, "tcp_closed": n})
+        got = sums(mine_)
+        checks.check(got == want and all(r[folded] == "*" for r in mine_),
+                     f"{side} side of {n} short connections to port {port} from ephemeral ports: {len(mine_)} "
+                     f"records sum to {got}" + ("" if got == want else f", want {want}"))
+        found += mine_
+    return found
+
+
 def last_values(lines):
     """(chart, dimension) -> the last value the plugin sent, and every value sent."""
     last, every, chart = {}, {}, None
@@ -209,8 +232,9 @@ def last_values(lines):
 def check_charts(checks, lines, connections, tag, client_retransmits):
     """Per app group, cgroup and service: the connections and retransmits the records counted."""
     last, every = last_values(lines)
-    client = sum(1 for c in connections if c["port"] != 5002)  # the others are filtered out
-    server = len(connections)
+    # the client's connections to 5002 are filtered out
+    client = sum(1 for c in connections if c["port"] != 5002) + BURST["count"]
+    server = len(connections) + BURST["count"]
     want = {
         ("apps.ebpf_flows_tcp_established", "flows-client"): client,
         ("apps.ebpf_flows_tcp_established", "flows-server"): server,
@@ -291,7 +315,7 @@ def main():
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         chart_lines = []
         threading.Thread(target=lambda: chart_lines.extend(charts.stdout), daemon=True).start()
-        server = ns.run(ns.server_ns, programs["server"], "server", "::", *map(str, PORTS),
+        server = ns.run(ns.server_ns, programs["server"], "server", "::", *map(str, PORTS + (BURST["port"],)),
                         cgroup=cgroups["server"])
         # the probes' server is a process of its own, outside the checked app groups and cgroups
         probe_server = ns.run(ns.server_ns, programs["probe"], "server", ns.server_ip, str(PROBE_PORT))
@@ -313,7 +337,8 @@ def main():
             checks.check(attached, "the plugin reports flows (a probe connection seen)")
             while time.monotonic() < deadline and not any(line.startswith("BEGIN ") for line in chart_lines):
                 time.sleep(0.2)  # the normal run is attached once it sends data
-            plan = json.dumps({"server": ns.server_ip, "client": ns.client_ip, "connections": connections})
+            plan = json.dumps({"server": ns.server_ip, "client": ns.client_ip, "connections": connections,
+                               "burst": BURST})
             client = ns.run(ns.client_ns, programs["client"], "client", plan, cgroup=cgroups["client"])
             out = client.stdout.readline()
             done = json.loads(out) if out else []
@@ -364,6 +389,8 @@ def main():
     checks.check(bool(sunk) and sunk_by_side == by_side and len(sunk) >= len(by_side),
                  f"plugin with a records.conf file sink: {len(sunk)} netflow records in the file, with the same "
                  f"sums per connection and side as --records flows")
+    burst = check_burst(checks, records, ns)
+    used.update(id(r) for r in burst)
     check_charts(checks, chart_lines, connections, tag, sums(
         [r for r in records if r["src_ip"] in (ns.client_ip, ns.client_ip6)])["retransmits"])
     others = [r for r in records if id(r) not in used]
