@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Both ends of flows_test.py's connections, each run in its own network namespace.
 
-server ADDRESS PORT...: accepts on each port (ADDRESS "::": IPv6 and IPv4, the latter as
+server ADDRESS [udp=PORT] PORT...: answers datagrams on the UDP port; accepts on each port (ADDRESS "::": IPv6 and IPv4, the latter as
     IPv4-mapped IPv6 sockets); per connection reads until EOF, then
     answers with the bytes the request's first line asks for and closes.
 client PLAN_JSON: makes the plan's connections one after another and prints, per
@@ -36,7 +36,18 @@ def serve(conn):
         conn.sendall(b"r" * answer)
 
 
-def server(address, ports):
+def udp_answer(address, port):
+    """Answers each datagram with twice its bytes, from an unconnected socket."""
+    sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((address, port))
+    while True:
+        data, peer = sock.recvfrom(65536)
+        sock.sendto(b"u" * (2 * len(data)), peer)
+
+
+def server(address, ports, udp_port=None):
+    if udp_port:
+        threading.Thread(target=udp_answer, args=(address, udp_port), daemon=True).start()
     listeners = []
     for port in ports:
         listener = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET)
@@ -102,12 +113,24 @@ def client(plan):
         conn.close()
         if got != burst["answer"] + i:
             raise SystemExit(f"burst connection {i}: {got} bytes back")
+    udp = plan.get("udp")
+    if udp:  # a connected UDP socket: each datagram answered with twice its bytes
+        conn = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        conn.bind((plan["client"], udp["bind"]))
+        conn.connect((plan["server"], udp["port"]))
+        for size in udp["sizes"]:
+            conn.send(b"d" * size)
+            if len(conn.recv(65536)) != 2 * size:
+                raise SystemExit("udp: a short answer")
+        conn.close()
     print(json.dumps(done), flush=True)
     sys.stdin.read()  # alive until told: a flow's app group is read from /proc
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "server":
-        server(sys.argv[2], [int(p) for p in sys.argv[3:]])
+        udp_ports = [int(a[4:]) for a in sys.argv[3:] if a.startswith("udp=")]
+        server(sys.argv[2], [int(p) for p in sys.argv[3:] if not p.startswith("udp=")],
+               udp_ports[0] if udp_ports else None)
     else:
         client(json.loads(sys.argv[2]))

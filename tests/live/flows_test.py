@@ -9,7 +9,9 @@ most from a bound port outside the host's ephemeral range, two from ephemeral
 ports (folded to "*"), one that holds its request across intervals, one whose
 acknowledgements an nftables rule drops for a second (its segments are
 retransmitted); then a burst of 200 short connections from ephemeral ports
-(summed per side: exactly their bytes, 200 established, 200 closed). The filter
+(summed per side: exactly their bytes, 200 established, 200 closed); and a
+connected UDP socket exchanges datagrams with an unconnected one (only the
+connected side is reported, with exactly its bytes). The filter
 `dst_port == 5002` is configured: the client's flows to 5002 are left out, the
 server's side of them is not. Per connection and side, summed over its records:
 bytes_read and bytes_written exactly as sent, tcp_established and tcp_closed 1,
@@ -38,6 +40,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 PEER = os.path.join(HERE, "flows_peer.py")
 PORTS = (5001, 5002)
 PROBE_PORT = 5003  # connections that tell the plugin is attached; not checked
+UDP = {"port": 5005, "sizes": [100, 250, 700]}  # a connected client, an unconnected server
 BURST = {"port": 5004, "count": 200, "request": 1000, "answer": 3000}  # + i bytes for the i-th
 FILTER = "dst_port == 5002"
 MODULES = ("process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs", "filesystem", "disk", "mount", "fd",
@@ -292,6 +295,7 @@ def main():
                   "client": {"cgroup": f"flows_test_{tag}", "service": "", "app_group": "flows-client"}}
     with tempfile.TemporaryDirectory() as user, Namespaces() as ns, Cgroups(cgroups.values()):
         connections = plan_connections(ephemeral_low, ns)
+        udp_port = connections[0]["bind"] + 10
         os.makedirs(os.path.join(user, "ebpf.d"))
         with open(os.path.join(user, "ebpf.d", "network.conf"), "w") as conf:
             conf.write(f"[network connections]\n    netlog filter = {FILTER}\n")
@@ -315,7 +319,8 @@ def main():
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         chart_lines = []
         threading.Thread(target=lambda: chart_lines.extend(charts.stdout), daemon=True).start()
-        server = ns.run(ns.server_ns, programs["server"], "server", "::", *map(str, PORTS + (BURST["port"],)),
+        server = ns.run(ns.server_ns, programs["server"], "server", "::", f"udp={UDP['port']}",
+                        *map(str, PORTS + (BURST["port"],)),
                         cgroup=cgroups["server"])
         # the probes' server is a process of its own, outside the checked app groups and cgroups
         probe_server = ns.run(ns.server_ns, programs["probe"], "server", ns.server_ip, str(PROBE_PORT))
@@ -338,7 +343,7 @@ def main():
             while time.monotonic() < deadline and not any(line.startswith("BEGIN ") for line in chart_lines):
                 time.sleep(0.2)  # the normal run is attached once it sends data
             plan = json.dumps({"server": ns.server_ip, "client": ns.client_ip, "connections": connections,
-                               "burst": BURST})
+                               "burst": BURST, "udp": dict(UDP, bind=udp_port)})
             client = ns.run(ns.client_ns, programs["client"], "client", plan, cgroup=cgroups["client"])
             out = client.stdout.readline()
             done = json.loads(out) if out else []
@@ -391,6 +396,16 @@ def main():
                  f"sums per connection and side as --records flows")
     burst = check_burst(checks, records, ns)
     used.update(id(r) for r in burst)
+    udp = [r for r in records if r["transport"] == "udp"]
+    used.update(id(r) for r in udp)
+    sent = sum(UDP["sizes"])
+    want = {"bytes_read": 2 * sent, "bytes_written": sent, "retransmits": 0, "tcp_established": 0, "tcp_closed": 0}
+    shape = {(r["src_ip"], r["src_port"], r["dst_ip"], r["dst_port"], r["direction"], r["pid"]) for r in udp}
+    want_shape = {(ns.client_ip, str(udp_port), ns.server_ip, str(UDP["port"]), "outgoing", str(client.pid))}
+    checks.check(sums(udp) == want and shape == want_shape,
+                 f"connected UDP: {len(udp)} records sum to {sums(udp)} on {sorted(shape)}; the unconnected "
+                 f"server's socket is left out" + ("" if sums(udp) == want and shape == want_shape
+                                                    else f"; want {want} on {want_shape}"))
     check_charts(checks, chart_lines, connections, tag, sums(
         [r for r in records if r["src_ip"] in (ns.client_ip, ns.client_ip6)])["retransmits"])
     others = [r for r in records if id(r) not in used]
