@@ -400,6 +400,8 @@ int main(int argc, char **argv)
     const int interval = loop_interval(collector, config.update_every);
     uint64_t elapsed = 0;  // seconds of loop ticks so far: the first tick updates every chart
     SelfMonitor self(collector, config.limits);
+    if (flows)
+        self.watch("flows", flows->probe().path(), flows->probe().object());
     bool over_limit = false;
     log_summarize();
     Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {

@@ -87,6 +87,11 @@ std::string FlowProbe::start_on(const KernelSymbols &kernel, unsigned max_connec
     return error;
 }
 
+const bpf_object *FlowProbe::object() const
+{
+    return skeleton_ ? skeleton_->obj : nullptr;
+}
+
 int FlowProbe::table_fd() const
 {
     return skeleton_ ? bpf_map__fd(skeleton_->maps.flows) : -1;

@@ -23,6 +23,7 @@ public:
     std::string start(const KernelSymbols &kernel, unsigned max_connections, AttachPath path = AttachPath::Auto);
     int table_fd() const;
     AttachPath path() const { return path_; }
+    const bpf_object *object() const;
 
 private:
     std::string start_on(const KernelSymbols &kernel, unsigned max_connections, AttachPath path);

@@ -29,6 +29,7 @@ public:
     // service: TCP connections established and closed and retransmits since
     // the start, and the mean RTT of the last report's TCP flows.
     void add_counters(Snapshot &snapshot);
+    const FlowProbe &probe() const { return probe_; }
 
 private:
     struct Totals {

@@ -260,6 +260,11 @@ def check_charts(checks, lines, connections, tag, client_retransmits):
              (f"cgroup_flows_test_{tag}.ebpf_flows_tcp_rtt", "rtt"),
              ("services.ebpf_flows_tcp_rtt", f"flows-test-{tag}")]}
     checks.check(all(0 < v < 1000000 for v in rtts.values()), f"charts: a TCP RTT above 0 and below 1 s in each: {rtts}")
+    cost = {key: last.get(key) for key in [("netdata.ebpf_kernel_memory", "flows"),
+                                           ("netdata.ebpf_bpf_runs", "flows_tracepoint"),
+                                           ("netdata.ebpf_bpf_time", "flows_tracepoint")]}
+    checks.check(all(v and v > 0 for v in cost.values()),
+                 f"self charts: the flows' kernel memory and program runs and time are charted: {cost}")
 
 
 def check_side(checks, name, records, want, exchange_us, pid, owner, family):
