@@ -323,7 +323,8 @@ def main():
         charts = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "1"], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         chart_lines = []
-        threading.Thread(target=lambda: chart_lines.extend(charts.stdout), daemon=True).start()
+        chart_reader = threading.Thread(target=lambda: chart_lines.extend(charts.stdout), daemon=True)
+        chart_reader.start()
         server = ns.run(ns.server_ns, programs["server"], "server", "::", f"udp={UDP['port']}",
                         *map(str, PORTS + (BURST["port"],)),
                         cgroup=cgroups["server"])
@@ -363,6 +364,7 @@ def main():
             _, errors = plugin.communicate(timeout=20)
             charts.stdin.close()  # the agent is gone
             charts.wait(timeout=20)
+            chart_reader.join(timeout=5)
         reader.thread.join(timeout=5)
         checks.check(plugin.returncode == 0, f"plugin exits 0 at SIGINT (stderr: {errors.strip()[-300:]!r})")
         with open(sink) as f:
@@ -399,6 +401,10 @@ def main():
     checks.check(bool(sunk) and sunk_by_side == by_side and len(sunk) >= len(by_side),
                  f"plugin with a records.conf file sink: {len(sunk)} netflow records in the file, with the same "
                  f"sums per connection and side as --records flows")
+    verdict = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "protocol-check.py")],
+                             input="".join(chart_lines), capture_output=True, text=True)
+    checks.check(verdict.returncode == 0 and chart_lines, "the normal run's output, flow charts included, passes "
+                 f"tools/protocol-check.py ({(verdict.stderr or verdict.stdout).strip()[:200]})")
     burst = check_burst(checks, records, ns)
     used.update(id(r) for r in burst)
     udp = [r for r in records if r["transport"] == "udp"]
