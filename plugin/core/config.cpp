@@ -441,7 +441,8 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
     } else if (s.section == "syscalls" && known.supported && contains(known.own_sections, s.section)) {
         apply_syscall_switch(module, known, s, file);
     } else if (known.name == "socket" && s.section == "network connections" &&
-               (s.key == "maximum number of connections" || s.key == "netlog filter")) {
+               (s.key == "maximum number of connections" || s.key == "netlog filter" ||
+                s.key == "ephemeral port")) {
         // the flows' own keys: net/flows_config.cpp reads them
     } else if (contains(known.own_sections, s.section)) {
         known.name == "socket" ? file.network_viewer_options() : file.module_options(known.name);

@@ -18,8 +18,11 @@ std::unique_ptr<FlowSource> FlowSource::start(const KernelSymbols &kernel, const
         return nullptr;
     log_info("flows: on the %s path", attach_path_name(source->probe_.path()));
     FlowFilter filter = parse_flow_filter_logged(config.filter);
+    PortRange ephemeral = config.ephemeral_port
+                              ? PortRange{static_cast<uint16_t>(config.ephemeral_port), 65535}
+                              : read_port_range("/proc/sys/net/ipv4/ip_local_port_range");
     source->reporter_ = std::make_unique<FlowReporter>(
-        source->probe_.table_fd(), std::move(filter), read_port_range("/proc/sys/net/ipv4/ip_local_port_range"),
+        source->probe_.table_fd(), std::move(filter), ephemeral,
         [raw = source.get()](uint32_t pid, uint64_t cgroup_id) { return raw->owner(pid, cgroup_id); });
     return source;
 }

@@ -40,6 +40,14 @@ struct Reader {
                      "' for '" + key + "'; using " + std::to_string(config.max_connections) + " (16 to 4194304)");
         } else if (key == "netlog filter") {
             config.filter = value;
+        } else if (key == "ephemeral port") {
+            unsigned n = 0;
+            auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), n);
+            if (error == std::errc() && end == value.data() + value.size() && n >= 1 && n <= 65535)
+                config.ephemeral_port = n;
+            else
+                warn("ebpf.plugin: " + path + ":" + std::to_string(line) + ": invalid value '" + value +
+                     "' for '" + key + "'; using the kernel's ip_local_port_range (give 1 to 65535)");
         }
     }
 

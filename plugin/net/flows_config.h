@@ -9,6 +9,8 @@
 struct FlowsConfig {
     unsigned max_connections = 16384;  // maximum number of connections = 16384 (the BPF table's size)
     std::string filter;                // netlog filter = rules (net/filter.h), ';' between them
+    unsigned ephemeral_port = 0;       // ephemeral port = N (DataKit's): ports from N up are folded;
+                                       // 0: the kernel's ip_local_port_range
 };
 
 // The user's network.conf, else the stock one (whole-file precedence, as

@@ -165,14 +165,21 @@ TEST_CASE("flows: [network connections] keys of network.conf")
                                             "[network connections]\n"
                                             "    maximum number of connections = 4096\n"
                                             "    netlog filter = udp; dst_port == 53\n"
+                                            "    ephemeral port = 10001\n"
                                             "    ports = *\n",
                                             warn);
     CHECK(config.max_connections == 4096);
     CHECK(config.filter == "udp; dst_port == 53");
+    CHECK(config.ephemeral_port == 10001);
     CHECK(warnings.empty());
-    config = parse_flows_config("network.conf", "[network connections]\nmaximum number of connections = lots\n", warn);
+    config = parse_flows_config("network.conf",
+                                "[network connections]\nmaximum number of connections = lots\nephemeral port = 0\n",
+                                warn);
     CHECK(config.max_connections == 16384);
-    REQUIRE(warnings.size() == 1);
+    CHECK(config.ephemeral_port == 0);
+    REQUIRE(warnings.size() == 2);
+    CHECK(warnings[1] == "ebpf.plugin: network.conf:3: invalid value '0' for 'ephemeral port'; using the kernel's "
+                         "ip_local_port_range (give 1 to 65535)");
     CHECK(warnings[0] == "ebpf.plugin: network.conf:2: invalid value 'lots' for 'maximum number of connections'; "
                          "using 16384 (16 to 4194304)");
 }
