@@ -43,7 +43,7 @@ PROBE_PORT = 5003  # connections that tell the plugin is attached; not checked
 UDP = {"port": 5005, "sizes": [100, 250, 700]}  # a connected client, an unconnected server
 BURST = {"port": 5004, "count": 200, "request": 1000, "answer": 3000}  # + i bytes for the i-th
 FILTER = "dst_port == 5002"
-MODULES = ("process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs", "filesystem", "disk", "mount", "fd",
+ALL_MODULES = ("process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs", "filesystem", "disk", "mount", "fd",
            "hardirq", "softirq", "oomkill", "shm")
 
 
@@ -319,7 +319,7 @@ def main():
         with open(os.path.join(user, "ebpf.d", "records.conf"), "w") as conf:
             conf.write(f"[records]\n    file = {sink}\n")
         with open(os.path.join(user, "ebpf.d.conf"), "w") as conf:
-            conf.write("[global]\n    cgroups = yes\n[ebpf programs]\n" + "".join(f"    {m} = {'yes' if m == 'sync' else 'no'}\n" for m in MODULES))
+            conf.write("[global]\n    cgroups = yes\n[ebpf programs]\n" + "".join(f"    {m} = {'yes' if m == 'sync' else 'no'}\n" for m in ALL_MODULES))
         charts = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "1"], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         chart_lines = []
