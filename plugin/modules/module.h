@@ -61,18 +61,7 @@ inline LoadPlan lifecycle_plan(const KernelSymbols &)
     return {};
 }
 
-std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_cachestat_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_dcstat_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_swap_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_socket_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_sync_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_mount_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_shm_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_oomkill_module(const KernelSymbols &kernel);
-// All of the above, in the order they start (modules/all_modules.cpp).
+// Every registered counting module, in the order they start (modules/registry.h).
 std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbols &kernel);
 
 // A program named <kind>_<syscall> belongs to that syscall (sync and shm name
