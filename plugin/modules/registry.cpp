@@ -20,3 +20,11 @@ bool register_module(const ModuleRegistration &registration)
 }
 
 const std::vector<ModuleRegistration> &registered_modules() { return registrations(); }
+
+std::vector<std::string> registered_module_names()
+{
+    std::vector<std::string> names;
+    for (const ModuleRegistration &module : registrations())
+        names.push_back(module.name);
+    return names;
+}

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/publisher.h"
@@ -33,5 +34,6 @@ inline int64_t counter_value(const Counters &counters, const char *name)
 
 // Called from a static initializer of the module's file; returns true.
 bool register_module(const ModuleRegistration &registration);
-// Every registered module, by `order`.
+// Every registered module, by `order`; their names.
 const std::vector<ModuleRegistration> &registered_modules();
+std::vector<std::string> registered_module_names();

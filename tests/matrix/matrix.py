@@ -44,7 +44,7 @@ def run_suite(kernel, results):
         code = subprocess.run([suite, results, " ".join(paths), auto]).returncode
     else:
         refused = {}
-        command = [os.path.join(REPO, "tools/vm-run"), "--kernel", kernel, "--timeout", "1200", "--",
+        command = [os.path.join(REPO, "tools/vm-run"), "--kernel", kernel, "--timeout", "1800", "--",
                    suite, results, " ".join(PATHS), "trampoline"]
         code = subprocess.run(command, cwd=REPO).returncode
     print("# %s: suite finished in %.0f s (exit %d)" % (kernel, time.time() - started, code), flush=True)
@@ -152,6 +152,22 @@ def cell(module, path, verify, checked, live, refused, not_run=()):
     return "pass", True
 
 
+def diagnosis(kernel, results, code, seconds):
+    """What a failed kernel left: its exit status, the logs without a result, each log's last lines."""
+    lines = ["# %s failed: suite exit %d after %.0f s (124: the guest timed out)" % (kernel, code, seconds)]
+    names = sorted(os.listdir(results))
+    for name in names:
+        if not name.endswith(".log"):
+            continue
+        stem = name[:-4]
+        if stem + ".json" in names and '"failed": 0' in open(os.path.join(results, stem + ".json")).read():
+            continue
+        tail = open(os.path.join(results, name), errors="replace").read().strip().splitlines()[-4:]
+        lines.append("#   %s%s: %s" % (name, "" if stem + ".json" in names else " (no result)",
+                                       " | ".join(tail) or "empty"))
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--kernels", default="host 5.10 6.1 6.12 7.2")
@@ -159,14 +175,16 @@ def main():
     args = parser.parse_args()
     kernels = args.kernels.split()
 
-    columns, failures = [], 0
+    columns, failures, diagnoses = [], 0, []
     rows = {(m, p): [] for m in MODULES for p in PATHS + ["auto"]}
     for kernel in kernels:
         results = os.path.join(REPO, "tests/results/matrix", kernel)
         subprocess.run(["rm", "-rf", results])
         os.makedirs(results)
+        started = time.time()
         refused, code = run_suite(kernel, results)
         release, verify, live, checked, lacks = read_results(results)
+        failures_before = failures
         columns.append("%s (%s%s)" % (kernel, release, "".join("; " + f for f in lacks)))
         for module in MODULES:
             for path in PATHS:
@@ -189,6 +207,8 @@ def main():
                 for line in open(os.path.join(results, name)):
                     if line.startswith("not ok"):
                         print("# %s %s: %s" % (kernel, name, line.strip()))
+        if failures > failures_before:
+            diagnoses.append(diagnosis(kernel, results, code, time.time() - started))
 
     header = "| module | attach path | " + " | ".join(columns) + " |"
     lines = [header, "|" + "---|" * (len(columns) + 2)]
@@ -208,6 +228,8 @@ def main():
                   "Guests boot Debian's kernels under qemu (`tools/vm-run`). A column header names the\n"
                   "fallbacks `ebpf.plugin --check` reported there (see README, Attach paths).\n\n%s\n"
                   % (time.strftime("%Y-%m-%d"), table))
+    for text in diagnoses:  # last, where a CI log's tail shows it
+        print(text)
     print("%d passed, %d failed" % (sum(len(c) for c in rows.values()) - failures, failures))
     return 1 if failures else 0
 
