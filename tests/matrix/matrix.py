@@ -7,6 +7,8 @@ docs/MATRIX.md. Exits 1 if anything that should work did not.
 usage: matrix.py [--kernels "host 5.10 6.1 6.12 7.2"] [--doc docs/MATRIX.md]
 """
 import argparse
+import ast
+import functools
 import json
 import os
 import subprocess
@@ -15,14 +17,39 @@ import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 PATHS = ["trampoline", "kprobe", "tracepoint"]
-MODULES = ["process", "fd", "vfs", "socket", "cachestat", "dcstat", "swap", "sync", "mount", "shm", "oomkill",
-           "hardirq", "softirq", "disk", "filesystem"]
+SUITES = ("live", "cache", "syscall", "latency")  # tests/live/<suite>_test.py
+
+
+@functools.cache
+def host_check_output():
+    return subprocess.run([os.path.join(REPO, "build/ebpf.plugin"), "--check"], capture_output=True,
+                          text=True).stdout
+
+
+def plugin_modules():
+    """Every module the plugin has, in its order: the "<path> (<module> programs)" lines of --check."""
+    modules = []
+    for line in host_check_output().splitlines():
+        words = line.partition(": ")[0].split()
+        if len(words) == 3 and words[2] == "programs)" and words[1].lstrip("(") not in modules:
+            modules.append(words[1].lstrip("("))
+    return modules
+
+
+def suite_of_modules():
+    """module -> the suite that counts it: each suite's MODULES = (...) (a module without one fails)."""
+    suites = {}
+    for suite in SUITES:
+        tree = ast.parse(open(os.path.join(REPO, "tests/live/%s_test.py" % suite)).read())
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and [getattr(n, "id", "") for n in node.targets] == ["MODULES"]:
+                suites.update((module, suite) for module in ast.literal_eval(node.value))
+    return suites
 
 
 def host_check():
     """Attach paths the host kernel refuses, with the reason (ebpf.plugin --check)."""
-    out = subprocess.run([os.path.join(REPO, "build/ebpf.plugin"), "--check"], capture_output=True,
-                         text=True).stdout
+    out = host_check_output()
     refused = {}
     for line in out.splitlines():
         label, _, verdict = line.partition(": ")
@@ -64,7 +91,7 @@ def read_results(results):
     for run in PATHS + ["auto"]:
         # live-*.json: process, fd, vfs, socket; cache-*.json: cachestat, dcstat, swap;
         # syscall-*.json: sync, mount, shm, oomkill; latency-*.json: hardirq, softirq, disk, filesystem
-        for suite in ("live", "cache", "syscall", "latency"):
+        for suite in SUITES:
             try:
                 result = json.load(open(os.path.join(results, "%s-%s.json" % (suite, run))))
             except (OSError, ValueError):
@@ -111,10 +138,7 @@ def fallbacks(results):
     return found
 
 
-# Which suite (tests/live/<suite>_test.py) counts which modules.
-SUITE_OF = dict([(m, "cache") for m in ("cachestat", "dcstat", "swap")] +
-                [(m, "syscall") for m in ("sync", "mount", "shm", "oomkill")] +
-                [(m, "latency") for m in ("hardirq", "softirq", "disk", "filesystem")])
+SUITE_OF = suite_of_modules()
 NOT_RUN = "verifier pass only (its suite runs in tests/live on the host and in the 6.1 guest)"
 
 
@@ -176,7 +200,8 @@ def main():
     kernels = args.kernels.split()
 
     columns, failures, diagnoses = [], 0, []
-    rows = {(m, p): [] for m in MODULES for p in PATHS + ["auto"]}
+    modules = plugin_modules()
+    rows = {(m, p): [] for m in modules for p in PATHS + ["auto"]}
     for kernel in kernels:
         results = os.path.join(REPO, "tests/results/matrix", kernel)
         subprocess.run(["rm", "-rf", results])
@@ -186,7 +211,7 @@ def main():
         release, verify, live, checked, lacks = read_results(results)
         failures_before = failures
         columns.append("%s (%s%s)" % (kernel, release, "".join("; " + f for f in lacks)))
-        for module in MODULES:
+        for module in modules:
             for path in PATHS:
                 text, ok = cell(module, path, verify, checked, live, refused, suites_not_run(results))
                 rows[(module, path)].append(text)
