@@ -5,6 +5,7 @@
 #pragma once
 
 #include <bpf/libbpf.h>
+#include <unistd.h>
 #include <memory>
 #include <set>
 #include <string>
@@ -104,6 +105,7 @@ public:
         skeleton_->rodata->apps_enabled = settings.apps;
         skeleton_->rodata->cgroups_enabled = settings.cgroups;
         skeleton_->rodata->per_cpu_tables = settings.per_cpu_tables;
+        skeleton_->rodata->plugin_tgid = getpid();
         Traits::set_read_only_data(*skeleton_->rodata, kernel_);
         std::string error = size_tables(settings);
         if (error.empty())
