@@ -70,3 +70,28 @@ check_latency_chart() {
     [ -z "$busiest" ] ||
         check "$chart: $busiest grew ($grown ms)" awk -v g="$grown" 'BEGIN { exit !(g != "missing" && g > 0) }'
 }
+
+# oomkill: the syscall workload runs out of memory once in each of its cgroups, limited as
+# tests/live/syscall_test.py limits them (its MemoryLimit and OOM_WORKLOAD). Prints
+# "<run> <exit status> <how it was limited>" per run, "<run> none <why>" where none can be.
+run_oom_workloads() {   # <cgroup v2 root> <run>:<cgroup directory>...
+    python3 - "$ROOT/tests/live" "$BUILD/cgroup-spawn" "$SYSCALL_WORKLOAD" "$RANDOM_ID" "$@" <<'PY'
+import subprocess, sys
+sys.path.insert(0, sys.argv[1])
+from syscall_test import MemoryLimit, OOM_WORKLOAD
+spawn, workload, tag, root = sys.argv[2:6]
+for arg in sys.argv[6:]:
+    run, directory = arg.split(":", 1)
+    try:
+        limit = MemoryLimit(root, directory, tag)
+    except OSError as error:
+        print(run, "none", error)
+        continue
+    try:
+        done = subprocess.run([spawn, directory, workload] + OOM_WORKLOAD[run], capture_output=True,
+                              preexec_fn=limit.enter)
+    finally:
+        limit.remove()
+    print(run, done.returncode, limit.kind, " ".join(OOM_WORKLOAD[run]))
+PY
+}

@@ -66,7 +66,7 @@ SYSTEM_CHARTS=(system.process_thread system.exit system.task_error
                ip.tcp_retransmit ip.udp_functions ip.total_udp_bandwidth ip.udp_error
                mem.sync mem.file_sync mem.memory_map mem.file_segment mount_points.call mount_points.error
                system.shared_memory_calls system.hardirq_latency system.softirq_latency)
-SYSCALL_CHART_IDS=(shmget_call shmat_call shmdt_call shmctl_call)
+SYSCALL_CHART_IDS=(shmget_call shmat_call shmdt_call shmctl_call oomkills)
 APP_GROUP=ebpftest
 SYSCALL_GROUP=ebpftestsys   # the syscall workload's own: it would add to the counts above
 # Every module of ebpf.d.conf is on; those that cannot attach on a kernel say why in one line.
@@ -200,7 +200,8 @@ for conf in process fd vfs socket; do
 done
 EXPECTATIONS="$(awk -v load_mode=return -f "$E2E_DIR/chart-expectations.awk" "${CHART_FILES[@]}")" ||
     bail "charts/*.conf cannot be read"
-# sync and mount have system charts only (as 1.37.1), shm all scopes; oomkill is left to tests/live.
+# sync and mount have system charts only (as 1.37.1), shm all scopes; oomkill's are added
+# once the OOM kills are made.
 SYSCALL_EXPECTATIONS="$(awk -v load_mode=return -f "$E2E_DIR/chart-expectations.awk" \
                         "$ROOT"/charts/{sync,mount,shm}.conf)" || bail "charts/{sync,mount,shm}.conf cannot be read"
 # The syscall workload's arguments and counts per run, from tests/live/syscall_test.py's table:
@@ -391,6 +392,22 @@ for run in cgroup:"$SYSCALL_PLAIN_CGROUP" service:"$SYSCALL_SERVICE_CGROUP"; do
     rc=$?
     check "syscall workload (${SYSCALL_ARGS[$name]}) in its $name cgroup exited with 0 (rc $rc)" [ "$rc" = 0 ]
 done
+# Then one OOM kill in each of its cgroups: of the workload in the plain one, of a hog in the service.
+OOM_RUNS="$(run_oom_workloads "$CGROUP2_ROOT" cgroup:"$SYSCALL_PLAIN_CGROUP" service:"$SYSCALL_SERVICE_CGROUP")"
+OOM_KILLS=0
+while read -r name rc how; do
+    if [ "$rc" = none ]; then
+        note "oomkill: $how; no OOM kill can be caused here"
+        continue
+    fi
+    check "oomkill: the syscall workload in its $name cgroup was OOM-killed ($how; exit $rc)" [ "$rc" = 137 ]
+    OOM_KILLS=$((OOM_KILLS + 1))
+done <<< "$OOM_RUNS"
+if [ "$OOM_KILLS" = 2 ]; then
+    # shellcheck disable=SC2034  # read through add_targets' namerefs
+    SYSCALL_PLAIN[oomkill]=1 SYSCALL_SERVICE[oomkill]=1
+    SYSCALL_EXPECTATIONS+=$'\n'"$(awk -f "$E2E_DIR/chart-expectations.awk" "$ROOT/charts/oomkill.conf")"
+fi
 
 # The workload's one line of output (fixed width) is one more write.
 OUTPUT_BYTES="$(wc -c < "$TMP/workload-plain.out")"
@@ -544,7 +561,8 @@ PLUGIN_LINKS="$(owned_bpf_ids "$PLUGIN_PID" link_id)"
 nd_stop
 plugin_gone() { for _ in $(seq 50); do nd_alive "$PLUGIN_PID" "$PLUGIN_STARTTIME" || return 0; sleep 0.1; done; return 1; }
 check "plugin exits within 5 s of the agent stopping" plugin_gone
-STOP_LINE="$(grep -E "${DATED}(stdin closed|received SIG)" "$ND_WORKDIR/log/error.log" | tail -1)"
+# The agent's own threads log meanwhile: the plugin's last line may follow one of theirs' head.
+STOP_LINE="$(grep -oE "${DATED#^}(stdin closed|received SIG).*" "$ND_WORKDIR/log/error.log" | tail -1)"
 check "error.log says why the plugin stopped (${STOP_LINE#*: MAIN : })" [ -n "$STOP_LINE" ]
 check "no BPF program of ours is left ($PLUGIN_PROGS)" bpf_gone prog "$PLUGIN_PROGS"
 check "no BPF link of ours is left ($PLUGIN_LINKS)" bpf_gone link "$PLUGIN_LINKS"
