@@ -16,6 +16,9 @@
 const volatile bool apps_enabled = true;
 const volatile bool cgroups_enabled = true;
 const volatile bool per_cpu_tables = true;
+/* The plugin's own process: its calls (a read of /proc/self/fdinfo each second,
+ * its sink threads) are not the host's, in any table. 0: none. */
+const volatile __u32 plugin_tgid = 0;
 
 /* System-wide counters: every event touches them, so one copy per CPU (a
  * plain ARRAY with atomic adds when `maps per core = no`). A few bytes per CPU. */
@@ -144,13 +147,15 @@ static __always_inline void account_changes(struct task_struct *task, bool is_cu
 					    bool may_be_dead)
 {
 	__u32 zero = 0;
+	__u32 tgid = task_tgid(task, is_current);
+	if (plugin_tgid && tgid == plugin_tgid)
+		return;
 	global_value_t *global = bpf_map_lookup_elem(&global_table, &zero);
 
 	if (global)
 		add_changes_to_global(global->counters, changes, count);
 
 	if (apps_enabled) {
-		__u32 tgid = task_tgid(task, is_current);
 		if (change_in(&pid_table, &tgid, changes, count, global,
 			      GLOBAL_PID_TABLE_FULL(ACCOUNTING_COUNTERS)))
 			mark_active(tgid); /* after the change: see active_pids */

@@ -1,4 +1,5 @@
 #include "core/chart_data.h"
+#include "modules/registry.h"
 #include "core/log.h"
 
 #include "core/protocol.h"
@@ -58,6 +59,7 @@ struct Parser {
     std::string_view rest;
     int line = 0, section_line = 0;  // being read, of the last [section] header
     std::vector<std::string> &errors;
+    const std::vector<std::string> &modules;  // what MODULE stands for in `dimension per module`
     std::vector<PendingChart> charts{};
     std::map<std::string, size_t, std::less<>> chart_index{};  // section -> charts
     std::set<std::string, std::less<>> unusable_sections{};  // bad name or defined twice
@@ -216,7 +218,19 @@ int handle_key(void *user, const char *section, const char *name, const char *va
     PendingChart *chart = open_section(parser, section);
     if (!chart)
         return 1;
-    std::string problem = apply_key(*chart, name, value);
+    std::string problem;
+    if (std::string_view(name) == "dimension per module") {
+        // one dimension per module the plugin has: a module added later needs no line here
+        for (const std::string &module : parser.modules) {
+            std::string dimension = value;
+            for (size_t at; (at = dimension.find("MODULE")) != std::string::npos;)
+                dimension.replace(at, 6, module);
+            if (problem.empty())
+                problem = apply_key(*chart, "dimension", dimension);
+        }
+    } else {
+        problem = apply_key(*chart, name, value);
+    }
     if (!problem.empty()) {
         parser.error(parser.line, problem);
         chart->rejected = true;
@@ -252,8 +266,10 @@ void check_complete(Parser &parser, const PendingChart &chart) {
 }  // namespace
 
 std::vector<ChartDef> parse_chart_definitions(std::string_view file, std::string_view text,
-                                              std::vector<std::string> &errors) {
-    Parser parser{.file = std::string(file), .module = std::string(file), .rest = text, .errors = errors};
+                                              std::vector<std::string> &errors,
+                                              const std::vector<std::string> &modules) {
+    Parser parser{.file = std::string(file), .module = std::string(file), .rest = text, .errors = errors,
+                  .modules = modules};
     if (parser.module.ends_with(".conf"))
         parser.module.resize(parser.module.size() - 5);
 
@@ -286,8 +302,9 @@ std::vector<ChartDef> embedded_chart_definitions() {
     std::vector<std::string> errors;
     std::vector<ChartDef> all;
     std::map<std::string, std::string> defined_in;  // published id -> file
+    std::vector<std::string> modules = registered_module_names();
     for (const ChartSource &source : embedded_chart_sources()) {
-        for (ChartDef &def : parse_chart_definitions(source.file, source.text, errors)) {
+        for (ChartDef &def : parse_chart_definitions(source.file, source.text, errors, modules)) {
             auto [previous, inserted] = defined_in.emplace(published_chart_id(def), source.file);
             if (!inserted)
                 errors.push_back(std::string(source.file) + ": [" + def.type + "." + def.id + "] publishes " +

@@ -52,9 +52,11 @@ struct KeyedChartValues {
 
 // Every problem (unknown key, malformed line, bad value, missing key) is
 // appended to errors as "file:line: message"; a chart with a bad or missing
-// key is left out.
+// key is left out. `dimension per module = <dimension with MODULE>` stands for
+// one dimension per name in `modules` (the self charts: one per module).
 std::vector<ChartDef> parse_chart_definitions(std::string_view file, std::string_view text,
-                                              std::vector<std::string> &errors);
+                                              std::vector<std::string> &errors,
+                                              const std::vector<std::string> &modules = {});
 
 // The chart id as published: [type.id] for system, self and apps charts,
 // services.<id>, and cgroup_<cgroup_id>.<id> for each cgroup.

@@ -1,6 +1,6 @@
 #include "core/collector.h"
 #include "core/log.h"
-#include "modules/interval_counters.h"
+#include "modules/registry.h"
 
 #include <cstdio>
 
@@ -12,21 +12,16 @@ void add_attach_path_counters(Counters &counters, const std::string &module, Att
 
 void add_derived_counters(Counters &counters, const Counters *previous)
 {
-    auto value = [](const Counters &from, const char *name) -> int64_t {
-        auto found = from.find(name);
-        return found == from.end() ? 0 : found->second;
-    };
-    if (counters.contains("tcp_send_bytes")) {  // per group, 1.37.1 added TCP and UDP
-        counters["send_bytes"] = value(counters, "tcp_send_bytes") + value(counters, "udp_send_bytes");
-        counters["recv_bytes"] = value(counters, "tcp_recv_bytes") + value(counters, "udp_recv_bytes");
-    }
-    if (counters.contains("process_error"))
-        counters["task_error"] = value(counters, "process_error") + value(counters, "thread_error");
-    if (previous && counters.contains("create_process")) {
-        counters["status_process"] = value(counters, "create_process") - value(*previous, "create_process");
-        counters["status_zombie"] = (value(counters, "exit_task") - value(*previous, "exit_task")) -
-                                    (value(counters, "release_task") - value(*previous, "release_task"));
-    }
+    for (const ModuleRegistration &module : registered_modules())
+        if (module.derive)
+            module.derive(counters, previous);
+}
+
+void add_per_interval_counters(Counters &counters, const Counters &previous)
+{
+    for (const ModuleRegistration &module : registered_modules())
+        if (module.per_interval)
+            module.per_interval(counters, previous);
 }
 
 void add_interval_counters(std::map<std::string, Counters> &scope, std::map<std::string, Counters> &previous)
@@ -34,8 +29,7 @@ void add_interval_counters(std::map<std::string, Counters> &scope, std::map<std:
     std::map<std::string, Counters> current;
     for (auto &[name, counters] : scope) {
         const Counters &before = previous[name];  // none yet: everything counted so far
-        add_cachestat_interval_counters(counters, before);
-        add_dcstat_interval_counters(counters, before);
+        add_per_interval_counters(counters, before);
         current[name] = counters;
     }
     previous = std::move(current);  // forgets entities that are gone
@@ -145,8 +139,7 @@ void Collector::add_system(Snapshot &snapshot)
     system["pid_entries_core"] = core_ ? static_cast<int64_t>(core_->entries()) : 0;
     system["table_full_core"] = core_ ? static_cast<int64_t>(core_->table_full()) : 0;
     add_derived_counters(system, previous_system_.empty() ? nullptr : &previous_system_);
-    add_cachestat_interval_counters(system, previous_system_);
-    add_dcstat_interval_counters(system, previous_system_);
+    add_per_interval_counters(system, previous_system_);
     previous_system_ = system;  // with the running totals of the interval counters
 }
 

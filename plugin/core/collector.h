@@ -70,13 +70,13 @@ private:
     std::set<std::string> reported_;
 };
 
-// Counters computed from others: per-interval process_status values and the
-// combined task_error of the per-group charts.
+// Counters computed from others by the registered modules (modules/registry.h):
+// e.g. process's per-interval process_status values and combined task_error.
 void add_derived_counters(Counters &counters, const Counters *previous);
+// The modules' per-interval counters (cachestat hits, misses and ratio; dcstat ratio).
+void add_per_interval_counters(Counters &counters, const Counters &previous);
 
-// Counters computed per interval (cachestat hits, misses and ratio; dcstat
-// ratio) from the cumulative ones and their values at the previous read, for
-// every entity of a scope; `previous` becomes this read's values.
+// add_per_interval_counters for every entity of a scope; `previous` becomes this read's values.
 void add_interval_counters(std::map<std::string, Counters> &scope, std::map<std::string, Counters> &previous);
 
 // Self-monitoring: attach_<module>_<path> is 1 for the path `module` uses, 0

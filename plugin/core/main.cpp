@@ -138,7 +138,7 @@ bool start_module(Collector &collector, std::unique_ptr<Kind> module, const Modu
         std::string error = module->start(path, settings);
         if (error.empty()) {
             for (const auto &[refused, why] : refusals)
-                log_error("%s: %s path not used: %s", module->name(), attach_path_name(refused), why.c_str());
+                log_info("%s: %s path not used: %s", module->name(), attach_path_name(refused), why.c_str());
             log_info("%s: attached with %s (%s mode)", module->name(), attach_path_name(path),
                      settings.return_mode ? "return" : "entry");
             collector.add(std::move(module), path, settings);

@@ -127,6 +127,7 @@ bool SelfMonitor::observe(Counters &system)
         add_cost(system, module, running.path, program_cost(running.module->program_fds()));
         uint64_t locked = locked_memory(running.module->map_fds(), counted);
         system["kernel_memory_" + module] = static_cast<int64_t>(locked);
+        system["shed_" + module] = 0;  // only counting modules are shed
         usage.kernel_memory_bytes += locked;
     }
     for (const Watched &watched : watched_) {

@@ -1,34 +1,23 @@
 #include "modules/module.h"
+#include "modules/registry.h"
 #include "modules/table_module.h"
 
-// Every module the plugin has, in the order they start and are listed.
 std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbols &kernel)
 {
     std::vector<std::unique_ptr<CountingModule>> modules;
-    modules.push_back(make_process_module(kernel));
-    modules.push_back(make_fd_module(kernel));
-    modules.push_back(make_vfs_module(kernel));
-    // page cache, directory cache and swap: trampoline or kprobe only
-    modules.push_back(make_cachestat_module(kernel));
-    modules.push_back(make_dcstat_module(kernel));
-    modules.push_back(make_swap_module(kernel));
-    modules.push_back(make_socket_module(kernel));
-    modules.push_back(make_sync_module(kernel));
-    modules.push_back(make_mount_module(kernel));
-    modules.push_back(make_shm_module(kernel));
-    modules.push_back(make_oomkill_module(kernel));
+    for (const ModuleRegistration &registration : registered_modules())
+        if (registration.make_counting)
+            modules.push_back(registration.make_counting(kernel));
     return modules;
 }
 
-// Every table module, in the order they start and are listed.
 std::vector<std::unique_ptr<TableModule>> make_all_table_modules(const KernelSymbols &kernel,
                                                                  const FilesystemChoice &filesystems)
 {
     std::vector<std::unique_ptr<TableModule>> modules;
-    modules.push_back(make_hardirq_module(kernel));
-    modules.push_back(make_softirq_module(kernel));
-    modules.push_back(make_disk_module(kernel));
-    modules.push_back(make_filesystem_module(kernel, filesystems));
+    for (const ModuleRegistration &registration : registered_modules())
+        if (registration.make_table)
+            modules.push_back(registration.make_table(kernel, filesystems));
     return modules;
 }
 

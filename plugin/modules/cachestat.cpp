@@ -1,6 +1,7 @@
 // cachestat module: page cache hits, misses and dirtied pages (kernel-collector/cachestat.bpf.c).
 #include "modules/function_hooks.h"
 #include "modules/interval_counters.h"
+#include "modules/registry.h"
 #include "cachestat.h"
 #include "cachestat.skel.h"
 
@@ -35,12 +36,6 @@ struct CachestatTraits {
     static void set_read_only_data(cachestat_bpf::cachestat_bpf__rodata &, const KernelSymbols &) {}
 };
 
-int64_t value_of(const Counters &counters, const char *name)
-{
-    auto found = counters.find(name);
-    return found == counters.end() ? 0 : found->second;
-}
-
 } // namespace
 
 // Upstream's formula (from bcc's cachestat), per interval: accesses that did not
@@ -52,7 +47,7 @@ void add_cachestat_interval_counters(Counters &counters, const Counters &previou
 {
     if (!counters.contains("cachestat_page_accessed"))
         return;
-    auto delta = [&](const char *name) { return value_of(counters, name) - value_of(previous, name); };
+    auto delta = [&](const char *name) { return counter_value(counters, name) - counter_value(previous, name); };
     int64_t total = std::max<int64_t>(delta("cachestat_page_accessed") - delta("cachestat_buffer_dirty"), 0);
     int64_t misses = std::max<int64_t>(delta("cachestat_page_added") - delta("cachestat_page_dirtied"), 0);
     int64_t hits = total - misses;
@@ -60,12 +55,17 @@ void add_cachestat_interval_counters(Counters &counters, const Counters &previou
         misses = total;
         hits = 0;
     }
-    counters["cachestat_hits"] = value_of(previous, "cachestat_hits") + hits;
-    counters["cachestat_misses"] = value_of(previous, "cachestat_misses") + misses;
+    counters["cachestat_hits"] = counter_value(previous, "cachestat_hits") + hits;
+    counters["cachestat_misses"] = counter_value(previous, "cachestat_misses") + misses;
     counters["cachestat_ratio"] = total > 0 ? hits * 100 / total : 100;
 }
 
-std::unique_ptr<CountingModule> make_cachestat_module(const KernelSymbols &kernel)
+namespace {
+std::unique_ptr<CountingModule> make_module(const KernelSymbols &kernel)
 {
     return std::make_unique<SkeletonModule<cachestat_bpf, CachestatTraits>>(kernel);
 }
+
+const bool registered = register_module({.name = "cachestat", .order = 40, .make_counting = make_module,
+                                         .per_interval = add_cachestat_interval_counters});
+} // namespace

@@ -1,6 +1,7 @@
 // dcstat module: directory cache lookups (kernel-collector/dcstat.bpf.c).
 #include "modules/interval_counters.h"
 #include "modules/module.h"
+#include "modules/registry.h"
 #include "dcstat.h"
 #include "dcstat.skel.h"
 
@@ -57,16 +58,17 @@ void add_dcstat_interval_counters(Counters &counters, const Counters &previous)
     auto reference = counters.find("dc_reference");
     if (reference == counters.end())
         return;
-    auto value = [](const Counters &from, const char *name) -> int64_t {
-        auto found = from.find(name);
-        return found == from.end() ? 0 : found->second;
-    };
-    int64_t references = reference->second - value(previous, "dc_reference");
-    int64_t misses = value(counters, "dc_miss") - value(previous, "dc_miss");
+    int64_t references = reference->second - counter_value(previous, "dc_reference");
+    int64_t misses = counter_value(counters, "dc_miss") - counter_value(previous, "dc_miss");
     counters["dc_ratio"] = references > 0 ? std::max<int64_t>(references - misses, 0) * 100 / references : 0;
 }
 
-std::unique_ptr<CountingModule> make_dcstat_module(const KernelSymbols &kernel)
+namespace {
+std::unique_ptr<CountingModule> make_module(const KernelSymbols &kernel)
 {
     return std::make_unique<SkeletonModule<dcstat_bpf, DcstatTraits>>(kernel);
 }
+
+const bool registered = register_module({.name = "dcstat", .order = 50, .make_counting = make_module,
+                                         .per_interval = add_dcstat_interval_counters});
+} // namespace

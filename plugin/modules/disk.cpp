@@ -9,6 +9,7 @@
 #include "disk.h"
 #include "disk.skel.h"
 #include "modules/table_module.h"
+#include "modules/registry.h"
 
 namespace {
 
@@ -93,9 +94,11 @@ private:
     TableSkeleton<disk_bpf> skeleton_;
 };
 
-} // namespace
 
-std::unique_ptr<TableModule> make_disk_module(const KernelSymbols &kernel)
+std::unique_ptr<TableModule> make_module(const KernelSymbols &kernel, const FilesystemChoice &)
 {
     return std::make_unique<DiskModule>(kernel);
 }
+
+const bool registered = register_module({.name = "disk", .order = 140, .make_table = make_module});
+} // namespace

@@ -1,5 +1,6 @@
 // fd module: file descriptor opens and closes (kernel-collector/fd.bpf.c).
 #include "modules/module.h"
+#include "modules/registry.h"
 #include "fd.skel.h"
 
 namespace {
@@ -65,9 +66,11 @@ struct FdTraits {
     }
 };
 
-} // namespace
 
-std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel)
+std::unique_ptr<CountingModule> make_module(const KernelSymbols &kernel)
 {
     return std::make_unique<SkeletonModule<fd_bpf, FdTraits>>(kernel);
 }
+
+const bool registered = register_module({.name = "fd", .order = 20, .make_counting = make_module});
+} // namespace

@@ -14,6 +14,7 @@
 #include "filesystem.h"
 #include "filesystem.skel.h"
 #include "modules/table_module.h"
+#include "modules/registry.h"
 
 namespace {
 
@@ -204,9 +205,11 @@ private:
     std::vector<__u32> attached_;  // fs_kind of the filesystems monitored
 };
 
-} // namespace
 
-std::unique_ptr<TableModule> make_filesystem_module(const KernelSymbols &kernel, FilesystemChoice choice)
+std::unique_ptr<TableModule> make_module(const KernelSymbols &kernel, const FilesystemChoice &choice)
 {
-    return std::make_unique<FilesystemModule>(kernel, std::move(choice));
+    return std::make_unique<FilesystemModule>(kernel, choice);
 }
+
+const bool registered = register_module({.name = "filesystem", .order = 150, .make_table = make_module});
+} // namespace

@@ -10,6 +10,7 @@
 #include "hardirq.h"
 #include "hardirq.skel.h"
 #include "modules/table_module.h"
+#include "modules/registry.h"
 
 namespace {
 
@@ -125,9 +126,11 @@ private:
     std::map<__u32, std::string> names_;
 };
 
-} // namespace
 
-std::unique_ptr<TableModule> make_hardirq_module(const KernelSymbols &kernel)
+std::unique_ptr<TableModule> make_module(const KernelSymbols &kernel, const FilesystemChoice &)
 {
     return std::make_unique<HardirqModule>(kernel);
 }
+
+const bool registered = register_module({.name = "hardirq", .order = 120, .make_table = make_module});
+} // namespace

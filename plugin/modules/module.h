@@ -5,6 +5,7 @@
 #pragma once
 
 #include <bpf/libbpf.h>
+#include <unistd.h>
 #include <memory>
 #include <set>
 #include <string>
@@ -61,18 +62,7 @@ inline LoadPlan lifecycle_plan(const KernelSymbols &)
     return {};
 }
 
-std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_fd_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_cachestat_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_dcstat_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_swap_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_socket_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_sync_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_mount_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_shm_module(const KernelSymbols &kernel);
-std::unique_ptr<CountingModule> make_oomkill_module(const KernelSymbols &kernel);
-// All of the above, in the order they start (modules/all_modules.cpp).
+// Every registered counting module, in the order they start (modules/registry.h).
 std::vector<std::unique_ptr<CountingModule>> make_all_modules(const KernelSymbols &kernel);
 
 // A program named <kind>_<syscall> belongs to that syscall (sync and shm name
@@ -115,6 +105,7 @@ public:
         skeleton_->rodata->apps_enabled = settings.apps;
         skeleton_->rodata->cgroups_enabled = settings.cgroups;
         skeleton_->rodata->per_cpu_tables = settings.per_cpu_tables;
+        skeleton_->rodata->plugin_tgid = getpid();
         Traits::set_read_only_data(*skeleton_->rodata, kernel_);
         std::string error = size_tables(settings);
         if (error.empty())

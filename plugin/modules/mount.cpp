@@ -1,5 +1,6 @@
 // mount module: mount(2) and umount2(2) calls and failures (kernel-collector/mount.bpf.c).
 #include "modules/syscall_modules.h"
+#include "modules/registry.h"
 #include "mount.h"
 #include "mount.skel.h"
 
@@ -30,9 +31,11 @@ struct MountTraits {
     static void set_read_only_data(mount_bpf::mount_bpf__rodata &, const KernelSymbols &) {}
 };
 
-} // namespace
 
-std::unique_ptr<CountingModule> make_mount_module(const KernelSymbols &kernel)
+std::unique_ptr<CountingModule> make_module(const KernelSymbols &kernel)
 {
     return std::make_unique<SkeletonModule<mount_bpf, MountTraits>>(kernel);
 }
+
+const bool registered = register_module({.name = "mount", .order = 90, .make_counting = make_module});
+} // namespace

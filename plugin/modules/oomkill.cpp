@@ -1,5 +1,6 @@
 // oomkill module: OOM kills per victim (kernel-collector/oomkill.bpf.c).
 #include "modules/module.h"
+#include "modules/registry.h"
 #include "oomkill.h"
 #include "oomkill.skel.h"
 
@@ -33,9 +34,11 @@ struct OomkillTraits {
     static void set_read_only_data(oomkill_bpf::oomkill_bpf__rodata &, const KernelSymbols &) {}
 };
 
-} // namespace
 
-std::unique_ptr<CountingModule> make_oomkill_module(const KernelSymbols &kernel)
+std::unique_ptr<CountingModule> make_module(const KernelSymbols &kernel)
 {
     return std::make_unique<SkeletonModule<oomkill_bpf, OomkillTraits>>(kernel);
 }
+
+const bool registered = register_module({.name = "oomkill", .order = 110, .make_counting = make_module});
+} // namespace

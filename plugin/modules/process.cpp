@@ -1,5 +1,6 @@
 // process module: task creation, exit and release (kernel-collector/process.bpf.c).
 #include "modules/module.h"
+#include "modules/registry.h"
 #include "process.skel.h"
 
 namespace {
@@ -75,9 +76,26 @@ private:
     }
 };
 
-} // namespace
+// The per-group charts' combined task_error, and the system's per-interval
+// process_status values (processes started, zombies left).
+void add_status_counters(Counters &counters, const Counters *previous)
+{
+    auto value = counter_value;
+    if (!counters.contains("create_process"))  // the scope has no process counters
+        return;
+    counters["task_error"] = value(counters, "process_error") + value(counters, "thread_error");
+    if (!previous)
+        return;
+    counters["status_process"] = value(counters, "create_process") - value(*previous, "create_process");
+    counters["status_zombie"] = (value(counters, "exit_task") - value(*previous, "exit_task")) -
+                                (value(counters, "release_task") - value(*previous, "release_task"));
+}
 
-std::unique_ptr<CountingModule> make_process_module(const KernelSymbols &kernel)
+std::unique_ptr<CountingModule> make_module(const KernelSymbols &kernel)
 {
     return std::make_unique<SkeletonModule<process_bpf, ProcessTraits>>(kernel);
 }
+
+const bool registered = register_module({.name = "process", .order = 10, .make_counting = make_module,
+                                         .derive = add_status_counters});
+} // namespace

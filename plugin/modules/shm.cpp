@@ -1,5 +1,6 @@
 // shm module: System V shared memory calls (kernel-collector/shm.bpf.c).
 #include "modules/syscall_modules.h"
+#include "modules/registry.h"
 #include "shm.h"
 #include "shm.skel.h"
 
@@ -32,9 +33,11 @@ struct ShmTraits {
     static void set_read_only_data(shm_bpf::shm_bpf__rodata &, const KernelSymbols &) {}
 };
 
-} // namespace
 
-std::unique_ptr<CountingModule> make_shm_module(const KernelSymbols &kernel)
+std::unique_ptr<CountingModule> make_module(const KernelSymbols &kernel)
 {
     return std::make_unique<SkeletonModule<shm_bpf, ShmTraits>>(kernel);
 }
+
+const bool registered = register_module({.name = "shm", .order = 100, .make_counting = make_module});
+} // namespace

@@ -1,6 +1,7 @@
 // socket module: TCP and UDP calls, bytes, connections, closes and
 // retransmits (kernel-collector/socket.bpf.c).
 #include "modules/module.h"
+#include "modules/registry.h"
 #include "socket.h"
 #include "socket.skel.h"
 
@@ -155,7 +156,21 @@ const std::vector<std::string> &socket_path_differences()
     return lines;
 }
 
-std::unique_ptr<CountingModule> make_socket_module(const KernelSymbols &kernel)
+namespace {
+// 1.37.1's per-group bandwidth charts add TCP and UDP.
+void add_total_bytes(Counters &counters, const Counters *)
+{
+    if (!counters.contains("tcp_send_bytes"))  // the scope has no socket counters
+        return;
+    counters["send_bytes"] = counter_value(counters, "tcp_send_bytes") + counter_value(counters, "udp_send_bytes");
+    counters["recv_bytes"] = counter_value(counters, "tcp_recv_bytes") + counter_value(counters, "udp_recv_bytes");
+}
+
+std::unique_ptr<CountingModule> make_module(const KernelSymbols &kernel)
 {
     return std::make_unique<SkeletonModule<socket_bpf, SocketTraits>>(kernel);
 }
+
+const bool registered = register_module({.name = "socket", .order = 70, .make_counting = make_module,
+                                         .derive = add_total_bytes});
+} // namespace

@@ -2,6 +2,7 @@
 #include <bpf/libbpf.h>
 
 #include "modules/table_module.h"
+#include "modules/registry.h"
 #include "softirq.h"
 #include "softirq.skel.h"
 
@@ -58,9 +59,11 @@ private:
     TableSkeleton<softirq_bpf> skeleton_;
 };
 
-} // namespace
 
-std::unique_ptr<TableModule> make_softirq_module(const KernelSymbols &kernel)
+std::unique_ptr<TableModule> make_module(const KernelSymbols &kernel, const FilesystemChoice &)
 {
     return std::make_unique<SoftirqModule>(kernel);
 }
+
+const bool registered = register_module({.name = "softirq", .order = 130, .make_table = make_module});
+} // namespace

@@ -1,5 +1,6 @@
 // swap module: pages read from and written to swap (kernel-collector/swap.bpf.c).
 #include "modules/function_hooks.h"
+#include "modules/registry.h"
 #include "swap.h"
 #include "swap.skel.h"
 
@@ -30,9 +31,11 @@ struct SwapTraits {
     static void set_read_only_data(swap_bpf::swap_bpf__rodata &, const KernelSymbols &) {}
 };
 
-} // namespace
 
-std::unique_ptr<CountingModule> make_swap_module(const KernelSymbols &kernel)
+std::unique_ptr<CountingModule> make_module(const KernelSymbols &kernel)
 {
     return std::make_unique<SkeletonModule<swap_bpf, SwapTraits>>(kernel);
 }
+
+const bool registered = register_module({.name = "swap", .order = 60, .make_counting = make_module});
+} // namespace

@@ -1,5 +1,6 @@
 // sync module: calls to the sync family of syscalls (kernel-collector/sync.bpf.c).
 #include "modules/syscall_modules.h"
+#include "modules/registry.h"
 #include "sync.h"
 #include "sync.skel.h"
 
@@ -35,9 +36,11 @@ struct SyncTraits {
     static void set_read_only_data(sync_bpf::sync_bpf__rodata &, const KernelSymbols &) {}
 };
 
-} // namespace
 
-std::unique_ptr<CountingModule> make_sync_module(const KernelSymbols &kernel)
+std::unique_ptr<CountingModule> make_module(const KernelSymbols &kernel)
 {
     return std::make_unique<SkeletonModule<sync_bpf, SyncTraits>>(kernel);
 }
+
+const bool registered = register_module({.name = "sync", .order = 80, .make_counting = make_module});
+} // namespace

@@ -27,15 +27,11 @@ struct FilesystemChoice {
     std::set<std::string> disabled;  // "ext4", "xfs", "nfs", "zfs", "btrfs"
 };
 
-// Every table module (all_modules.cpp), and every module of both kinds (--check, --verify).
+// Every registered table module (modules/registry.h), and every module of both kinds (--check, --verify).
 std::vector<std::unique_ptr<TableModule>> make_all_table_modules(const KernelSymbols &kernel,
                                                                  const FilesystemChoice &filesystems);
 std::vector<std::unique_ptr<Module>> make_modules_of_every_kind(const KernelSymbols &kernel);
 
-std::unique_ptr<TableModule> make_hardirq_module(const KernelSymbols &kernel);
-std::unique_ptr<TableModule> make_softirq_module(const KernelSymbols &kernel);
-std::unique_ptr<TableModule> make_disk_module(const KernelSymbols &kernel);
-std::unique_ptr<TableModule> make_filesystem_module(const KernelSymbols &kernel, FilesystemChoice choice);
 
 // The upstream histogram's dimension names: "0us->1us" ... "4s->+Inf".
 const std::vector<std::string> &latency_bin_names();

@@ -1,5 +1,6 @@
 // vfs module: VFS calls and the bytes they moved (kernel-collector/vfs.bpf.c).
 #include "modules/module.h"
+#include "modules/registry.h"
 #include "vfs.h"
 #include "vfs.skel.h"
 
@@ -104,7 +105,11 @@ const std::vector<std::string> &vfs_path_differences()
     return lines;
 }
 
-std::unique_ptr<CountingModule> make_vfs_module(const KernelSymbols &kernel)
+namespace {
+std::unique_ptr<CountingModule> make_module(const KernelSymbols &kernel)
 {
     return std::make_unique<SkeletonModule<vfs_bpf, VfsTraits>>(kernel);
 }
+
+const bool registered = register_module({.name = "vfs", .order = 30, .make_counting = make_module});
+} // namespace

@@ -33,6 +33,7 @@ import tempfile
 import time
 
 from live_test import ATTACH_PATHS, Checks, PluginOutput, cgroup2_root, owned_ids, kernel_ids, sanitize
+from check_output import plugin_check_output
 
 MODULES = ("cachestat", "dcstat", "swap")
 RUNS = {"cgroup": {"stats": 200, "creates": 50}, "service": {"stats": 70, "creates": 20}}
@@ -73,7 +74,7 @@ def chart_module(chart):
 
 def check_lines(build):
     """module -> {path: verdict} from ebpf.plugin --check's "<path> (<module> programs): <verdict>" lines."""
-    out = subprocess.run([os.path.join(build, "ebpf.plugin"), "--check"], capture_output=True, text=True).stdout
+    out = plugin_check_output(build)
     said = {m: {} for m in MODULES}
     for line in out.splitlines():
         found = re.match(r"^(\w+) \((\w+) programs\): (.*)$", line)

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from check_output import plugin_check_output
 
 MODULES = ("hardirq", "softirq", "disk", "filesystem")
 TRACEPOINT_ONLY = ("hardirq", "softirq", "disk")
@@ -294,7 +295,7 @@ def main():
     plugin_path = os.path.join(build, "ebpf.plugin")
 
     # Which path each module takes here: the first whose programs load and attach (--check).
-    check_out = subprocess.run([plugin_path, "--check"], capture_output=True, text=True).stdout
+    check_out = plugin_check_output(build)
     usable = {}
     for module in MODULES:
         ok = [p for p in ("trampoline", "kprobe", "tracepoint")

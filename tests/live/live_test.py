@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from check_output import plugin_check_output
 
 ATTACH_PATHS = ("trampoline", "kprobe", "tracepoint")
 RUNS = {  # workload arguments of the two runs
@@ -423,7 +424,7 @@ def check_tree(count, checks, output, charts, spawn, shell, cgroup_dir, group, p
                      % (counter, apps[counter], cgroup[counter]), MODULE_OF[counter])
 def not_applicable_paths(build):
     """module -> attach paths for which --check says it has no programs on this kernel ("n/a")."""
-    out = subprocess.run([os.path.join(build, "ebpf.plugin"), "--check"], capture_output=True, text=True).stdout
+    out = plugin_check_output(build)
     found = {}
     for line in out.splitlines():
         match = re.match(r"(trampoline|kprobe|tracepoint) \((\w+) programs\): n/a", line)

@@ -72,7 +72,8 @@ class Updates:
 class Plugin:
     """The plugin with its own configuration directory and app group."""
 
-    def __init__(self, work, global_lines, modules, group_process, cgroups=False):
+    def __init__(self, work, global_lines, modules, group_process, cgroups=False, other_groups=(),
+                 binary=os.path.join(BUILD, "ebpf.plugin")):
         config = os.path.join(work, "etc-%d" % random.randrange(1 << 30))
         os.makedirs(config)
         with open(os.path.join(config, "ebpf.d.conf"), "w") as f:
@@ -84,10 +85,11 @@ class Plugin:
             for module in ("process", "fd") + tuple(OTHER_MODULES):
                 f.write("    %s = %s\n" % (module, "yes" if module in modules else "no"))
         with open(os.path.join(config, "apps_groups.conf"), "w") as f:
-            f.write("grp_%s: %s\n" % (group_process, group_process))
+            for process in (group_process,) + tuple(other_groups):
+                f.write("grp_%s: %s\n" % (process, process))
         env = dict(os.environ, NETDATA_USER_CONFIG_DIR=config, NETDATA_STOCK_CONFIG_DIR=os.path.join(work, "none"))
         self.stderr = open(os.path.join(config, "stderr"), "w+")
-        self.process = subprocess.Popen([os.path.join(BUILD, "ebpf.plugin"), "1"], stdin=subprocess.PIPE,
+        self.process = subprocess.Popen([binary, "1"], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=self.stderr, env=env)
         self.out = Updates(self.process.stdout)
 
@@ -379,12 +381,37 @@ def test_exit(checks, work, limit_lines, limit_text):
                  % (len(progs), len(links), sorted(left)))
 
 
+def test_own_activity(checks, work, workload, tag):
+    """The plugin's own calls (it reads /proc/self/fdinfo and writes its charts every second) are not
+    the host's: its app group gets none, while a workload's opens and writes count exactly."""
+    name, own_name = "ewl-own-" + tag, "ebpfown" + tag  # a name of its own: other plugins may run
+    copy, own_binary = os.path.join(work, name), os.path.join(work, own_name)
+    shutil.copy(workload, copy)
+    shutil.copy(os.path.join(BUILD, "ebpf.plugin"), own_binary)
+    plugin = Plugin(work, [], ("process", "fd", "vfs"), own_name, other_groups=(name,), binary=own_binary)
+    try:
+        if not checks.check(plugin.out.wait("apps.file_open", 2, 20), "own activity: apps charts are published"):
+            return
+        subprocess.run([copy, "--opens", "9"], check=True, capture_output=True)
+        plugin.out.wait("apps.file_open", len(plugin.out.of("apps.file_open")) + 4, 10)
+        own, group = sanitize("grp_" + own_name), sanitize("grp_" + name)
+        for chart in ("apps.file_open", "apps.vfs_write_call", "apps.vfs_read_call"):
+            seen = [values.get(own) for values in plugin.out.of(chart)]
+            checks.check(all(not value for value in seen), "own activity: %s %s stays empty (%s)" % (chart, own, seen[-3:]))
+        opens = plugin.out.of("apps.file_open")[-1].get(group)
+        checks.check(opens == 9, "own activity: apps.file_open %s = %s (expected 9)" % (group, opens))
+    finally:
+        code = plugin.stop()
+    checks.check(code == 0, "own activity: exits 0 when stdin closes (got %s)" % code)
+
+
 def main():
     checks = Checks()
     tag = "%06x" % random.randrange(1 << 24)
     work = tempfile.mkdtemp(prefix="ebpf-self-")
     workload = os.path.join(BUILD, "ebpf-workload")
     try:
+        test_own_activity(checks, work, workload, tag)
         memlock = test_cost(checks, work, workload)
         if memlock:
             test_shed(checks, work, workload, memlock, tag)

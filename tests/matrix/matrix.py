@@ -7,6 +7,8 @@ docs/MATRIX.md. Exits 1 if anything that should work did not.
 usage: matrix.py [--kernels "host 5.10 6.1 6.12 7.2"] [--doc docs/MATRIX.md]
 """
 import argparse
+import ast
+import functools
 import json
 import os
 import subprocess
@@ -15,14 +17,39 @@ import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 PATHS = ["trampoline", "kprobe", "tracepoint"]
-MODULES = ["process", "fd", "vfs", "socket", "cachestat", "dcstat", "swap", "sync", "mount", "shm", "oomkill",
-           "hardirq", "softirq", "disk", "filesystem"]
+SUITES = ("live", "cache", "syscall", "latency")  # tests/live/<suite>_test.py
+
+
+@functools.cache
+def host_check_output():
+    return subprocess.run([os.path.join(REPO, "build/ebpf.plugin"), "--check"], capture_output=True,
+                          text=True).stdout
+
+
+def plugin_modules():
+    """Every module the plugin has, in its order: the "<path> (<module> programs)" lines of --check."""
+    modules = []
+    for line in host_check_output().splitlines():
+        words = line.partition(": ")[0].split()
+        if len(words) == 3 and words[2] == "programs)" and words[1].lstrip("(") not in modules:
+            modules.append(words[1].lstrip("("))
+    return modules
+
+
+def suite_of_modules():
+    """module -> the suite that counts it: each suite's MODULES = (...) (a module without one fails)."""
+    suites = {}
+    for suite in SUITES:
+        tree = ast.parse(open(os.path.join(REPO, "tests/live/%s_test.py" % suite)).read())
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and [getattr(n, "id", "") for n in node.targets] == ["MODULES"]:
+                suites.update((module, suite) for module in ast.literal_eval(node.value))
+    return suites
 
 
 def host_check():
     """Attach paths the host kernel refuses, with the reason (ebpf.plugin --check)."""
-    out = subprocess.run([os.path.join(REPO, "build/ebpf.plugin"), "--check"], capture_output=True,
-                         text=True).stdout
+    out = host_check_output()
     refused = {}
     for line in out.splitlines():
         label, _, verdict = line.partition(": ")
@@ -44,7 +71,7 @@ def run_suite(kernel, results):
         code = subprocess.run([suite, results, " ".join(paths), auto]).returncode
     else:
         refused = {}
-        command = [os.path.join(REPO, "tools/vm-run"), "--kernel", kernel, "--timeout", "1200", "--",
+        command = [os.path.join(REPO, "tools/vm-run"), "--kernel", kernel, "--timeout", "1800", "--",
                    suite, results, " ".join(PATHS), "trampoline"]
         code = subprocess.run(command, cwd=REPO).returncode
     print("# %s: suite finished in %.0f s (exit %d)" % (kernel, time.time() - started, code), flush=True)
@@ -64,7 +91,7 @@ def read_results(results):
     for run in PATHS + ["auto"]:
         # live-*.json: process, fd, vfs, socket; cache-*.json: cachestat, dcstat, swap;
         # syscall-*.json: sync, mount, shm, oomkill; latency-*.json: hardirq, softirq, disk, filesystem
-        for suite in ("live", "cache", "syscall", "latency"):
+        for suite in SUITES:
             try:
                 result = json.load(open(os.path.join(results, "%s-%s.json" % (suite, run))))
             except (OSError, ValueError):
@@ -111,22 +138,20 @@ def fallbacks(results):
     return found
 
 
-# Which suite (tests/live/<suite>_test.py) counts which modules.
-SUITE_OF = dict([(m, "cache") for m in ("cachestat", "dcstat", "swap")] +
-                [(m, "syscall") for m in ("sync", "mount", "shm", "oomkill")] +
-                [(m, "latency") for m in ("hardirq", "softirq", "disk", "filesystem")])
+SUITE_OF = suite_of_modules()
 NOT_RUN = "verifier pass only (its suite runs in tests/live on the host and in the 6.1 guest)"
+AUTO_ONLY = "verifier pass (its suite runs here in auto mode, on every path in the 6.1 guest)"
 
 
-def suites_not_run(results):
-    """Suites guest-suite.sh left out on this kernel (it says so in suites-not-run)."""
+def suite_plan(results, name):
+    """Suites guest-suite.sh left out on this kernel (suites-not-run) or ran in auto mode only."""
     try:
-        return open(os.path.join(results, "suites-not-run")).read().split()
+        return open(os.path.join(results, name)).read().split()
     except OSError:
         return []
 
 
-def cell(module, path, verify, checked, live, refused, not_run=()):
+def cell(module, path, verify, checked, live, refused, not_run=(), auto_only=()):
     """(text, ok) for one module and forced attach path on one kernel."""
     verdicts = [verify.get((module, path, mode), "missing") for mode in ("entry", "return")]
     # --check must say what --verify finds: "ok" exactly where both modes load and attach
@@ -142,6 +167,8 @@ def cell(module, path, verify, checked, live, refused, not_run=()):
         return "FAIL verify: %s" % bad[0], False
     if SUITE_OF.get(module) in not_run:
         return NOT_RUN, True
+    if SUITE_OF.get(module) in auto_only:
+        return AUTO_ONLY, True
     result = live.get(path)
     if not result:
         return "FAIL: live suite did not run", False
@@ -152,6 +179,22 @@ def cell(module, path, verify, checked, live, refused, not_run=()):
     return "pass", True
 
 
+def diagnosis(kernel, results, code, seconds):
+    """What a failed kernel left: its exit status, the logs without a result, each log's last lines."""
+    lines = ["# %s failed: suite exit %d after %.0f s (124: the guest timed out)" % (kernel, code, seconds)]
+    names = sorted(os.listdir(results))
+    for name in names:
+        if not name.endswith(".log"):
+            continue
+        stem = name[:-4]
+        if stem + ".json" in names and '"failed": 0' in open(os.path.join(results, stem + ".json")).read():
+            continue
+        tail = open(os.path.join(results, name), errors="replace").read().strip().splitlines()[-4:]
+        lines.append("#   %s%s: %s" % (name, "" if stem + ".json" in names else " (no result)",
+                                       " | ".join(tail) or "empty"))
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--kernels", default="host 5.10 6.1 6.12 7.2")
@@ -159,23 +202,27 @@ def main():
     args = parser.parse_args()
     kernels = args.kernels.split()
 
-    columns, failures = [], 0
-    rows = {(m, p): [] for m in MODULES for p in PATHS + ["auto"]}
+    columns, failures, diagnoses = [], 0, []
+    modules = plugin_modules()
+    rows = {(m, p): [] for m in modules for p in PATHS + ["auto"]}
     for kernel in kernels:
         results = os.path.join(REPO, "tests/results/matrix", kernel)
         subprocess.run(["rm", "-rf", results])
         os.makedirs(results)
+        started = time.time()
         refused, code = run_suite(kernel, results)
         release, verify, live, checked, lacks = read_results(results)
+        failures_before = failures
         columns.append("%s (%s%s)" % (kernel, release, "".join("; " + f for f in lacks)))
-        for module in MODULES:
+        for module in modules:
             for path in PATHS:
-                text, ok = cell(module, path, verify, checked, live, refused, suites_not_run(results))
+                text, ok = cell(module, path, verify, checked, live, refused, suite_plan(results, "suites-not-run"),
+                                suite_plan(results, "suites-auto-only"))
                 rows[(module, path)].append(text)
                 failures += not ok
             auto = live.get("auto")
             verdict = auto["modules"].get(module) if auto else None
-            if SUITE_OF.get(module) in suites_not_run(results):
+            if SUITE_OF.get(module) in suite_plan(results, "suites-not-run"):
                 rows[(module, "auto")].append(NOT_RUN)
                 continue
             ok = verdict in ("pass", "skip")
@@ -189,6 +236,8 @@ def main():
                 for line in open(os.path.join(results, name)):
                     if line.startswith("not ok"):
                         print("# %s %s: %s" % (kernel, name, line.strip()))
+        if failures > failures_before:
+            diagnoses.append(diagnosis(kernel, results, code, time.time() - started))
 
     header = "| module | attach path | " + " | ".join(columns) + " |"
     lines = [header, "|" + "---|" * (len(columns) + 2)]
@@ -208,6 +257,8 @@ def main():
                   "Guests boot Debian's kernels under qemu (`tools/vm-run`). A column header names the\n"
                   "fallbacks `ebpf.plugin --check` reported there (see README, Attach paths).\n\n%s\n"
                   % (time.strftime("%Y-%m-%d"), table))
+    for text in diagnoses:  # last, where a CI log's tail shows it
+        print(text)
     print("%d passed, %d failed" % (sum(len(c) for c in rows.values()) - failures, failures))
     return 1 if failures else 0
 

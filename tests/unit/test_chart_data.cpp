@@ -1,5 +1,6 @@
 // charts/*.conf parsing: every field, every kind of mistake, and the files
 // embedded in the binary.
+#include "modules/registry.h"
 #include "core/chart_data.h"
 
 #include <doctest/doctest.h>
@@ -302,7 +303,7 @@ TEST_CASE("published chart ids") {
 TEST_CASE("the embedded charts/*.conf parse without errors") {
     for (const ChartSource &source : embedded_chart_sources()) {
         std::vector<std::string> errors;
-        parse_chart_definitions(source.file, source.text, errors);
+        parse_chart_definitions(source.file, source.text, errors, registered_module_names());
         INFO(source.file);
         CHECK(errors == std::vector<std::string>{});
     }
@@ -346,7 +347,7 @@ TEST_CASE("embedded charts a person reads without a legend") {
         CHECK(dimension.counter == "attach_" + dimension.name);
     }
     // every module that has charts, times every path, and the process core
-    // (not the flows: a record source on tracepoints only, not a module)
+    // (not the flows: a record source, not a module)
     std::set<std::string> modules;
     for (const ChartDef &chart : embedded_chart_definitions())
         if (chart.module != "self" && chart.module != "flows")
@@ -358,4 +359,21 @@ TEST_CASE("embedded charts a person reads without a legend") {
     expected.insert("core_tracepoint"); // the process core has one path
     CHECK(std::set<std::string>(names.begin(), names.end()) == expected);
     CHECK(names.size() == expected.size());
+}
+
+TEST_CASE("dimension per module stands for one dimension per module") {
+    std::vector<std::string> errors;
+    auto charts = parse_chart_definitions("self.conf",
+                                          "[netdata.ebpf_x]\nscope = self\ntitle = X\nunits = u\nfamily = ebpf\n"
+                                          "context = netdata.ebpf_x\ntype = line\npriority = 1\n"
+                                          "dimension per module = MODULE_kprobe MODULE_kprobe absolute 1 1 runs_MODULE\n"
+                                          "dimension = core core absolute 1 1 runs_core\n",
+                                          errors, {"fd", "vfs"});
+    CHECK(errors == std::vector<std::string>{});
+    REQUIRE(charts.size() == 1);
+    REQUIRE(charts[0].dimensions.size() == 3);
+    CHECK(charts[0].dimensions[0].id == "fd_kprobe");
+    CHECK(charts[0].dimensions[0].counter == "runs_fd");
+    CHECK(charts[0].dimensions[1].id == "vfs_kprobe");
+    CHECK(charts[0].dimensions[2].id == "core");
 }
