@@ -361,13 +361,14 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    // Flows are records only: loaded when a records sink is configured.
+    // Flows: their charts with `network connections = yes`, their records when a sink is configured.
     std::unique_ptr<FlowSource> flows;
-    if (records_config.journal || !records_config.file.empty()) {
+    bool sink_configured = records_config.journal || !records_config.file.empty();
+    if (config.network_connections || sink_configured) {
         std::string error;
         flows = FlowSource::start(symbols, flows_config, groups, options.attach.value_or(AttachPath::Auto), error);
         if (!flows)
-            log_error("flows: %s; no netflow records", error.c_str());
+            log_error("flows: %s; no flow charts or records", error.c_str());
     }
 
     // Loading parsed the kernel's BTF several times over: give that memory back.
@@ -384,8 +385,8 @@ int main(int argc, char **argv)
     }
 
     std::unique_ptr<RecordStream> records = make_record_stream(records_config);
-    if (!records)
-        flows.reset();  // no sink could open: nowhere for flows to go
+    if (!records && !config.network_connections)
+        flows.reset();  // no sink could open and no charts asked for: nowhere for flows to go
     std::vector<ChartDef> charts = charts_of(collector);
     if (flows) {
         std::vector<ChartDef> flow_charts = charts_for(
@@ -408,12 +409,12 @@ int main(int argc, char **argv)
         std::set<std::string> due = collector.due_modules(elapsed, config.update_every);
         elapsed += static_cast<uint64_t>(interval);
         Snapshot snapshot = collector.collect(&due);
+        if (flows && due.contains("self")) {
+            flows->report(records.get(), realtime_usec());
+            flows->add_counters(snapshot);
+            due.insert("flows");
+        }
         if (records) {
-            if (flows && due.contains("self")) {
-                flows->report(*records, realtime_usec());
-                flows->add_counters(snapshot);
-                due.insert("flows");
-            }
             add_record_counters(*records, snapshot.system);
             for (const std::string &line : records->new_errors())
                 log_error("%s", line.c_str());
@@ -433,7 +434,7 @@ int main(int argc, char **argv)
     }
     log_stop(stop, out);
     if (records && flows)  // what closed since the last tick
-        flows->report(*records, realtime_usec());
+        flows->report(records.get(), realtime_usec());
     if (records)
         records->stop(300);
     log_summarize();

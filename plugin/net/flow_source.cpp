@@ -46,7 +46,7 @@ FlowOwner FlowSource::owner(uint32_t pid, uint64_t cgroup_id)
     return owner;
 }
 
-void FlowSource::report(RecordStream &stream, uint64_t time_usec)
+void FlowSource::report(RecordStream *stream, uint64_t time_usec)
 {
     cgroups_.begin_cycle();
     app_groups_.clear();
@@ -55,7 +55,8 @@ void FlowSource::report(RecordStream &stream, uint64_t time_usec)
             totals.rtt_sum = totals.rtt_samples = 0;
     reporter_->report(time_usec, [&](Record record, uint64_t cgroup_id) {
         count(record, cgroup_id);
-        stream.emit(std::move(record));
+        if (stream)
+            stream->emit(std::move(record));
     });
 }
 

@@ -23,8 +23,9 @@ public:
     static std::unique_ptr<FlowSource> start(const KernelSymbols &kernel, const FlowsConfig &config,
                                              const ProcessGroups &groups, AttachPath path, std::string &error);
 
-    // Emits the records of the flows that changed since the last call.
-    void report(RecordStream &stream, uint64_t time_usec);
+    // Reads the flows that changed since the last call into the charts'
+    // counters, and emits their records when there is a stream.
+    void report(RecordStream *stream, uint64_t time_usec);
     // The charts' counters (charts/flows.conf) per app group, cgroup and
     // service: TCP connections established and closed and retransmits since
     // the start, and the mean RTT of the last report's TCP flows.

@@ -87,7 +87,7 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         for (int i = 0; test && i < test_records_per_tick; ++i)
             stream.emit(source.next());
         if (flow_source)
-            flow_source->report(stream, realtime_usec());
+            flow_source->report(&stream, realtime_usec());
         for (const std::string &line : stream.new_errors())
             log_error("%s", line.c_str());
         return !stream.any_broken();
@@ -97,7 +97,7 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
     else
         log_info("stdout's reader went away; stopping");
     if (flow_source)  // what closed since the last tick
-        flow_source->report(stream, realtime_usec());
+        flow_source->report(&stream, realtime_usec());
     stream.stop(500);
     log_counts(stream);
     log_summarize();

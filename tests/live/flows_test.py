@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -232,7 +233,7 @@ def last_values(lines):
     return last, every
 
 
-def check_charts(checks, lines, connections, tag, client_retransmits):
+def check_charts(checks, lines, connections, tag, client_retransmits, run="charts"):
     """Per app group, cgroup and service: the connections and retransmits the records counted."""
     last, every = last_values(lines)
     # the client's connections to 5002 are filtered out
@@ -253,13 +254,13 @@ def check_charts(checks, lines, connections, tag, client_retransmits):
         ("services.ebpf_flows_tcp_retransmits", f"flows-test-{tag}"): 0,
     }
     got = {key: last.get(key) for key in want}
-    checks.check(got == want, "charts: connections established and closed and retransmits per app group, cgroup "
+    checks.check(got == want, f"{run}: connections established and closed and retransmits per app group, cgroup "
                  f"and service as the records count them" + ("" if got == want else f": got {got}, want {want}"))
     rtts = {key: max(every.get(key, [0])) for key in
             [("apps.ebpf_flows_tcp_rtt", "flows-client"), ("apps.ebpf_flows_tcp_rtt", "flows-server"),
              (f"cgroup_flows_test_{tag}.ebpf_flows_tcp_rtt", "rtt"),
              ("services.ebpf_flows_tcp_rtt", f"flows-test-{tag}")]}
-    checks.check(all(0 < v < 1000000 for v in rtts.values()), f"charts: a TCP RTT above 0 and below 1 s in each: {rtts}")
+    checks.check(all(0 < v < 1000000 for v in rtts.values()), f"{run}: a TCP RTT above 0 and below 1 s in each: {rtts}")
     cost = {key: last.get(key) for key in [("netdata.ebpf_kernel_memory", "flows"),
                                            ("netdata.ebpf_bpf_runs", "flows_tracepoint"),
                                            ("netdata.ebpf_bpf_time", "flows_tracepoint")]}
@@ -325,6 +326,19 @@ def main():
         chart_lines = []
         chart_reader = threading.Thread(target=lambda: chart_lines.extend(charts.stdout), daemon=True)
         chart_reader.start()
+        # and with `network connections = yes` and no sink: the flow charts alone
+        bare = os.path.join(user, "bare")
+        os.makedirs(os.path.join(bare, "ebpf.d"))
+        for name in ("apps_groups.conf", os.path.join("ebpf.d", "network.conf")):
+            shutil.copy(os.path.join(user, name), os.path.join(bare, name))
+        with open(os.path.join(user, "ebpf.d.conf")) as conf, open(os.path.join(bare, "ebpf.d.conf"), "w") as out:
+            out.write(conf.read() + "    network connections = yes\n")
+        bare_charts = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "1"], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                       env=dict(env, NETDATA_USER_CONFIG_DIR=bare))
+        bare_lines = []
+        bare_reader = threading.Thread(target=lambda: bare_lines.extend(bare_charts.stdout), daemon=True)
+        bare_reader.start()
         server = ns.run(ns.server_ns, programs["server"], "server", "::", f"udp={UDP['port']}",
                         *map(str, PORTS + (BURST["port"],)),
                         cgroup=cgroups["server"])
@@ -346,8 +360,9 @@ def main():
                 print("0 passed, 0 failed")
                 return 0
             checks.check(attached, "the plugin reports flows (a probe connection seen)")
-            while time.monotonic() < deadline and not any(line.startswith("BEGIN ") for line in chart_lines):
-                time.sleep(0.2)  # the normal run is attached once it sends data
+            while time.monotonic() < deadline and not (any(line.startswith("BEGIN ") for line in chart_lines) and
+                                                       any(line.startswith("BEGIN ") for line in bare_lines)):
+                time.sleep(0.2)  # the normal runs are attached once they send data
             plan = json.dumps({"server": ns.server_ip, "client": ns.client_ip, "connections": connections,
                                "burst": BURST, "udp": dict(UDP, bind=udp_port)})
             client = ns.run(ns.client_ns, programs["client"], "client", plan, cgroup=cgroups["client"])
@@ -362,9 +377,10 @@ def main():
                 peer.wait()
             plugin.send_signal(2)
             _, errors = plugin.communicate(timeout=20)
-            charts.stdin.close()  # the agent is gone
-            charts.wait(timeout=20)
-            chart_reader.join(timeout=5)
+            for run, run_reader in ((charts, chart_reader), (bare_charts, bare_reader)):
+                run.stdin.close()  # the agent is gone
+                run.wait(timeout=20)
+                run_reader.join(timeout=5)
         reader.thread.join(timeout=5)
         checks.check(plugin.returncode == 0, f"plugin exits 0 at SIGINT (stderr: {errors.strip()[-300:]!r})")
         with open(sink) as f:
@@ -417,8 +433,10 @@ def main():
                  f"connected UDP: {len(udp)} records sum to {sums(udp)} on {sorted(shape)}; the unconnected "
                  f"server's socket is left out" + ("" if sums(udp) == want and shape == want_shape
                                                     else f"; want {want} on {want_shape}"))
-    check_charts(checks, chart_lines, connections, tag, sums(
-        [r for r in records if r["src_ip"] in (ns.client_ip, ns.client_ip6)])["retransmits"])
+    client_retransmits = sums([r for r in records if r["src_ip"] in (ns.client_ip, ns.client_ip6)])["retransmits"]
+    check_charts(checks, chart_lines, connections, tag, client_retransmits)
+    check_charts(checks, bare_lines, connections, tag, client_retransmits,
+                 "charts with network connections = yes and no records sink")
     others = [r for r in records if id(r) not in used]
     checks.check(not others, f"no other record for the namespaces' addresses ({len(others)}: {others[:2]})")
     print(f"{checks.passed} passed, {checks.failed} failed")
