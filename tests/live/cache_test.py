@@ -21,7 +21,6 @@ in one stderr line per module and in --check, and declares none of their charts.
 usage: cache_test.py [--attach PATH] [--expect-path PATH] [--build DIR] [--results FILE]
 Prints one line per check and closes with "N passed, M failed".
 """
-import argparse
 import json
 import os
 import random
@@ -33,10 +32,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (ATTACH_PATHS, DEFAULT_BUILD, Checks, check_expected, check_log_lines,  # noqa: E402
-                    check_protocol, check_sends_data, check_verdicts, cgroup2_root, finish, left_in_kernel,
-                    make_cgroups, owned_ids, read_all, remove_cgroups, sanitize, series, settle, start_plugin,
-                    stop_plugin, write_config)
+from common import (ATTACH_PATHS, Checks, check_expected, check_log_lines, check_protocol,  # noqa: E402
+                    check_sends_data, check_verdicts, cgroup2_root, finish, left_in_kernel, make_cgroups, owned_ids,
+                    read_all, remove_cgroups, sanitize, series, settle, start_plugin, stop_plugin, suite_options,
+                    write_config)
 
 MODULES = ("cachestat", "dcstat", "swap")
 RUNS = {"cgroup": {"stats": 200, "creates": 50}, "service": {"stats": 70, "creates": 20}}
@@ -96,11 +95,7 @@ def not_runnable(checks, output, stderr_lines, said, tried):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--attach")
-    parser.add_argument("--expect-path")
-    parser.add_argument("--build", default=DEFAULT_BUILD)
-    parser.add_argument("--results")
+    parser = suite_options()
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     checks = Checks()

@@ -1,5 +1,6 @@
 """What the live suites share: the plugin's configuration, start and stop, its
 output, the checks and their results, the BPF objects it holds, cgroups."""
+import argparse
 import json
 import os
 import re
@@ -16,6 +17,18 @@ ATTACH_PATHS = ("trampoline", "kprobe", "tracepoint")
 ALL_MODULES = ("process fd vfs socket cachestat dcstat disk filesystem hardirq mdflush mount oomkill shm softirq "
                "sync swap").split()
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: ebpf\.plugin (ERROR|INFO ) : MAIN : ")
+
+
+def suite_options(modes=False):
+    """The options of the suites the kernel matrix runs (tests/matrix/guest-suite.sh)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--attach")
+    parser.add_argument("--expect-path")
+    if modes:
+        parser.add_argument("--mode", default="return", choices=["entry", "return"])
+    parser.add_argument("--build", default=DEFAULT_BUILD)
+    parser.add_argument("--results")
+    return parser
 
 
 class Checks:

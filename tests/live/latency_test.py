@@ -15,7 +15,6 @@ Runs the plugin standalone with only these modules and checks what the test caus
 A module the forced path cannot run must say so on stderr and leave the others running.
 Prints one line per check and closes with "N passed, M failed".
 """
-import argparse
 import mmap
 import os
 import re
@@ -28,7 +27,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_output import plugin_check_output  # noqa: E402
-from common import DEFAULT_BUILD, Checks, finish, protocol_check, read_all, start_plugin, write_config  # noqa: E402
+from common import (Checks, finish, protocol_check, read_all, start_plugin, suite_options,  # noqa: E402
+                    write_config)
 
 MODULES = ("hardirq", "softirq", "disk", "filesystem")
 TRACEPOINT_ONLY = ("hardirq", "softirq", "disk")
@@ -236,11 +236,7 @@ def check_filesystem(checks, output, work):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--attach")
-    parser.add_argument("--expect-path")
-    parser.add_argument("--build", default=DEFAULT_BUILD)
-    parser.add_argument("--results")
+    parser = suite_options()
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     checks = ModuleChecks()

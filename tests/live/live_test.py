@@ -21,7 +21,6 @@ and a subshell left behind by a parent that exits at once): every app group
 counter must equal the cgroup's, however early each parent exits.
 Prints one line per check and closes with "N passed, M failed".
 """
-import argparse
 import json
 import os
 import random
@@ -33,10 +32,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (ATTACH_PATHS, DEFAULT_BUILD, ChartDefinitions, Checks, check_expected,  # noqa: E402
-                    check_log_lines, check_protocol, check_sends_data, check_verdicts, cgroup2_root, finish,
-                    left_in_kernel, make_cgroups, map_ids, owned_ids, read_all, remove_cgroups, sanitize, settle,
-                    start_plugin, stop_plugin, write_config)
+from common import (ATTACH_PATHS, ChartDefinitions, Checks, check_expected, check_log_lines,  # noqa: E402
+                    check_protocol, check_sends_data, check_verdicts, cgroup2_root, finish, left_in_kernel,
+                    make_cgroups, map_ids, owned_ids, read_all, remove_cgroups, sanitize, settle, start_plugin,
+                    stop_plugin, suite_options, write_config)
 from live_cgroups import check_tree, odd_cgroups, recreate_cgroup  # noqa: E402
 from live_counts import MODULE_OF, RUNS, SOCKET_RUNS, add, expected_counters, socket_counters  # noqa: E402
 
@@ -83,12 +82,7 @@ def not_applicable_paths(build):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--attach")
-    parser.add_argument("--expect-path")
-    parser.add_argument("--mode", default="return", choices=["entry", "return"])
-    parser.add_argument("--build", default=DEFAULT_BUILD)
-    parser.add_argument("--results")
+    parser = suite_options(modes=True)
     parser.add_argument("--shared-tables", action="store_true")
     parser.add_argument("--pid-table-size", type=int)
     parser.add_argument("--recreate", action="store_true")

@@ -20,7 +20,6 @@ usage: syscall_test.py [--attach PATH] [--expect-path PATH] [--mode entry|return
                        [--build DIR] [--results FILE]
 Prints one line per check and closes with "N passed, M failed".
 """
-import argparse
 import json
 import os
 import random
@@ -30,9 +29,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (ATTACH_PATHS, DEFAULT_BUILD, ChartDefinitions, Checks, check_expected,  # noqa: E402
-                    check_protocol, check_sends_data, cgroup2_root, finish, left_in_kernel, make_cgroups, owned_ids,
-                    read_all, remove_cgroups, sanitize, settle, start_plugin, stop_plugin, write_config)
+from common import (ATTACH_PATHS, ChartDefinitions, Checks, check_expected, check_protocol,  # noqa: E402
+                    check_sends_data, cgroup2_root, finish, left_in_kernel, make_cgroups, owned_ids, read_all,
+                    remove_cgroups, sanitize, settle, start_plugin, stop_plugin, suite_options, write_config)
 
 MODULES = ("sync", "mount", "shm", "oomkill")
 SYNC_CALLS = ("sync", "syncfs", "msync", "fsync", "fdatasync", "sync_file_range")
@@ -136,12 +135,7 @@ class MemoryLimit:
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--attach")
-    parser.add_argument("--expect-path")
-    parser.add_argument("--mode", default="return", choices=["entry", "return"])
-    parser.add_argument("--build", default=DEFAULT_BUILD)
-    parser.add_argument("--results")
+    parser = suite_options(modes=True)
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     checks = Checks()
