@@ -28,21 +28,12 @@ std::string disk_name(__u32 dev)
     return path.substr(path.rfind('/') + 1);
 }
 
-class DiskModule final : public TableModule {
+class DiskModule final : public TracepointTableModule<disk_bpf> {
 public:
-    explicit DiskModule(const KernelSymbols &kernel) : kernel_(kernel) {}
-    const char *name() const override { return "disk"; }
-
-    std::string not_applicable(AttachPath path, bool) const override
+    explicit DiskModule(const KernelSymbols &kernel)
+        : TracepointTableModule(kernel, {"disk", "block requests", "block_rq_issue", "block_rq_complete",
+                                         "block_rq_issue/complete"})
     {
-        if (path != AttachPath::Tracepoint)
-            return "block requests are read from their tracepoints only (as upstream)";
-        std::string unavailable = kernel_.path_unavailable(path);
-        if (!unavailable.empty())
-            return unavailable;
-        if (!kernel_.has_raw_tracepoint("block_rq_issue") || !kernel_.has_raw_tracepoint("block_rq_complete"))
-            return "kernel has no BTF tracepoints block_rq_issue/complete";
-        return "";
     }
 
     std::string start(AttachPath path, const ModuleSettings &) override
@@ -55,7 +46,6 @@ public:
         return skeleton_.start(
             {{{with_queue ? "tp_block_rq_issue_with_queue" : "tp_block_rq_issue"}, {"tp_block_rq_complete"}}, ""});
     }
-    void stop() override { skeleton_.stop(); }
 
     // One chart per disk present (a detached one goes obsolete), all bins.
     std::string read(std::vector<KeyedChartValues> &charts) override
@@ -85,13 +75,6 @@ public:
         }
         return "";
     }
-
-    std::vector<int> program_fds() const override { return skeleton_.program_fds(); }
-    std::vector<int> map_fds() const override { return skeleton_.map_fds(); }
-
-private:
-    const KernelSymbols &kernel_;
-    TableSkeleton<disk_bpf> skeleton_;
 };
 
 

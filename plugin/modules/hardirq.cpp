@@ -48,12 +48,13 @@ std::map<__u32, std::string> read_irq_names()
     return names;
 }
 
-class HardirqModule final : public TableModule {
+class HardirqModule final : public TracepointTableModule<hardirq_bpf> {
 public:
-    explicit HardirqModule(const KernelSymbols &kernel) : kernel_(kernel) {}
-    const char *name() const override { return "hardirq"; }
-
-    std::string not_applicable(AttachPath path, bool) const override { return plan_for(path).not_applicable; }
+    explicit HardirqModule(const KernelSymbols &kernel)
+        : TracepointTableModule(kernel, {"hardirq", "hardware IRQs", "irq_handler_entry", "irq_handler_exit",
+                                         "irq_handler_entry/exit"})
+    {
+    }
 
     std::string start(AttachPath path, const ModuleSettings &) override
     {
@@ -65,7 +66,6 @@ public:
                     attached_vectors_.push_back(vector);
         return skeleton_.start(plan);
     }
-    void stop() override { skeleton_.stop(); }
 
     std::string read(std::vector<KeyedChartValues> &charts) override
     {
@@ -95,19 +95,12 @@ public:
         return "";
     }
 
-    std::vector<int> program_fds() const override { return skeleton_.program_fds(); }
-    std::vector<int> map_fds() const override { return skeleton_.map_fds(); }
-
 private:
     LoadPlan plan_for(AttachPath path) const
     {
-        if (path != AttachPath::Tracepoint)
-            return {{}, "hardware IRQs are read from their tracepoints only (as upstream)"};
-        std::string unavailable = kernel_.path_unavailable(path);
-        if (!unavailable.empty())
-            return {{}, unavailable};
-        if (!kernel_.has_raw_tracepoint("irq_handler_entry") || !kernel_.has_raw_tracepoint("irq_handler_exit"))
-            return {{}, "kernel has no BTF tracepoints irq_handler_entry/exit"};
+        std::string why = not_applicable(path, false);
+        if (!why.empty())
+            return {{}, why};
         LoadPlan plan{{{"tp_irq_handler_entry"}, {"tp_irq_handler_exit"}}, ""};
         // The x86 vectors this kernel traces (irq_vectors:*).
         for (const Vector &vector : vectors) {
@@ -120,8 +113,6 @@ private:
         return plan;
     }
 
-    const KernelSymbols &kernel_;
-    TableSkeleton<hardirq_bpf> skeleton_;
     std::vector<__u32> attached_vectors_;
     std::map<__u32, std::string> names_;
 };

@@ -12,21 +12,11 @@ namespace {
 const char *const vector_names[SOFTIRQ_VECTORS] = {"HI",      "TIMER",   "NET_TX", "NET_RX",  "BLOCK",
                                                    "IRQ_POLL", "TASKLET", "SCHED",  "HRTIMER", "RCU"};
 
-class SoftirqModule final : public TableModule {
+class SoftirqModule final : public TracepointTableModule<softirq_bpf> {
 public:
-    explicit SoftirqModule(const KernelSymbols &kernel) : kernel_(kernel) {}
-    const char *name() const override { return "softirq"; }
-
-    std::string not_applicable(AttachPath path, bool) const override
+    explicit SoftirqModule(const KernelSymbols &kernel)
+        : TracepointTableModule(kernel, {"softirq", "softirqs", "softirq_entry", "softirq_exit", "softirq_entry/exit"})
     {
-        if (path != AttachPath::Tracepoint)
-            return "softirqs are read from their tracepoints only (as upstream)";
-        std::string unavailable = kernel_.path_unavailable(path);
-        if (!unavailable.empty())
-            return unavailable;
-        if (!kernel_.has_raw_tracepoint("softirq_entry") || !kernel_.has_raw_tracepoint("softirq_exit"))
-            return "kernel has no BTF tracepoints softirq_entry/exit";
-        return "";
     }
 
     std::string start(AttachPath path, const ModuleSettings &) override
@@ -35,7 +25,6 @@ public:
         return skeleton_.start(why.empty() ? LoadPlan{{{"tp_softirq_entry"}, {"tp_softirq_exit"}}, ""}
                                            : LoadPlan{{}, why});
     }
-    void stop() override { skeleton_.stop(); }
 
     std::string read(std::vector<KeyedChartValues> &charts) override
     {
@@ -50,13 +39,6 @@ public:
         charts.push_back(std::move(chart));
         return "";
     }
-
-    std::vector<int> program_fds() const override { return skeleton_.program_fds(); }
-    std::vector<int> map_fds() const override { return skeleton_.map_fds(); }
-
-private:
-    const KernelSymbols &kernel_;
-    TableSkeleton<softirq_bpf> skeleton_;
 };
 
 

@@ -48,3 +48,15 @@ bool read_per_cpu_sum(int map_fd, const void *key, uint64_t &sum)
         sum += value;
     return true;
 }
+
+std::string tracepoint_pair_unavailable(const KernelSymbols &kernel, AttachPath path, const TracepointPair &pair)
+{
+    if (path != AttachPath::Tracepoint)
+        return std::string(pair.what) + " are read from their tracepoints only (as upstream)";
+    std::string unavailable = kernel.path_unavailable(path);
+    if (!unavailable.empty())
+        return unavailable;
+    if (!kernel.has_raw_tracepoint(pair.entry) || !kernel.has_raw_tracepoint(pair.exit))
+        return std::string("kernel has no BTF tracepoints ") + pair.shown;
+    return "";
+}

@@ -75,3 +75,40 @@ private:
     Skeleton *skeleton_ = nullptr;
     LinkSet links_;
 };
+
+// What a table module reading one pair of BTF tracepoints needs of the kernel.
+struct TracepointPair {
+    const char *module;  // "disk"
+    const char *what;    // "block requests": read from their tracepoints only (as upstream)
+    const char *entry;   // both raw tracepoints must exist
+    const char *exit;
+    const char *shown;   // the pair in the message: "block_rq_issue/complete"
+};
+
+// "" when the module can run on `path`, else why not.
+std::string tracepoint_pair_unavailable(const KernelSymbols &kernel, AttachPath path, const TracepointPair &pair);
+
+// The common body of the tracepoint-only table modules (hardirq, softirq, disk):
+// each one adds its start (the programs) and its read (the charts).
+template <class Skeleton>
+class TracepointTableModule : public TableModule {
+public:
+    TracepointTableModule(const KernelSymbols &kernel, const TracepointPair &pair) : kernel_(kernel), pair_(pair) {}
+    const char *name() const override { return pair_.module; }
+
+    std::string not_applicable(AttachPath path, bool) const override
+    {
+        return tracepoint_pair_unavailable(kernel_, path, pair_);
+    }
+
+    void stop() override { skeleton_.stop(); }
+    std::vector<int> program_fds() const override { return skeleton_.program_fds(); }
+    std::vector<int> map_fds() const override { return skeleton_.map_fds(); }
+
+protected:
+    const KernelSymbols &kernel_;
+    TableSkeleton<Skeleton> skeleton_;
+
+private:
+    TracepointPair pair_;
+};

@@ -42,7 +42,7 @@ declare -A PER_RUN=(
     [vfs_fsync_call]=7 [vfs_fsync_error]=1 [vfs_create_call]=4 [vfs_create_error]=0
     [vfs_unlink_call]=5
 )
-# The socket part (tests/live/live_test.py socket_counters): 3 connections per family with
+# The socket part (tests/live/live_counts.py socket_counters): 3 connections per family with
 # 5000 bytes each way, 4 datagrams of 200 bytes each way per family, 2 failing calls of each kind.
 PER_RUN+=(
     [tcp_connect_v4]=3 [tcp_connect_v6]=3 [tcp_accept]=6 [tcp_close]=14 [tcp_retransmit]=0

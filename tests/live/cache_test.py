@@ -21,7 +21,6 @@ in one stderr line per module and in --check, and declares none of their charts.
 usage: cache_test.py [--attach PATH] [--expect-path PATH] [--build DIR] [--results FILE]
 Prints one line per check and closes with "N passed, M failed".
 """
-import argparse
 import json
 import os
 import random
@@ -32,8 +31,11 @@ import sys
 import tempfile
 import time
 
-from live_test import ATTACH_PATHS, Checks, PluginOutput, cgroup2_root, owned_ids, kernel_ids, sanitize
-from check_output import plugin_check_output
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (ATTACH_PATHS, Checks, check_expected, check_log_lines, check_protocol,  # noqa: E402
+                    check_sends_data, check_verdicts, cgroup2_root, finish, left_in_kernel, make_cgroups, owned_ids,
+                    read_all, remove_cgroups, sanitize, series, settle, start_plugin, stop_plugin, suite_options,
+                    write_config)
 
 MODULES = ("cachestat", "dcstat", "swap")
 RUNS = {"cgroup": {"stats": 200, "creates": 50}, "service": {"stats": 70, "creates": 20}}
@@ -72,17 +74,6 @@ def chart_module(chart):
     return "swap" if part.startswith("swap") else None
 
 
-def check_lines(build):
-    """module -> {path: verdict} from ebpf.plugin --check's "<path> (<module> programs): <verdict>" lines."""
-    out = plugin_check_output(build)
-    said = {m: {} for m in MODULES}
-    for line in out.splitlines():
-        found = re.match(r"^(\w+) \((\w+) programs\): (.*)$", line)
-        if found and found.group(2) in said:
-            said[found.group(2)][found.group(1)] = found.group(3)
-    return said
-
-
 def runnable(verdicts, path):
     return verdicts.get(path) == "ok"
 
@@ -104,11 +95,7 @@ def not_runnable(checks, output, stderr_lines, said, tried):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--attach")
-    parser.add_argument("--expect-path")
-    parser.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "../../build"))
-    parser.add_argument("--results")
+    parser = suite_options()
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     checks = Checks()
@@ -118,15 +105,8 @@ def main():
     shutil.copy(os.path.join(build, "cache-workload"), workload)
     group = "cache" + tag
     config = os.path.join(work, "etc")
-    os.makedirs(config)
-    with open(os.path.join(config, "ebpf.d.conf"), "w") as f:
-        f.write("[global]\n    update every = 1\n    apps = yes\n    cgroups = yes\n[ebpf programs]\n")
-        for module in MODULES + ("process",):  # process: a module that runs everywhere keeps the plugin up
-            f.write("    %s = yes\n" % module)
-        for other in "fd vfs disk filesystem hardirq mdflush mount oomkill shm socket softirq sync".split():
-            f.write("    %s = no\n" % other)
-    with open(os.path.join(config, "apps_groups.conf"), "w") as f:
-        f.write("%s: ecw-%s\n" % (group, tag))
+    # process: a module that runs everywhere keeps the plugin up
+    write_config(config, MODULES + ("process",), ["apps = yes", "cgroups = yes"], "%s: ecw-%s\n" % (group, tag))
 
     root = cgroup2_root()
     plain, service = "ebpf_cache_" + tag, "ebpf-cache-%s" % tag
@@ -134,35 +114,25 @@ def main():
                 "service": os.path.join(root, "system.slice", service + ".service")}
     setup = {run: os.path.join(root, "ebpf_cache_setup_%s_%s" % (run, tag)) for run in RUNS}
     cgroup_dirs = list(measured.values()) + list(setup.values())
-    for d in cgroup_dirs:
-        os.makedirs(d)
+    make_cgroups(cgroup_dirs)
 
-    env = dict(os.environ, NETDATA_USER_CONFIG_DIR=config, NETDATA_STOCK_CONFIG_DIR=os.path.join(work, "none"))
-    command = [os.path.join(build, "ebpf.plugin"), "1"] + (["--attach", args.attach] if args.attach else [])
-    stderr = open(os.path.join(work, "stderr"), "w+")
-    plugin = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
-    output = PluginOutput(plugin.stdout)
+    plugin, stderr, output = start_plugin(build, config, args.attach)
     try:
-        deadline = time.time() + 20
-        while output.snapshot()[1] == 0 and time.time() < deadline and plugin.poll() is None:
-            time.sleep(0.05)
-        if not checks.check(output.snapshot()[1] > 0, "plugin sends data"):
-            stderr.seek(0)
-            sys.stdout.write(stderr.read())
-            return finish(checks, args)
+        if not check_sends_data(checks, plugin, output, stderr, "plugin sends data"):
+            return finish(checks, args.results, MODULES)
         time.sleep(1.2)  # one more update: the self chart's values
         paths = {m: next((p for p in ATTACH_PATHS if output.value("netdata.ebpf_attach_path", "%s_%s" % (m, p)) == 1),
                          None) for m in MODULES}
         print("# attach paths: %s" % paths, flush=True)
-        said = check_lines(build)
+        verdicts = check_verdicts(build)
+        said = {m: verdicts.get(m, {}) for m in MODULES}
         tried = [args.attach] if args.attach else list(ATTACH_PATHS)
         if not any(paths.values()):
             # none attached: right only where no path they need is here (the host: tracepoints only)
             for module in MODULES:
                 checks.check(not any(runnable(said[module], p) for p in tried),
                              "%s: not attached, and --check says no path tried applies" % module, module)
-            stderr.seek(0)
-            not_runnable(checks, output, stderr.read().splitlines(), said, tried)
+            not_runnable(checks, output, read_all(stderr).splitlines(), said, tried)
             return stop(checks, plugin, output, stderr, None, args)
         if args.expect_path:
             for module in MODULES:
@@ -197,21 +167,9 @@ def main():
             return output.value("services.%s" % part, sanitize(service))
 
         want = {"cgroup": expected("cgroup", pages["cgroup"]), "service": expected("service", pages["service"])}
-        deadline, stable_since, last = time.time() + 20, time.time(), None
-        while time.time() < deadline:  # values settle within a cycle or two
-            now = {(s, c): actual(s, c) for s in want for c in want[s]}
-            if now != last:
-                stable_since, last = time.time(), now
-            if all(now[k] == want[k[0]][k[1]] for k in now) and time.time() - stable_since > 2.5:
-                break
-            time.sleep(0.2)
-        for scope in want:
-            for counter, value in sorted(want[scope].items()):
-                if paths[MODULE_OF[counter]] is None:
-                    continue
-                got = actual(scope, counter)
-                checks.check(got == value, "%s %s = %s (expected %d)" % (scope, counter, got, value),
-                             MODULE_OF[counter])
+        settle(want, actual, 20, report=False)  # values settle within a cycle or two
+        check_expected(checks, {s: {c: v for c, v in counters.items() if paths[MODULE_OF[c]]}
+                                for s, counters in want.items()}, actual, MODULE_OF.get)
 
         # The app group: both runs, setup included, i.e. the sum of the four cgroups.
         for counter in ("dc_reference", "dc_slow", "dc_miss", "cachestat_hits", "cachestat_misses"):
@@ -236,28 +194,8 @@ def main():
         if plugin.poll() is None:
             plugin.kill()
             plugin.wait()
-        for d in cgroup_dirs:
-            for _ in range(50):
-                try:
-                    os.rmdir(d)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        remove_cgroups(cgroup_dirs)
         shutil.rmtree(work, ignore_errors=True)
-
-
-def series(output, chart, dim=None):
-    """Every value the chart's dimension (or its only one) was set to, in order."""
-    values, current = [], None
-    with output.lock:
-        for line in output.lines:
-            words = line.split()
-            if words and words[0] == "BEGIN":
-                current = words[1]
-            elif (words and words[0] == "SET" and current == chart and len(words) >= 4
-                  and (dim is None or words[1] == dim)):
-                values.append(int(words[3]))
-    return values
 
 
 def second_pass_hits(checks, output, pages, prefix, dim, run):
@@ -281,36 +219,15 @@ def second_pass_hits(checks, output, pages, prefix, dim, run):
 
 
 def stop(checks, plugin, output, stderr, owned, args):
-    plugin.stdin.close()
-    try:
-        code = plugin.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        plugin.kill()
-        code = "hung"
+    code = stop_plugin(plugin, 5)
     checks.check(code == 0, "plugin exits 0 when stdin closes (got %s)" % code)
     output.thread.join(timeout=2)
     if owned:
-        left = (owned[0] & kernel_ids("prog")) | (owned[1] & kernel_ids("link"))
+        left = left_in_kernel(*owned)
         checks.check(not left, "none of its programs and links is left in the kernel (%s)" % sorted(left))
-    repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
-    validator = subprocess.run([sys.executable, os.path.join(repo, "tools/protocol-check.py")],
-                               input="\n".join(output.lines) + "\n", capture_output=True, text=True)
-    checks.check(validator.returncode == 0, "protocol-check accepts the output %s" % validator.stdout.strip())
-    stderr.seek(0)
-    log_line = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: ebpf\.plugin (ERROR|INFO ) : MAIN : ")
-    checks.check(all(log_line.match(l) for l in stderr.read().splitlines()),
-                 "every stderr line has the date and the plugin's name")
-    return finish(checks, args)
-
-
-def finish(checks, args):
-    print("%d passed, %d failed" % (checks.passed, checks.failed), flush=True)
-    if args.results:
-        with open(args.results, "w") as f:
-            failed = checks.failed_modules
-            modules = {m: ("fail" if "all" in failed or m in failed else "pass") for m in MODULES}
-            json.dump({"passed": checks.passed, "failed": checks.failed, "modules": modules}, f)
-    return 1 if checks.failed else 0
+    check_protocol(checks, output.lines)
+    check_log_lines(checks, read_all(stderr).splitlines())
+    return finish(checks, args.results, MODULES)
 
 
 if __name__ == "__main__":

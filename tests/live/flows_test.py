@@ -36,6 +36,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import Checks, cgroup2_root, finish, make_cgroups, remove_cgroups  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PEER = os.path.join(HERE, "flows_peer.py")
@@ -48,17 +51,9 @@ ALL_MODULES = ("process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs"
            "hardirq", "softirq", "oomkill", "shm")
 
 
-class Checks:
-    def __init__(self):
-        self.passed = self.failed = 0
-
+class FlowChecks(Checks):
     def check(self, ok, text):
-        print(("ok - " if ok else "not ok - ") + "flows: " + text, flush=True)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-        return ok
+        return super().check(ok, "flows: " + text)
 
 
 def sh(*args):
@@ -154,26 +149,11 @@ class Cgroups:
         self.paths = list(paths)
 
     def __enter__(self):
-        for path in self.paths:
-            os.makedirs(path)
+        make_cgroups(self.paths)
         return self
 
     def __exit__(self, *exc):
-        for path in self.paths:
-            for _ in range(50):  # its processes are gone a moment after they exit
-                try:
-                    os.rmdir(path)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-
-
-def cgroup2_root():
-    for line in open("/proc/self/mounts"):
-        fields = line.split()
-        if fields[2] == "cgroup2":
-            return fields[1]
-    raise SystemExit("no cgroup2 mount")
+        remove_cgroups(self.paths)  # its processes are gone a moment after they exit
 
 
 def mine(records, ns):
@@ -287,7 +267,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     args = parser.parse_args()
-    checks = Checks()
+    checks = FlowChecks()
     with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
         ephemeral_low = int(f.read().split()[0])
 
@@ -439,8 +419,7 @@ def main():
                  "charts with network connections = yes and no records sink")
     others = [r for r in records if id(r) not in used]
     checks.check(not others, f"no other record for the namespaces' addresses ({len(others)}: {others[:2]})")
-    print(f"{checks.passed} passed, {checks.failed} failed")
-    return 1 if checks.failed else 0
+    return finish(checks)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,6 @@ Runs the plugin standalone with only these modules and checks what the test caus
 A module the forced path cannot run must say so on stderr and leave the others running.
 Prints one line per check and closes with "N passed, M failed".
 """
-import argparse
-import json
 import mmap
 import os
 import re
@@ -26,61 +24,22 @@ import sys
 import tempfile
 import threading
 import time
-from check_output import plugin_check_output
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_output import plugin_check_output  # noqa: E402
+from common import (Checks, finish, protocol_check, read_all, start_plugin, suite_options,  # noqa: E402
+                    write_config)
 
 MODULES = ("hardirq", "softirq", "disk", "filesystem")
 TRACEPOINT_ONLY = ("hardirq", "softirq", "disk")
 
 
-class PluginOutput:
-    """The plugin's stdout: last value of each dimension, and which charts are declared or obsolete."""
+class ModuleChecks(Checks):
+    """Checks of one module each, named in the line; a workload can be skipped."""
 
-    def __init__(self, stream):
-        self.values, self.charts, self.ends, self.lines = {}, {}, 0, []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
-
-    def _read(self, stream):
-        chart = None
-        for raw in stream:
-            words = raw.decode(errors="replace").split()
-            if not words:
-                continue
-            with self.lock:
-                self.lines.append(raw.decode(errors="replace"))
-                if words[0] == "CHART":
-                    self.charts[words[1]] = raw.decode(errors="replace")
-                elif words[0] == "BEGIN":
-                    chart = words[1]
-                elif words[0] == "SET" and len(words) >= 4:
-                    self.values.setdefault(chart, {})[words[1]] = int(words[3])
-                elif words[0] == "END":
-                    self.ends += 1
-
-    def chart(self, chart):
-        with self.lock:
-            return dict(self.values.get(chart, {}))
-
-    def chart_line(self, chart):
-        with self.lock:
-            return self.charts.get(chart)
-
-    def wait_updates(self, count, timeout=15):
-        with self.lock:
-            target = self.ends + count
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            with self.lock:
-                if self.ends >= target:
-                    return True
-            time.sleep(0.05)
-        return False
-
-
-class Checks:
     def __init__(self):
-        self.passed = self.failed = 0
-        self.failed_modules, self.skipped_modules = set(), set()
+        super().__init__()
+        self.skipped_modules = set()
 
     def skip(self, text, module):
         """A workload this kernel cannot run (no loop or ext4 support): said, counted neither way."""
@@ -88,13 +47,7 @@ class Checks:
         self.skipped_modules.add(module)
 
     def check(self, ok, text, module):
-        print(("ok - " if ok else "not ok - ") + module + ": " + text, flush=True)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            self.failed_modules.add(module)
-        return ok
+        return super().check(ok, module + ": " + text, module)
 
 
 def delta(after, before):
@@ -283,16 +236,11 @@ def check_filesystem(checks, output, work):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--attach")
-    parser.add_argument("--expect-path")
-    parser.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "../../build"))
-    parser.add_argument("--results")
+    parser = suite_options()
     args = parser.parse_args()
     build = os.path.abspath(args.build)
-    checks = Checks()
+    checks = ModuleChecks()
     cpus = os.cpu_count()
-    plugin_path = os.path.join(build, "ebpf.plugin")
 
     # Which path each module takes here: the first whose programs load and attach (--check).
     check_out = plugin_check_output(build)
@@ -320,25 +268,14 @@ def main():
 
     work = tempfile.mkdtemp(prefix="ebpf-latency-")
     config = os.path.join(work, "etc")
-    os.makedirs(config)
-    with open(os.path.join(config, "ebpf.d.conf"), "w") as f:
-        f.write("[global]\n    update every = 1\n    apps = no\n    cgroups = no\n[ebpf programs]\n")
-        for module in MODULES:
-            f.write("    %s = yes\n" % module)
-        for other in "process fd vfs cachestat dcstat mdflush mount oomkill shm socket sync swap".split():
-            f.write("    %s = no\n" % other)
-    env = dict(os.environ, NETDATA_USER_CONFIG_DIR=config, NETDATA_STOCK_CONFIG_DIR=os.path.join(work, "none"))
-    command = [plugin_path, "1"] + (["--attach", args.attach] if args.attach else [])
-    stderr = open(os.path.join(work, "stderr"), "w+")
-    plugin = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
-    output = PluginOutput(plugin.stdout)
+    write_config(config, MODULES, ["apps = no", "cgroups = no"])
+    plugin, stderr, output = start_plugin(build, config, args.attach)
     # Data, or the plugin's exit when none of them could start.
     deadline = time.time() + 180  # loading under software emulation is slow
     while output.ends == 0 and plugin.poll() is None and time.time() < deadline:
         time.sleep(0.1)
     if plugin.poll() is not None:
-        stderr.seek(0)
-        log = stderr.read()
+        log = read_all(stderr)
         for module in MODULES:
             said = ("%s: no attach path works on this kernel; module disabled" % module) in log
             checks.check(said and usable[module] in (None, "any"),
@@ -346,16 +283,14 @@ def main():
                          % (usable[module] or "disabled"), module)
         checks.check(plugin.returncode == 1 and "no module could start; disabling the plugin" in log,
                      "the plugin disables itself (exit %s)" % plugin.returncode, "all")
-        return finish(checks, args)
+        return finish_run(checks, args)
     try:
         # one more cycle after the first (update every = 1), with room for an emulated guest
         if not checks.check(output.wait_updates(1, 10), "plugin sends data", "all"):
-            stderr.seek(0)
-            sys.stdout.write(stderr.read())
-            return finish(checks, args)
+            sys.stdout.write(read_all(stderr))
+            return finish_run(checks, args)
         attach = output.chart("netdata.ebpf_attach_path")
-        stderr.seek(0)
-        log = stderr.read()
+        log = read_all(stderr)
         for module in MODULES:
             in_use = [p for p in ("trampoline", "kprobe", "tracepoint") if attach.get("%s_%s" % (module, p)) == 1]
             if usable[module] == "any":
@@ -384,25 +319,16 @@ def main():
         except subprocess.TimeoutExpired:
             plugin.kill()
     checks.check(plugin.returncode == 0, "plugin exits 0 on stdin EOF (%s)" % plugin.returncode, "all")
-    checker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tools/protocol-check.py")
-    verdict = subprocess.run([sys.executable, checker], input="".join(output.lines), capture_output=True,
-                             text=True)
+    verdict = protocol_check(output.lines)
     checks.check(verdict.returncode == 0, "protocol-check accepts the output %s"
                  % (verdict.stdout + verdict.stderr).strip()[:300], "all")
-    return finish(checks, args)
+    return finish_run(checks, args)
 
 
-def finish(checks, args):
+def finish_run(checks, args):
     if checks.skipped_modules:
         print("# skipped workloads: %s" % " ".join(sorted(checks.skipped_modules)), flush=True)
-    print("%d passed, %d failed" % (checks.passed, checks.failed), flush=True)
-    if args.results:
-        with open(args.results, "w") as f:
-            failed = checks.failed_modules
-            modules = {m: ("fail" if "all" in failed or m in failed else
-                           "skip" if m in checks.skipped_modules else "pass") for m in MODULES}
-            json.dump({"passed": checks.passed, "failed": checks.failed, "modules": modules}, f)
-    return 1 if checks.failed else 0
+    return finish(checks, args.results, MODULES, {m: "skip" for m in checks.skipped_modules})
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from live_test import Checks  # noqa: E402
+from common import Checks, finish  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEXT = 'say "hi"\\ line\nnext\ttab \x01 caf\u00e9'
@@ -254,8 +254,7 @@ def main():
         file_sink(checks, emit, work)
         influx_file_sink(checks, emit, work)
         plugin_mode(checks, plugin, work)
-    print(f"{checks.passed} passed, {checks.failed} failed")
-    return 1 if checks.failed else 0
+    return finish(checks)
 
 
 if __name__ == "__main__":

@@ -25,48 +25,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from live_test import Checks, cgroup2_root, kernel_ids, owned_ids, sanitize  # noqa: E402
+from common import (ATTACH_PATHS, REPO, Checks, check_log_lines, check_protocol, cgroup2_root,  # noqa: E402
+                    finish, left_in_kernel, map_ids, owned_ids, read_all, remove_cgroups, sanitize, start_plugin,
+                    stop_plugin, write_config)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "../.."))
 BUILD = os.path.join(REPO, "build")
-PATHS = ("trampoline", "kprobe", "tracepoint")
-OTHER_MODULES = ("cachestat dcstat disk filesystem hardirq mdflush mount oomkill shm socket softirq "
-                 "sync swap vfs").split()
-
-
-class Updates:
-    """The plugin's stdout: every line, and every chart update in order as (chart, {dim: value})."""
-
-    def __init__(self, stream):
-        self.lines, self.updates = [], []
-        self.lock = threading.Lock()
-        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self.thread.start()
-
-    def _read(self, stream):
-        chart, values = None, {}
-        for raw in stream:
-            line = raw.decode(errors="replace").rstrip("\n")
-            words = line.split()
-            with self.lock:
-                self.lines.append(line)
-                if words[:1] == ["BEGIN"]:
-                    chart, values = words[1], {}
-                elif words[:1] == ["SET"] and len(words) >= 3:
-                    values[words[1]] = int(words[3]) if len(words) >= 4 else None
-                elif words[:1] == ["END"]:
-                    self.updates.append((chart, values))
-
-    def of(self, chart):
-        with self.lock:
-            return [values for name, values in self.updates if name == chart]
-
-    def wait(self, chart, count, timeout):
-        deadline = time.time() + timeout
-        while len(self.of(chart)) < count and time.time() < deadline:
-            time.sleep(0.02)
-        return len(self.of(chart)) >= count
 
 
 class Plugin:
@@ -75,37 +38,17 @@ class Plugin:
     def __init__(self, work, global_lines, modules, group_process, cgroups=False, other_groups=(),
                  binary=os.path.join(BUILD, "ebpf.plugin")):
         config = os.path.join(work, "etc-%d" % random.randrange(1 << 30))
-        os.makedirs(config)
-        with open(os.path.join(config, "ebpf.d.conf"), "w") as f:
-            f.write("[global]\n    update every = 1\n    apps = yes\n    cgroups = %s\n    ebpf load mode = entry\n"
-                    % ("yes" if cgroups else "no"))
-            for line in global_lines:
-                f.write("    %s\n" % line)
-            f.write("[ebpf programs]\n")
-            for module in ("process", "fd") + tuple(OTHER_MODULES):
-                f.write("    %s = %s\n" % (module, "yes" if module in modules else "no"))
-        with open(os.path.join(config, "apps_groups.conf"), "w") as f:
-            for process in (group_process,) + tuple(other_groups):
-                f.write("grp_%s: %s\n" % (process, process))
-        env = dict(os.environ, NETDATA_USER_CONFIG_DIR=config, NETDATA_STOCK_CONFIG_DIR=os.path.join(work, "none"))
-        self.stderr = open(os.path.join(config, "stderr"), "w+")
-        self.process = subprocess.Popen([binary, "1"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=self.stderr, env=env)
-        self.out = Updates(self.process.stdout)
+        write_config(config, modules, ["apps = yes", "cgroups = %s" % ("yes" if cgroups else "no"),
+                                       "ebpf load mode = entry"] + list(global_lines),
+                     "".join("grp_%s: %s\n" % (p, p) for p in (group_process,) + tuple(other_groups)))
+        self.process, self.stderr, self.out = start_plugin(BUILD, config, binary=binary)
 
     def stderr_lines(self):
-        self.stderr.seek(0)
-        return self.stderr.read().splitlines()
+        return read_all(self.stderr).splitlines()
 
     def stop(self):
         if self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                return self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                return "hung"
+            return stop_plugin(self.process, 5)
         return self.process.returncode
 
 
@@ -157,14 +100,7 @@ def program_totals(prog_ids):
 
 def map_memlock(pid):
     """Memlock of every map the process holds, each map once (modules share the core's)."""
-    ids = set()
-    fdinfo = "/proc/%d/fdinfo" % pid
-    for fd in os.listdir(fdinfo):
-        try:
-            ids |= {int(l.split()[1]) for l in open(os.path.join(fdinfo, fd)) if l.startswith("map_id:")}
-        except OSError:
-            continue
-    return sum(int(bpftool_json("map", "show", "id", str(map_id))["bytes_memlock"]) for map_id in ids)
+    return sum(int(bpftool_json("map", "show", "id", str(map_id))["bytes_memlock"]) for map_id in map_ids(pid))
 
 
 def running_values(values):
@@ -179,7 +115,7 @@ def near(a, b, tolerance=0.10):
 def used_path(updates):
     """The fd module's attach path, from netdata.ebpf_attach_path."""
     last = updates.of("netdata.ebpf_attach_path")[-1]
-    return next(p for p in PATHS if last.get("fd_" + p) == 1)
+    return next(p for p in ATTACH_PATHS if last.get("fd_" + p) == 1)
 
 
 def test_cost(checks, work, workload):
@@ -292,9 +228,7 @@ def test_shed(checks, work, workload, memlock, tag):
         storm.stop()
         code = plugin.stop()
     checks.check(code == 0, "shed: exits 0 when stdin closes (got %s)" % code)
-    log_line = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: ebpf\.plugin (ERROR|INFO ) : MAIN : ")
-    checks.check(all(log_line.match(l) for l in plugin.stderr_lines()),
-                 "shed: every stderr line has the date and the plugin's name")
+    check_log_lines(checks, plugin.stderr_lines(), "shed: ")
 
 
 def test_shed_first(checks, work, workload, memlock, tag):
@@ -335,12 +269,7 @@ def test_shed_first(checks, work, workload, memlock, tag):
     finally:
         storm.stop()
         code = plugin.stop()
-        for _ in range(50):
-            try:
-                os.rmdir(cgroup)
-                break
-            except OSError:
-                time.sleep(0.1)
+        remove_cgroups([cgroup])
     checks.check(code == 0, "shed first: exits 0 when stdin closes (got %s)" % code)
 
 
@@ -371,12 +300,8 @@ def test_exit(checks, work, limit_lines, limit_text):
     shed = plugin.out.of("netdata.ebpf_shed")
     checks.check(shed and sorted(running_values(shed[-1]).values()) == [0, 1],
                  "exit: netdata.ebpf_shed named the shed module (%s)" % (shed[-1] if shed else None))
-    with open(os.path.join(work, "exit.stdout"), "w") as f:
-        f.write("\n".join(plugin.out.lines) + "\n")
-    validator = subprocess.run([sys.executable, os.path.join(REPO, "tools/protocol-check.py")],
-                               stdin=open(os.path.join(work, "exit.stdout")), capture_output=True, text=True)
-    checks.check(validator.returncode == 0, "exit: protocol-check accepts the output %s" % validator.stdout.strip())
-    left = (progs & kernel_ids("prog")) | (links & kernel_ids("link"))
+    check_protocol(checks, plugin.out.lines, "exit: ")
+    left = left_in_kernel(progs, links)
     checks.check(progs and not left, "exit: none of its %d programs and %d links is left in the kernel (%s)"
                  % (len(progs), len(links), sorted(left)))
 
@@ -421,8 +346,7 @@ def main():
         test_exit(checks, work, ["cpu limit = 0.0001", "cpu limit window = 2"], "cpu limit 0.0001 cores exceeded")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (checks.passed, checks.failed), flush=True)
-    return 1 if checks.failed else 0
+    return finish(checks)
 
 
 if __name__ == "__main__":

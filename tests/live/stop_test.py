@@ -28,7 +28,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from live_test import Checks, kernel_ids, owned_ids  # noqa: E402
+from common import Checks, finish, left_in_kernel, owned_ids, write_config  # noqa: E402
 
 LOG_LINE = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: ebpf\.plugin (ERROR|INFO ) : MAIN : [^\x00-\x1f\x7f]*$")
 F_SETPIPE_SZ = 1031
@@ -86,17 +86,8 @@ def in_event_loop(pid, timeout=30):
     return False
 
 
-def write_config(work, apps_groups=""):
-    etc = os.path.join(work, "etc")
-    os.makedirs(etc, exist_ok=True)
-    with open(os.path.join(etc, "ebpf.d.conf"), "w") as f:
-        f.write("[global]\n    update every = 1\n    apps = no\n    cgroups = no\n"
-                "[ebpf programs]\n    process = yes\n    fd = yes\n")
-        for other in ("cachestat dcstat disk filesystem hardirq mdflush mount oomkill shm socket softirq "
-                      "sync swap vfs").split():
-            f.write("    %s = no\n" % other)
-    with open(os.path.join(etc, "apps_groups.conf"), "w") as f:
-        f.write(apps_groups)
+def write_test_config(work, apps_groups=""):
+    write_config(os.path.join(work, "etc"), ("process", "fd"), ["apps = no", "cgroups = no"], apps_groups)
 
 
 def reader(stream, lines):
@@ -137,7 +128,7 @@ def blocked_stdout_stops(checks, work, build, how, stderr_too=False):
         checks.check(full and code == 0 and took <= 1.0,
                      "stdout blocked (%d bytes unread): %s stops it with 0 within a second (got %s after %.2f s)"
                      % (queued, how, code, took))
-        left = (progs & kernel_ids("prog")) | (links & kernel_ids("link"))
+        left = left_in_kernel(progs, links)
         checks.check(progs and not left, "after %s: none of its %d programs and %d links is left in the kernel (%s)"
                      % (how, len(progs), len(links), sorted(left)))
     finally:
@@ -226,13 +217,13 @@ def stdin_eof_at_start(checks, work, build):
 
 def hostile_stderr(checks, work, build):
     bad_lines = 60000
-    write_config(work, "".join("g%d:\n" % i for i in range(bad_lines)))
+    write_test_config(work, "".join("g%d:\n" % i for i in range(bad_lines)))
     forged = b"x\nebpf.plugin: forged line\x1b[2J\x9b31m\xc2\x9b\\"  # raw C1 byte, then UTF-8 encoded
     plugin = Plugin(work, build, stdin=subprocess.DEVNULL, argv=[forged])
     plugin.wait(timeout=60)
     text = plugin.stderr_bytes()
     lines = text.splitlines()
-    write_config(work)
+    write_test_config(work)
     checks.check(lines and all(LOG_LINE.match(l) for l in lines),
                  "every stderr line is one Netdata error.log line (%d lines; first not: %s)"
                  % (len(lines), next((l for l in lines if not LOG_LINE.match(l)), None)))
@@ -254,7 +245,7 @@ def main():
     checks = Checks()
     work = tempfile.mkdtemp(prefix="ebpf-stop-")
     try:
-        write_config(work)
+        write_test_config(work)
         shim = os.path.join(work, "clock_step_shim.so")
         subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", shim,
                         os.path.join(os.path.dirname(os.path.abspath(__file__)), "clock_step_shim.c"), "-ldl"],
@@ -272,8 +263,7 @@ def main():
         hostile_stderr(checks, work, build)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (checks.passed, checks.failed), flush=True)
-    return 1 if checks.failed else 0
+    return finish(checks)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ usage: syscall_test.py [--attach PATH] [--expect-path PATH] [--mode entry|return
                        [--build DIR] [--results FILE]
 Prints one line per check and closes with "N passed, M failed".
 """
-import argparse
 import json
 import os
 import random
@@ -28,11 +27,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from live_test import (ATTACH_PATHS, ChartDefinitions, Checks, PluginOutput, cgroup2_root, kernel_ids,  # noqa: E402
-                       owned_ids, sanitize)
+from common import (ATTACH_PATHS, ChartDefinitions, Checks, check_expected, check_protocol,  # noqa: E402
+                    check_sends_data, cgroup2_root, finish, left_in_kernel, make_cgroups, owned_ids, read_all,
+                    remove_cgroups, sanitize, settle, start_plugin, stop_plugin, suite_options, write_config)
 
 MODULES = ("sync", "mount", "shm", "oomkill")
 SYNC_CALLS = ("sync", "syncfs", "msync", "fsync", "fdatasync", "sync_file_range")
@@ -132,26 +131,15 @@ class MemoryLimit:
 
     def remove(self):
         if self.v1_dir:
-            for _ in range(50):
-                try:
-                    os.rmdir(self.v1_dir)
-                    return
-                except OSError:
-                    time.sleep(0.1)
+            remove_cgroups([self.v1_dir])
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--attach")
-    parser.add_argument("--expect-path")
-    parser.add_argument("--mode", default="return", choices=["entry", "return"])
-    parser.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "../../build"))
-    parser.add_argument("--results")
+    parser = suite_options(modes=True)
     args = parser.parse_args()
     build = os.path.abspath(args.build)
-    repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
     checks = Checks()
-    charts = ChartDefinitions(os.path.join(repo, "charts"))
+    charts = ChartDefinitions()
     skipped = set()
 
     tag = "%06x" % random.randrange(1 << 24)
@@ -160,19 +148,11 @@ def main():
     shutil.copy(os.path.join(build, "syscall-workload"), workload)
     group = "sys" + tag
     config = os.path.join(work, "etc")
+    write_config(config, MODULES, ["apps = yes", "cgroups = yes", "ebpf load mode = %s" % args.mode],
+                 "%s: sysw-%s\n" % (group, tag))
     os.makedirs(os.path.join(config, "ebpf.d"))
-    with open(os.path.join(config, "ebpf.d.conf"), "w") as f:
-        f.write("[global]\n    update every = 1\n    apps = yes\n    cgroups = yes\n"
-                "    ebpf load mode = %s\n[ebpf programs]\n" % args.mode)
-        for module in ("cachestat dcstat disk fd filesystem hardirq mdflush process socket softirq swap "
-                       "vfs").split():
-            f.write("    %s = no\n" % module)
-        for module in MODULES:
-            f.write("    %s = yes\n" % module)
     with open(os.path.join(config, "ebpf.d", "sync.conf"), "w") as f:
         f.write("[syscalls]\n    msync = no\n")
-    with open(os.path.join(config, "apps_groups.conf"), "w") as f:
-        f.write("%s: sysw-%s\n" % (group, tag))
 
     root = cgroup2_root()
     plain, service = "ebpf_sys_" + tag, "ebpf-sys-%s" % tag
@@ -181,23 +161,13 @@ def main():
     oom_dirs = {"cgroup": os.path.join(root, "ebpf_oom_" + tag),
                 "service": os.path.join(root, "system.slice", "ebpf-oom-%s.service" % tag)}
     cgroup_dirs = list(run_dirs.values()) + list(oom_dirs.values())
-    for d in cgroup_dirs:
-        os.makedirs(d)
+    make_cgroups(cgroup_dirs)
     limits = []
 
-    env = dict(os.environ, NETDATA_USER_CONFIG_DIR=config, NETDATA_STOCK_CONFIG_DIR=os.path.join(work, "none"))
-    command = [os.path.join(build, "ebpf.plugin"), "1"] + (["--attach", args.attach] if args.attach else [])
-    stderr = open(os.path.join(work, "stderr"), "w+")
-    plugin = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
-    output = PluginOutput(plugin.stdout)
+    plugin, stderr, output = start_plugin(build, config, args.attach)
     try:
-        deadline = time.time() + 20
-        while output.snapshot()[1] == 0 and time.time() < deadline and plugin.poll() is None:
-            time.sleep(0.05)
-        if not checks.check(output.snapshot()[1] > 0, "plugin sends data (%s mode)" % args.mode):
-            stderr.seek(0)
-            sys.stdout.write(stderr.read())
-            return finish(checks, args, skipped)
+        if not check_sends_data(checks, plugin, output, stderr, "plugin sends data (%s mode)" % args.mode):
+            return finish_run(checks, args, skipped)
         running = {m for m in MODULES
                    if any(output.value("netdata.ebpf_attach_path", "%s_%s" % (m, p)) == 1 for p in ATTACH_PATHS)}
         if args.attach and args.attach != "tracepoint":
@@ -207,8 +177,7 @@ def main():
                 skipped.add("oomkill")
         if args.attach == "trampoline" and "mount" not in running:
             # mount counts at fexit, which needs bpf_get_func_ret (5.17+): the plugin must say so
-            stderr.seek(0)
-            why = [line for line in stderr.read().splitlines() if "mount" in line and "bpf_get_func_ret" in line]
+            why = [line for line in read_all(stderr).splitlines() if "mount" in line and "bpf_get_func_ret" in line]
             if why:
                 print("# mount: not run with --attach trampoline (%s)" % why[0].strip())
                 skipped.add("mount")
@@ -264,24 +233,8 @@ def main():
             name = plain if scope == "cgroup" else "ebpf_oom_" + tag
             return output.value("cgroup_%s.%s" % (sanitize(name), chart), dim)
 
-        started = time.time()
-        stable_since, last, settled = time.time(), None, None
-        while time.time() < started + 30:
-            now = {(s, c): actual(s, c) for s in expect for c in expect[s]}
-            done = all(now[(s, c)] == expect[s][c] for s in expect for c in expect[s])
-            if now != last:
-                stable_since, last = time.time(), now
-            if done and settled is None:
-                settled = time.time() - started
-            if done and time.time() - stable_since > 2.5:
-                break
-            time.sleep(0.2)
-        print("# values settled %s" % ("after %.1f s" % settled if settled is not None else "never"), flush=True)
-        for scope in expect:
-            for counter, value in sorted(expect[scope].items()):
-                got = actual(scope, counter)
-                checks.check(got == value, "%s %s = %s (expected %d)" % (scope, counter, got, value),
-                             module_of(counter))
+        settle(expect, actual)
+        check_expected(checks, expect, actual, module_of)
 
         # sync and mount: exact in the kernel table of the workload's cgroup
         names = {"sync": [c + "_call" for c in SYNC_CALLS],
@@ -319,55 +272,28 @@ def main():
                     want = {p: int(p == "tracepoint") for p in ATTACH_PATHS}
                 checks.check(got == want, "%s attach path (self chart says %s)" % (module, got), module)
 
-        plugin.stdin.close()
-        try:
-            code = plugin.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            plugin.kill()
-            code = "hung"
+        code = stop_plugin(plugin, 5)
         checks.check(code == 0, "plugin exits 0 when stdin closes (got %s)" % code)
         output.thread.join(timeout=2)
-        # the kernel frees a program after an RCU grace period: give it up to 2 s
-        for _ in range(20):
-            left = (owned_progs & kernel_ids("prog")) | (owned_links & kernel_ids("link"))
-            if not left:
-                break
-            time.sleep(0.1)
+        left = left_in_kernel(owned_progs, owned_links, 20)
         checks.check(not left, "none of its programs and links is left in the kernel (%s)" % sorted(left))
-        with open(os.path.join(work, "stdout"), "w") as f:
-            f.write("\n".join(output.lines) + "\n")
-        validator = subprocess.run([sys.executable, os.path.join(repo, "tools/protocol-check.py")],
-                                   stdin=open(os.path.join(work, "stdout")), capture_output=True, text=True)
-        checks.check(validator.returncode == 0, "protocol-check accepts the output %s" % validator.stdout.strip())
-        stderr.seek(0)
-        not_implemented = [l for l in stderr.read().splitlines() if "not implemented" in l]
+        check_protocol(checks, output.lines)
+        not_implemented = [l for l in read_all(stderr).splitlines() if "not implemented" in l]
         checks.check(not not_implemented, "no 'not implemented' line (%s)" % not_implemented)
     finally:
         if plugin.poll() is None:
             plugin.kill()
             plugin.wait()
-        for d in cgroup_dirs:
-            for _ in range(50):
-                try:
-                    os.rmdir(d)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        remove_cgroups(cgroup_dirs)
         for limit in limits:
             limit.remove()
         shutil.rmtree(work, ignore_errors=True)
-    return finish(checks, args, skipped)
+    return finish_run(checks, args, skipped)
 
 
-def finish(checks, args, skipped):
-    print("%d passed, %d failed" % (checks.passed, checks.failed), flush=True)
-    if args.results:
-        failed = checks.failed_modules
-        modules = {m: ("skip" if m in skipped else "fail" if "all" in failed or m in failed else "pass")
-                   for m in MODULES}
-        with open(args.results, "w") as f:
-            json.dump({"passed": checks.passed, "failed": checks.failed, "modules": modules}, f)
-    return 1 if checks.failed else 0
+def finish_run(checks, args, skipped):
+    """A module skipped here is "skip" in the results, whatever its checks said."""
+    return finish(checks, args.results, MODULES, {m: "skip" for m in skipped}, over_failure=True)
 
 
 if __name__ == "__main__":
