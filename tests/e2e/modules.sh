@@ -73,7 +73,8 @@ check_latency_chart() {
 
 # oomkill: the syscall workload runs out of memory once in each of its cgroups, limited as
 # tests/live/syscall_test.py limits them (its MemoryLimit and OOM_WORKLOAD). Prints
-# "<run> <exit status> <how it was limited>" per run, "<run> none <why>" where none can be.
+# "<run> <exit status> <the kernel's OOM kills there> <how it was limited>" per run, "<run> none
+# <why>" where none can be.
 run_oom_workloads() {   # <cgroup v2 root> <run>:<cgroup directory>...
     python3 - "$ROOT/tests/live" "$BUILD/cgroup-spawn" "$SYSCALL_WORKLOAD" "$RANDOM_ID" "$@" <<'PY'
 import subprocess, sys
@@ -90,8 +91,9 @@ for arg in sys.argv[6:]:
     try:
         done = subprocess.run([spawn, directory, workload] + OOM_WORKLOAD[run], capture_output=True,
                               preexec_fn=limit.enter)
+        kills = limit.oom_kills()
     finally:
         limit.remove()
-    print(run, done.returncode, limit.kind, " ".join(OOM_WORKLOAD[run]))
+    print(run, done.returncode, kills, limit.kind, " ".join(OOM_WORKLOAD[run]))
 PY
 }
