@@ -16,7 +16,7 @@ uname -r > "$results/kernel"
 export EBPF_PLUGIN_CHECK_OUTPUT="$results/check"
 "$repo/build/ebpf.plugin" --verify > "$results/verify" 2> "$results/verify.stderr"
 # The suites of the modules added in late 2026 (syscall: sync, mount, shm, oomkill; latency:
-# hardirq, softirq, disk, filesystem; cache: cachestat, dcstat, swap) run in one guest kernel,
+# hardirq, softirq, disk, filesystem, mdflush; cache: cachestat, dcstat, swap) run in one guest kernel,
 # 6.1, to keep the matrix within its time budget under emulation; elsewhere the matrix shows
 # their verifier pass only, and says so (written first: a guest stopped early is not taken for
 # one whose suites failed).
