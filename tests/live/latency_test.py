@@ -291,7 +291,7 @@ def check_mdflush(checks, output, work):
         finally:
             os.close(fd)
         line = output.chart_line(chart) or ""
-        checks.check("'MD flushes' 'flushes' 'flush (eBPF)' 'md.flush' 'stacked' 2101" in line,
+        checks.check("'MD flushes' 'flushes' 'flush (eBPF)' 'md.flush' stacked 2101 " in line,
                      "%s declared as upstream's (%s)" % (chart, line.strip()), "mdflush")
     finally:
         if os.path.exists("/sys/block/%s/md/array_state" % name):
