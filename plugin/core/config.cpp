@@ -314,7 +314,7 @@ ModuleConfig *find_module(PluginConfig &config, std::string_view name)
     return nullptr;
 }
 
-// network_connections: socket's connection viewer, a feature of a module this plugin lacks.
+// network_connections: upstream's connection viewer; here the flows (net/flow_source.h) and their charts.
 void apply_program_switch(PluginConfig &config, bool &network_connections, const Setting &s, IniFile &file)
 {
     // Legacy aliases as upstream: "network viewer" = socket, "network connection monitoring" = network connections.
@@ -440,6 +440,10 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
         apply_filesystem_setting(module, s, file);
     } else if (s.section == "syscalls" && known.supported && contains(known.own_sections, s.section)) {
         apply_syscall_switch(module, known, s, file);
+    } else if (known.name == "socket" && s.section == "network connections" &&
+               (s.key == "maximum number of connections" || s.key == "netlog filter" ||
+                s.key == "ephemeral port")) {
+        // the flows' own keys: net/flows_config.cpp reads them
     } else if (contains(known.own_sections, s.section)) {
         known.name == "socket" ? file.network_viewer_options() : file.module_options(known.name);
     } else {
@@ -574,8 +578,7 @@ PluginConfig load_config(const ConfigDirs &dirs, int argv_update_every, const Wa
     for (const auto &module : config.modules)
         if (module.enabled && !module.supported)
             warn("ebpf.plugin: module '" + module.name + "' is not implemented by this plugin; ignored");
-    if (network_connections)
-        warn("ebpf.plugin: module 'network connections' is not implemented by this plugin; ignored");
+    config.network_connections = network_connections;
 
     for (size_t i = 0; i < config.modules.size(); ++i) {
         const KnownModule &known = known_modules()[i];

@@ -31,6 +31,7 @@ struct PluginConfig {
     unsigned pid_table_size = 32768; std::string btf_path = "/sys/kernel/btf"; bool maps_per_core = true;
     AttachPath attach = AttachPath::Auto; TypeFormat type_format = TypeFormat::Auto;
     ResourceLimits limits;               // [global] cpu limit, memory limit, ... (core/limits.h)
+    bool network_connections = false;    // [ebpf programs] network connections: the flows and their charts
     std::vector<ModuleConfig> modules;   // every module name upstream knows, in a fixed order
     const ModuleConfig *module(std::string_view name) const;
 };

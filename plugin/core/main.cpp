@@ -30,6 +30,7 @@
 #include "core/privileges.h"
 #include "core/protocol.h"
 #include "core/publisher.h"
+#include "net/flow_source.h"
 #include "records/records_config.h"
 #include "records/standalone.h"
 #include "records/stream.h"
@@ -267,10 +268,12 @@ int main(int argc, char **argv)
     for (const std::string &error : options.errors)
         log_error("%s", error.c_str());
     if (options.records)
-        return run_records_mode(*options.records, options.update_every);
+        return run_records_mode(*options.records, options.update_every, config_dirs(),
+                                options.attach.value_or(AttachPath::Auto));
 
     PluginConfig config;
     RecordsConfig records_config;
+    FlowsConfig flows_config;
     std::optional<AppsGroups> apps_groups;
     bool collecting = !options.check && !options.verify; // the probes read no configuration
     if (collecting) {
@@ -279,6 +282,7 @@ int main(int argc, char **argv)
         config = load_config(dirs, options.update_every, warn);
         apps_groups = load_apps_groups(dirs, warn);
         records_config = load_records_config(dirs, warn);
+        flows_config = load_flows_config(dirs, warn);
     }
     if (started_setuid())
         clearenv(); // nothing from the caller's environment reaches libbpf
@@ -357,6 +361,16 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    // Flows: their charts with `network connections = yes`, their records when a sink is configured.
+    std::unique_ptr<FlowSource> flows;
+    bool sink_configured = records_config.journal || !records_config.file.empty();
+    if (config.network_connections || sink_configured) {
+        std::string error;
+        flows = FlowSource::start(symbols, flows_config, groups, options.attach.value_or(AttachPath::Auto), error);
+        if (!flows)
+            log_error("flows: %s; no flow charts or records", error.c_str());
+    }
+
     // Loading parsed the kernel's BTF several times over: give that memory back.
     symbols.release_btf();
     malloc_trim(0);
@@ -371,7 +385,15 @@ int main(int argc, char **argv)
     }
 
     std::unique_ptr<RecordStream> records = make_record_stream(records_config);
+    if (!records && !config.network_connections)
+        flows.reset();  // no sink could open and no charts asked for: nowhere for flows to go
     std::vector<ChartDef> charts = charts_of(collector);
+    if (flows) {
+        std::vector<ChartDef> flow_charts = charts_for(
+            embedded_chart_definitions(), {{"flows", config.apps, config.cgroups, false, config.update_every}});
+        std::erase_if(flow_charts, [](const ChartDef &chart) { return chart.module != "flows"; });
+        charts.insert(charts.end(), flow_charts.begin(), flow_charts.end());
+    }
     if (!records)
         std::erase_if(charts, [](const ChartDef &chart) { return chart.context == "netdata.ebpf_records"; });
     ChartRegistry registry(out, config.update_every);
@@ -379,12 +401,19 @@ int main(int argc, char **argv)
     const int interval = loop_interval(collector, config.update_every);
     uint64_t elapsed = 0;  // seconds of loop ticks so far: the first tick updates every chart
     SelfMonitor self(collector, config.limits);
+    if (flows)
+        self.watch("flows", flows->probe().path(), flows->probe().object());
     bool over_limit = false;
     log_summarize();
     Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {
         std::set<std::string> due = collector.due_modules(elapsed, config.update_every);
         elapsed += static_cast<uint64_t>(interval);
         Snapshot snapshot = collector.collect(&due);
+        if (flows && due.contains("self")) {
+            flows->report(records.get(), realtime_usec());
+            flows->add_counters(snapshot);
+            due.insert("flows");
+        }
         if (records) {
             add_record_counters(*records, snapshot.system);
             for (const std::string &line : records->new_errors())
@@ -404,6 +433,8 @@ int main(int argc, char **argv)
         return 1;
     }
     log_stop(stop, out);
+    if (records && flows)  // what closed since the last tick
+        flows->report(records.get(), realtime_usec());
     if (records)
         records->stop(300);
     log_summarize();

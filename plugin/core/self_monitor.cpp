@@ -130,6 +130,12 @@ bool SelfMonitor::observe(Counters &system)
         system["shed_" + module] = 0;  // only counting modules are shed
         usage.kernel_memory_bytes += locked;
     }
+    for (const Watched &watched : watched_) {
+        add_cost(system, watched.name, watched.path, program_cost(loaded_program_fds(watched.object)));
+        uint64_t locked = locked_memory(loaded_map_fds(watched.object), counted);
+        system["kernel_memory_" + watched.name] = static_cast<int64_t>(locked);
+        usage.kernel_memory_bytes += locked;
+    }
     for (const std::string &module : shed_)
         system["shed_" + module] = 1;
 
@@ -147,6 +153,11 @@ bool SelfMonitor::observe(Counters &system)
         return false;
     }
     return true;
+}
+
+void SelfMonitor::watch(std::string name, AttachPath path, const bpf_object *object)
+{
+    watched_.push_back({std::move(name), path, object});
 }
 
 void SelfMonitor::add_cost(Counters &system, const std::string &name, AttachPath used, const ProgramCost &cost)

@@ -58,6 +58,11 @@ public:
     // is on stderr).
     bool observe(Counters &system);
 
+    // Programs that are not a module's (the flows): their cost and kernel
+    // memory are charted under `name` and count for the limits; they are
+    // never shed. The object must outlive the monitor.
+    void watch(std::string name, AttachPath path, const bpf_object *object);
+
 private:
     // The cost counters of a module (or of the process core) on the path it uses.
     void add_cost(Counters &system, const std::string &name, AttachPath used, const ProgramCost &cost);
@@ -67,4 +72,10 @@ private:
     LimitGuard guard_;
     std::map<std::string, ProgramCost> previous_;  // module or "core" -> last cycle's cost
     std::set<std::string> shed_;
+    struct Watched {
+        std::string name;
+        AttachPath path;
+        const bpf_object *object;
+    };
+    std::vector<Watched> watched_;
 };

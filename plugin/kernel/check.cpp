@@ -7,6 +7,7 @@
 #include "accounting/process_core.h"
 #include "kernel/probe.h"
 #include "modules/table_module.h"
+#include "net/flow_probe.h"
 
 namespace {
 struct Probe {
@@ -102,6 +103,12 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
         printf("vfs sees on %s\n", line.c_str());
     for (const std::string &line : socket_path_differences())
         printf("socket sees on %s\n", line.c_str());
+    // the netflow records, loaded when a records sink is on; not a "<path> (...)"
+    // line: a path without flow programs is still usable for the modules
+    for (AttachPath path : {AttachPath::Trampoline, AttachPath::Tracepoint}) {
+        std::string flows = FlowProbe().start(symbols, 16, path);
+        printf("flows on %s: %s\n", attach_path_name(path), flows.empty() ? "ok" : ("refused: " + flows).c_str());
+    }
     return unusable ? 1 : 0;
 }
 

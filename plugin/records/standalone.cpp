@@ -6,6 +6,9 @@
 #include "core/event_loop.h"
 #include "core/log.h"
 #include "core/privileges.h"
+#include "kernel/kernel.h"
+#include "kernel/probe.h"
+#include "net/flow_source.h"
 #include "records/sources.h"
 #include "records/stream.h"
 
@@ -22,22 +25,54 @@ void log_counts(const RecordStream &stream)
                  sink.sink.c_str(), static_cast<unsigned long long>(sink.dropped));
 }
 
+void warn_line(const std::string &line)
+{
+    log_error("%s", line.c_str());
+}
+
+// Loads the flow probe while the privileges are still held; nullptr (said on
+// stderr) when it cannot.
+std::unique_ptr<FlowSource> start_flows(const ConfigDirs &dirs, AttachPath attach, std::optional<ProcessGroups> &groups)
+{
+    FlowsConfig config;
+    AppsGroups apps;
+    {
+        ActAsCaller caller;
+        config = load_flows_config(dirs, warn_line);
+        apps = load_apps_groups(dirs, warn_line);
+    }
+    if (started_setuid())
+        clearenv(); // nothing from the caller's environment reaches libbpf
+    KernelFacts facts = detect_kernel("/sys/kernel/btf");
+    KernelSymbols symbols(facts.tracefs_path);
+    groups.emplace(std::move(apps), "/proc");
+    std::string error;
+    std::unique_ptr<FlowSource> source = FlowSource::start(symbols, config, *groups, attach, error);
+    if (!source)
+        log_error("--records flows: %s", error.c_str());
+    return source;
+}
+
 } // namespace
 
-int run_records_mode(const std::string &names, int update_every)
+int run_records_mode(const std::string &names, int update_every, const ConfigDirs &dirs, AttachPath attach)
 {
     std::vector<std::string> errors;
     std::set<std::string> selected = parse_record_names(names, errors);
     for (const std::string &error : errors)
         log_error("%s", error.c_str());
     bool test = selected.erase("test") > 0;
+    bool flows = selected.erase("netflow") > 0;
     for (const std::string &source : selected)
         log_error("--records: '%s' records are not produced by this build yet", source.c_str());
-    if (!test) {
+    std::optional<ProcessGroups> groups;
+    std::unique_ptr<FlowSource> flow_source = flows ? start_flows(dirs, attach, groups) : nullptr;
+    if (!test && !flow_source) {
         log_error("--records: nothing to print; exiting");
         return 1;
     }
-    std::string drop_error = drop_privileges(false);  // the test source needs no privilege at all
+    // the test source needs no privilege at all; flows read their table
+    std::string drop_error = drop_privileges(flow_source && !capless_map_access_refusal().empty());
     if (!drop_error.empty()) {
         log_error("cannot drop privileges (%s); exiting", drop_error.c_str());
         return 1;
@@ -49,8 +84,10 @@ int run_records_mode(const std::string &names, int update_every)
     ignore_stdin();
     log_summarize();
     Stop stop = run_event_loop(update_every, [&](uint64_t) {
-        for (int i = 0; i < test_records_per_tick; ++i)
+        for (int i = 0; test && i < test_records_per_tick; ++i)
             stream.emit(source.next());
+        if (flow_source)
+            flow_source->report(&stream, realtime_usec());
         for (const std::string &line : stream.new_errors())
             log_error("%s", line.c_str());
         return !stream.any_broken();
@@ -59,6 +96,8 @@ int run_records_mode(const std::string &names, int update_every)
         log_info("received SIG%s; stopping", sigabbrev_np(stop.signal));
     else
         log_info("stdout's reader went away; stopping");
+    if (flow_source)  // what closed since the last tick
+        flow_source->report(&stream, realtime_usec());
     stream.stop(500);
     log_counts(stream);
     log_summarize();

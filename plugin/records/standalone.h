@@ -5,5 +5,9 @@
 
 #include <string>
 
-// Returns the process exit code.
-int run_records_mode(const std::string &names, int update_every);
+#include "core/config.h"
+
+// Returns the process exit code. `dirs`: where network.conf and
+// apps_groups.conf are read (as the caller) for flows.
+// `attach`: --attach, the flows' path (Auto: tracepoints, else trampolines).
+int run_records_mode(const std::string &names, int update_every, const ConfigDirs &dirs, AttachPath attach);

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# End-to-end: Debian's Netdata 1.37.1 agent runs build/ebpf.plugin while a workload with
-# known counts runs twice, in a plain cgroup and in a service cgroup; we check the values the
-# agent stores, the charts it knows, its error log, the plugin's privileges, and that nothing
-# of ours is left in the kernel afterwards. The agent runs its own cgroups.plugin, so the
-# plugin names cgroups and services from the agent's shared list, as written by 1.37.1.
+# End-to-end: Debian's Netdata 1.37.1 agent runs build/ebpf.plugin with every module on while
+# a workload with known counts runs twice, in a plain cgroup and in a service cgroup, and the
+# syscall workload (sync, mount, shm: tests/live/syscall_test.py's runs) in cgroups and an app
+# group of its own; we check the values the agent stores (and the requests of a loop device),
+# the charts it knows, its error log (one line per module: how it runs or why it cannot), the
+# plugin's privileges, and that nothing of ours is left in the kernel afterwards. The agent
+# runs its own cgroups.plugin, so the plugin names cgroups and services from the agent's
+# shared list, as written by 1.37.1.
 # Needs root.
 # Prints "ok - ..." / "not ok - ..." per check and, last, "N passed, M failed".
 # shellcheck source-path=SCRIPTDIR disable=SC2317  # SC2317: functions called through check()
@@ -17,6 +20,8 @@ RESULTS_DIR="$ROOT/tests/results/e2e"
 STOCK_CONFIG_DIR=/usr/lib/netdata/conf.d
 # shellcheck source=../lib/netdata-agent.sh
 . "$ROOT/tests/lib/netdata-agent.sh"
+# shellcheck source=modules.sh
+. "$E2E_DIR/modules.sh"
 
 WORKLOAD_ARGS=(--forks 20 --threads 15 --opens 30 --failed-opens 7 --failed-closes 5
                --io 5 --io-size 4096 --creates 4 --fsyncs 6 --failed-io 3)
@@ -58,8 +63,14 @@ SYSTEM_CHARTS=(system.process_thread system.exit system.task_error
                filesystem.vfs_fsync filesystem.vfs_fsync_error filesystem.vfs_open filesystem.vfs_open_error
                filesystem.vfs_create filesystem.vfs_create_error
                ip.inbound_conn ip.tcp_outbound_conn ip.tcp_functions ip.total_tcp_bandwidth ip.tcp_error
-               ip.tcp_retransmit ip.udp_functions ip.total_udp_bandwidth ip.udp_error)
+               ip.tcp_retransmit ip.udp_functions ip.total_udp_bandwidth ip.udp_error
+               mem.sync mem.file_sync mem.memory_map mem.file_segment mount_points.call mount_points.error
+               system.shared_memory_calls system.hardirq_latency system.softirq_latency)
+SYSCALL_CHART_IDS=(shmget_call shmat_call shmdt_call shmctl_call oomkills)
 APP_GROUP=ebpftest
+SYSCALL_GROUP=ebpftestsys   # the syscall workload's own: it would add to the counts above
+# Every module of ebpf.d.conf is on; those that cannot attach on a kernel say why in one line.
+MODULES=(process fd vfs socket cachestat dcstat swap sync mount shm oomkill hardirq softirq disk filesystem mdflush)
 SETTLE_SECONDS=3      # a value is final once it has not changed for this long
 SETTLE_TIMEOUT=20     # ... at most this long after the workloads exit
 
@@ -103,6 +114,7 @@ cleanup() {
     fi
     nd_stop
     nd_kill_leftovers
+    loop_detach
     local i
     for ((i = ${#CREATED_CGROUPS[@]} - 1; i >= 0; i--)); do remove_cgroup "${CREATED_CGROUPS[i]}"; done
     CREATED_CGROUPS=()
@@ -150,10 +162,12 @@ bpf_gone() {
 # Sum of a dimension's points (rates per second, update every = 1) since the epoch second $1
 # (absolute: reading a hundred charts takes long enough for a relative window to slide off).
 sum_points() {
-    local since="$1" chart="$2" dimension="$3"
-    nd_api "/api/v1/data?chart=$chart&dimensions=$dimension&after=$since&format=json&options=seconds" 2>/dev/null |
+    local since="$1" chart="$2" dimension="$3" only   # dimension "*": all of them
+    [ "$dimension" = '*' ] && only='' || only="&dimensions=$dimension"
+    nd_api "/api/v1/data?chart=$chart$only&after=$since&format=json&options=seconds" 2>/dev/null |
         jq -r --arg d "$dimension" \
-            '(.labels | index($d)) as $i | if $i == null then "missing" else ([.data[][$i] // 0] | add // 0) end' \
+            'if $d == "*" then ([.data[][1:][] // 0] | add // 0)
+             else (.labels | index($d)) as $i | if $i == null then "missing" else ([.data[][$i] // 0] | add // 0) end end' \
             2>/dev/null || echo missing
 }
 
@@ -174,7 +188,7 @@ trap 'not_ok "run.sh stopped early"; finish' EXIT
 trap 'bail "interrupted"' INT TERM
 
 [ "$(id -u)" = 0 ] || bail "must run as root (BPF, cgroups)"
-for binary in ebpf.plugin ebpf-workload cgroup-spawn; do
+for binary in ebpf.plugin ebpf-workload syscall-workload cgroup-spawn; do
     [ -x "$BUILD/$binary" ] || bail "$BUILD/$binary is missing (make all)"
 done
 PLUGIN_VERSION="$("$BUILD/ebpf.plugin" --version 2>&1 | head -1)" || bail "build/ebpf.plugin --version failed: $PLUGIN_VERSION"
@@ -186,8 +200,35 @@ for conf in process fd vfs socket; do
 done
 EXPECTATIONS="$(awk -v load_mode=return -f "$E2E_DIR/chart-expectations.awk" "${CHART_FILES[@]}")" ||
     bail "charts/*.conf cannot be read"
+# sync and mount have system charts only (as 1.37.1), shm all scopes; oomkill's are added
+# once the OOM kills are made.
+SYSCALL_EXPECTATIONS="$(awk -v load_mode=return -f "$E2E_DIR/chart-expectations.awk" \
+                        "$ROOT"/charts/{sync,mount,shm}.conf)" || bail "charts/{sync,mount,shm}.conf cannot be read"
+# The syscall workload's arguments and counts per run, from tests/live/syscall_test.py's table:
+# "args <run> <arguments>" and "<run> <counter> <count>" lines. Debian's sync.conf keeps msync on,
+# where syscall_test.py turns it off: one msync per sync there.
+SYSCALL_TABLE="$(python3 - "$ROOT/tests/live" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from syscall_test import RUNS, expected
+for run in RUNS:
+    print("args", run, " ".join("--%s %d" % (k.replace("_", "-"), v) for k, v in RUNS[run].items()))
+    counts = dict(expected(run), msync_call=RUNS[run]["syncs"])
+    for counter, count in counts.items():
+        print(run, counter, count)
+PY
+)" || bail "tests/live/syscall_test.py's table cannot be read"
+declare -A SYSCALL_ARGS SYSCALL_PLAIN SYSCALL_SERVICE
+# shellcheck disable=SC2034  # SYSCALL_PLAIN and SYSCALL_SERVICE are read through add_targets' namerefs
+while read -r first run_or_counter rest; do
+    case "$first" in
+        args)    SYSCALL_ARGS[$run_or_counter]="$rest" ;;
+        cgroup)  SYSCALL_PLAIN[$run_or_counter]="$rest" ;;
+        service) SYSCALL_SERVICE[$run_or_counter]="$rest" ;;
+    esac
+done <<< "$SYSCALL_TABLE"
 nd_install_if_missing || bail "netdata-core/netdata-web are not installed and could not be installed"
-for tool in curl jq bpftool ss pgrep; do
+for tool in curl jq bpftool ss pgrep losetup dd; do
     command -v "$tool" >/dev/null || bail "$tool is missing"
 done
 
@@ -198,37 +239,20 @@ RANDOM_ID="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 mkdir "$TMP/plugins"
 install -o root -g root -m 4750 "$BUILD/ebpf.plugin" "$TMP/plugins/ebpf.plugin" || bail "cannot install the plugin copy"
 
-# User config (NETDATA_USER_CONFIG_DIR): process, fd, vfs and socket only, every chart, every scope.
+# User config (NETDATA_USER_CONFIG_DIR): every module, every chart, every scope.
 mkdir "$TMP/config"
-cat > "$TMP/config/ebpf.d.conf" <<'EOF'
-[global]
-    ebpf load mode = return
-    apps = yes
-    cgroups = yes
-    update every = 1
-[ebpf programs]
-    cachestat = no
-    dcstat = no
-    disk = no
-    fd = yes
-    filesystem = no
-    hardirq = no
-    mdflush = no
-    mount = no
-    oomkill = no
-    process = yes
-    shm = no
-    socket = yes
-    softirq = no
-    sync = no
-    swap = no
-    vfs = yes
-    network connections = no
-EOF
+{
+    printf '[global]\n    ebpf load mode = return\n    apps = yes\n    cgroups = yes\n    update every = 1\n'
+    printf '[ebpf programs]\n'
+    printf '    %s = yes\n' "${MODULES[@]}"
+    printf '    network connections = no\n'
+} > "$TMP/config/ebpf.d.conf"
 # A per-run program name keeps other runs of ebpf-workload on this host out of the group.
 WORKLOAD="$TMP/ewl-$RANDOM_ID"
 cp "$BUILD/ebpf-workload" "$WORKLOAD" || bail "cannot copy the workload"
-{ echo "$APP_GROUP: ewl-$RANDOM_ID"; cat "$STOCK_CONFIG_DIR/apps_groups.conf"; } > "$TMP/config/apps_groups.conf" ||
+SYSCALL_WORKLOAD="$TMP/sysw-$RANDOM_ID"
+cp "$BUILD/syscall-workload" "$SYSCALL_WORKLOAD" || bail "cannot copy the syscall workload"
+{ echo "$APP_GROUP: ewl-$RANDOM_ID"; echo "$SYSCALL_GROUP: sysw-$RANDOM_ID"; cat "$STOCK_CONFIG_DIR/apps_groups.conf"; } > "$TMP/config/apps_groups.conf" ||
     bail "cannot read $STOCK_CONFIG_DIR/apps_groups.conf"
 
 if [ ! -d /sys/kernel/tracing/events ]; then
@@ -243,7 +267,13 @@ SERVICE_NAME="ebpf-e2e-$RANDOM_ID"
 SERVICE_CGROUP="$CGROUP2_ROOT/system.slice/$SERVICE_NAME.service"
 make_cgroup "$PLAIN_CGROUP"
 make_cgroup "$SERVICE_CGROUP"
-note "cgroups: $PLAIN_CGROUP $SERVICE_CGROUP"
+# The syscall workload's runs: cgroups of their own, as its app group
+SYSCALL_PLAIN_CGROUP="$CGROUP2_ROOT/ebpf_e2esys_$RANDOM_ID"
+SYSCALL_SERVICE_NAME="ebpf-e2esys-$RANDOM_ID"
+SYSCALL_SERVICE_CGROUP="$CGROUP2_ROOT/system.slice/$SYSCALL_SERVICE_NAME.service"
+make_cgroup "$SYSCALL_PLAIN_CGROUP"
+make_cgroup "$SYSCALL_SERVICE_CGROUP"
+note "cgroups: $PLAIN_CGROUP $SERVICE_CGROUP $SYSCALL_PLAIN_CGROUP $SYSCALL_SERVICE_CGROUP"
 
 bpf_ids prog >/dev/null || bail "bpftool cannot list programs"
 
@@ -286,10 +316,12 @@ check "plugin alone left none of its BPF links ($STANDALONE_LINKS)" bpf_gone lin
 # ------------------------------------------------------------------ the agent
 
 ND_CGROUPS=yes
+AGENT_STARTED=$(date +%s)
 nd_start "$TMP/agent" "$TMP/plugins" "$TMP/config" || bail "the agent did not start"
 note "agent pid $ND_PID on http://127.0.0.1:$ND_PORT/"
 nd_wait_chart system.process_thread 60 || bail "chart system.process_thread has no data within 60 s"
 ok "agent collects system.process_thread"
+check_module_lines "${MODULES[@]}"
 
 PLUGIN_PIDS="$(pgrep -P "$ND_PID" -x ebpf.plugin | tr '\n' ' ')"
 [ "$(wc -w <<< "$PLUGIN_PIDS")" = 1 ] || bail "expected one ebpf.plugin child of agent $ND_PID, found: '$PLUGIN_PIDS'"
@@ -316,10 +348,16 @@ PY
 }
 listed() { agent_cgroup_list | awk -v dir="$1" '$3 == 1 && $4 == dir { found = 1 } END { exit !found }'; }
 deadline=$((SECONDS + 30))
-until { listed "$PLAIN_CGROUP" && listed "$SERVICE_CGROUP"; } || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.5; done
+loop_attach   # meanwhile, the loop device's chart appears
+until { listed "$PLAIN_CGROUP" && listed "$SERVICE_CGROUP" && listed "$SYSCALL_PLAIN_CGROUP" &&
+        listed "$SYSCALL_SERVICE_CGROUP"; } || [ "$SECONDS" -ge "$deadline" ]; do
+    sleep 0.5
+done
 SERVICE_ENTRY="$(agent_cgroup_list | awk -v dir="$SERVICE_CGROUP" '$4 == dir { print $1, $2 }')"
 note "agent's list: $(agent_cgroup_list | grep -F "$RANDOM_ID" | tr '\n' ';')"
 check "the agent's own list has the plain cgroup" listed "$PLAIN_CGROUP"
+check "the agent's own list has the syscall workload's cgroups" listed "$SYSCALL_PLAIN_CGROUP" &&
+    listed "$SYSCALL_SERVICE_CGROUP"
 # 1.37.1 writes a service as its bare name with CGROUP_OPTIONS_SYSTEM_SLICE_SERVICE (0x2)
 bare_service_entry() {
     local name options
@@ -331,6 +369,11 @@ check "the agent's own list has the service as 1.37.1 writes it (got: ${SERVICE_
 # ------------------------------------------------------------------ the workloads
 
 WORKLOADS_STARTED=$(($(date +%s) - 1))
+DISK_CHART=''
+if [ -n "$LOOP_DEVICE" ]; then
+    DISK_CHART="disk_latency_io.${LOOP_DEVICE##*/}"
+    loop_io
+fi
 for run in plain:"$PLAIN_CGROUP" service:"$SERVICE_CGROUP"; do
     name="${run%%:*}" cgroup="${run#*:}"
     mkdir "$TMP/vfs-$name"
@@ -340,6 +383,31 @@ for run in plain:"$PLAIN_CGROUP" service:"$SERVICE_CGROUP"; do
     pid="$(jq -r '.pid' "$TMP/workload-$name.out" 2>/dev/null)"
     check "workload in the $name cgroup exited with 0 (pid ${pid:-?}, rc $rc)" [ "$rc" = 0 ]
 done
+for run in cgroup:"$SYSCALL_PLAIN_CGROUP" service:"$SYSCALL_SERVICE_CGROUP"; do
+    name="${run%%:*}" cgroup="${run#*:}"
+    mkdir "$TMP/sys-$name"
+    # shellcheck disable=SC2086  # the arguments are words
+    "$BUILD/cgroup-spawn" "$cgroup" "$SYSCALL_WORKLOAD" ${SYSCALL_ARGS[$name]} --dir "$TMP/sys-$name" \
+        >"$TMP/workload-sys-$name.out" 2>"$TMP/workload-sys-$name.err"
+    rc=$?
+    check "syscall workload (${SYSCALL_ARGS[$name]}) in its $name cgroup exited with 0 (rc $rc)" [ "$rc" = 0 ]
+done
+# Then one OOM kill in each of its cgroups: of the workload in the plain one, of a hog in the service.
+OOM_RUNS="$(run_oom_workloads "$CGROUP2_ROOT" cgroup:"$SYSCALL_PLAIN_CGROUP" service:"$SYSCALL_SERVICE_CGROUP")"
+OOM_KILLS=0
+while read -r name rc how; do
+    if [ "$rc" = none ]; then
+        note "oomkill: $how; no OOM kill can be caused here"
+        continue
+    fi
+    check "oomkill: the syscall workload in its $name cgroup was OOM-killed ($how; exit $rc)" [ "$rc" = 137 ]
+    OOM_KILLS=$((OOM_KILLS + 1))
+done <<< "$OOM_RUNS"
+if [ "$OOM_KILLS" = 2 ]; then
+    # shellcheck disable=SC2034  # read through add_targets' namerefs
+    SYSCALL_PLAIN[oomkill]=1 SYSCALL_SERVICE[oomkill]=1
+    SYSCALL_EXPECTATIONS+=$'\n'"$(awk -f "$E2E_DIR/chart-expectations.awk" "$ROOT/charts/oomkill.conf")"
+fi
 
 # The workload's one line of output (fixed width) is one more write.
 OUTPUT_BYTES="$(wc -c < "$TMP/workload-plain.out")"
@@ -360,50 +428,67 @@ fi
 
 # The plugin may declare a cgroup's charts only once it sees activity there.
 cgroup_types() {
-    nd_api /api/v1/charts | jq -r --arg name "ebpf_e2e_$RANDOM_ID" \
+    nd_api /api/v1/charts | jq -r --arg name "$1" \
         '[.charts[].type | select(startswith("cgroup_") and endswith($name))] | unique | .[]'
 }
 deadline=$((SECONDS + SETTLE_TIMEOUT))
-until CGROUP_TYPES="$(cgroup_types)"; [ -n "$CGROUP_TYPES" ] || [ "$SECONDS" -ge "$deadline" ]; do
+until CGROUP_TYPES="$(cgroup_types "ebpf_e2e_$RANDOM_ID")" SYSCALL_CGROUP_TYPES="$(cgroup_types "ebpf_e2esys_$RANDOM_ID")"
+      [ -n "$CGROUP_TYPES" ] && [ -n "$SYSCALL_CGROUP_TYPES" ] || [ "$SECONDS" -ge "$deadline" ]; do
     sleep 0.5
 done
 check "agent has charts of one type for the plain cgroup (${CGROUP_TYPES:-none})" [ "$(wc -w <<< "$CGROUP_TYPES")" = 1 ]
+check "agent has charts of one type for the syscall workload's plain cgroup (${SYSCALL_CGROUP_TYPES:-none})" \
+    [ "$(wc -w <<< "$SYSCALL_CGROUP_TYPES")" = 1 ]
 # Without a match, the checks below name the expected type and fail on it.
 CGROUP_TYPE="$(head -1 <<< "$CGROUP_TYPES")"
 CGROUP_TYPE="${CGROUP_TYPE:-cgroup_ebpf_e2e_$RANDOM_ID}"
+SYSCALL_CGROUP_TYPE="$(head -1 <<< "$SYSCALL_CGROUP_TYPES")"
+SYSCALL_CGROUP_TYPE="${SYSCALL_CGROUP_TYPE:-cgroup_ebpf_e2esys_$RANDOM_ID}"
 
-# One line per value to check: <kind exact|min> <chart> <dimension> <expected>
+# One line per value to check: <kind exact|min|max> <chart> <dimension> <expected> [<since>]
 TARGETS=()
-while read -r scope chart dimension counter multiplier divisor; do
-    if [ -z "${PER_RUN[$counter]+set}" ]; then
-        not_ok "counter '$counter' of $chart (charts/*.conf) has no expected value in tests/e2e/run.sh"
-        continue
-    fi
-    # what the agent shows: the counter scaled by the dimension (bytes -> kilobits, written bytes negative)
-    per_run="$(awk -v n="${PER_RUN[$counter]}" -v m="$multiplier" -v d="$divisor" 'BEGIN { print n * m / d }')"
-    twice="$(awk -v n="$per_run" 'BEGIN { print 2 * n }')"
-    case "$scope" in
-        system)   if [ "${multiplier#-}" != "$multiplier" ]; then   # shown negative: at most minus the workloads' share
-                      TARGETS+=("max $chart $dimension $twice")
-                  else
-                      TARGETS+=("min $chart $dimension $twice")
-                  fi ;;
-        apps)     TARGETS+=("exact $chart $APP_GROUP $twice") ;;
-        cgroup)   TARGETS+=("exact $CGROUP_TYPE.$chart $dimension $per_run") ;;
-        services) TARGETS+=("exact $chart $SERVICE_NAME $per_run") ;;
-    esac
-done <<< "$EXPECTATIONS"
+# add_targets <expectations> <counts of the plain run> <of the service run> <app group> <cgroup type> <service>
+add_targets() {
+    local expectations="$1" app_group="$4" cgroup_type="$5" service="$6"
+    local -n plain_counts="$2" service_counts="$3"
+    local scope chart dimension counter multiplier divisor plain service_run both
+    while read -r scope chart dimension counter multiplier divisor; do
+        if [ -z "${plain_counts[$counter]+set}" ] || [ -z "${service_counts[$counter]+set}" ]; then
+            not_ok "counter '$counter' of $chart (charts/*.conf) has no expected value in tests/e2e/run.sh"
+            continue
+        fi
+        # what the agent shows: the counter scaled by the dimension (bytes -> kilobits, written bytes negative)
+        plain="$(awk -v n="${plain_counts[$counter]}" -v m="$multiplier" -v d="$divisor" 'BEGIN { print n * m / d }')"
+        service_run="$(awk -v n="${service_counts[$counter]}" -v m="$multiplier" -v d="$divisor" 'BEGIN { print n * m / d }')"
+        both="$(awk -v a="$plain" -v b="$service_run" 'BEGIN { print a + b }')"
+        case "$scope" in
+            system)   if [ "${multiplier#-}" != "$multiplier" ]; then   # shown negative: at most minus the workloads' share
+                          TARGETS+=("max $chart $dimension $both")
+                      else
+                          TARGETS+=("min $chart $dimension $both")
+                      fi ;;
+            apps)     TARGETS+=("exact $chart $app_group $both") ;;
+            cgroup)   TARGETS+=("exact $cgroup_type.$chart $dimension $plain") ;;
+            services) TARGETS+=("exact $chart $service $service_run") ;;
+        esac
+    done <<< "$expectations"
+}
+# The workload ran the same in both cgroups; the syscall workload as syscall_test.py's two runs.
+add_targets "$EXPECTATIONS" PER_RUN PER_RUN "$APP_GROUP" "$CGROUP_TYPE" "$SERVICE_NAME"
+add_targets "$SYSCALL_EXPECTATIONS" SYSCALL_PLAIN SYSCALL_SERVICE "$SYSCALL_GROUP" "$SYSCALL_CGROUP_TYPE" "$SYSCALL_SERVICE_NAME"
+# disk: every request of ours in one bin or another
+[ -z "$DISK_CHART" ] || TARGETS+=("exact $DISK_CHART * $DISK_READS $DISK_SINCE")
 
 # Our values settle within a few collections: read them until none changed for a while.
 # System-wide values never settle; they are read once, afterwards.
 declare -A SUMS
 read_sums() {   # fills SUMS and SNAPSHOT for the targets of one kind
-    local kind_wanted="$1" since=$((WORKLOADS_STARTED - 2)) target kind chart dimension
+    local kind_wanted="$1" target kind chart dimension since
     SNAPSHOT=''
     for target in "${TARGETS[@]}"; do
-        read -r kind chart dimension _ <<< "$target"
+        read -r kind chart dimension _ since <<< "$target"
         [ "$kind" = "$kind_wanted" ] || continue
-        SUMS[$chart/$dimension]="$(sum_points "$since" "$chart" "$dimension")"
+        SUMS[$chart/$dimension]="$(sum_points "${since:-$((WORKLOADS_STARTED - 2))}" "$chart" "$dimension")"
         SNAPSHOT+="${SUMS[$chart/$dimension]} "
     done
 }
@@ -422,7 +507,7 @@ read_sums min
 read_sums max
 
 for target in "${TARGETS[@]}"; do
-    read -r kind chart dimension expected <<< "$target"
+    read -r kind chart dimension expected _ <<< "$target"
     got="${SUMS[$chart/$dimension]}"
     shown="$got"
     [ "$got" = missing ] || shown="$(awk -v v="$got" 'BEGIN { printf "%.3f", v }')"
@@ -439,13 +524,15 @@ done
 
 AGENT_CHARTS="$(nd_api /api/v1/charts | jq -r '.charts | keys[]' | sort)"
 for id in "${SYSTEM_CHARTS[@]}" "${CHART_IDS[@]/#/apps.}" "${CHART_IDS[@]/#/services.}" \
-          "${CHART_IDS[@]/#/$CGROUP_TYPE.}"; do
+          "${CHART_IDS[@]/#/$CGROUP_TYPE.}" "${SYSCALL_CHART_IDS[@]/#/apps.}" "${SYSCALL_CHART_IDS[@]/#/services.}" \
+          "${SYSCALL_CHART_IDS[@]/#/$SYSCALL_CGROUP_TYPE.}"; do
     check "agent has chart $id" grep -qxF "$id" <<< "$AGENT_CHARTS"
 done
-SERVICE_AS_CGROUP="$(grep -F "$SERVICE_NAME" <<< "$AGENT_CHARTS" | grep '^cgroup_' | tr '\n' ' ')"
-check "no cgroup chart for the service${SERVICE_AS_CGROUP:+ (found: $SERVICE_AS_CGROUP)}" [ -z "$SERVICE_AS_CGROUP" ]
-# Alone, the plugin charts every busy cgroup it finds; under the agent, those the agent lists.
-DECLARED_CHARTS="$(grep -v '^cgroup_' <<< "$DECLARED_CHARTS")"
+SERVICE_AS_CGROUP="$(grep -F -e "$SERVICE_NAME" -e "$SYSCALL_SERVICE_NAME" <<< "$AGENT_CHARTS" | grep '^cgroup_' | tr '\n' ' ')"
+check "no cgroup chart for the services${SERVICE_AS_CGROUP:+ (found: $SERVICE_AS_CGROUP)}" [ -z "$SERVICE_AS_CGROUP" ]
+# Alone, the plugin charts every busy cgroup it finds, under the agent those the agent lists;
+# a disk once it did I/O while the plugin ran (ours: checked above).
+DECLARED_CHARTS="$(grep -v -e '^cgroup_' -e '^disk_latency_io\.' <<< "$DECLARED_CHARTS")"
 missing="$(comm -23 <(echo "$DECLARED_CHARTS") <(echo "$AGENT_CHARTS") | tr '\n' ' ')"
 check "agent has all $(grep -c . <<< "$DECLARED_CHARTS") non-cgroup charts the plugin declares alone${missing:+ (missing: $missing)}" \
     [ -z "$missing" ]
@@ -462,6 +549,11 @@ check "error.log: $DATED_LINES plugin lines with date and name, $UNDATED_LINES w
     dated_log "$ND_WORKDIR/log/error.log"
 check "plugin $PLUGIN_PID is still running, never restarted" alive_child_of "$PLUGIN_PID" "$PLUGIN_STARTTIME"
 
+# The interrupt modules' totals: the workload's loopback traffic runs NET_RX, the timer ticks.
+check_latency_chart system.softirq_latency "$AGENT_STARTED" NET_RX
+[ -e /sys/kernel/tracing/events/irq_vectors/local_timer_entry ] && TICKS=local_timer || TICKS=''
+check_latency_chart system.hardirq_latency "$AGENT_STARTED" "$TICKS"
+
 # ------------------------------------------------------------------ shutdown
 
 PLUGIN_PROGS="$(owned_bpf_ids "$PLUGIN_PID" prog_id)"
@@ -469,7 +561,8 @@ PLUGIN_LINKS="$(owned_bpf_ids "$PLUGIN_PID" link_id)"
 nd_stop
 plugin_gone() { for _ in $(seq 50); do nd_alive "$PLUGIN_PID" "$PLUGIN_STARTTIME" || return 0; sleep 0.1; done; return 1; }
 check "plugin exits within 5 s of the agent stopping" plugin_gone
-STOP_LINE="$(grep -E "${DATED}(stdin closed|received SIG)" "$ND_WORKDIR/log/error.log" | tail -1)"
+# The agent's own threads log meanwhile: the plugin's last line may follow one of theirs' head.
+STOP_LINE="$(grep -oE "${DATED#^}(stdin closed|received SIG).*" "$ND_WORKDIR/log/error.log" | tail -1)"
 check "error.log says why the plugin stopped (${STOP_LINE#*: MAIN : })" [ -n "$STOP_LINE" ]
 check "no BPF program of ours is left ($PLUGIN_PROGS)" bpf_gone prog "$PLUGIN_PROGS"
 check "no BPF link of ours is left ($PLUGIN_LINKS)" bpf_gone link "$PLUGIN_LINKS"

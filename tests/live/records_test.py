@@ -77,10 +77,10 @@ def stdout_mode(checks, plugin):
                  f"--records test: stops (exit {proc.returncode}) within {time.monotonic() - start:.1f}s "
                  "once stdout's reader is gone")
 
-    result = subprocess.run([plugin, "--records", "flows"], capture_output=True, text=True, timeout=10)
+    result = subprocess.run([plugin, "--records", "dnsflow"], capture_output=True, text=True, timeout=10)
     checks.check(result.returncode == 1 and result.stdout == ""
-                 and "'netflow' records are not produced by this build yet" in result.stderr,
-                 "--records flows: exit 1, nothing on stdout, one line says why")
+                 and "'dnsflow' records are not produced by this build yet" in result.stderr,
+                 "--records dnsflow: exit 1, nothing on stdout, one line says why")
     result = subprocess.run([plugin, "--records", "nope"], capture_output=True, text=True, timeout=10)
     checks.check(result.returncode == 1 and "--records: unknown name 'nope'" in result.stderr,
                  "--records nope: exit 1 with an error naming it")
@@ -221,6 +221,9 @@ def plugin_mode(checks, plugin, work):
         if configured:
             with open(os.path.join(user, "ebpf.d", "records.conf"), "w") as conf:
                 conf.write(f"[records]\n    file = {path}\n    file max size = 1M\n")
+            # a sink starts the flows: this host's own are left out, for an exact 0
+            with open(os.path.join(user, "ebpf.d", "network.conf"), "w") as conf:
+                conf.write("[network connections]\n    netlog filter = tcp; udp\n")
         env = dict(os.environ, NETDATA_USER_CONFIG_DIR=user,
                    NETDATA_STOCK_CONFIG_DIR=os.path.join(ROOT, "conf.d"))
         proc = subprocess.Popen([plugin, "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -231,7 +234,8 @@ def plugin_mode(checks, plugin, work):
         if configured:
             checks.check(declared and "DIMENSION file_dropped " in out and os.path.exists(path)
                          and "SET emitted = 0" in out,
-                         "plugin with records.conf: netdata.ebpf_records declared, file sink opened, 0 emitted")
+                         "plugin with records.conf: netdata.ebpf_records declared, file sink opened, "
+                         "0 emitted (every flow filtered out)")
         else:
             checks.check(not declared and not os.path.exists(path),
                          "plugin without records.conf: no netdata.ebpf_records chart")

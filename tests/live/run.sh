@@ -8,7 +8,8 @@
 # and logs (stop_test.py), and what --version, --check, --verify and
 # tools/check-kernel-config.sh tell a user; the table modules (hardirq,
 # softirq, disk, filesystem) against interrupts, a loop device and ext4 it
-# makes (latency_test.py).
+# makes (latency_test.py); the record stream (records_test.py) and the netflow
+# records of connections between two network namespaces (flows_test.py).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0 passed=0 failed=0
@@ -34,5 +35,6 @@ run python3 "$here/self_test.py"
 run "$here/setuid_test.sh"
 run "$here/cli_test.sh"
 run python3 "$here/records_test.py"
+run python3 "$here/flows_test.py"
 echo "$passed passed, $failed failed"
 exit $status

@@ -37,11 +37,6 @@ struct Warnings {
     Warn sink() { return [this](const std::string &line) { lines.push_back(line); }; }
 };
 
-std::string not_implemented(const std::string &module)
-{
-    return "ebpf.plugin: module '" + module + "' is not implemented by this plugin; ignored";
-}
-
 std::string network_viewer(const std::string &file)
 {
     return "ebpf.plugin: " + file + ": the network viewer's options ([network connections], [service name], "
@@ -270,13 +265,14 @@ TEST_CASE("legacy spellings, boolean words and case")
     CHECK(config.maps_per_core == false);
     CHECK(config.type_format == TypeFormat::CoRe);
     CHECK(enabled_modules(config) == std::vector<std::string>{"socket", "fd"});
-    CHECK(warnings.lines == std::vector<std::string>{not_implemented("network connections")});
+    CHECK(config.network_connections);  // the legacy alias turns the flows on
+    CHECK(warnings.lines == std::vector<std::string>{});
 
     user.write("ebpf.d/process.conf", "[global]\ncollect pid = Parent\n");
     warnings.lines.clear();
     CHECK(load_config({user.str(), ""}, 1, warnings.sink()).module("process")->collect_pid == CollectPid::RealParent);
-    // only "network connections" again: process does not run here, its file is read quietly
-    CHECK(warnings.lines == std::vector<std::string>{not_implemented("network connections")});
+    // process does not run here: its file is read quietly
+    CHECK(warnings.lines == std::vector<std::string>{});
 }
 
 TEST_CASE("bad values are reported with file and line, and the value in effect is kept")

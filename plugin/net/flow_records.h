@@ -1,0 +1,70 @@
+// DataKit's netflow records from the connection table of flows.bpf.c: each
+// interval one record per flow that changed, with the bytes, retransmits and
+// state changes since the last one (deltas) and the RTT last seen. A flow
+// seen closed is reported and deleted from the table, so a connection that
+// opens and closes inside one interval is reported once, whole.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "flows.h"
+#include "net/filter.h"
+#include "records/record.h"
+
+struct FlowOwner {
+    std::string cgroup, service, app_group;
+};
+// Who a flow belongs to beyond its pid: filled per record.
+using FlowOwnerLookup = std::function<FlowOwner(uint32_t pid, uint64_t cgroup_id)>;
+
+// The kernel's ip_local_port_range: a client port in it is folded to "*".
+struct PortRange {
+    uint16_t low = 32768, high = 60999;
+    bool contains(uint16_t port) const { return port >= low && port <= high; }
+};
+// From "/proc/sys/net/ipv4/ip_local_port_range"; Linux's default when unreadable.
+PortRange read_port_range(const std::string &path);
+
+// Text of a flow address; an IPv4-mapped IPv6 address is written as IPv4.
+std::string flow_ip_text(uint16_t family, const uint8_t address[16]);
+// DataKit's ip types: "multicast", "private" (RFC 1918, loopback, link-local,
+// fc00::/7) or "other".
+std::string ip_type(std::string_view ip);
+
+// What a flow has been reported with so far.
+struct FlowCounts {
+    uint64_t bytes_read = 0, bytes_written = 0;
+    uint32_t retransmits = 0;
+    uint8_t established = 0, closed = 0;
+    bool operator==(const FlowCounts &) const = default;
+};
+FlowCounts flow_counts(const flow_value &flow);
+
+// "incoming" or "outgoing"; a socket open before the plugin started is
+// outgoing when its local port is ephemeral and its remote one is not.
+std::string flow_direction(const flow_value &flow, const PortRange &ephemeral);
+// What a filter rule can ask about the flow.
+FlowFacts flow_facts(const flow_value &flow, const FlowOwner &owner);
+// The netflow record of the change from `before` to `flow`.
+Record flow_record(const flow_value &flow, const FlowCounts &before, const FlowOwner &owner,
+                   const PortRange &ephemeral, uint64_t time_usec);
+
+class FlowReporter {
+public:
+    FlowReporter(int table_fd, FlowFilter filter, PortRange ephemeral, FlowOwnerLookup owner);
+
+    // Reads the table and hands each record, with the owner's cgroup id, to
+    // `emit`. Returns the records made.
+    size_t report(uint64_t time_usec, const std::function<void(Record, uint64_t cgroup_id)> &emit);
+
+private:
+    int table_fd_;
+    FlowFilter filter_;
+    PortRange ephemeral_;
+    FlowOwnerLookup owner_;
+    std::unordered_map<uint64_t, FlowCounts> reported_;  // by socket cookie
+};

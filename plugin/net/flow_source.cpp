@@ -1,0 +1,119 @@
+#include "net/flow_source.h"
+
+#include "core/log.h"
+
+FlowSource::FlowSource(const ProcessGroups &groups)
+    : groups_(groups),
+      cgroups_(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
+               find_cgroup_mounts("/proc/self/mounts"))
+{
+}
+
+std::unique_ptr<FlowSource> FlowSource::start(const KernelSymbols &kernel, const FlowsConfig &config,
+                                              const ProcessGroups &groups, AttachPath path, std::string &error)
+{
+    std::unique_ptr<FlowSource> source(new FlowSource(groups));
+    error = source->probe_.start(kernel, config.max_connections, path);
+    if (!error.empty())
+        return nullptr;
+    log_info("flows: on the %s path", attach_path_name(source->probe_.path()));
+    FlowFilter filter = parse_flow_filter_logged(config.filter);
+    PortRange ephemeral = config.ephemeral_port
+                              ? PortRange{static_cast<uint16_t>(config.ephemeral_port), 65535}
+                              : read_port_range("/proc/sys/net/ipv4/ip_local_port_range");
+    source->reporter_ = std::make_unique<FlowReporter>(
+        source->probe_.table_fd(), std::move(filter), ephemeral,
+        [raw = source.get()](uint32_t pid, uint64_t cgroup_id) { return raw->owner(pid, cgroup_id); });
+    return source;
+}
+
+FlowOwner FlowSource::owner(uint32_t pid, uint64_t cgroup_id)
+{
+    FlowOwner owner;
+    if (const CgroupInfo *cgroup = cgroups_.find(cgroup_id)) {
+        owner.cgroup = cgroup->name;
+        if (cgroup->service)
+            owner.service = cgroup->name;
+    }
+    auto [known, added] = app_groups_.try_emplace(pid);
+    if (added && pid) {
+        // a process gone by now has no group to tell
+        std::optional<int> group = groups_.decide_from_proc(pid);
+        if (group)
+            known->second = groups_.names()[*group];
+    }
+    owner.app_group = known->second;
+    return owner;
+}
+
+void FlowSource::report(RecordStream *stream, uint64_t time_usec)
+{
+    cgroups_.begin_cycle();
+    app_groups_.clear();
+    for (auto *scope : {&app_totals_, &cgroup_totals_, &service_totals_})
+        for (auto &[name, totals] : *scope)
+            totals.rtt_sum = totals.rtt_samples = 0;
+    reporter_->report(time_usec, [&](Record record, uint64_t cgroup_id) {
+        count(record, cgroup_id);
+        if (stream)
+            stream->emit(std::move(record));
+    });
+}
+
+namespace {
+
+template <typename Value>
+Value field_of(const Record &record, std::string_view name)
+{
+    for (const Field &field : record.fields)
+        if (field.name == name)
+            return std::get<Value>(field.value);
+    return Value{};
+}
+
+} // namespace
+
+void FlowSource::count(const Record &record, uint64_t cgroup_id)
+{
+    if (field_of<std::string>(record, "transport") != "tcp")
+        return;
+    auto add = [&](std::map<std::string, Totals> &scope, const std::string &name) {
+        if (name.empty())
+            return;
+        Totals &totals = scope[name];
+        totals.established += field_of<uint64_t>(record, "tcp_established");
+        totals.closed += field_of<uint64_t>(record, "tcp_closed");
+        totals.retransmits += field_of<uint64_t>(record, "retransmits");
+        if (uint64_t rtt = field_of<uint64_t>(record, "rtt")) {
+            totals.rtt_sum += rtt;
+            ++totals.rtt_samples;
+        }
+        totals.cgroup_id = cgroup_id;
+    };
+    std::string app_group = field_of<std::string>(record, "app_group");
+    if (!app_group.starts_with('-'))  // a hidden group has no chart
+        add(app_totals_, app_group);
+    std::string service = field_of<std::string>(record, "service");
+    add(service.empty() ? cgroup_totals_ : service_totals_,
+        service.empty() ? field_of<std::string>(record, "cgroup") : service);
+}
+
+void FlowSource::add_counters(Snapshot &snapshot)
+{
+    // a removed cgroup's charts go: its totals with it
+    for (auto *scope : {&cgroup_totals_, &service_totals_})
+        std::erase_if(*scope, [&](const auto &entry) { return !cgroups_.find(entry.second.cgroup_id); });
+    auto put = [](const std::map<std::string, Totals> &scope, std::map<std::string, Counters> &to) {
+        for (const auto &[name, totals] : scope) {
+            Counters &counters = to[name];
+            counters["flows_tcp_established"] = static_cast<int64_t>(totals.established);
+            counters["flows_tcp_closed"] = static_cast<int64_t>(totals.closed);
+            counters["flows_tcp_retransmits"] = static_cast<int64_t>(totals.retransmits);
+            if (totals.rtt_samples)
+                counters["flows_tcp_rtt"] = static_cast<int64_t>(totals.rtt_sum / totals.rtt_samples);
+        }
+    };
+    put(app_totals_, snapshot.apps);
+    put(cgroup_totals_, snapshot.cgroups);
+    put(service_totals_, snapshot.services);
+}

@@ -1,0 +1,52 @@
+// The netflow record source: the probe, the reporter, and who owns a flow
+// (app group from apps_groups.conf, cgroup and service), for `--records flows`
+// and for the plugin's records sinks alike.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "accounting/cgroups.h"
+#include "core/publisher.h"
+#include "accounting/process_groups.h"
+#include "net/flow_probe.h"
+#include "net/flow_records.h"
+#include "net/flows_config.h"
+#include "records/stream.h"
+
+class FlowSource {
+public:
+    // Loads and attaches the probe on `path` (net/flow_probe.h), so it needs
+    // the privileges still held. nullptr and a one-line `error` when it cannot.
+    static std::unique_ptr<FlowSource> start(const KernelSymbols &kernel, const FlowsConfig &config,
+                                             const ProcessGroups &groups, AttachPath path, std::string &error);
+
+    // Reads the flows that changed since the last call into the charts'
+    // counters, and emits their records when there is a stream.
+    void report(RecordStream *stream, uint64_t time_usec);
+    // The charts' counters (charts/flows.conf) per app group, cgroup and
+    // service: TCP connections established and closed and retransmits since
+    // the start, and the mean RTT of the last report's TCP flows.
+    void add_counters(Snapshot &snapshot);
+    const FlowProbe &probe() const { return probe_; }
+
+private:
+    struct Totals {
+        uint64_t established = 0, closed = 0, retransmits = 0;
+        uint64_t rtt_sum = 0, rtt_samples = 0;  // the last report's
+        uint64_t cgroup_id = 0;
+    };
+
+    explicit FlowSource(const ProcessGroups &groups);
+    FlowOwner owner(uint32_t pid, uint64_t cgroup_id);
+    void count(const Record &record, uint64_t cgroup_id);
+
+    FlowProbe probe_;
+    const ProcessGroups &groups_;
+    CgroupDirectory cgroups_;
+    std::unique_ptr<FlowReporter> reporter_;
+    std::unordered_map<uint32_t, std::string> app_groups_;  // this report's, by pid
+    std::map<std::string, Totals> app_totals_, cgroup_totals_, service_totals_;
+};
