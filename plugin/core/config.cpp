@@ -50,7 +50,7 @@ const std::vector<KnownModule> &known_modules()
         {"softirq", "softirq.conf", true, true, {}, {}},
         {"oomkill", "oomkill.conf", true, true, {}, {}},
         {"shm", "shm.conf", true, true, {"syscalls"}, {}},
-        {"mdflush", "mdflush.conf", false, false, {}, {}},
+        {"mdflush", "mdflush.conf", true, false, {}, {}},
     };
     return modules;
 }

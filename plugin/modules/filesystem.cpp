@@ -6,13 +6,10 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
-#include <sys/capability.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "filesystem.h"
 #include "filesystem.skel.h"
+#include "modules/kernel_module_functions.h"
 #include "modules/table_module.h"
 #include "modules/registry.h"
 
@@ -42,36 +39,7 @@ std::map<std::string, std::string> find_functions()
     for (const Filesystem &fs : filesystems)
         for (const char *function : fs.functions)
             wanted.insert(function);
-    std::map<std::string, std::string> found;
-    std::ifstream kallsyms("/proc/kallsyms");
-    std::string line;
-    while (std::getline(kallsyms, line)) {
-        std::istringstream words(line);
-        std::string address, type, name, module;
-        words >> address >> type >> name >> module;
-        if ((type == "t" || type == "T") && wanted.contains(name))
-            found[name] = module.size() > 2 ? module.substr(1, module.size() - 2) : "";
-    }
-    return found;
-}
-
-bool exists(const std::string &path)
-{
-    struct stat info;
-    return stat(path.c_str(), &info) == 0;
-}
-
-// libbpf finds a kernel module's BTF by id, which needs CAP_SYS_ADMIN: a run as
-// root has it, --check and --verify (CAP_BPF and CAP_PERFMON only) do not.
-bool may_read_module_btf()
-{
-    cap_t caps = cap_get_proc();
-    if (!caps)
-        return geteuid() == 0;
-    cap_flag_value_t admin = CAP_CLEAR;
-    cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &admin);
-    cap_free(caps);
-    return admin == CAP_SET;
+    return find_kernel_functions(wanted);
 }
 
 class FilesystemModule final : public TableModule {
@@ -153,7 +121,7 @@ private:
         if (path == AttachPath::Kprobe)
             return true;
         return found->second.empty() ? kernel_.has_function(function)
-                                     : exists("/sys/kernel/btf/" + found->second) && may_read_module_btf();
+                                     : has_module_btf(found->second) && may_read_module_btf();
     }
 
     // kinds: the fs_kind of the filesystems in the plan.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Live test of the table modules: hardirq, softirq, disk and filesystem.
+"""Live test of the table modules: hardirq, softirq, disk, filesystem and mdflush.
 
 latency_test.py [--attach PATH] [--expect-path PATH] [--build DIR] [--results FILE]
 
@@ -12,12 +12,16 @@ Runs the plugin standalone with only these modules and checks what the test caus
   filesystem  an ext4 image mounted on a loop device: opens, reads, writes and fsyncs counted
               exactly in its histograms; unmounted, its charts go obsolete. Where no attach path
               can run it (no trampoline, no kprobe), the plugin must say why and go on.
+  mdflush     an md RAID1 array (mdadm --build) over two loop devices: N write + fsync(2) on
+              /dev/mdX are N flush requests in its dimension. Where md_mod is not loaded or no
+              attach path can run it, the plugin must say why and go on.
 A module the forced path cannot run must say so on stderr and leave the others running.
 Prints one line per check and closes with "N passed, M failed".
 """
 import mmap
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -30,7 +34,7 @@ from check_output import plugin_check_output  # noqa: E402
 from common import (Checks, finish, protocol_check, read_all, start_plugin, suite_options,  # noqa: E402
                     write_config)
 
-MODULES = ("hardirq", "softirq", "disk", "filesystem")
+MODULES = ("hardirq", "softirq", "disk", "filesystem", "mdflush")
 TRACEPOINT_ONLY = ("hardirq", "softirq", "disk")
 
 
@@ -187,6 +191,68 @@ def check_disk(checks, output, work):
     checks.check(gone, "%s goes obsolete once the device is detached" % chart, "disk")
 
 
+def has_md_flush_request():
+    """md_mod loaded: its md_flush_request is in the kernel's symbols."""
+    with open("/proc/kallsyms") as symbols:
+        return any(line.split()[2:3] == ["md_flush_request"] for line in symbols)
+
+
+def check_mdflush(checks, output, work):
+    if not has_loop_devices() or not os.path.exists("/sys/module/raid1"):
+        return checks.skip("this kernel has no %s (its module is not loaded)"
+                           % ("loop devices" if not has_loop_devices() else "raid1"), "mdflush")
+    if not shutil.which("mdadm"):
+        return checks.skip("mdadm is not installed (tools/install-deps.sh test)", "mdflush")
+    unit = next(n for n in range(100, 128) if not os.path.exists("/sys/block/md%d" % n))
+    name, md, chart = "md%d" % unit, "/dev/md%d" % unit, "mdstat.mdstat_flush"
+    loops = []
+    try:
+        for half in ("a", "b"):
+            image = os.path.join(work, "md-%s.img" % half)
+            with open(image, "wb") as f:
+                f.truncate(16 << 20)
+            loop = subprocess.run(["losetup", "-f", "--show", image], capture_output=True, text=True)
+            if not checks.check(loop.returncode == 0, "losetup over a 16 MiB file (%s)"
+                                % (loop.stdout.strip() or loop.stderr.strip()), "mdflush"):
+                return
+            loops.append(loop.stdout.strip())
+        # --build: no superblock, so md itself writes nothing (no resync, no metadata updates)
+        built = subprocess.run(["mdadm", "--build", md, "--level=1", "--raid-devices=2"] + loops,
+                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        if not checks.check(built.returncode == 0, "RAID1 %s built over %s (%s)"
+                            % (md, " ".join(loops), (built.stderr or built.stdout).strip()), "mdflush"):
+            return
+        settle()
+        fd = os.open(md, os.O_RDWR)
+        try:
+            def write_and_fsync(count):
+                """count times: a 4 KiB write, then fsync: one empty flush request to md."""
+                before = output.chart(chart).get(name, 0)
+                for i in range(count):
+                    os.pwrite(fd, b"m" * 4096, i * 4096)
+                    os.fsync(fd)
+                wait_cycles(output)
+                return output.chart(chart).get(name, 0) - before
+
+            wait_cycles(output)
+            one = write_and_fsync(1)
+            checks.check(one == 1, "one write + fsync on %s is one flush request (%d)" % (md, one), "mdflush")
+            fsyncs = 12
+            grown = write_and_fsync(fsyncs)
+            checks.check(grown == fsyncs, "%s's dimension grew by the %d fsyncs made (%d)"
+                         % (name, fsyncs, grown), "mdflush")
+        finally:
+            os.close(fd)
+        line = output.chart_line(chart) or ""
+        checks.check("'MD flushes' 'flushes' 'flush (eBPF)' 'md.flush' stacked 2101 " in line,
+                     "%s declared as upstream's (%s)" % (chart, line.strip()), "mdflush")
+    finally:
+        if os.path.exists("/sys/block/%s/md/array_state" % name):
+            subprocess.run(["mdadm", "--stop", md], capture_output=True)
+        for loop in loops:
+            subprocess.run(["losetup", "-d", loop])
+
+
 def check_filesystem(checks, output, work):
     if not has_loop_devices() or not has_ext4():
         return checks.skip("this kernel has no %s (its module is not loaded)"
@@ -260,11 +326,13 @@ def main():
     # filesystem, with ext4 here: the expected path where one is given; else ("any") it runs on
     # trampoline or kprobe, or says why not: --check loads with fewer privileges than a run has
     # (no CAP_SYS_ADMIN, which a module's BTF and some kernels' kprobes need), so it cannot tell.
-    if has_ext4() and args.attach != "tracepoint":
-        usable["filesystem"] = args.expect_path if args.expect_path in ("trampoline", "kprobe") else "any"
-        # unless the kernel itself refuses that path (not a missing privilege of --check)
-        if re.search(r"^%s: refused: (the kernel refuses|this kernel has no)" % usable["filesystem"], check_out, re.M):
-            usable["filesystem"] = None
+    # mdflush likewise where md_mod (a kernel module too) is loaded.
+    for module, present in (("filesystem", has_ext4()), ("mdflush", has_md_flush_request())):
+        if present and args.attach != "tracepoint":
+            usable[module] = args.expect_path if args.expect_path in ("trampoline", "kprobe") else "any"
+            # unless the kernel itself refuses that path (not a missing privilege of --check)
+            if re.search(r"^%s: refused: (the kernel refuses|this kernel has no)" % usable[module], check_out, re.M):
+                usable[module] = None
 
     work = tempfile.mkdtemp(prefix="ebpf-latency-")
     config = os.path.join(work, "etc")
@@ -312,6 +380,8 @@ def main():
             check_disk(checks, output, work)
         if usable["filesystem"]:
             check_filesystem(checks, output, work)
+        if usable["mdflush"]:
+            check_mdflush(checks, output, work)
     finally:
         plugin.stdin.close()
         try:

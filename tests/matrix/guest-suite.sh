@@ -16,7 +16,7 @@ export EBPF_PLUGIN_CHECK_OUTPUT="$results/check"
 "$repo/build/ebpf.plugin" --verify > "$results/verify" 2> "$results/verify.stderr"
 
 # The other modules' suites (syscall: sync, mount, shm, oomkill; latency: hardirq, softirq,
-# disk, filesystem; cache: cachestat, dcstat, swap), within the matrix's time under emulation:
+# disk, filesystem, mdflush; cache: cachestat, dcstat, swap), within the matrix's time under emulation:
 # every path in 6.1, auto mode in 6.12 and 7.2 (7.2 without syscall: it counts one OOM kill
 # too many there, an open defect). The host runs them in tests/live. The plan is written
 # first: a guest stopped early is not taken for one whose suites failed.

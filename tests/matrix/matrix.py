@@ -90,7 +90,7 @@ def read_results(results):
     live = {}
     for run in PATHS + ["auto"]:
         # live-*.json: process, fd, vfs, socket; cache-*.json: cachestat, dcstat, swap;
-        # syscall-*.json: sync, mount, shm, oomkill; latency-*.json: hardirq, softirq, disk, filesystem
+        # syscall-*.json: sync, mount, shm, oomkill; latency-*.json: hardirq, softirq, disk, filesystem, mdflush
         for suite in SUITES:
             try:
                 result = json.load(open(os.path.join(results, "%s-%s.json" % (suite, run))))

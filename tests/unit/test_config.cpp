@@ -92,7 +92,7 @@ TEST_CASE("Debian 12 stock files give upstream's values for every field")
         {"vfs", true, true, T},        {"filesystem", false, true, A}, {"disk", false, true, A},
         {"mount", true, true, T},      {"fd", true, true, T},        {"hardirq", true, true, A},
         {"softirq", true, true, A},    {"oomkill", true, true, A},   {"shm", false, true, T},
-        {"mdflush", false, false, A},
+        {"mdflush", false, true, A},
     };
     REQUIRE(config.modules.size() == expected.size());
     for (size_t i = 0; i < expected.size(); ++i) {
@@ -133,7 +133,7 @@ TEST_CASE("no configuration at all: built-in defaults, every implemented module 
         CHECK(enabled_modules(config) ==
               std::vector<std::string>{"process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs",
                                        "filesystem", "disk", "mount", "fd", "hardirq", "softirq", "oomkill",
-                                       "shm"});
+                                       "shm", "mdflush"});
         REQUIRE(config.modules.size() == kModuleOrder.size());
         for (size_t i = 0; i < kModuleOrder.size(); ++i) {
             CHECK(config.modules[i].name == kModuleOrder[i]);
