@@ -3,7 +3,10 @@
  * kernel. The tracepoint gives the victim's thread id only (its BTF arguments
  * changed in 6.8); the victim is often not the task that ran out of memory,
  * so an OOM kill is counted either at once, when the current task is the
- * victim, or at the victim's exit (SIGKILL makes it exit soon after). */
+ * victim, or when the victim is freed. Not at its exit: a task already
+ * exiting can be chosen (it still holds its memory), and since 6.16 its
+ * sched_process_exit comes before it lets go of that memory, so the exit was
+ * already gone by when it was marked (a kill missed now and then on 7.2). */
 #include "lib/common.h"
 #include "lib/current_task.h"
 #include "oomkill.h"
@@ -36,8 +39,8 @@ int tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(victim_exit, struct task_struct *task)
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(victim_free, struct task_struct *task)
 {
 	__u32 thread = BPF_CORE_READ(task, pid);
 

@@ -27,7 +27,7 @@ struct OomkillTraits {
         if (!kernel.has_raw_tracepoint("sched_process_exit"))
             return {{}, "kernel BTF has no sched_process_exit tracepoint (a victim is counted at its exit)"};
         plan.programs.push_back({"tp_mark_victim"});
-        plan.programs.push_back({"victim_exit"});
+        plan.programs.push_back({"victim_free"});
         return plan;
     }
 
