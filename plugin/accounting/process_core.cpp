@@ -46,9 +46,7 @@ std::string ProcessCore::start(const KernelSymbols &kernel, const CoreSettings &
         error = "cannot size the tables";
     LoadPlan plan{{{"core_fork"}, {"core_exec"}, {"core_exit"}}, ""};
     if (error.empty())
-        error = load_plan(skeleton_->obj, plan);
-    if (error.empty())
-        error = attach_plan(skeleton_->obj, plan, links_);
+        error = load_and_attach_plan(skeleton_->obj, plan, links_);
     if (!error.empty()) {
         stop();
         return error;

@@ -174,3 +174,9 @@ std::vector<int> loaded_map_fds(const bpf_object *object)
                 fds.push_back(bpf_map__fd(map));
     return fds;
 }
+
+std::string load_and_attach_plan(bpf_object *object, const LoadPlan &plan, LinkSet &links)
+{
+    std::string error = load_plan(object, plan);
+    return error.empty() ? attach_plan(object, plan, links) : error;
+}

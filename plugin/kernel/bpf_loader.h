@@ -48,6 +48,8 @@ std::string load_plan(bpf_object *object, const LoadPlan &plan);
 // Attaches every program of the plan. Returns "" or a one-line reason; on
 // failure the links made so far stay in `links` for the caller to clear.
 std::string attach_plan(bpf_object *object, const LoadPlan &plan, LinkSet &links);
+// load_plan, then attach_plan: "" or the first one's error.
+std::string load_and_attach_plan(bpf_object *object, const LoadPlan &plan, LinkSet &links);
 
 // The descriptors of an object's loaded programs and of its maps (none for
 // null), for the self charts (core/self_monitor.h).

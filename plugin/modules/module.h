@@ -109,9 +109,7 @@ public:
         Traits::set_read_only_data(*skeleton_->rodata, kernel_);
         std::string error = size_tables(settings);
         if (error.empty())
-            error = load_plan(skeleton_->obj, plan);
-        if (error.empty())
-            error = attach_plan(skeleton_->obj, plan, links_);
+            error = load_and_attach_plan(skeleton_->obj, plan, links_);
         if (!error.empty())
             stop();
         return error;

@@ -55,9 +55,7 @@ public:
         skeleton_ = Skeleton::open();
         if (!skeleton_)
             return "cannot open the BPF object: " + errno_text(-errno);
-        std::string error = load_plan(skeleton_->obj, plan);
-        if (error.empty())
-            error = attach_plan(skeleton_->obj, plan, links_);
+        std::string error = load_and_attach_plan(skeleton_->obj, plan, links_);
         if (!error.empty())
             stop();
         return error;

@@ -78,9 +78,7 @@ std::string FlowProbe::start_on(const KernelSymbols &kernel, unsigned max_connec
     if (bpf_map__set_max_entries(skeleton_->maps.flows, max_connections))
         error = "cannot size the connection table";
     if (error.empty())
-        error = load_plan(skeleton_->obj, plan);
-    if (error.empty())
-        error = attach_plan(skeleton_->obj, plan, links_);
+        error = load_and_attach_plan(skeleton_->obj, plan, links_);
     if (!error.empty())
         stop();
     path_ = error.empty() ? path : AttachPath::Auto;
