@@ -129,7 +129,7 @@ class ZramSwap:
                 f.write(self.sys[len("/sys/block/zram"):])
 
 
-def make_swap_traffic(build, workload, cgroup):
+def make_swap_traffic(checks, build, workload, cgroup):
     """SWAP_PAGES written then read back by `workload` in `cgroup` (memory.max SWAP_LIMIT, swap
     allowed), on a zram swap device: {"in": pages, "out": pages, "source": where the kernel's counts are from}."""
     parent = os.path.dirname(cgroup)
@@ -152,6 +152,10 @@ def make_swap_traffic(build, workload, cgroup):
         return {"in": after[0] - before[0], "out": after[1] - before[1], "source": after[2]}
     finally:
         zram.remove()
+        if zram.device:
+            swaps = open("/proc/swaps").read()
+            checks.check(zram.device not in swaps and (not zram.hot or not os.path.exists(zram.sys)),
+                         "swap: %s off and %s afterwards" % (zram.device, "removed" if zram.hot else "reset"), "swap")
 
 
 def check_swap(checks, output, traffic, cgroup, group):
@@ -283,7 +287,7 @@ def main():
         traffic = None
         if paths["swap"]:
             try:
-                traffic = make_swap_traffic(build, swap_workload, swap_cgroup)
+                traffic = make_swap_traffic(checks, build, swap_workload, swap_cgroup)
             except (OSError, subprocess.CalledProcessError) as error:
                 checks.check(False, "swap: swap traffic made in %s (%s)" % (swap_cgroup, error), "swap")
         source = data_file()
