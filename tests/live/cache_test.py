@@ -13,7 +13,13 @@ measured cgroup and service must show exactly:
   slow lookups = 2M (d_lookup per create and per unlink), misses = M (the
   creates' lookups find nothing). The app group (both runs, setup included)
   shows the sum of all four cgroups. swap: attached on the expected path, its
-  charts declared (no swap device to exercise here).
+  charts declared; a third workload (its own app group and cgroup, memory.max
+  8 MiB, swap allowed) writes 4096 pages (not zero-filled, no huge pages) and
+  reads them back, on a zram swap device set up for it (swapped off and
+  removed after). Its cgroup and app group show exactly the kernel's swap-outs
+  and swap-ins in pages (the cgroup's memory.stat pswpout/pswpin where it has
+  them, 7.2; else /proc/vmstat: nothing else swaps in a guest), one call per
+  page: 4 KiB pages, no large folio, zram reads no ahead, zswap is off.
 Where no attach path tried can run these modules (they have no tracepoints:
 the host, or a forced tracepoint path), the check is that the plugin says why
 in one stderr line per module and in --check, and declares none of their charts.
