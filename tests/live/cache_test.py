@@ -153,8 +153,9 @@ def make_swap_traffic(checks, build, workload, cgroup):
         subprocess.run([os.path.join(build, "cgroup-spawn"), cgroup, workload, "--swap", str(SWAP_PAGES)],
                        check=True, capture_output=True, text=True)
         after = swap_counts(cgroup)
-        print("# swap: %d pages through %s (memory.max %d MiB) in %.1f s" % (
-            SWAP_PAGES, zram.device, SWAP_LIMIT >> 20, time.time() - started), flush=True)
+        print("# swap: %d pages through %s (memory.max %d MiB%s) in %.1f s" % (
+            SWAP_PAGES, zram.device, SWAP_LIMIT >> 20, ", zswap turned off" if zram.zswap else "",
+            time.time() - started), flush=True)
         return {"in": after[0] - before[0], "out": after[1] - before[1], "source": after[2]}
     finally:
         zram.remove()
