@@ -13,7 +13,13 @@ measured cgroup and service must show exactly:
   slow lookups = 2M (d_lookup per create and per unlink), misses = M (the
   creates' lookups find nothing). The app group (both runs, setup included)
   shows the sum of all four cgroups. swap: attached on the expected path, its
-  charts declared (no swap device to exercise here).
+  charts declared; a third workload (its own app group and cgroup, memory.max
+  8 MiB, swap allowed) writes 4096 pages (not zero-filled, no huge pages) and
+  reads them back, on a zram swap device set up for it (swapped off and
+  removed after). Its cgroup and app group show exactly the kernel's swap-outs
+  and swap-ins in pages (the cgroup's memory.stat pswpout/pswpin where it has
+  them, 7.2; else /proc/vmstat: nothing else swaps in a guest), one call per
+  page: 4 KiB pages, no large folio, zram reads no ahead, zswap is off.
 Where no attach path tried can run these modules (they have no tracepoints:
 the host, or a forced tracepoint path), the check is that the plugin says why
 in one stderr line per module and in --check, and declares none of their charts.
@@ -39,6 +45,7 @@ from common import (ATTACH_PATHS, Checks, check_expected, check_log_lines, check
 
 MODULES = ("cachestat", "dcstat", "swap")
 RUNS = {"cgroup": {"stats": 200, "creates": 50}, "service": {"stats": 70, "creates": 20}}
+SWAP_LIMIT, SWAP_PAGES = 8 << 20, 4096  # the swap workload's cgroup memory.max, and the pages it writes (16 MiB)
 
 
 def data_file():
@@ -74,6 +81,115 @@ def chart_module(chart):
     return "swap" if part.startswith("swap") else None
 
 
+def swap_counts(cgroup):
+    """(swap-ins, swap-outs) in pages, and where from: the cgroup's memory.stat when it has them, else
+    /proc/vmstat (the whole system: nothing else swaps in a guest)."""
+    for path in (os.path.join(cgroup, "memory.stat"), "/proc/vmstat"):
+        try:
+            stat = dict(line.split() for line in open(path))
+        except OSError:
+            continue
+        if "pswpin" in stat and "pswpout" in stat:
+            return int(stat["pswpin"]), int(stat["pswpout"]), path
+    raise SystemExit("no pswpin/pswpout in memory.stat or /proc/vmstat")
+
+
+class ZramSwap:
+    """A zram swap device of highest priority (zram: its memory is no cgroup's), zswap off while it is on;
+    remove() undoes whatever start() did."""
+
+    def __init__(self):
+        self.sys = self.device = self.zswap = None
+        self.hot = self.on = False
+
+    def start(self):
+        if not os.path.exists("/sys/class/zram-control"):
+            subprocess.run(["modprobe", "zram"], capture_output=True)  # the guest loads it at boot
+        if os.path.exists("/sys/class/zram-control/hot_add"):
+            number, self.hot = int(open("/sys/class/zram-control/hot_add").read()), True
+        elif os.path.exists("/sys/block/zram0") and open("/sys/block/zram0/disksize").read().strip() == "0":
+            number = 0
+        else:
+            raise OSError("no zram device (module zram)")
+        self.sys, self.device = "/sys/block/zram%d" % number, "/dev/zram%d" % number
+        with open(os.path.join(self.sys, "disksize"), "w") as f:
+            f.write(str(4 * SWAP_PAGES * 4096))
+        subprocess.run(["mkswap", self.device], check=True, capture_output=True)
+        zswap = "/sys/module/zswap/parameters/enabled"
+        if os.path.exists(zswap) and open(zswap).read().strip() == "Y":  # zswap keeps pages from the device
+            with open(zswap, "w") as f:
+                f.write("N")
+            self.zswap = zswap
+        subprocess.run(["swapon", "-p", "32767", self.device], check=True, capture_output=True)
+        self.on = True
+
+    def remove(self):
+        if self.on:
+            subprocess.run(["swapoff", self.device], check=True, capture_output=True)
+        if self.zswap:
+            with open(self.zswap, "w") as f:
+                f.write("Y")
+        if self.sys:
+            with open(os.path.join(self.sys, "reset"), "w") as f:
+                f.write("1")
+        if self.hot:
+            with open("/sys/class/zram-control/hot_remove", "w") as f:
+                f.write(self.sys[len("/sys/block/zram"):])
+
+
+def make_swap_traffic(checks, build, workload, cgroup):
+    """SWAP_PAGES written then read back by `workload` in `cgroup` (memory.max SWAP_LIMIT, swap
+    allowed), on a zram swap device: {"in": pages, "out": pages, "source": where the kernel's counts are from}."""
+    parent = os.path.dirname(cgroup)
+    if "memory" not in open(os.path.join(parent, "cgroup.controllers")).read().split():
+        raise OSError("no memory controller in %s" % parent)
+    with open(os.path.join(parent, "cgroup.subtree_control"), "w") as f:
+        f.write("+memory")
+    with open(os.path.join(cgroup, "memory.max"), "w") as f:
+        f.write(str(SWAP_LIMIT))
+    zram = ZramSwap()
+    try:
+        zram.start()
+        before = swap_counts(cgroup)
+        started = time.time()
+        subprocess.run([os.path.join(build, "cgroup-spawn"), cgroup, workload, "--swap", str(SWAP_PAGES)],
+                       check=True, capture_output=True, text=True)
+        after = swap_counts(cgroup)
+        print("# swap: %d pages through %s (memory.max %d MiB%s) in %.1f s" % (
+            SWAP_PAGES, zram.device, SWAP_LIMIT >> 20, ", zswap turned off" if zram.zswap else "",
+            time.time() - started), flush=True)
+        return {"in": after[0] - before[0], "out": after[1] - before[1], "source": after[2]}
+    finally:
+        zram.remove()
+        if zram.device:
+            swaps = open("/proc/swaps").read()
+            checks.check(zram.device not in swaps and (not zram.hot or not os.path.exists(zram.sys)),
+                         "swap: %s off and %s afterwards" % (zram.device, "removed" if zram.hot else "reset"), "swap")
+
+
+def check_swap(checks, output, traffic, cgroup, group):
+    """The workload's cgroup and app group show the swap calls the kernel counted in pages: one call per
+    page (4 KiB pages, no huge pages, zram: no readahead, no zswap)."""
+    if not checks.check(traffic["out"] >= SWAP_PAGES - SWAP_LIMIT // 4096 and traffic["in"] > 0,
+                        "swap: the workload went to swap and back (%d pages out, %d in, from %s; %d written "
+                        "with %d pages of memory.max)" % (traffic["out"], traffic["in"], traffic["source"],
+                                                         SWAP_PAGES, SWAP_LIMIT // 4096), "swap"):
+        return
+    name = sanitize(os.path.basename(cgroup))
+    want = {("cgroup_%s.swap_write_call" % name, "write"): traffic["out"],
+            ("cgroup_%s.swap_read_call" % name, "read"): traffic["in"],
+            ("apps.swap_write_call", sanitize(group)): traffic["out"],
+            ("apps.swap_read_call", sanitize(group)): traffic["in"]}
+    deadline = time.time() + 10
+    while time.time() < deadline and any(output.value(*k) != v for k, v in want.items()):
+        time.sleep(0.2)
+    for (chart, dim), value in want.items():
+        got = output.value(chart, dim)
+        checks.check(got == value, "swap: %s %s = %s (expected %d: one call per page %s, %s)"
+                     % (chart, dim, got, value, "swapped out" if "write" in chart else "swapped in",
+                        traffic["source"]), "swap")
+
+
 def runnable(verdicts, path):
     return verdicts.get(path) == "ok"
 
@@ -103,17 +219,21 @@ def main():
     work = tempfile.mkdtemp(prefix="ebpf-cache-")
     workload = os.path.join(work, "ecw-" + tag)  # a per-run name: its app group is this run's alone
     shutil.copy(os.path.join(build, "cache-workload"), workload)
-    group = "cache" + tag
+    swap_workload = os.path.join(work, "ecs-" + tag)  # the swap workload's own app group
+    shutil.copy(os.path.join(build, "cache-workload"), swap_workload)
+    group, swap_group = "cache" + tag, "swap" + tag
     config = os.path.join(work, "etc")
     # process: a module that runs everywhere keeps the plugin up
-    write_config(config, MODULES + ("process",), ["apps = yes", "cgroups = yes"], "%s: ecw-%s\n" % (group, tag))
+    write_config(config, MODULES + ("process",), ["apps = yes", "cgroups = yes"],
+                 "%s: ecw-%s\n%s: ecs-%s\n" % (group, tag, swap_group, tag))
 
     root = cgroup2_root()
     plain, service = "ebpf_cache_" + tag, "ebpf-cache-%s" % tag
     measured = {"cgroup": os.path.join(root, plain),
                 "service": os.path.join(root, "system.slice", service + ".service")}
     setup = {run: os.path.join(root, "ebpf_cache_setup_%s_%s" % (run, tag)) for run in RUNS}
-    cgroup_dirs = list(measured.values()) + list(setup.values())
+    swap_cgroup = os.path.join(root, "ebpf_cache_swap_" + tag)
+    cgroup_dirs = list(measured.values()) + list(setup.values()) + [swap_cgroup]
     make_cgroups(cgroup_dirs)
 
     plugin, stderr, output = start_plugin(build, config, args.attach)
@@ -142,6 +262,12 @@ def main():
         checks.check(owned_progs and owned_progs <= attached, "every program the plugin holds is attached "
                      "(%d programs, %d attached)" % (len(owned_progs), len(attached & owned_progs)))
 
+        traffic = None
+        if paths["swap"]:
+            try:
+                traffic = make_swap_traffic(checks, build, swap_workload, swap_cgroup)
+            except (OSError, subprocess.CalledProcessError) as error:
+                checks.check(False, "swap: swap traffic made in %s (%s)" % (swap_cgroup, error), "swap")
         source = data_file()
         pages = {}
         for run in RUNS:
@@ -189,6 +315,8 @@ def main():
         if paths["swap"]:
             declared = {l.split()[1] for l in output.lines if l.startswith("CHART ")}
             checks.check("system.swapcalls" in declared, "swap: system.swapcalls declared", "swap")
+            if traffic:
+                check_swap(checks, output, traffic, swap_cgroup, swap_group)
         return stop(checks, plugin, output, stderr, (owned_progs, owned_links), args)
     finally:
         if plugin.poll() is None:

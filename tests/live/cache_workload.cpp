@@ -10,12 +10,16 @@
 //     (d_lookup finds them), in DIR.
 // usage: cache-workload --cgroup DIR --leave-to DIR --file PATH --dir DIR --stats N --creates M [--pause MS]
 // Prints {"pid": P, "pages": PAGES} at the end.
+// With --swap PAGES alone, it writes PAGES anonymous pages (not zero-filled, no huge
+// pages: one swap-out per page), then reads them all back, in the cgroup it was
+// started in (whose memory limit makes them go to swap and come back).
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <string>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,12 +52,31 @@ void read_all(int fd, off_t size)
     }
 }
 
+// Writes `pages` pages, then reads them back: prints {"pid": P, "pages": PAGES, "sum": S}.
+int swap_pages(long pages)
+{
+    const long page = sysconf(_SC_PAGESIZE);
+    auto *memory = static_cast<unsigned char *>(
+        mmap(nullptr, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (memory == MAP_FAILED)
+        fail("mmap");
+    if (madvise(memory, pages * page, MADV_NOHUGEPAGE) != 0)  // a huge page is one swap call for many pages
+        fail("madvise");
+    for (long i = 0; i < pages; i++)  // not zero-filled: 6.12+ keeps zero pages out of swap
+        memset(memory + i * page, static_cast<int>(i % 255 + 1), static_cast<size_t>(page));
+    long sum = 0;
+    for (long i = 0; i < pages; i++)
+        sum += memory[i * page];
+    printf("{\"pid\": %d, \"pages\": %ld, \"sum\": %ld}\n", getpid(), pages, sum);
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
     const char *cgroup = nullptr, *leave_to = nullptr, *file = nullptr, *dir = nullptr;
-    long stats = 0, creates = 0, pause = 1500;
+    long stats = 0, creates = 0, pause = 1500, swap = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string key = argv[i];
         const char *value = argv[i + 1];
@@ -71,10 +94,14 @@ int main(int argc, char **argv)
             creates = atol(value);
         else if (key == "--pause")
             pause = atol(value);
+        else if (key == "--swap")
+            swap = atol(value);
     }
+    if (swap > 0)
+        return swap_pages(swap);
     if (!cgroup || !leave_to || !file || !dir) {
         fputs("usage: cache-workload --cgroup DIR --leave-to DIR --file PATH --dir DIR --stats N --creates M "
-              "[--pause MS]\n",
+              "[--pause MS] | --swap PAGES\n",
               stderr);
         return 2;
     }
