@@ -17,11 +17,11 @@ export EBPF_PLUGIN_CHECK_OUTPUT="$results/check"
 
 # The other modules' suites (syscall: sync, mount, shm, oomkill; latency: hardirq, softirq,
 # disk, filesystem, mdflush; cache: cachestat, dcstat, swap), within the matrix's time under emulation:
-# every path in 6.1, auto mode in 6.12 and 7.2. The host runs them in tests/live. The plan is written
+# every path in 6.1, auto mode in 5.10, 6.12 and 7.2. The host runs them in tests/live. The plan is written
 # first: a guest stopped early is not taken for one whose suites failed.
 case "$(uname -r)" in
 6.1.*) every_path="syscall latency cache" auto_only="" not_run="" ;;
-6.12.* | 7.2.*) every_path="" auto_only="syscall latency cache" not_run="" ;;
+5.10.* | 6.12.* | 7.2.*) every_path="" auto_only="syscall latency cache" not_run="" ;;
 *) every_path="" auto_only="" not_run="syscall latency cache" ;;
 esac
 echo "$not_run" > "$results/suites-not-run"

@@ -139,7 +139,7 @@ def fallbacks(results):
 
 
 SUITE_OF = suite_of_modules()
-NOT_RUN = "verifier pass only (its suite runs in tests/live on the host and in the 6.1 guest)"
+NOT_RUN = "verifier pass only (its suite runs in tests/live on the host and in the guests)"
 AUTO_ONLY = "verifier pass (its suite runs here in auto mode, on every path in the 6.1 guest)"
 
 
