@@ -213,19 +213,26 @@ def last_values(lines):
     return last, every
 
 
+def program_name(side, tag):
+    """The server's, client's or probe's process name and app group, this run's alone (a concurrent
+    run's processes would count in a shared one)."""
+    return "fl%s-%s" % (side[0], tag)
+
+
 def check_charts(checks, lines, connections, tag, client_retransmits, run="charts"):
     """Per app group, cgroup and service: the connections and retransmits the records counted."""
     last, every = last_values(lines)
+    client_group, server_group = program_name("client", tag), program_name("server", tag)
     # the client's connections to 5002 are filtered out
     client = sum(1 for c in connections if c["port"] != 5002) + BURST["count"]
     server = len(connections) + BURST["count"]
     want = {
-        ("apps.ebpf_flows_tcp_established", "flows-client"): client,
-        ("apps.ebpf_flows_tcp_established", "flows-server"): server,
-        ("apps.ebpf_flows_tcp_closed", "flows-client"): client,
-        ("apps.ebpf_flows_tcp_closed", "flows-server"): server,
-        ("apps.ebpf_flows_tcp_retransmits", "flows-client"): client_retransmits,
-        ("apps.ebpf_flows_tcp_retransmits", "flows-server"): 0,
+        ("apps.ebpf_flows_tcp_established", client_group): client,
+        ("apps.ebpf_flows_tcp_established", server_group): server,
+        ("apps.ebpf_flows_tcp_closed", client_group): client,
+        ("apps.ebpf_flows_tcp_closed", server_group): server,
+        ("apps.ebpf_flows_tcp_retransmits", client_group): client_retransmits,
+        ("apps.ebpf_flows_tcp_retransmits", server_group): 0,
         (f"cgroup_flows_test_{tag}.ebpf_flows_tcp_connections", "established"): client,
         (f"cgroup_flows_test_{tag}.ebpf_flows_tcp_connections", "closed"): client,
         (f"cgroup_flows_test_{tag}.ebpf_flows_tcp_retransmits", "retransmits"): client_retransmits,
@@ -237,7 +244,7 @@ def check_charts(checks, lines, connections, tag, client_retransmits, run="chart
     checks.check(got == want, f"{run}: connections established and closed and retransmits per app group, cgroup "
                  f"and service as the records count them" + ("" if got == want else f": got {got}, want {want}"))
     rtts = {key: max(every.get(key, [0])) for key in
-            [("apps.ebpf_flows_tcp_rtt", "flows-client"), ("apps.ebpf_flows_tcp_rtt", "flows-server"),
+            [("apps.ebpf_flows_tcp_rtt", client_group), ("apps.ebpf_flows_tcp_rtt", server_group),
              (f"cgroup_flows_test_{tag}.ebpf_flows_tcp_rtt", "rtt"),
              ("services.ebpf_flows_tcp_rtt", f"flows-test-{tag}")]}
     checks.check(all(0 < v < 1000000 for v in rtts.values()), f"{run}: a TCP RTT above 0 and below 1 s in each: {rtts}")
@@ -257,7 +264,7 @@ def check_side(checks, name, records, want, exchange_us, pid, owner, family):
     side = name.split()[0]
     owners = {(r["pid"], r["process_name"], r["direction"], r["cgroup"], r["service"], r["app_group"], r["family"])
               for r in records}
-    expected = (str(pid), "flows-" + side, "outgoing" if side == "client" else "incoming",
+    expected = (str(pid), owner["app_group"], "outgoing" if side == "client" else "incoming",
                 owner["cgroup"], owner["service"], owner["app_group"], family)
     checks.check(owners == {expected}, f"{name}: pid, process, direction, cgroup, service, app group, family "
                  f"{sorted(owners)}, want {expected}")
@@ -277,8 +284,8 @@ def main():
     cgroups = {"server": os.path.join(root, "system.slice", f"flows-test-{tag}.service"),
                "client": os.path.join(root, f"flows_test_{tag}")}
     want_owner = {"server": {"cgroup": f"flows-test-{tag}", "service": f"flows-test-{tag}",
-                             "app_group": "flows-server"},
-                  "client": {"cgroup": f"flows_test_{tag}", "service": "", "app_group": "flows-client"}}
+                             "app_group": program_name("server", tag)},
+                  "client": {"cgroup": f"flows_test_{tag}", "service": "", "app_group": program_name("client", tag)}}
     with tempfile.TemporaryDirectory() as user, Namespaces() as ns, Cgroups(cgroups.values()):
         connections = plan_connections(ephemeral_low, ns)
         udp_port = connections[0]["bind"] + 10
@@ -286,10 +293,10 @@ def main():
         with open(os.path.join(user, "ebpf.d", "network.conf"), "w") as conf:
             conf.write(f"[network connections]\n    netlog filter = {FILTER}\n")
         with open(os.path.join(user, "apps_groups.conf"), "w") as conf:
-            conf.write("flows-server: flows-server\nflows-client: flows-client\n")
+            conf.write("".join("%s: %s\n" % ((program_name(side, tag),) * 2) for side in ("server", "client")))
         programs = {}
         for side in ("server", "client", "probe"):
-            programs[side] = os.path.join(user, "flows-" + side)
+            programs[side] = os.path.join(user, program_name(side, tag))
             os.symlink(sys.executable, programs[side])
         env = dict(os.environ, NETDATA_USER_CONFIG_DIR=user, NETDATA_STOCK_CONFIG_DIR=os.path.join(ROOT, "conf.d"))
         plugin = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "--records", "flows", "1"],
