@@ -24,8 +24,8 @@ std::string address_text(const struct nf_conntrack *ct, bool ipv4, nf_conntrack_
     if (ipv4) {
         uint32_t address = nfct_get_attr_u32(ct, v4_attr);
         inet_ntop(AF_INET, &address, text, sizeof(text));
-    } else {
-        inet_ntop(AF_INET6, nfct_get_attr(ct, v6_attr), text, sizeof(text));
+    } else if (const void *address = nfct_get_attr(ct, v6_attr)) {
+        inet_ntop(AF_INET6, address, text, sizeof(text));
     }
     return text;
 }
@@ -135,7 +135,8 @@ void ConntrackNat::added(std::string key, NatDestination nat)
 
 void ConntrackNat::destroyed(std::string key)
 {
-    destroyed_.insert(std::move(key));
+    if (entries_.contains(key))  // most entries were never DNAT'd
+        destroyed_.insert(std::move(key));
 }
 
 std::string conntrack_verdict()
