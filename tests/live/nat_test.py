@@ -4,11 +4,11 @@ conntrack: the real plugin (`--records flows`), kernel and nftables.
 
 The plugin sees the conntrack of its own network namespace, so the DNAT is in
 the root one: a veth joins it to a server namespace on a random 10.x/24, a
-virtual IP (another random 10.x address) is routed into it, and an nftables
-`nat output` rule rewrites VIP:80 (TCP) and VIP:53 (UDP) to the server's real
-address and ports. A client in the root namespace makes one TCP connection to
-VIP:80, one straight to the server, and exchanges datagrams over a connected
-UDP socket with VIP:53. The records of the connections to the VIP carry the
+virtual IP (another random 10.x address, and an fd00::/8 one) is routed into it,
+and nftables `nat output` rules rewrite VIP:80 (TCP, IPv4 and IPv6) and VIP:53
+(UDP) to the server's real address and ports. A client in the root namespace
+makes a TCP connection to each VIP:80, one straight to the server, and
+exchanges datagrams over a connected UDP socket with VIP:53. The records of the connections to the VIP carry the
 server's real address and port as NAT tags, with exactly their bytes; every
 other record of the test's addresses has empty NAT tags. `--check` says
 conntrack works here, and in a namespace whose conntrack events are off the
@@ -55,6 +55,9 @@ class DnatSetup:
         tag = "%06x" % random.getrandbits(24)
         self.ns, self.root_dev, self.server_dev = "nat-s-" + tag, "nar" + tag, "nas" + tag
         self.table = "nat_test_" + tag
+        net6 = "fd%02x:%x::" % (random.getrandbits(8), random.getrandbits(16))
+        self.server_ip6, self.root_ip6 = net6 + "1", net6 + "2"
+        self.vip6 = "fd%02x:%x::%x" % (random.getrandbits(8), random.getrandbits(16), random.randint(1, 0xfffe))
         net = "10.%d.%d" % (random.randint(100, 250), random.randint(0, 255))
         self.server_ip, self.root_ip = net + ".1", net + ".2"
         self.vip = "10.%d.%d.%d" % (random.randint(100, 250), random.randint(0, 255), random.randint(1, 254))
@@ -65,15 +68,20 @@ class DnatSetup:
             sh("ip", "link", "add", self.root_dev, "type", "veth", "peer", "name", self.server_dev)
             sh("ip", "link", "set", self.server_dev, "netns", self.ns)
             sh("ip", "-n", self.ns, "addr", "add", self.server_ip + "/24", "dev", self.server_dev)
+            sh("ip", "-n", self.ns, "addr", "add", self.server_ip6 + "/64", "dev", self.server_dev, "nodad")
             sh("ip", "-n", self.ns, "link", "set", self.server_dev, "up")
             sh("ip", "-n", self.ns, "link", "set", "lo", "up")
             sh("ip", "addr", "add", self.root_ip + "/24", "dev", self.root_dev)
+            sh("ip", "addr", "add", self.root_ip6 + "/64", "dev", self.root_dev, "nodad")
             sh("ip", "link", "set", self.root_dev, "up")
             sh("ip", "route", "add", self.vip + "/32", "via", self.server_ip, "dev", self.root_dev)
+            sh("ip", "-6", "route", "add", self.vip6 + "/128", "via", self.server_ip6, "dev", self.root_dev)
             sh("nft", "-f", "-", text=True, input=(
                 f"table ip {self.table} {{\n chain output {{\n type nat hook output priority -100;\n"
                 f" ip daddr {self.vip} tcp dport {VIP_PORT} dnat to {self.server_ip}:{NAT_PORT}\n"
-                f" ip daddr {self.vip} udp dport {VIP_UDP_PORT} dnat to {self.server_ip}:{UDP_PORT}\n }}\n}}\n"))
+                f" ip daddr {self.vip} udp dport {VIP_UDP_PORT} dnat to {self.server_ip}:{UDP_PORT}\n }}\n}}\n"
+                f"table ip6 {self.table} {{\n chain output {{\n type nat hook output priority -100;\n"
+                f" ip6 daddr {self.vip6} tcp dport {VIP_PORT} dnat to [{self.server_ip6}]:{NAT_PORT}\n }}\n}}\n"))
         except BaseException:
             self.__exit__()
             raise
@@ -81,7 +89,8 @@ class DnatSetup:
 
     def __exit__(self, *exc):
         # the route and the root end's address go with the veth, which goes with the namespace
-        for command in (["nft", "delete", "table", "ip", self.table], ["ip", "link", "del", self.root_dev],
+        for command in (["nft", "delete", "table", "ip", self.table], ["nft", "delete", "table", "ip6", self.table],
+                        ["ip", "link", "del", self.root_dev],
                         ["ip", "netns", "del", self.ns]):
             subprocess.run(command, stderr=subprocess.DEVNULL)
 
@@ -126,7 +135,7 @@ def main():
         plugin = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "--records", "flows", "1"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         reader = RecordReader(plugin)
-        server = subprocess.Popen(["ip", "netns", "exec", setup.ns, sys.executable, PEER, "server", setup.server_ip,
+        server = subprocess.Popen(["ip", "netns", "exec", setup.ns, sys.executable, PEER, "server", "::",
                                    f"udp={UDP_PORT}", str(NAT_PORT), str(DIRECT_PORT), str(PROBE_PORT)],
                                   stdout=subprocess.PIPE, text=True)
         try:
@@ -141,11 +150,13 @@ def main():
             connections = [
                 {"port": VIP_PORT, "bind": bind, "request": 12345, "answer": 54321},
                 {"server": setup.server_ip, "port": DIRECT_PORT, "bind": bind + 1, "request": 2345, "answer": 5432},
+                {"server": setup.vip6, "client": setup.root_ip6, "port": VIP_PORT, "bind": bind + 3, "request": 4567,
+                 "answer": 7654},
             ]
             udp = {"port": VIP_UDP_PORT, "bind": bind + 2, "sizes": [100, 300]}
             pid, done = run_client({"server": setup.vip, "client": setup.root_ip, "connections": connections,
                                     "udp": udp})
-            checks.check(len(done) == 2 and [d["answer_bytes"] for d in done] == [54321, 5432],
+            checks.check([d["answer_bytes"] for d in done] == [54321, 5432, 7654],
                          f"the client made its connections through the DNAT and straight: {done}")
             time.sleep(2.5)  # two more reads of the table
             check_refusal(checks, args.build, setup, env)
@@ -158,17 +169,18 @@ def main():
     checks.check(plugin.returncode == 0 and "flows: NAT tags from conntrack's events" in errors,
                  f"the plugin said it reads conntrack and exits 0 at SIGINT (stderr: {errors.strip()[-300:]!r})")
 
-    own = {setup.root_ip, setup.vip}
+    own = {setup.root_ip, setup.vip, setup.root_ip6, setup.vip6}
     records = [r for r in reader.snapshot() if (r["src_ip"] in own or r["dst_ip"] in own)
                and str(PROBE_PORT) not in (r["src_port"], r["dst_port"])]
 
     def side(transport, src_port, dst_ip, dst_port):
-        return [r for r in records if r["transport"] == transport and r["src_ip"] == setup.root_ip and
+        return [r for r in records if r["transport"] == transport and r["src_ip"] in (setup.root_ip, setup.root_ip6) and
                 r["src_port"] == str(src_port) and r["dst_ip"] == dst_ip and r["dst_port"] == str(dst_port)]
 
     nat_tcp = side("tcp", bind, setup.vip, VIP_PORT)
     direct = side("tcp", bind + 1, setup.server_ip, DIRECT_PORT)
     nat_udp = side("udp", bind + 2, setup.vip, VIP_UDP_PORT)
+    nat_tcp6 = side("tcp", bind + 3, setup.vip6, VIP_PORT)
     tags = lambda found: sorted({(r["dst_nat_ip"], r["dst_nat_port"]) for r in found})  # noqa: E731
     for name, found, want, want_tags in (
             (f"TCP to {setup.vip}:{VIP_PORT}", nat_tcp,
@@ -179,16 +191,19 @@ def main():
              [("", "")]),
             (f"UDP to {setup.vip}:{VIP_UDP_PORT}", nat_udp,
              {"bytes_read": 800, "bytes_written": 400, "retransmits": 0, "tcp_established": 0, "tcp_closed": 0},
-             [(setup.server_ip, str(UDP_PORT))])):
+             [(setup.server_ip, str(UDP_PORT))]),
+            (f"TCP to [{setup.vip6}]:{VIP_PORT}", nat_tcp6,
+             {"bytes_read": 7654, "bytes_written": 4567, "retransmits": 0, "tcp_established": 1, "tcp_closed": 1},
+             [(setup.server_ip6, str(NAT_PORT))])):
         got = sums(found)
         checks.check(bool(found) and got == want and tags(found) == want_tags,
                      f"client {name}: {len(found)} records sum to {got}, NAT tags {tags(found)}" +
                      ("" if got == want and tags(found) == want_tags else f"; want {want}, {want_tags}"))
-    others = [r for r in records if r not in nat_tcp + nat_udp]
+    others = [r for r in records if r not in nat_tcp + nat_udp + nat_tcp6]
     checks.check(bool(others) and tags(others) == [("", "")],
                  f"the other {len(others)} records of the test's addresses (the server's sides, the direct "
                  f"connection) have empty NAT tags: {tags(others)}")
-    owners = {(r["pid"], r["direction"]) for r in nat_tcp + nat_udp + direct}
+    owners = {(r["pid"], r["direction"]) for r in nat_tcp + nat_udp + nat_tcp6 + direct}
     checks.check(owners == {(str(pid), "outgoing")}, f"the client's records: pid and direction {sorted(owners)}")
     return finish(checks)
 
