@@ -164,11 +164,11 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
         FlowCounts before = known == reported_.end() ? FlowCounts{} : known->second;
         FlowCounts now = flow_counts(flow);
         bool changed = !(now == before);
-        auto nat = nat_of_.find(key);
-        if (nat == nat_of_.end() && nat_ && !nat_->empty() && flow_direction(flow, ephemeral_) == "outgoing")
-            if (const NatDestination *found = nat_->find(flow_nat_key(flow)))
-                nat = nat_of_.emplace(key, *found).first;
         if (changed) {
+            auto nat = nat_of_.find(key);
+            if (nat == nat_of_.end() && nat_ && !nat_->empty() && flow_direction(flow, ephemeral_) == "outgoing")
+                if (const NatDestination *found = nat_->find(flow_nat_key(flow)))
+                    nat = nat_of_.emplace(key, *found).first;
             FlowOwner owner = owner_(flow.pid, flow.cgroup_id);
             if (!filter_.rule_count() || !filter_.excludes(flow_facts(flow, owner))) {
                 emit(flow_record(flow, before, owner, ephemeral_, time_usec,
