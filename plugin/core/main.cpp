@@ -30,6 +30,7 @@
 #include "core/privileges.h"
 #include "core/protocol.h"
 #include "core/publisher.h"
+#include "net/conntrack.h"
 #include "net/flow_source.h"
 #include "records/records_config.h"
 #include "records/standalone.h"
@@ -300,6 +301,8 @@ int main(int argc, char **argv)
              facts.lockdown_source.c_str(), facts.config_source.empty() ? "not found" : facts.config_source.c_str());
     if (!symbols.has_btf())
         log_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load");
+    // the flows' NAT tags need CAP_NET_ADMIN, which --check gives up below
+    std::string conntrack = options.check ? conntrack_verdict() : "";
     if (options.check || options.verify) {
         // Loading and attaching is all that is left to do: no need for root.
         std::string keep_error = keep_only_loading_privileges();
@@ -309,7 +312,7 @@ int main(int argc, char **argv)
         }
     }
     if (options.check)
-        return run_attach_check(facts, symbols);
+        return run_attach_check(facts, symbols, conntrack);
     if (options.verify)
         return run_program_verification(symbols) ? 0 : 1;
 

@@ -58,7 +58,7 @@ std::string try_core(const KernelSymbols &symbols)
 }
 } // namespace
 
-int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
+int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, const std::string &conntrack)
 {
     printf("kernel: %s, BTF %s, lockdown %s (%s), tracefs %s\n", facts.release.c_str(),
            symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
@@ -109,6 +109,7 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols)
         std::string flows = FlowProbe().start(symbols, 16, path);
         printf("flows on %s: %s\n", attach_path_name(path), flows.empty() ? "ok" : ("refused: " + flows).c_str());
     }
+    printf("conntrack (NAT tags): %s\n", conntrack.c_str());
     return unusable ? 1 : 0;
 }
 

@@ -3,13 +3,16 @@
 // and attaches every module's programs per path: what really works here.
 #pragma once
 
+#include <string>
+
 #include "kernel/attach.h"
 #include "kernel/kernel.h"
 
 // Prints one line per probe and per module and path to stdout, then what the
-// vfs module sees on each path; returns 0 when every module works on at least
-// one path.
-int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols);
+// vfs module sees on each path, and `conntrack` (net/conntrack.h's verdict,
+// taken while CAP_NET_ADMIN was held); returns 0 when every module works on
+// at least one path.
+int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, const std::string &conntrack);
 
 // `ebpf.plugin --verify`: loads and attaches every program set of every module
 // (each attach path, entry and return mode) and prints one line per set:

@@ -88,7 +88,7 @@ FlowFacts flow_facts(const flow_value &flow, const FlowOwner &owner)
 }
 
 Record flow_record(const flow_value &flow, const FlowCounts &before, const FlowOwner &owner,
-                   const PortRange &ephemeral, uint64_t time_usec)
+                   const PortRange &ephemeral, uint64_t time_usec, const NatDestination *nat)
 {
     std::string direction = flow_direction(flow, ephemeral);
     // The client's port is the ephemeral one: the local port of an outgoing
@@ -112,8 +112,8 @@ Record flow_record(const flow_value &flow, const FlowCounts &before, const FlowO
         .tag("direction", direction)
         .tag("pid", std::to_string(flow.pid))
         .tag("process_name", std::string(flow.comm, strnlen(flow.comm, sizeof(flow.comm))))
-        .tag("dst_nat_ip", "")
-        .tag("dst_nat_port", "")
+        .tag("dst_nat_ip", nat ? nat->ip : "")
+        .tag("dst_nat_port", nat ? std::to_string(nat->port) : "")
         .tag("cgroup", owner.cgroup)
         .tag("service", owner.service)
         .tag("app_group", owner.app_group);
@@ -127,8 +127,15 @@ Record flow_record(const flow_value &flow, const FlowCounts &before, const FlowO
     return record;
 }
 
-FlowReporter::FlowReporter(int table_fd, FlowFilter filter, PortRange ephemeral, FlowOwnerLookup owner)
-    : table_fd_(table_fd), filter_(std::move(filter)), ephemeral_(ephemeral), owner_(std::move(owner))
+std::string flow_nat_key(const flow_value &flow)
+{
+    return nat_key(flow.protocol, flow_ip_text(flow.family, flow.saddr), flow.sport,
+                   flow_ip_text(flow.family, flow.daddr), flow.dport);
+}
+
+FlowReporter::FlowReporter(int table_fd, FlowFilter filter, PortRange ephemeral, FlowOwnerLookup owner,
+                           ConntrackNat *nat)
+    : table_fd_(table_fd), filter_(std::move(filter)), ephemeral_(ephemeral), owner_(std::move(owner)), nat_(nat)
 {
 }
 
@@ -137,6 +144,8 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
     std::vector<uint64_t> finished;
     std::unordered_set<uint64_t> present;
     size_t made = 0;
+    if (nat_)
+        nat_->read_events();
     uint64_t key = 0, next = 0;
     bool first = true;
     while (bpf_map_get_next_key(table_fd_, first ? nullptr : &key, &next) == 0) {
@@ -156,9 +165,15 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
         FlowCounts now = flow_counts(flow);
         bool changed = !(now == before);
         if (changed) {
+            auto nat = nat_of_.find(key);
+            if (nat == nat_of_.end() && nat_ && !nat_->empty() && flow_direction(flow, ephemeral_) == "outgoing")
+                if (const NatDestination *found = nat_->find(flow_nat_key(flow)))
+                    nat = nat_of_.emplace(key, *found).first;
             FlowOwner owner = owner_(flow.pid, flow.cgroup_id);
             if (!filter_.rule_count() || !filter_.excludes(flow_facts(flow, owner))) {
-                emit(flow_record(flow, before, owner, ephemeral_, time_usec), flow.cgroup_id);
+                emit(flow_record(flow, before, owner, ephemeral_, time_usec,
+                                 nat == nat_of_.end() ? nullptr : &nat->second),
+                     flow.cgroup_id);
                 ++made;
             }
         }
@@ -168,6 +183,7 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
         if (flow.closed || idle_udp) {
             finished.push_back(key);
             reported_.erase(key);
+            nat_of_.erase(key);
         } else {
             reported_[key] = now;
         }
@@ -175,5 +191,6 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
     for (uint64_t cookie : finished)
         bpf_map_delete_elem(table_fd_, &cookie);
     std::erase_if(reported_, [&](const auto &entry) { return !present.contains(entry.first); });
+    std::erase_if(nat_of_, [&](const auto &entry) { return !present.contains(entry.first); });
     return made;
 }

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "flows.h"
+#include "net/conntrack.h"
 #include "net/filter.h"
 #include "records/record.h"
 
@@ -49,13 +50,18 @@ FlowCounts flow_counts(const flow_value &flow);
 std::string flow_direction(const flow_value &flow, const PortRange &ephemeral);
 // What a filter rule can ask about the flow.
 FlowFacts flow_facts(const flow_value &flow, const FlowOwner &owner);
-// The netflow record of the change from `before` to `flow`.
+// The netflow record of the change from `before` to `flow`; `nat` fills
+// dst_nat_ip and dst_nat_port (empty without).
 Record flow_record(const flow_value &flow, const FlowCounts &before, const FlowOwner &owner,
-                   const PortRange &ephemeral, uint64_t time_usec);
+                   const PortRange &ephemeral, uint64_t time_usec, const NatDestination *nat = nullptr);
+// The conntrack original tuple of the flow (nat_key).
+std::string flow_nat_key(const flow_value &flow);
 
 class FlowReporter {
 public:
-    FlowReporter(int table_fd, FlowFilter filter, PortRange ephemeral, FlowOwnerLookup owner);
+    // `nat` (may be null) gives outgoing flows their DNAT destination.
+    FlowReporter(int table_fd, FlowFilter filter, PortRange ephemeral, FlowOwnerLookup owner,
+                 ConntrackNat *nat = nullptr);
 
     // Reads the table and hands each record, with the owner's cgroup id, to
     // `emit`. Returns the records made.
@@ -66,5 +72,7 @@ private:
     FlowFilter filter_;
     PortRange ephemeral_;
     FlowOwnerLookup owner_;
+    ConntrackNat *nat_;
     std::unordered_map<uint64_t, FlowCounts> reported_;  // by socket cookie
+    std::unordered_map<uint64_t, NatDestination> nat_of_;  // by socket cookie, found once per flow
 };

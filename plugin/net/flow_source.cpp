@@ -17,13 +17,20 @@ std::unique_ptr<FlowSource> FlowSource::start(const KernelSymbols &kernel, const
     if (!error.empty())
         return nullptr;
     log_info("flows: on the %s path", attach_path_name(source->probe_.path()));
+    std::string nat_error;
+    source->nat_ = ConntrackNat::open(nat_error);
+    if (source->nat_)
+        log_info("flows: NAT tags from conntrack's events");
+    else
+        log_info("flows: no NAT tags: %s", nat_error.c_str());
     FlowFilter filter = parse_flow_filter_logged(config.filter);
     PortRange ephemeral = config.ephemeral_port
                               ? PortRange{static_cast<uint16_t>(config.ephemeral_port), 65535}
                               : read_port_range("/proc/sys/net/ipv4/ip_local_port_range");
     source->reporter_ = std::make_unique<FlowReporter>(
         source->probe_.table_fd(), std::move(filter), ephemeral,
-        [raw = source.get()](uint32_t pid, uint64_t cgroup_id) { return raw->owner(pid, cgroup_id); });
+        [raw = source.get()](uint32_t pid, uint64_t cgroup_id) { return raw->owner(pid, cgroup_id); },
+        source->nat_.get());
     return source;
 }
 
@@ -58,6 +65,12 @@ void FlowSource::report(RecordStream *stream, uint64_t time_usec)
         if (stream)
             stream->emit(std::move(record));
     });
+    if (nat_ && nat_->lost() != nat_lost_said_) {
+        log_error("flows: %llu conntrack events lost so far (receive buffer or entry limit full); "
+                  "some flows have no NAT tags",
+                  static_cast<unsigned long long>(nat_->lost()));
+        nat_lost_said_ = nat_->lost();
+    }
 }
 
 namespace {

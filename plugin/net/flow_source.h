@@ -11,6 +11,7 @@
 #include "accounting/cgroups.h"
 #include "core/publisher.h"
 #include "accounting/process_groups.h"
+#include "net/conntrack.h"
 #include "net/flow_probe.h"
 #include "net/flow_records.h"
 #include "net/flows_config.h"
@@ -18,8 +19,8 @@
 
 class FlowSource {
 public:
-    // Loads and attaches the probe on `path` (net/flow_probe.h), so it needs
-    // the privileges still held. nullptr and a one-line `error` when it cannot.
+    // Loads and attaches the probe on `path` (net/flow_probe.h) and joins
+    // conntrack's events (net/conntrack.h), so it needs the privileges still held. nullptr and a one-line `error` when it cannot.
     static std::unique_ptr<FlowSource> start(const KernelSymbols &kernel, const FlowsConfig &config,
                                              const ProcessGroups &groups, AttachPath path, std::string &error);
 
@@ -44,6 +45,8 @@ private:
     void count(const Record &record, uint64_t cgroup_id);
 
     FlowProbe probe_;
+    std::unique_ptr<ConntrackNat> nat_;  // null: no NAT tags (said at start)
+    uint64_t nat_lost_said_ = 0;
     const ProcessGroups &groups_;
     CgroupDirectory cgroups_;
     std::unique_ptr<FlowReporter> reporter_;

@@ -114,6 +114,22 @@ TEST_CASE("flows: a record carries deltas, the client's ephemeral port folded")
     CHECK_FALSE(field(record, "bytes_read")->tag);
 }
 
+TEST_CASE("flows: NAT tags are the conntrack entry's reply source, keyed by the original tuple")
+{
+    PortRange ephemeral{32768, 60999};
+    flow_value flow = tcp_flow("10.0.0.1", 40000, "10.9.0.1", 80, FLOW_DIRECTION_OUTGOING);
+    CHECK(flow_nat_key(flow) == "6 10.0.0.1 40000 10.9.0.1 80");
+    CHECK(flow_nat_key(flow) == nat_key(IPPROTO_TCP, "10.0.0.1", 40000, "10.9.0.1", 80));
+    NatDestination nat{"192.168.1.5", 8080};
+    Record record = flow_record(flow, {}, {}, ephemeral, 1, &nat);
+    CHECK(text(record, "dst_ip") == "10.9.0.1");
+    CHECK(text(record, "dst_nat_ip") == "192.168.1.5");
+    CHECK(text(record, "dst_nat_port") == "8080");
+    Record plain = flow_record(flow, {}, {}, ephemeral, 1);
+    CHECK(text(plain, "dst_nat_ip").empty());
+    CHECK(text(plain, "dst_nat_port").empty());
+}
+
 TEST_CASE("flows: an incoming flow folds the remote port; unknown directions are guessed from the ports")
 {
     PortRange ephemeral{32768, 60999};
