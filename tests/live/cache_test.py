@@ -351,7 +351,7 @@ def stop(checks, plugin, output, stderr, owned, args):
     checks.check(code == 0, "plugin exits 0 when stdin closes (got %s)" % code)
     output.thread.join(timeout=2)
     if owned:
-        left = left_in_kernel(*owned)
+        left = left_in_kernel(*owned, 50)  # freed after a grace period: seconds under emulation
         checks.check(not left, "none of its programs and links is left in the kernel (%s)" % sorted(left))
     check_protocol(checks, output.lines)
     check_log_lines(checks, read_all(stderr).splitlines())

@@ -226,7 +226,8 @@ def main():
                 rows[(module, "auto")].append(NOT_RUN)
                 continue
             ok = verdict in ("pass", "skip")
-            chosen = next((p for p in PATHS if rows[(module, p)][-1] == "pass"), None)
+            # auto takes the first path whose programs load here (what --check says)
+            chosen = next((p for p in PATHS if checked.get((module, p)) == "ok"), None)
             chose = ("chose %s" % chosen) if chosen else "no path here: says why"
             rows[(module, "auto")].append("skipped (see the log)" if verdict == "skip" else
                                           ("pass (%s)" % chose) if ok else "FAIL")
