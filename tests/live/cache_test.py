@@ -349,7 +349,7 @@ def second_pass_hits(checks, output, pages, prefix, dim, run):
 def stop(checks, plugin, output, stderr, owned, args):
     code = stop_plugin(plugin, 5)
     checks.check(code == 0, "plugin exits 0 when stdin closes (got %s)" % code)
-    output.thread.join(timeout=2)
+    output.thread.join(timeout=30)  # the plugin has exited: its last lines, however slow the reader
     if owned:
         left = left_in_kernel(*owned, 50)  # freed after a grace period: seconds under emulation
         checks.check(not left, "none of its programs and links is left in the kernel (%s)" % sorted(left))

@@ -128,7 +128,8 @@ def protocol_check(lines):
 
 def check_protocol(checks, lines, prefix=""):
     verdict = protocol_check(lines)
-    checks.check(verdict.returncode == 0, "%sprotocol-check accepts the output %s" % (prefix, verdict.stdout.strip()))
+    checks.check(verdict.returncode == 0, "%sprotocol-check accepts the output %s" %
+                 (prefix, (verdict.stdout + verdict.stderr).strip()))
 
 
 def check_log_lines(checks, lines, prefix=""):

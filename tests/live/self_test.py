@@ -288,7 +288,7 @@ def test_exit(checks, work, limit_lines, limit_text):
     code = plugin.process.poll()
     if code is None:
         code = plugin.stop()
-    plugin.out.thread.join(timeout=2)
+    plugin.out.thread.join(timeout=30)  # the plugin has exited: its last lines, however slow the reader
     lines = plugin.stderr_lines()
     said = [l for l in lines if limit_text in l]
     checks.check(len(said) == 2 and "shedding module" in said[0] and

@@ -294,7 +294,7 @@ def main():
 
         code = stop_plugin(plugin, 5)
         checks.check(code == 0, "plugin exits 0 when stdin closes (got %s)" % code)
-        output.thread.join(timeout=2)
+        output.thread.join(timeout=30)  # the plugin has exited: its last lines, however slow the reader
         left = left_in_kernel(owned_progs, owned_links, 20)
         checks.check(not left, "none of its programs and links is left in the kernel (%s)" % sorted(left))
         check_protocol(checks, output.lines)
