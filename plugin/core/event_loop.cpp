@@ -122,5 +122,11 @@ bool wait_writable(int fd)
     while (!stop_requested())
         if (wait_for(fd, nullptr))
             return true;
-    return false;
+    // Stopping: what is being written may still go out to a reader slower than us (half a chart
+    // is a protocol error), for 300 ms at most over all writes, so a stop stays under a second.
+    static const uint64_t deadline = clock_usec(CLOCK_MONOTONIC) + 300000;
+    uint64_t now = clock_usec(CLOCK_MONOTONIC);
+    pollfd out{fd, POLLOUT, 0};
+    return now < deadline && poll(&out, 1, static_cast<int>((deadline - now + 999) / 1000)) > 0 &&
+           (out.revents & POLLOUT);
 }
