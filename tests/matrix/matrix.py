@@ -194,7 +194,8 @@ def cell(module, path, verify, checked, live, refused, not_run=(), auto_only=())
 
 def diagnosis(kernel, results, code, seconds):
     """What a failed kernel left: its exit status, the logs without a result, each log's last lines."""
-    lines = ["# %s failed: suite exit %d after %.0f s (124: the guest timed out)" % (kernel, code, seconds)]
+    lines = ["# %s failed: suite exit %d after %.0f s%s" % (kernel, code, seconds,
+                                                       " (the guest timed out)" if code == 124 else "")]
     names = sorted(os.listdir(results))
     for name in names:
         if not name.endswith(".log"):
