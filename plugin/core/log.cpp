@@ -203,3 +203,5 @@ void log_info(const char *format, ...)
 }
 
 void log_summarize() { plugin_logger().summarize(); }
+
+void log_error_line(const std::string &line) { log_error("%s", line.c_str()); }

@@ -16,6 +16,8 @@ enum class LogLevel { Info, Error };
 // "ebpf.plugin: " and a trailing newline are dropped (the line already names
 // the plugin and ends), so `fprintf(stderr, ...)` converts by its name alone.
 void log_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+// One line as it is: the Warn that configuration readers report to.
+void log_error_line(const std::string &line);
 void log_info(const char *format, ...) __attribute__((format(printf, 1, 2)));
 // One line per kind of message that was cut since the previous call.
 void log_summarize();

@@ -40,11 +40,6 @@
 
 namespace {
 
-void warn(const std::string &line)
-{
-    log_error("%s", line.c_str());
-}
-
 // libbpf's own messages are kept for debugging only: the reasons that matter
 // are reported by the plugin, once, in one line.
 int quiet_libbpf(enum libbpf_print_level level, const char *format, va_list args)
@@ -280,10 +275,10 @@ int main(int argc, char **argv)
     if (collecting) {
         ActAsCaller caller;
         ConfigDirs dirs = config_dirs();
-        config = load_config(dirs, options.update_every, warn);
-        apps_groups = load_apps_groups(dirs, warn);
-        records_config = load_records_config(dirs, warn);
-        flows_config = load_flows_config(dirs, warn);
+        config = load_config(dirs, options.update_every, log_error_line);
+        apps_groups = load_apps_groups(dirs, log_error_line);
+        records_config = load_records_config(dirs, log_error_line);
+        flows_config = load_flows_config(dirs, log_error_line);
     }
     if (started_setuid())
         clearenv(); // nothing from the caller's environment reaches libbpf

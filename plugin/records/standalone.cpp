@@ -25,11 +25,6 @@ void log_counts(const RecordStream &stream)
                  sink.sink.c_str(), static_cast<unsigned long long>(sink.dropped));
 }
 
-void warn_line(const std::string &line)
-{
-    log_error("%s", line.c_str());
-}
-
 // Loads the flow probe while the privileges are still held; nullptr (said on
 // stderr) when it cannot.
 std::unique_ptr<FlowSource> start_flows(const ConfigDirs &dirs, AttachPath attach, std::optional<ProcessGroups> &groups)
@@ -38,8 +33,8 @@ std::unique_ptr<FlowSource> start_flows(const ConfigDirs &dirs, AttachPath attac
     AppsGroups apps;
     {
         ActAsCaller caller;
-        config = load_flows_config(dirs, warn_line);
-        apps = load_apps_groups(dirs, warn_line);
+        config = load_flows_config(dirs, log_error_line);
+        apps = load_apps_groups(dirs, log_error_line);
     }
     if (started_setuid())
         clearenv(); // nothing from the caller's environment reaches libbpf
