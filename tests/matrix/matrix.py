@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
@@ -60,10 +61,42 @@ def host_check():
     return refused
 
 
+# A guest that writes nothing to its results for this long has stopped (its kernel hung): each
+# step in it is limited to STEP_TIMEOUT (480 s) by guest-suite.sh and writes when it starts and ends.
+STALL_SECONDS = 600
+
+
+def last_progress(results):
+    """The newest modification time under `results` (the guest writes there over 9p)."""
+    return max([entry.stat().st_mtime for entry in os.scandir(results)] + [0])
+
+
+def boot_guest(command, results):
+    """Runs vm-run; stops it when the guest makes no progress for STALL_SECONDS.
+    Returns (exit status, its stderr, whether it was stopped for stalling)."""
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        guest = subprocess.Popen(command, cwd=REPO, stderr=errors, text=True)
+        started, stalled = time.time(), False
+        while guest.poll() is None:
+            time.sleep(5)
+            if time.time() - max(started, last_progress(results)) > STALL_SECONDS:
+                stalled = True
+                guest.terminate()  # vm-run stops qemu and cleans up on SIGTERM
+                try:
+                    guest.wait(60)
+                except subprocess.TimeoutExpired:
+                    guest.kill()
+                    guest.wait()
+        errors.seek(0)
+        return guest.returncode, errors.read(), stalled
+
+
 def run_suite(kernel, results):
-    """Runs tests/matrix/guest-suite.sh in `kernel`; returns the attach paths it refused."""
+    """Runs tests/matrix/guest-suite.sh in `kernel`; returns (attach paths it refused, exit status,
+    what went wrong with the guest itself: a crash or a stall, "" when nothing)."""
     suite = os.path.join(REPO, "tests/matrix/guest-suite.sh")
     started = time.time()
+    trouble = ""
     if kernel == "host":
         refused = host_check()
         paths = [p for p in PATHS if p not in refused]
@@ -71,24 +104,29 @@ def run_suite(kernel, results):
         code = subprocess.run([suite, results, " ".join(paths), auto]).returncode
     else:
         refused = {}
-        command = [os.path.join(REPO, "tools/vm-run"), "--kernel", kernel, "--timeout", "1800", "--",
+        command = [os.path.join(REPO, "tools/vm-run"), "--kernel", kernel, "--timeout", "2400", "--",
                    suite, results, " ".join(PATHS), "trampoline"]
         for attempt in (1, 2):
-            done = subprocess.run(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
-            sys.stderr.write(done.stderr)
-            code = done.returncode
-            # The guest kernel itself can crash under emulation: seen once in 6.12, an int3 left
-            # by live code patching hit by an interrupt (multi-threaded TCG). One more boot then,
-            # said here; a second crash fails the kernel.
-            crashed = code == 125 and "stopped without an exit status" in done.stderr and \
-                any(word in done.stderr for word in ("Oops", "Kernel panic", "BUG:"))
-            if not crashed or attempt == 2:
+            code, errors, stalled = boot_guest(command, results)
+            sys.stderr.write(errors)
+            # The guest kernel itself can crash or hang under emulation: seen once in 6.12, an int3
+            # left by live code patching hit by an interrupt (multi-threaded TCG); once in 6.1, a
+            # guest that wrote nothing for 30 minutes. One more boot then, said here, which
+            # resumes after the last finished step; a second crash or stall fails the kernel.
+            crashed = code == 125 and "stopped without an exit status" in errors and \
+                any(word in errors for word in ("Oops", "Kernel panic", "BUG:"))
+            if stalled:
+                trouble = "the guest made no progress for %d s (console: %s)" % (
+                    STALL_SECONDS, " | ".join(errors.strip().splitlines()[-6:]) or "empty")
+            elif crashed:
+                trouble = "the guest kernel crashed (console above)"
+            else:
                 break
-            print("# %s: the guest kernel crashed (console above); booting it once more" % kernel, flush=True)
-            subprocess.run(["rm", "-rf", results])
-            os.makedirs(results)
+            print("# %s (boot %d): %s" % (kernel, attempt, trouble), flush=True)
+            if attempt == 1:
+                print("# %s: booting it once more, resuming after the last finished step" % kernel, flush=True)
     print("# %s: suite finished in %.0f s (exit %d)" % (kernel, time.time() - started, code), flush=True)
-    return refused, code
+    return refused, code, trouble
 
 
 def read_results(results):
@@ -152,6 +190,8 @@ def fallbacks(results):
 
 
 SUITE_OF = suite_of_modules()
+# Suites run once where guest-suite.sh plans them, a row each: tests/live/<name>_test.py
+ONCE_SUITES = {"flows": "netflow records", "nat": "NAT tags (conntrack)", "self": "self monitoring, limits"}
 NOT_RUN = "verifier pass only (its suite runs in tests/live on the host and in the guests)"
 AUTO_ONLY = "verifier pass (its suite runs here in auto mode, on every path in the 6.1 guest)"
 
@@ -192,10 +232,56 @@ def cell(module, path, verify, checked, live, refused, not_run=(), auto_only=())
     return "pass", True
 
 
-def diagnosis(kernel, results, code, seconds):
-    """What a failed kernel left: its exit status, the logs without a result, each log's last lines."""
+def step_summary(results):
+    """guest-suite.sh's steps file: those that timed out, failed to start or never ended."""
+    ended, notes = {}, []
+    try:
+        lines = open(os.path.join(results, "steps")).read().split("\n")
+    except OSError:
+        return "no step started"
+    for words in (line.split() for line in lines):
+        if len(words) == 4 and words[0] == "end":
+            ended[words[1]] = words[2]
+    for words in (line.split() for line in lines):
+        if len(words) == 3 and words[0] == "start":
+            status = ended.get(words[1])
+            if status is None:
+                notes.append("%s never ended" % words[1])
+            elif status == "124":
+                notes.append("%s timed out" % words[1])
+    return "; ".join(notes) or "every step ended"
+
+
+def once_cell(name, results, kernel):
+    """(text, ok) for a suite run once on one kernel."""
+    if name not in suite_plan(results, "suites-once"):
+        where = "tracepoint path" if name in ("flows", "nat") else "auto"
+        return ("runs in tests/live (%s)" % where if kernel == "host" else
+                "not run here (time; the host and other guests run it)"), True
+    try:
+        result = json.load(open(os.path.join(results, name + ".json")))
+    except (OSError, ValueError):
+        return "FAIL: its suite left no result", False
+    if result["modules"].get(name) == "skip":
+        return "skipped: the kernel cannot (the plugin says why; see the log)", True
+    if result["modules"].get(name) != "pass":
+        return "FAIL (%d checks failed)" % result["failed"], False
+    if name not in ("flows", "nat"):
+        return "pass", True
+    # the flows take the first path --check says ok
+    chosen = next((line.split()[2].rstrip(":") for line in open(os.path.join(results, "check"))
+                   if line.startswith("flows on ") and line.rstrip().endswith(": ok")), "?")
+    return "pass (flows on %s)" % chosen, True
+
+
+def diagnosis(kernel, results, code, seconds, trouble):
+    """What a failed kernel left: its exit status, its steps, the logs without a result, each log's
+    last lines."""
     lines = ["# %s failed: suite exit %d after %.0f s%s" % (kernel, code, seconds,
-                                                       " (the guest timed out)" if code == 124 else "")]
+                                                       " (the guest timed out)" if code == 124 else ""),
+             "#   steps: %s" % step_summary(results)]
+    if trouble:
+        lines.append("#   guest: %s" % trouble)
     names = sorted(os.listdir(results))
     for name in names:
         if not name.endswith(".log"):
@@ -219,12 +305,13 @@ def main():
     columns, failures, diagnoses = [], 0, []
     modules = plugin_modules()
     rows = {(m, p): [] for m in modules for p in PATHS + ["auto"]}
+    rows.update({(name, "once"): [] for name in ONCE_SUITES})
     for kernel in kernels:
         results = os.path.join(REPO, "tests/results/matrix", kernel)
         subprocess.run(["rm", "-rf", results])
         os.makedirs(results)
         started = time.time()
-        refused, code = run_suite(kernel, results)
+        refused, code, trouble = run_suite(kernel, results)
         release, verify, live, checked, lacks = read_results(results)
         failures_before = failures
         columns.append("%s (%s%s)" % (kernel, release, "".join("; " + f for f in lacks)))
@@ -246,18 +333,23 @@ def main():
             rows[(module, "auto")].append("skipped (see the log)" if verdict == "skip" else
                                           ("pass (%s)" % chose) if ok else "FAIL")
             failures += not ok
+        for name in ONCE_SUITES:
+            text, ok = once_cell(name, results, kernel)
+            rows[(name, "once")].append(text)
+            failures += not ok
         for name in sorted(os.listdir(results)):
             if name.endswith(".log"):
                 for line in open(os.path.join(results, name)):
                     if line.startswith("not ok"):
                         print("# %s %s: %s" % (kernel, name, line.strip()))
         if failures > failures_before:
-            diagnoses.append(diagnosis(kernel, results, code, time.time() - started))
+            diagnoses.append(diagnosis(kernel, results, code, time.time() - started, trouble))
 
     header = "| module | attach path | " + " | ".join(columns) + " |"
     lines = [header, "|" + "---|" * (len(columns) + 2)]
     for (module, path), cells in rows.items():
-        label = "auto, entry mode" if path == "auto" else path + ", return mode"
+        label = {"auto": "auto, entry mode",
+                 "once": "%s (%s_test.py)" % (ONCE_SUITES.get(module), module)}.get(path, path + ", return mode")
         lines.append("| %s | %s | %s |" % (module, label, " | ".join(cells)))
     table = "\n".join(lines)
     print(table)
@@ -269,6 +361,8 @@ def main():
                   "exactly per app group, cgroup and service, and `ebpf.plugin --check` said \"ok\" for\n"
                   "exactly the paths the verifier pass loaded. `auto` rows: the plugin chose the path itself\n"
                   "(it must choose trampoline where the kernel allows it) and counted exactly in entry mode.\n"
+                  "Rows named after a suite (`flows_test.py`, ...): that suite passed once in auto mode; the\n"
+                  "netflow suites run where the flows take the trampoline path (the host: tracepoint).\n"
                   "Guests boot Debian's kernels under qemu (`tools/vm-run`). A column header names the\n"
                   "fallbacks `ebpf.plugin --check` reported there (see README, Attach paths).\n\n%s\n"
                   % (time.strftime("%Y-%m-%d"), table))
