@@ -86,7 +86,9 @@ static __always_inline struct flow_value *find_or_add(__u64 cookie, const struct
 
 static __always_inline void set_state(struct sock *sk, int oldstate, int newstate)
 {
-	if (protocol_of(sk) != IPPROTO_TCP || oldstate == TCP_LISTEN)
+	/* tcp_set_state() traces a call that keeps the state too: no transition, and a second
+	 * CLOSE after user space deleted the entry would report a closed connection twice */
+	if (protocol_of(sk) != IPPROTO_TCP || oldstate == TCP_LISTEN || oldstate == newstate)
 		return;
 	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct flow_value *flow;
@@ -104,7 +106,11 @@ static __always_inline void set_state(struct sock *sk, int oldstate, int newstat
 			flow->established = 1;
 		}
 	} else if (newstate == TCP_CLOSE) {
-		flow = find_or_add(cookie, sk, IPPROTO_TCP, FLOW_DIRECTION_UNKNOWN);
+		/* A child socket closed from SYN_RECV never became a connection: seen in a guest,
+		 * the loser of two CPUs completing one handshake at once (same 4-tuple as the
+		 * winner). Only a connection already known is closed then. */
+		flow = oldstate == TCP_SYN_RECV ? bpf_map_lookup_elem(&flows, &cookie)
+						 : find_or_add(cookie, sk, IPPROTO_TCP, FLOW_DIRECTION_UNKNOWN);
 		if (flow) {
 			if (!flow->established)
 				read_addresses(flow, sk); /* a refused connect: the port is known now */

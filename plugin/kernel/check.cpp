@@ -106,8 +106,10 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, con
     // the netflow records, loaded when a records sink is on; not a "<path> (...)"
     // line: a path without flow programs is still usable for the modules
     for (AttachPath path : {AttachPath::Trampoline, AttachPath::Tracepoint}) {
-        std::string flows = FlowProbe().start(symbols, 16, path);
-        printf("flows on %s: %s\n", attach_path_name(path), flows.empty() ? "ok" : ("refused: " + flows).c_str());
+        std::string missing = FlowProbe::not_applicable(symbols, path);
+        std::string flows = missing.empty() ? FlowProbe().start(symbols, 16, path) : "";
+        printf("flows on %s: %s\n", attach_path_name(path),
+               !missing.empty() ? ("n/a: " + missing).c_str() : flows.empty() ? "ok" : ("refused: " + flows).c_str());
     }
     printf("conntrack (NAT tags): %s\n", conntrack.c_str());
     return unusable ? 1 : 0;

@@ -11,6 +11,9 @@ namespace {
 // retransmit tracepoints; they differ in where bytes are counted.
 LoadPlan flow_plan(const KernelSymbols &kernel, AttachPath path)
 {
+    // flows are keyed by socket cookie; tracing programs may ask for it since 5.12
+    if (!kernel.has_function("bpf_get_socket_ptr_cookie"))
+        return {{}, "kernel has no bpf_get_socket_cookie for tracing programs (Linux 5.12+)"};
     for (const char *tracepoint : {"inet_sock_set_state", "tcp_retransmit_skb"})
         if (!kernel.has_raw_tracepoint(tracepoint))
             return {{}, std::string("kernel has no BTF tracepoint ") + tracepoint};
@@ -41,6 +44,11 @@ LoadPlan flow_plan(const KernelSymbols &kernel, AttachPath path)
 
 } // namespace
 
+std::string FlowProbe::not_applicable(const KernelSymbols &kernel, AttachPath path)
+{
+    return flow_plan(kernel, path).not_applicable;
+}
+
 FlowProbe::~FlowProbe()
 {
     stop();
@@ -62,7 +70,9 @@ std::string FlowProbe::start(const KernelSymbols &kernel, unsigned max_connectio
     if (error.empty())
         return "";
     std::string trampoline_error = start_on(kernel, max_connections, AttachPath::Trampoline);
-    return trampoline_error.empty() ? "" : "tracepoint: " + error + "; trampoline: " + trampoline_error;
+    if (trampoline_error.empty() || trampoline_error == error)
+        return trampoline_error;
+    return "tracepoint: " + error + "; trampoline: " + trampoline_error;
 }
 
 std::string FlowProbe::start_on(const KernelSymbols &kernel, unsigned max_connections, AttachPath path)

@@ -21,6 +21,9 @@ public:
     // "" or a one-line reason. max_connections sizes the table (LRU: the
     // least recently used connection makes room).
     std::string start(const KernelSymbols &kernel, unsigned max_connections, AttachPath path = AttachPath::Auto);
+    // Why this kernel cannot have the flows on `path` (Trampoline or Tracepoint)
+    // at all, without loading anything; "" when it may.
+    static std::string not_applicable(const KernelSymbols &kernel, AttachPath path);
     int table_fd() const;
     AttachPath path() const { return path_; }
     const bpf_object *object() const;

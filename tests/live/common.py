@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ DEFAULT_BUILD = os.path.join(os.path.dirname(__file__), "../../build")
 ATTACH_PATHS = ("trampoline", "kprobe", "tracepoint")
 ALL_MODULES = ("process fd vfs socket cachestat dcstat disk filesystem hardirq mdflush mount oomkill shm softirq "
                "sync swap").split()
+JOURNAL_SOCKET = "/run/systemd/journal/socket"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: ebpf\.plugin (ERROR|INFO ) : MAIN : ")
 
 
@@ -397,3 +399,32 @@ def owned_ids(pid):
             if "prog_id" in fields:
                 attached.add(int(fields["prog_id"]))
     return progs, links, attached
+
+
+def journald_alive():
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        probe.connect(JOURNAL_SOCKET)
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
+def start_journald():
+    """A journald of our own when none answers; returns its Popen or None."""
+    if journald_alive():
+        return None
+    os.makedirs("/run/systemd/journal", exist_ok=True)
+    proc = subprocess.Popen(["/lib/systemd/systemd-journald"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        if journald_alive():
+            break
+        time.sleep(0.1)
+    return proc
+
+
+def journal_bytes(value):
+    """journalctl -o json writes a value that is not printable text as a list of bytes."""
+    return bytes(value).decode() if isinstance(value, list) else value

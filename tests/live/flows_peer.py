@@ -5,15 +5,18 @@ server ADDRESS [udp=PORT] PORT...: answers datagrams on the UDP port; accepts on
     IPv4-mapped IPv6 sockets); per connection reads until EOF, then
     answers with the bytes the request's first line asks for and closes.
 client PLAN_JSON: makes the plan's connections one after another and prints, per
-    connection, its local port and how long the whole exchange took (µs), as JSON;
-    then its "burst" of short connections (request + i, answer + i bytes), and exits
-    when its stdin closes.
+    connection, its local port, how long the whole exchange took (µs) and the kernel's
+    count of its retransmitted segments (TCP_INFO), as JSON; then its "burst" of short
+    connections (request + i, answer + i bytes), and exits when its stdin closes.
+    The server prints, per connection once it is closed, the peer's port and the
+    kernel's count of the server side's retransmits: {"port": P, "retrans": N}.
     A connection with "hold" sends half its request, waits that long, sends the rest;
     with "drop" the acknowledgements it gets are dropped by an nftables rule for that
     long (so its segments are retransmitted).
 """
 import json
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -29,11 +32,30 @@ def read_all(conn):
         data += chunk
 
 
+def tcp_info(conn):
+    """(state, total retransmits) of struct tcp_info: tcpi_state is byte 0, tcpi_total_retrans the
+    u32 at byte 100 (the kernel's own count; under emulation a slow ACK can cause one)."""
+    info = conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    return info[0], struct.unpack_from("I", info, 100)[0]
+
+
+TCP_CLOSE = 7
+lock = threading.Lock()
+
+
 def serve(conn):
     with conn:
+        port = conn.getpeername()[1]
         request = read_all(conn)
         answer = int(request.split(b"\n", 1)[0])
         conn.sendall(b"r" * answer)
+        conn.shutdown(socket.SHUT_WR)
+        # closed once the peer acknowledged the answer and the FIN: no retransmit after that
+        deadline = time.monotonic() + 10
+        while tcp_info(conn)[0] != TCP_CLOSE and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with lock:
+            print(json.dumps({"port": port, "retrans": tcp_info(conn)[1]}), flush=True)
 
 
 def udp_answer(address, port):
@@ -100,16 +122,19 @@ def client(plan):
         else:
             conn.sendall(request)
         conn.shutdown(socket.SHUT_WR)
-        answer = read_all(conn)
+        answer = read_all(conn)  # the server's FIN: everything this side sent is acknowledged
+        retrans = tcp_info(conn)[1]
         conn.close()
         done.append({"port": port, "exchange_us": int((time.monotonic() - start) * 1e6),
-                     "answer_bytes": len(answer)})
+                     "answer_bytes": len(answer), "retrans": retrans})
     burst = plan.get("burst", {})
+    burst_retrans = 0
     for i in range(burst.get("count", 0)):  # short connections from ephemeral ports, all in one go
         conn = socket.create_connection((plan["server"], burst["port"]))
         conn.sendall((str(burst["answer"] + i) + "\n").encode().ljust(burst["request"] + i, b"q"))
         conn.shutdown(socket.SHUT_WR)
         got = len(read_all(conn))
+        burst_retrans += tcp_info(conn)[1]
         conn.close()
         if got != burst["answer"] + i:
             raise SystemExit(f"burst connection {i}: {got} bytes back")
@@ -123,7 +148,7 @@ def client(plan):
             if len(conn.recv(65536)) != 2 * size:
                 raise SystemExit("udp: a short answer")
         conn.close()
-    print(json.dumps(done), flush=True)
+    print(json.dumps(done + ([{"burst_retrans": burst_retrans}] if burst else [])), flush=True)
     sys.stdin.read()  # alive until told: a flow's app group is read from /proc
 
 

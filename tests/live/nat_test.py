@@ -28,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_output import plugin_check_output  # noqa: E402
+from check_output import check_flows_refused, flows_path, flows_unavailable, plugin_check_output  # noqa: E402
 from common import Checks, finish  # noqa: E402
 from flows_test import RecordReader, sums  # noqa: E402
 
@@ -37,6 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 PEER = os.path.join(HERE, "flows_peer.py")
 NAT_PORT, DIRECT_PORT, PROBE_PORT, UDP_PORT = 5001, 5002, 5003, 5005  # the server's real ports
 VIP_PORT, VIP_UDP_PORT = 80, 53
+MODULES = ("nat",)  # what the kernel matrix reports of this suite
 
 
 class NatChecks(Checks):
@@ -123,8 +124,14 @@ def check_refusal(checks, build, setup, env):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--results", help="where the kernel matrix wants the outcome (JSON)")
     args = parser.parse_args()
     checks = NatChecks()
+    unavailable = flows_unavailable(args.build)
+    if unavailable:  # NAT tags name flows
+        check_flows_refused(checks, args.build, unavailable,
+                            dict(os.environ, NETDATA_STOCK_CONFIG_DIR=os.path.join(ROOT, "conf.d")))
+        return finish(checks, args.results, MODULES, labels={"nat": "skip"})
     check_lines = [line for line in plugin_check_output(args.build).splitlines() if line.startswith("conntrack")]
     checks.check(check_lines == ["conntrack (NAT tags): ok"], f"--check: {check_lines}")
     with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
@@ -182,19 +189,30 @@ def main():
     nat_udp = side("udp", bind + 2, setup.vip, VIP_UDP_PORT)
     nat_tcp6 = side("tcp", bind + 3, setup.vip6, VIP_PORT)
     tags = lambda found: sorted({(r["dst_nat_ip"], r["dst_nat_port"]) for r in found})  # noqa: E731
+    # the kernel's own retransmit counts (TCP_INFO): under emulation a slow ACK can cause one
+    retrans = [d["retrans"] for d in done]
+    # UDP is counted on the tracepoint path only (trampolines hook tcp_sendmsg and tcp_recvmsg)
+    udp_counted = flows_path(args.build) == "tracepoint"
     for name, found, want, want_tags in (
             (f"TCP to {setup.vip}:{VIP_PORT}", nat_tcp,
-             {"bytes_read": 54321, "bytes_written": 12345, "retransmits": 0, "tcp_established": 1, "tcp_closed": 1},
+             {"bytes_read": 54321, "bytes_written": 12345, "retransmits": retrans[0], "tcp_established": 1,
+              "tcp_closed": 1},
              [(setup.server_ip, str(NAT_PORT))]),
             (f"TCP straight to {setup.server_ip}:{DIRECT_PORT}", direct,
-             {"bytes_read": 5432, "bytes_written": 2345, "retransmits": 0, "tcp_established": 1, "tcp_closed": 1},
+             {"bytes_read": 5432, "bytes_written": 2345, "retransmits": retrans[1], "tcp_established": 1,
+              "tcp_closed": 1},
              [("", "")]),
             (f"UDP to {setup.vip}:{VIP_UDP_PORT}", nat_udp,
              {"bytes_read": 800, "bytes_written": 400, "retransmits": 0, "tcp_established": 0, "tcp_closed": 0},
              [(setup.server_ip, str(UDP_PORT))]),
             (f"TCP to [{setup.vip6}]:{VIP_PORT}", nat_tcp6,
-             {"bytes_read": 7654, "bytes_written": 4567, "retransmits": 0, "tcp_established": 1, "tcp_closed": 1},
+             {"bytes_read": 7654, "bytes_written": 4567, "retransmits": retrans[2], "tcp_established": 1,
+              "tcp_closed": 1},
              [(setup.server_ip6, str(NAT_PORT))])):
+        if found is nat_udp and not udp_counted:
+            checks.check(not found, f"client {name}: no record on the trampoline path, which counts TCP only "
+                         f"({len(found)} records)")
+            continue
         got = sums(found)
         checks.check(bool(found) and got == want and tags(found) == want_tags,
                      f"client {name}: {len(found)} records sum to {got}, NAT tags {tags(found)}" +
@@ -205,7 +223,7 @@ def main():
                  f"connection) have empty NAT tags: {tags(others)}")
     owners = {(r["pid"], r["direction"]) for r in nat_tcp + nat_udp + nat_tcp6 + direct}
     checks.check(owners == {(str(pid), "outgoing")}, f"the client's records: pid and direction {sorted(owners)}")
-    return finish(checks)
+    return finish(checks, args.results, MODULES)
 
 
 if __name__ == "__main__":

@@ -26,11 +26,10 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Checks, finish  # noqa: E402
+from common import Checks, finish, journal_bytes, start_journald  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEXT = 'say "hi"\\ line\nnext\ttab \x01 caf\u00e9'
-JOURNAL_SOCKET = "/run/systemd/journal/socket"
 
 
 def test_record_ok(record, sequence):
@@ -84,35 +83,6 @@ def stdout_mode(checks, plugin):
     result = subprocess.run([plugin, "--records", "nope"], capture_output=True, text=True, timeout=10)
     checks.check(result.returncode == 1 and "--records: unknown name 'nope'" in result.stderr,
                  "--records nope: exit 1 with an error naming it")
-
-
-def journald_alive():
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    try:
-        probe.connect(JOURNAL_SOCKET)
-        return True
-    except OSError:
-        return False
-    finally:
-        probe.close()
-
-
-def start_journald():
-    """A journald of our own when none answers; returns its Popen or None."""
-    if journald_alive():
-        return None
-    os.makedirs("/run/systemd/journal", exist_ok=True)
-    proc = subprocess.Popen(["/lib/systemd/systemd-journald"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(50):
-        if journald_alive():
-            break
-        time.sleep(0.1)
-    return proc
-
-
-def journal_bytes(value):
-    """journalctl -o json writes a value that is not printable text as a list of bytes."""
-    return bytes(value).decode() if isinstance(value, list) else value
 
 
 def journal_sink(checks, emit):
