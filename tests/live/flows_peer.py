@@ -5,7 +5,8 @@ server ADDRESS [udp=PORT] PORT...: answers datagrams on the UDP port; accepts on
     IPv4-mapped IPv6 sockets); per connection reads until EOF, then
     answers with the bytes the request's first line asks for and closes.
 client PLAN_JSON: makes the plan's connections one after another and prints, per
-    connection, its local port and how long the whole exchange took (µs), as JSON;
+    connection, its local port, how long the whole exchange took (µs) and its receives that
+    returned bytes, as JSON (a connection with "pause" waits that long after it);
     then its "burst" of short connections (request + i, answer + i bytes), and exits
     when its stdin closes.
     A connection with "hold" sends half its request, waits that long, sends the rest;
@@ -20,12 +21,15 @@ import threading
 import time
 
 
-def read_all(conn):
+def read_all(conn, calls=None):
+    """calls: a list that gets one entry per receive that returned bytes."""
     data = bytearray()
     while True:
         chunk = conn.recv(65536)
         if not chunk:
             return bytes(data)
+        if calls is not None:
+            calls.append(len(chunk))
         data += chunk
 
 
@@ -100,10 +104,12 @@ def client(plan):
         else:
             conn.sendall(request)
         conn.shutdown(socket.SHUT_WR)
-        answer = read_all(conn)
+        calls = []
+        answer = read_all(conn, calls)
         conn.close()
         done.append({"port": port, "exchange_us": int((time.monotonic() - start) * 1e6),
-                     "answer_bytes": len(answer)})
+                     "answer_bytes": len(answer), "receives": len(calls)})
+        time.sleep(c.get("pause", 0))
     burst = plan.get("burst", {})
     for i in range(burst.get("count", 0)):  # short connections from ephemeral ports, all in one go
         conn = socket.create_connection((plan["server"], burst["port"]))
