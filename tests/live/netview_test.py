@@ -16,7 +16,11 @@ second), on that connection's destination alone; ebpf.inbound_bytes and
 inbound_packets ("nvweb:TCP") are the server's side: the bytes each way exactly
 and one send per connection. The output passes tools/protocol-check.py. A second
 run with Debian's stock network.conf, unchanged, logs no line about it and
-shows a destination of the test's with its exact bytes.
+shows a destination of the test's with its exact bytes. A third, in a mount
+namespace with its own /etc/hosts and /etc/services, `resolve hostnames` and
+`resolve service names` on and `hostnames = *.nvtest !hidden.nvtest`, names a
+destination by its host and service names, one without a name by its address,
+and leaves the hidden one out (not in `other` either).
 
 usage: netview_test.py [--build DIR]
 Prints one line per check and closes with "N passed, M failed".
@@ -68,8 +72,13 @@ def plan(ns, addresses):
     return connections
 
 
-def start_plugin(build, user, env):
-    proc = subprocess.Popen([os.path.join(build, "ebpf.plugin"), "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+def start_plugin(build, user, env, etc=None):
+    """etc: files bind-mounted over /etc/<name> in a mount namespace of the plugin's own."""
+    command = [os.path.join(build, "ebpf.plugin"), "1"]
+    if etc:
+        mounts = "".join(f'mount --bind "{path}" /etc/{name} && ' for name, path in etc.items())
+        command = ["unshare", "-m", "--propagation", "private", "sh", "-c", mounts + 'exec "$0" "$@"', *command]
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=dict(env, NETDATA_USER_CONFIG_DIR=user))
     lines = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
@@ -108,8 +117,20 @@ def main():
               "[network connections]\n    maximum dimensions = 3\n"
               f"    ports = {PORT}\n    ips = {net}.0/24\n[service name]\n    {PORT} = nvweb\n")
         write(os.path.join(stock, "ebpf.d.conf"), programs)  # network.conf: Debian's, from the stock dir
+        # host and service names from files of the test's (no DNS)
+        names = os.path.join(tmp, "names")
+        write(os.path.join(names, "ebpf.d.conf"), programs)
+        write(os.path.join(names, "ebpf.d", "network.conf"),
+              f"[network connections]\n    ports = {PORT}\n    ips = {net}.0/24\n    resolve hostnames = yes\n"
+              "    resolve service names = yes\n    hostnames = *.nvtest !hidden.nvtest\n")
+        etc = {"hosts": os.path.join(tmp, "hosts"), "nsswitch.conf": os.path.join(tmp, "nsswitch.conf"),
+               "services": os.path.join(tmp, "services")}
+        write(etc["hosts"], f"{addresses[0]} one.nvtest\n{addresses[1]} hidden.nvtest\n")
+        write(etc["nsswitch.conf"], "hosts: files\nservices: files\n")
+        write(etc["services"], f"nvsvc {PORT}/tcp\n")
         env = dict(os.environ, NETDATA_STOCK_CONFIG_DIR=os.path.join(ROOT, "conf.d"))
         runs = {name: start_plugin(args.build, path, env) for name, path in (("own", user), ("stock", stock))}
+        runs["names"] = start_plugin(args.build, names, env, etc)
         server = ns.run(ns.server_ns, sys.executable, "server", "::", str(PORT), str(LEFT_OUT_PORT))
         try:
             checks.check(server.stdout.readline().strip() == "listening", "the server listens in its namespace")
@@ -197,6 +218,17 @@ def main():
     got = [stock_last.get(("ebpf.outbound_bytes", stem + way)) for way in ("_sent", "_recv")]
     checks.check(got == outbound[addresses[0]][:2], f"Debian's stock network.conf: {addresses[0]}:{PORT} "
                  f"({stem}) bytes sent and received {got}, want {outbound[addresses[0]][:2]}")
+
+    names_last, _ = last_values(runs["names"][1])
+    want = {("ebpf.outbound_bytes", f"nvsvc_TCP_{host}_{way}"): outbound[address][k]
+            for address, host in ((addresses[0], "one.nvtest"), (addresses[2], addresses[2]),
+                                  (addresses[3], addresses[3]))
+            for k, way in enumerate(("sent", "recv"))}
+    want.update({("ebpf.outbound_bytes", "other_ALL_other_sent"): 0, ("ebpf.outbound_bytes", "other_ALL_other_recv"): 0})
+    got = {key: value for key, value in names_last.items() if key[0] == "ebpf.outbound_bytes"}
+    checks.check(got == want, "resolve hostnames and service names (/etc/hosts, /etc/services), hostnames = "
+                 "'*.nvtest !hidden.nvtest': one.nvtest by name, the unnamed by address, hidden.nvtest nowhere"
+                 + ("" if got == want else f": got {got}, want {want}"))
     return finish(checks)
 
 
