@@ -135,9 +135,13 @@ def main():
         try:
             checks.check(server.stdout.readline().strip() == "listening", "the server listens in its namespace")
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not all(
-                    any(line.startswith("BEGIN ebpf.outbound_bytes") for line in lines) for _, lines, _ in runs.values()):
+            attached = False
+            while time.monotonic() < deadline and not attached:
                 time.sleep(0.2)  # attached once they send the viewer's charts
+                attached = all(any(line.startswith("BEGIN ebpf.outbound_bytes") for line in lines)
+                               for _, lines, _ in runs.values())
+            if not attached:
+                raise TimeoutError("no viewer charts")
             retransmits_before = retransmits(ns.client_ns)
             connections = plan(ns, addresses)
             client = ns.run(ns.client_ns, sys.executable, "client",
@@ -150,10 +154,20 @@ def main():
             client_retransmits = retransmits(ns.client_ns) - retransmits_before
             time.sleep(2.5)  # two more reads of the table
             client.communicate(timeout=10)
+        except TimeoutError:
+            pass
         finally:
             server.kill()
             server.wait()
             errors = {name: stop_plugin(proc, reader) for name, (proc, _, reader) in runs.items()}
+    if not attached:
+        if "no flow charts" in errors["own"]:  # the flows need Linux 6.3+ (or trampolines)
+            print("skip - network viewer: the flows cannot run on this kernel: "
+                  + next(line for line in errors["own"].splitlines() if "no flow charts" in line))
+            print("0 passed, 0 failed")
+            return 0
+        checks.check(False, f"the plugins send the viewer's charts within 30 s ({errors['own'].strip()[-300:]!r})")
+        return finish(checks)
 
     last, _ = last_values(runs["own"][1])
     outbound = {}  # address -> [sent, received, sends, receives, retransmits]
