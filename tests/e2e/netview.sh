@@ -35,6 +35,9 @@ time.sleep(3)
 PY
 }
 
+# "<sent> <received>" against the two wanted values
+both_close() { close_enough "${1% *}" "$2" && close_enough "${1#* }" "$3"; }
+
 run_network_viewer_phase() {
     local port config dims want got since
     port=$((40000 + RANDOM % 20000))
@@ -59,14 +62,14 @@ run_network_viewer_phase() {
     for i in 2 3 4; do
         got="$(sum_points "$since" ebpf.outbound_bytes "$port:TCP:127.0.0.${i}_sent") $(sum_points "$since" ebpf.outbound_bytes "$port:TCP:127.0.0.${i}_recv")"
         check "network viewer: 127.0.0.$i: -$((1000 * i)) B sent, 3000 received in the agent ($got)" \
-            eval 'close_enough "${got% *}" -$((1000 * i)) && close_enough "${got#* }" 3000'
+            both_close "$got" -$((1000 * i)) 3000
     done
     got="$(sum_points "$since" ebpf.outbound_bytes other:ALL:other_sent) $(sum_points "$since" ebpf.outbound_bytes other:ALL:other_recv)"
     check "network viewer: other: 127.0.0.5-7 exactly, -18000 B sent, 9000 received ($got)" \
-        eval 'close_enough "${got% *}" -18000 && close_enough "${got#* }" 9000'
+        both_close "$got" -18000 9000
     got="$(sum_points "$since" ebpf.inbound_bytes "$port:TCP_sent") $(sum_points "$since" ebpf.inbound_bytes "$port:TCP_recv")"
     check "network viewer: inbound on $port: -18000 B sent, 27000 received ($got)" \
-        eval 'close_enough "${got% *}" -18000 && close_enough "${got#* }" 27000'
+        both_close "$got" -18000 27000
     local disabled
     disabled="$(grep -E 'PLUGINSD|ebpf\.plugin' "$ND_WORKDIR/log/error.log" | grep -E 'Disabling|disconnected|does not exist')"
     check "network viewer: error.log has no plugin disable ($disabled)" [ -z "$disabled" ]

@@ -28,7 +28,6 @@ Prints one line per check and closes with "N passed, M failed".
 import argparse
 import json
 import os
-import random
 import subprocess
 import sys
 import tempfile
