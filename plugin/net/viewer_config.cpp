@@ -269,10 +269,10 @@ bool apply_viewer_setting(NetworkViewerConfig &config, const std::string &sectio
     if (section != "network connections")
         return false;
     if (key == "maximum dimensions") {
-        if (auto n = parse_count(value, 1, 100000))
+        if (auto n = parse_count(value, 1, 10000))
             config.maximum_dimensions = *n;
         else
-            invalid(std::to_string(config.maximum_dimensions) + " (1 to 100000)");
+            invalid(std::to_string(config.maximum_dimensions) + " (1 to 10000)");
     } else if (key == "resolve hostnames" || key == "resolve hostname ips" || key == "resolve service names") {
         bool &flag = key == "resolve service names" ? config.resolve_service_names : config.resolve_hostnames;
         if (auto on = config_values::parse_bool(value))
