@@ -47,3 +47,28 @@ int baseline_sys_exit_close(void *ctx)
 {
 	return 0;
 }
+
+/* vfs's and socket's hooks for a counted read/write and a TCP send/receive */
+SEC("tracepoint/syscalls/sys_exit_pread64")
+int baseline_sys_exit_pread64(void *ctx)
+{
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_pwrite64")
+int baseline_sys_exit_pwrite64(void *ctx)
+{
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(baseline_sock_send_length)
+{
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(baseline_sock_recv_length)
+{
+	return 0;
+}

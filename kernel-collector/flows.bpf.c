@@ -4,7 +4,7 @@
  *   sock:inet_sock_set_state   a connect (SYN_SENT, in the caller's context),
  *                              ESTABLISHED (direction from the state before),
  *                              CLOSE (the flow is final)
- *   sock:sock_send_length,     bytes, in the process's context: names the
+ *   sock:sock_send_length,     bytes and calls, in the process's context: names the
  *   sock:sock_recv_length      owner of an accepted socket
  *   tcp:tcp_retransmit_skb     retransmits
  * Before 6.3, trampolines on tcp_sendmsg/tcp_recvmsg take the place of the
@@ -143,8 +143,10 @@ static __always_inline void transfer(struct sock *sk, int ret, bool sent)
 	name_owner(flow);
 	if (protocol == IPPROTO_TCP)
 		read_rtt(flow, sk);
-	if (ret > 0)
+	if (ret > 0) {
 		__sync_fetch_and_add(sent ? &flow->bytes_written : &flow->bytes_read, (__u64)ret);
+		__sync_fetch_and_add(sent ? &flow->calls_written : &flow->calls_read, 1);
+	}
 }
 
 static __always_inline void retransmit(const struct sock *sk)

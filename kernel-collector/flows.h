@@ -34,13 +34,16 @@ struct flow_value {
 	__u8 direction;         /* enum flow_direction */
 	__u8 established;       /* reached ESTABLISHED */
 	__u8 closed;            /* reached CLOSE: reported once more, then deleted */
-	__u8 padding[6];
+	__u8 padding[2];
+	__u32 calls_read;       /* receives that returned bytes (the network viewer's "packets") */
+	__u32 calls_written;    /* sends that returned bytes */
+	__u32 padding2;
 };
 
 #ifdef __cplusplus
-static_assert(sizeof(struct flow_value) == 104, "flow_value layout is shared with user space");
+static_assert(sizeof(struct flow_value) == 112, "flow_value layout is shared with user space");
 #else
-_Static_assert(sizeof(struct flow_value) == 104, "flow_value layout is shared with user space");
+_Static_assert(sizeof(struct flow_value) == 112, "flow_value layout is shared with user space");
 #endif
 
 #endif

@@ -138,11 +138,11 @@ public:
                   "section [" + printable(s.section_text) + "] is not supported; ignored");
     }
 
-    // socket's own sections and table sizes belong to its network viewer
-    void network_viewer_options()
+    // 1.37.1 also read the viewer's sections from ebpf.d.conf; network.conf wins there
+    void network_viewer_sections_here()
     {
-        warn_once("network viewer", "the network viewer's options ([network connections], [service name], "
-                                    "connection table sizes) are not implemented by this plugin; ignored");
+        warn_once("network viewer", "the network viewer's sections ([network connections], [service name]) are "
+                                    "read from ebpf.d/network.conf only; ignored here");
     }
 
     void module_options(std::string_view module)
@@ -368,7 +368,7 @@ void apply_global_setting(PluginConfig &config, bool &network_connections, const
     } else if (s.section == "ebpf programs") {
         apply_program_switch(config, network_connections, s, file);
     } else if (contains(socket_module().own_sections, s.section)) {
-        file.network_viewer_options();   // 1.37.1 still read these here too
+        file.network_viewer_sections_here();
     } else {
         file.unsupported_section(s);
     }
@@ -431,8 +431,10 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
             // 1.37.1's per-process table of the socket module: our pid table
             file.note_repeat(s, "pid table size");
             assign(module.pid_table_size, s, file, [](std::string_view v) { return parse_integer(v, 1, 4194304); });
+        } else if (known.name == "socket" && contains(known.own_global_keys, s.key)) {
+            // the connection table sizes: the flows' table (net/flows_config.cpp)
         } else if (contains(known.own_global_keys, s.key)) {
-            known.name == "socket" ? file.network_viewer_options() : file.module_options(known.name);
+            file.module_options(known.name);
         } else {
             file.unsupported_key(s);
         }
@@ -440,12 +442,17 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
         apply_filesystem_setting(module, s, file);
     } else if (s.section == "syscalls" && known.supported && contains(known.own_sections, s.section)) {
         apply_syscall_switch(module, known, s, file);
-    } else if (known.name == "socket" && s.section == "network connections" &&
-               (s.key == "maximum number of connections" || s.key == "netlog filter" ||
-                s.key == "ephemeral port")) {
-        // the flows' own keys: net/flows_config.cpp reads them
+    } else if (known.name == "socket" && s.section == "service name") {
+        // net/flows_config.cpp reads it, for the network viewer
+    } else if (known.name == "socket" && s.section == "network connections") {
+        // the flows' and the network viewer's keys: net/flows_config.cpp reads them
+        static const std::vector<std::string_view> keys = {
+            "maximum number of connections", "netlog filter", "ephemeral port", "maximum dimensions",
+            "resolve hostnames", "resolve hostname ips", "resolve service names", "ports", "ips", "hostnames"};
+        if (!contains(keys, s.key))
+            file.unsupported_key(s);
     } else if (contains(known.own_sections, s.section)) {
-        known.name == "socket" ? file.network_viewer_options() : file.module_options(known.name);
+        file.module_options(known.name);
     } else {
         file.unsupported_section(s);
     }

@@ -364,7 +364,16 @@ int main(int argc, char **argv)
     bool sink_configured = records_config.journal || !records_config.file.empty();
     if (config.network_connections || sink_configured) {
         std::string error;
-        flows = FlowSource::start(symbols, flows_config, groups, options.attach.value_or(AttachPath::Auto), error);
+        // the network viewer: its charts with `network connections = yes`, as 1.37.1's
+        std::vector<ChartDef> viewer_charts;
+        if (config.network_connections) {
+            viewer_charts = embedded_chart_definitions();
+            std::erase_if(viewer_charts, [](const ChartDef &chart) { return chart.module != "network_viewer"; });
+            for (ChartDef &chart : viewer_charts)
+                chart.update_every = config.update_every;
+        }
+        flows = FlowSource::start(symbols, flows_config, groups, options.attach.value_or(AttachPath::Auto), error,
+                                  std::move(viewer_charts));
         if (!flows)
             log_error("flows: %s; no flow charts or records", error.c_str());
     }
@@ -420,6 +429,8 @@ int main(int argc, char **argv)
         if (due.contains("self"))
             over_limit = !self.observe(snapshot.system);
         publisher.publish(snapshot, now_usec, due);
+        if (flows && due.contains("flows"))
+            flows->publish_viewer(registry, now_usec);
         return out.flush() && !over_limit;
     });
     if (over_limit) {

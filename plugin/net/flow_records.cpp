@@ -55,7 +55,8 @@ std::string ip_type(std::string_view ip)
 
 FlowCounts flow_counts(const flow_value &flow)
 {
-    return {flow.bytes_read, flow.bytes_written, flow.retransmits, flow.established, flow.closed};
+    return {flow.bytes_read, flow.bytes_written, flow.retransmits, flow.established, flow.closed, flow.calls_read,
+            flow.calls_written};
 }
 
 std::string flow_direction(const flow_value &flow, const PortRange &ephemeral)
@@ -174,6 +175,8 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
                 emit(flow_record(flow, before, owner, ephemeral_, time_usec,
                                  nat == nat_of_.end() ? nullptr : &nat->second),
                      flow.cgroup_id);
+                if (observe_)
+                    observe_(flow, before);
                 ++made;
             }
         }

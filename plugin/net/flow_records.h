@@ -41,6 +41,7 @@ struct FlowCounts {
     uint64_t bytes_read = 0, bytes_written = 0;
     uint32_t retransmits = 0;
     uint8_t established = 0, closed = 0;
+    uint32_t calls_read = 0, calls_written = 0;  // the network viewer's, not in the records
     bool operator==(const FlowCounts &) const = default;
 };
 FlowCounts flow_counts(const flow_value &flow);
@@ -66,6 +67,12 @@ public:
     // Reads the table and hands each record, with the owner's cgroup id, to
     // `emit`. Returns the records made.
     size_t report(uint64_t time_usec, const std::function<void(Record, uint64_t cgroup_id)> &emit);
+    // Also hands each flow that changed (and that the filter keeps) with what
+    // it was reported with before to `observe` (the network viewer).
+    void set_observer(std::function<void(const flow_value &flow, const FlowCounts &before)> observe)
+    {
+        observe_ = std::move(observe);
+    }
 
 private:
     int table_fd_;
@@ -73,6 +80,7 @@ private:
     PortRange ephemeral_;
     FlowOwnerLookup owner_;
     ConntrackNat *nat_;
+    std::function<void(const flow_value &, const FlowCounts &)> observe_;
     std::unordered_map<uint64_t, FlowCounts> reported_;  // by socket cookie
     std::unordered_map<uint64_t, NatDestination> nat_of_;  // by socket cookie, found once per flow
 };

@@ -10,7 +10,8 @@ FlowSource::FlowSource(const ProcessGroups &groups)
 }
 
 std::unique_ptr<FlowSource> FlowSource::start(const KernelSymbols &kernel, const FlowsConfig &config,
-                                              const ProcessGroups &groups, AttachPath path, std::string &error)
+                                              const ProcessGroups &groups, AttachPath path, std::string &error,
+                                              std::vector<ChartDef> viewer_charts)
 {
     std::unique_ptr<FlowSource> source(new FlowSource(groups));
     error = source->probe_.start(kernel, config.max_connections, path);
@@ -31,6 +32,15 @@ std::unique_ptr<FlowSource> FlowSource::start(const KernelSymbols &kernel, const
         source->probe_.table_fd(), std::move(filter), ephemeral,
         [raw = source.get()](uint32_t pid, uint64_t cgroup_id) { return raw->owner(pid, cgroup_id); },
         source->nat_.get());
+    if (!viewer_charts.empty()) {
+        source->viewer_ = std::make_unique<NetworkViewer>(config.viewer, ephemeral, std::move(viewer_charts));
+        source->reporter_->set_observer([viewer = source->viewer_.get()](const flow_value &flow,
+                                                                        const FlowCounts &before) {
+            viewer->observe(flow, before);
+        });
+        log_info("network viewer: up to %u destinations per chart, the rest in 'other'",
+                 config.viewer.maximum_dimensions);
+    }
     return source;
 }
 

@@ -15,14 +15,17 @@
 #include "net/flow_probe.h"
 #include "net/flow_records.h"
 #include "net/flows_config.h"
+#include "net/network_viewer.h"
 #include "records/stream.h"
 
 class FlowSource {
 public:
     // Loads and attaches the probe on `path` (net/flow_probe.h) and joins
     // conntrack's events (net/conntrack.h), so it needs the privileges still held. nullptr and a one-line `error` when it cannot.
+    // With `viewer_charts` (charts/network_viewer.conf) the flows also feed the network viewer.
     static std::unique_ptr<FlowSource> start(const KernelSymbols &kernel, const FlowsConfig &config,
-                                             const ProcessGroups &groups, AttachPath path, std::string &error);
+                                             const ProcessGroups &groups, AttachPath path, std::string &error,
+                                             std::vector<ChartDef> viewer_charts = {});
 
     // Reads the flows that changed since the last call into the charts'
     // counters, and emits their records when there is a stream.
@@ -31,6 +34,12 @@ public:
     // service: TCP connections established and closed and retransmits since
     // the start, and the mean RTT of the last report's TCP flows.
     void add_counters(Snapshot &snapshot);
+    // The network viewer's charts (none without viewer charts at start).
+    void publish_viewer(ChartRegistry &registry, uint64_t now_usec)
+    {
+        if (viewer_)
+            viewer_->publish(registry, now_usec);
+    }
     const FlowProbe &probe() const { return probe_; }
 
 private:
@@ -50,6 +59,7 @@ private:
     const ProcessGroups &groups_;
     CgroupDirectory cgroups_;
     std::unique_ptr<FlowReporter> reporter_;
+    std::unique_ptr<NetworkViewer> viewer_;
     std::unordered_map<uint32_t, std::string> app_groups_;  // this report's, by pid
     std::map<std::string, Totals> app_totals_, cgroup_totals_, service_totals_;
 };

@@ -1,19 +1,25 @@
-// [network connections] of ebpf.d/network.conf, the keys the flows read
-// (the rest belongs to upstream's network viewer, core/config.cpp).
+// ebpf.d/network.conf as the flows and their network viewer read it
+// ([global] connection table sizes, [network connections], [service name]);
+// the socket module's keys are core/config.cpp's.
 #pragma once
 
 #include <string>
 
 #include "core/config.h"
+#include "net/viewer_config.h"
 
 struct FlowsConfig {
-    unsigned max_connections = 16384;  // maximum number of connections = 16384 (the BPF table's size)
+    unsigned max_connections = 16384;  // maximum number of connections = 16384 (the BPF table's size); else
+                                       // the sum of 1.37.1's ipv4, ipv6 and udp connection table sizes
     std::string filter;                // netlog filter = rules (net/filter.h), ';' between them
     unsigned ephemeral_port = 0;       // ephemeral port = N (DataKit's): ports from N up are folded;
                                        // 0: the kernel's ip_local_port_range
+    NetworkViewerConfig viewer;        // ports, ips, hostnames, maximum dimensions, names
 };
 
 // The user's network.conf, else the stock one (whole-file precedence, as
-// core/config.cpp reads it). Problems: one `warn` line each, default kept.
+// core/config.cpp reads it), and /etc/services. Problems: one `warn` line
+// each, default kept.
 FlowsConfig load_flows_config(const ConfigDirs &dirs, const Warn &warn);
-FlowsConfig parse_flows_config(const std::string &path, const std::string &text, const Warn &warn);
+FlowsConfig parse_flows_config(const std::string &path, const std::string &text, const Warn &warn,
+                               const ServiceNames &services = {});

@@ -6,7 +6,8 @@
 # the charts it knows, its error log (one line per module: how it runs or why it cannot), the
 # plugin's privileges, and that nothing of ours is left in the kernel afterwards. The agent
 # runs its own cgroups.plugin, so the plugin names cgroups and services from the agent's
-# shared list, as written by 1.37.1.
+# shared list, as written by 1.37.1. Then a second agent with the network viewer on takes its
+# per-destination dimensions as they arrive and stores their exact bytes (netview.sh).
 # Needs root.
 # Prints "ok - ..." / "not ok - ..." per check and, last, "N passed, M failed".
 # shellcheck source-path=SCRIPTDIR disable=SC2317  # SC2317: functions called through check()
@@ -22,6 +23,8 @@ STOCK_CONFIG_DIR=/usr/lib/netdata/conf.d
 . "$ROOT/tests/lib/netdata-agent.sh"
 # shellcheck source=modules.sh
 . "$E2E_DIR/modules.sh"
+# shellcheck source=netview.sh
+. "$E2E_DIR/netview.sh"
 
 WORKLOAD_ARGS=(--forks 20 --threads 15 --opens 30 --failed-opens 7 --failed-closes 5
                --io 5 --io-size 4096 --creates 4 --fsyncs 6 --failed-io 3)
@@ -570,5 +573,9 @@ STOP_LINE="$(grep -oE "${DATED#^}(stdin closed|received SIG).*" "$ND_WORKDIR/log
 check "error.log says why the plugin stopped (${STOP_LINE#*: MAIN : })" [ -n "$STOP_LINE" ]
 check "no BPF program of ours is left ($PLUGIN_PROGS)" bpf_gone prog "$PLUGIN_PROGS"
 check "no BPF link of ours is left ($PLUGIN_LINKS)" bpf_gone link "$PLUGIN_LINKS"
+
+# ------------------------------------------------------------------ the network viewer (a second agent)
+
+run_network_viewer_phase
 
 finish

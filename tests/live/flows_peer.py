@@ -5,8 +5,9 @@ server ADDRESS [udp=PORT] PORT...: answers datagrams on the UDP port; accepts on
     IPv4-mapped IPv6 sockets); per connection reads until EOF, then
     answers with the bytes the request's first line asks for and closes.
 client PLAN_JSON: makes the plan's connections one after another and prints, per
-    connection, its local port, how long the whole exchange took (µs) and the kernel's
-    count of its retransmitted segments (TCP_INFO), as JSON; then its "burst" of short
+    connection, its local port, how long the whole exchange took (µs), its receives that
+    returned bytes and the kernel's count of its retransmitted segments (TCP_INFO), as
+    JSON (a connection with "pause" waits that long after it); then its "burst" of short
     connections (request + i, answer + i bytes), and exits when its stdin closes.
     The server prints, per connection once it is closed, the peer's port and the
     kernel's count of the server side's retransmits: {"port": P, "retrans": N}.
@@ -23,12 +24,15 @@ import threading
 import time
 
 
-def read_all(conn):
+def read_all(conn, calls=None):
+    """calls: a list that gets one entry per receive that returned bytes."""
     data = bytearray()
     while True:
         chunk = conn.recv(65536)
         if not chunk:
             return bytes(data)
+        if calls is not None:
+            calls.append(len(chunk))
         data += chunk
 
 
@@ -122,11 +126,13 @@ def client(plan):
         else:
             conn.sendall(request)
         conn.shutdown(socket.SHUT_WR)
-        answer = read_all(conn)  # the server's FIN: everything this side sent is acknowledged
+        calls = []
+        answer = read_all(conn, calls)  # the server's FIN: everything this side sent is acknowledged
         retrans = tcp_info(conn)[1]
         conn.close()
         done.append({"port": port, "exchange_us": int((time.monotonic() - start) * 1e6),
-                     "answer_bytes": len(answer), "retrans": retrans})
+                     "answer_bytes": len(answer), "receives": len(calls), "retrans": retrans})
+        time.sleep(c.get("pause", 0))
     burst = plan.get("burst", {})
     burst_retrans = 0
     for i in range(burst.get("count", 0)):  # short connections from ephemeral ports, all in one go

@@ -9,8 +9,9 @@
 # tools/check-kernel-config.sh tell a user; the table modules (hardirq,
 # softirq, disk, filesystem) against interrupts, a loop device and ext4 it
 # makes (latency_test.py); the record stream (records_test.py) and the netflow
-# records of connections between two network namespaces (flows_test.py) and
-# their NAT tags from conntrack through a DNAT rule (nat_test.py).
+# records of connections between two network namespaces (flows_test.py), the
+# network viewer's charts of such connections (netview_test.py) and their NAT
+# tags from conntrack through a DNAT rule (nat_test.py).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0 passed=0 failed=0
@@ -37,6 +38,7 @@ run "$here/setuid_test.sh"
 run "$here/cli_test.sh"
 run python3 "$here/records_test.py"
 run python3 "$here/flows_test.py"
+run python3 "$here/netview_test.py"
 run python3 "$here/nat_test.py"
 echo "$passed passed, $failed failed"
 exit $status

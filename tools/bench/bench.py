@@ -9,6 +9,8 @@
 3. per-event cost of each BPF program over an empty program on the same hook
    (kernel.bpf_stats_enabled=1, restored afterwards), and wall time of a fixed
    syscall workload with no programs, the empty ones, and the plugin's
+4. the same for vfs and socket (part "io", bench_io.py): a counted pwrite/pread
+   of 4 KiB and a loopback TCP send/receive of 4 KiB
 
 Every process started here is stopped by its PID, the sysctl is restored, and
 the temporary configuration is removed, also on errors and SIGINT/SIGTERM.
@@ -26,6 +28,9 @@ import sys
 import tempfile
 import threading
 import time
+
+sys.modules.setdefault("bench", sys.modules[__name__])  # bench_io uses this module's helpers and process list
+import bench_io  # noqa: E402
 
 TARGET_CPU_PERCENT = 0.5
 TARGET_RSS_MIB = 16
@@ -54,6 +59,11 @@ PROGRAM_HOOKS = {
     "tp_sys_exit_openat2": "sys_exit_openat2",
     "tp_sys_exit_creat": "sys_exit_creat",
     "tp_sys_exit_close": "sys_exit_close",
+    # vfs and socket, for a counted read/write and a TCP send/receive (bench_io.py)
+    "tp_sys_exit_pread64": "sys_exit_pread64",
+    "tp_sys_exit_pwrite64": "sys_exit_pwrite64",
+    "tp_sock_send_length": "sock_send_length",
+    "tp_sock_recv_length": "sock_recv_length",
 }
 
 started = []  # every Popen started here, stopped by PID on the way out
@@ -350,7 +360,7 @@ def module_of(map_ids, names):
     for map_id in map_ids:
         name = names.get(map_id, "")
         if "." in name:
-            return name.split(".")[0].removesuffix("_bpf").rstrip("_")
+            return name.split(".")[0].removesuffix("_bpf").removesuffix("_bp").removesuffix("_b").rstrip("_")
     return "?"
 
 
@@ -365,8 +375,9 @@ def workload(build, opens, forks, execs):
     return {phase: int(ns) / 1e9 for phase, ns in (line.split() for line in out.splitlines())}
 
 
-def event_cost(build, config, stock, opens, forks, execs, repeats):
-    """Per-event run time of every program (plugin vs empty baseline) and workload wall time."""
+def event_cost(build, config, stock, opens, forks, execs, repeats, run=None):
+    """Per-event run time of every program (plugin vs empty baseline) and workload wall time
+    (of `run()`, a dict phase -> seconds, in place of the syscall workload)."""
     per_program = {}  # (label, hook) -> [run_time_ns, run_cnt]
     walls = {"none": [], "baseline": [], "plugin": []}
     for _ in range(repeats):
@@ -386,7 +397,7 @@ def event_cost(build, config, stock, opens, forks, execs, repeats):
                     ids = set()
                 names = map_names()
                 before = program_stats(ids)
-                walls[condition].append(workload(build, opens, forks, execs))
+                walls[condition].append(run() if run else workload(build, opens, forks, execs))
                 after = program_stats(ids)
                 for prog_id, (name, run_time, runs, maps) in after.items():
                     if condition == "baseline":
@@ -540,7 +551,9 @@ def main():
     parser.add_argument("--forks", type=int, default=20000)
     parser.add_argument("--execs", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--parts", default="memory,cycles,startup,events", help="which measurements to run")
+    parser.add_argument("--pairs", type=int, default=1000000, help="io: pwrite+pread pairs of 4 KiB")
+    parser.add_argument("--rounds", type=int, default=1000000, help="io: TCP sends of 4 KiB over loopback")
+    parser.add_argument("--parts", default="memory,cycles,startup,events,io", help="which measurements to run")
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("bench: needs root (BPF programs, kernel.bpf_stats_enabled)")
@@ -554,7 +567,7 @@ def main():
         config = write_config(work)
         stock = os.path.join(repo, "conf.d")
         parts = args.parts.split(",")
-        cycles = startup = events = memory = None
+        cycles = startup = events = memory = io = None
         if "memory" in parts:
             pids = max(int(n) for n in args.pids.split(","))
             print("bench: kernel memory idle and with %d PIDs..." % pids, file=sys.stderr, flush=True)
@@ -572,12 +585,19 @@ def main():
             with open(STATS_SYSCTL, "w") as f:
                 f.write("1\n")
             events = event_cost(build, config, stock, args.opens, args.forks, args.execs, args.repeats)
+        if "io" in parts:
+            print("bench: vfs and socket per-event cost...", file=sys.stderr, flush=True)
+            with open(STATS_SYSCTL, "w") as f:
+                f.write("1\n")
+            io = bench_io.measure(build, work, stock, args)
     finally:
         stop_all()
         with open(STATS_SYSCTL, "w") as f:
             f.write(stats_before + "\n")
         shutil.rmtree(work, ignore_errors=True)
     print_report(args, build, cycles, startup, events, memory)
+    if io:
+        bench_io.print_io(args, *io)
     return 0
 
 

@@ -7,6 +7,9 @@
 //                                  kill them by PID and reap them
 //   ebpf-bench syscalls O F E      O open+close of /dev/null, F fork+wait, E
 //                                  fork+exec+wait; print "<phase> <ns>" per phase
+//   ebpf-bench io P R              P pwrite+pread pairs of 4 KiB on a temporary
+//                                  file, R sends of 4 KiB over loopback TCP each
+//                                  received whole; print "<phase> <ns>" per phase
 //   ebpf-bench baseline            attach the empty programs of baseline.bpf.c,
 //                                  print "ready", detach on stdin EOF
 //   ebpf-bench exit                return at once (the exec target)
@@ -18,9 +21,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <string_view>
+#include <utility>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,7 +41,7 @@ namespace {
 
 [[noreturn]] void usage()
 {
-    fputs("usage: ebpf-bench hold N | syscalls OPENS FORKS EXECS | baseline | exit\n", stderr);
+    fputs("usage: ebpf-bench hold N | syscalls OPENS FORKS EXECS | io PAIRS ROUNDS | baseline | exit\n", stderr);
     exit(2);
 }
 
@@ -197,6 +204,59 @@ int syscalls(long opens, long forks, long execs)
     return 0;
 }
 
+// A connected loopback TCP pair: {client, server}.
+std::pair<int, int> tcp_pair()
+{
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof(address);
+    if (listener < 0 || bind(listener, reinterpret_cast<sockaddr *>(&address), size) != 0 ||
+        listen(listener, 1) != 0 || getsockname(listener, reinterpret_cast<sockaddr *>(&address), &size) != 0)
+        fail("listen on loopback");
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    if (client < 0 || connect(client, reinterpret_cast<sockaddr *>(&address), size) != 0)
+        fail("connect over loopback");
+    int server = accept(listener, nullptr, nullptr);
+    if (server < 0)
+        fail("accept");
+    close(listener);
+    return {client, server};
+}
+
+int io(long pairs, long rounds)
+{
+    char block[4096];
+    memset(block, 'b', sizeof(block));
+    int file = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+    if (file < 0)
+        fail("open a temporary file in /tmp");
+    long long start = monotonic_ns();
+    for (long i = 0; i < pairs; ++i)
+        if (pwrite(file, block, sizeof(block), 0) != sizeof(block) || pread(file, block, sizeof(block), 0) != sizeof(block))
+            fail("pwrite/pread");
+    long long written = monotonic_ns();
+    close(file);
+    auto [client, server] = tcp_pair();
+    long long connected = monotonic_ns();
+    for (long i = 0; i < rounds; ++i) {
+        if (send(client, block, sizeof(block), 0) != sizeof(block))
+            fail("send");
+        for (size_t got = 0; got < sizeof(block);) {
+            ssize_t length = recv(server, block + got, sizeof(block) - got, 0);
+            if (length <= 0)
+                fail("recv");
+            got += size_t(length);
+        }
+    }
+    long long sent = monotonic_ns();
+    close(client);
+    close(server);
+    printf("pwrite_pread_4k %lld\ntcp_send_recv_4k %lld\n", written - start, sent - connected);
+    return 0;
+}
+
 int baseline()
 {
     baseline_bpf *skeleton = baseline_bpf::open_and_load();
@@ -224,6 +284,8 @@ int main(int argc, char **argv)
         return hold(count_argument(argv[2]));
     if (command == "syscalls" && argc == 5)
         return syscalls(count_argument(argv[2]), count_argument(argv[3]), count_argument(argv[4]));
+    if (command == "io" && argc == 4)
+        return io(count_argument(argv[2]), count_argument(argv[3]));
     if (command == "baseline" && argc == 2)
         return baseline();
     if (command == "exit" && argc == 2)
