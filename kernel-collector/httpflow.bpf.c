@@ -22,6 +22,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define SOCK_STREAM 1
+#define MSG_PEEK 2
 
 struct pending_call {
 	__u64 buffer; /* user address of the data */
@@ -212,11 +213,14 @@ static __always_inline void leave(long ret)
 	send(event);
 }
 
-#define ENTER_EXIT(syscall, fd_arg, buffer_of, kind)                                  \
+/* flags_arg: the argument with the flags (a peek is read again later), or -1 */
+#define ENTER_EXIT(syscall, flags_arg, buffer_of, kind)                               \
 	SEC("tracepoint/syscalls/sys_enter_" #syscall)                                \
 	int tp_http_enter_##syscall(struct trace_event_raw_sys_enter *ctx)            \
 	{                                                                             \
-		enter((int)ctx->args[fd_arg], buffer_of(ctx->args[1]), kind);          \
+		if (flags_arg >= 0 && (ctx->args[flags_arg & 7] & MSG_PEEK))           \
+			return 0;                                                     \
+		enter((int)ctx->args[0], buffer_of(ctx->args[1]), kind);               \
 		return 0;                                                             \
 	}                                                                             \
 	SEC("tracepoint/syscalls/sys_exit_" #syscall)                                 \
@@ -228,14 +232,14 @@ static __always_inline void leave(long ret)
 
 #define PLAIN(address) ((__u64)(address))
 
-ENTER_EXIT(read, 0, PLAIN, HTTP_EVENT_READ)
-ENTER_EXIT(write, 0, PLAIN, HTTP_EVENT_WRITE)
-ENTER_EXIT(recvfrom, 0, PLAIN, HTTP_EVENT_READ)
-ENTER_EXIT(sendto, 0, PLAIN, HTTP_EVENT_WRITE)
-ENTER_EXIT(readv, 0, first_iovec_base, HTTP_EVENT_READ)
-ENTER_EXIT(writev, 0, first_iovec_base, HTTP_EVENT_WRITE)
-ENTER_EXIT(recvmsg, 0, msghdr_buffer, HTTP_EVENT_READ)
-ENTER_EXIT(sendmsg, 0, msghdr_buffer, HTTP_EVENT_WRITE)
+ENTER_EXIT(read, -1, PLAIN, HTTP_EVENT_READ)
+ENTER_EXIT(write, -1, PLAIN, HTTP_EVENT_WRITE)
+ENTER_EXIT(recvfrom, 3, PLAIN, HTTP_EVENT_READ)
+ENTER_EXIT(sendto, -1, PLAIN, HTTP_EVENT_WRITE)
+ENTER_EXIT(readv, -1, first_iovec_base, HTTP_EVENT_READ)
+ENTER_EXIT(writev, -1, first_iovec_base, HTTP_EVENT_WRITE)
+ENTER_EXIT(recvmsg, 2, msghdr_buffer, HTTP_EVENT_READ)
+ENTER_EXIT(sendmsg, -1, msghdr_buffer, HTTP_EVENT_WRITE)
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_http_set_state, struct sock *sk, int oldstate, int newstate)

@@ -2,8 +2,8 @@
 """The client of http_test.py, run in its own network namespace.
 
 http_client.py PLAN_JSON: PLAN is {"server": ADDRESS, "port": PORT, "connections": [[BATCH, ...], ...]}, a BATCH
-a list of [METHOD, PATH] sent in one write (more than one: pipelined), whose answers are then read in
-full (Content-Length; none after HEAD, 204 or 304). Each connection is fresh; its batches share it
+a list of [METHOD, PATH] sent in one write (more than one: pipelined), whose answers are then peeked
+at (MSG_PEEK) and read in full (Content-Length; none after HEAD, 204 or 304). Each connection is fresh; its batches share it
 (keep-alive). Prints one JSON line per request: method, path, status, request and response bytes,
 the local port; then "done", and exits when its stdin closes (its app group is read while it runs).
 """
@@ -48,6 +48,7 @@ def main():
                 requests = [f"{m} {p} HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n".encode() if m == "POST"
                             else f"{m} {p} HTTP/1.1\r\nHost: test\r\n\r\n".encode() for m, p in batch]
                 conn.sendall(b"".join(requests))
+                conn.recv(16, socket.MSG_PEEK)  # read again below: counted once
                 buffer = b""
                 for (method, path), request in zip(batch, requests):
                     status, size, buffer = read_answer(conn, buffer, method)

@@ -8,7 +8,7 @@ The client makes requests of known methods and paths over kept-alive connections
 (501) and for a path longer than the configured `path length` (cut, truncated = true), a body larger
 than the capture, and two requests over IPv6. Every request is reported exactly once on each side:
 the client's (outgoing) and the server's (incoming), with its method, path, status, HTTP version,
-bytes read and written exactly as the client counted them, count 1, ports, pid, process, app group,
+bytes read and written exactly as the client counted them (its MSG_PEEK reads left out), count 1, ports, pid, process, app group,
 cgroup and service, and a latency above 0 and below the run's time. The plugin's normal run with
 `[http flows] enabled = yes` and a file sink writes the same records and charts the requests per
 status class for both app groups, the client's cgroup and the server's service. Only the test's own
@@ -235,6 +235,10 @@ def main():
             remove_cgroups(cgroups.values())
         reader.thread.join(timeout=5)
         records = reader.snapshot()
+        complaints = [line for proc in (plugin, charts) for line in proc.stderr.read().splitlines()
+                      if "network.conf" in line or "httpflow" in line]
+        checks.check(not complaints, "no complaint about [http flows] or from httpflow on stderr"
+                     + ("" if not complaints else f": {complaints}"))
         for side in ("client", "server"):
             check_side(checks, "--records httpflow", records, ns, side, requests, owners[side], started)
         with open(sink) as f:
