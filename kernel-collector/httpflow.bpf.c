@@ -9,6 +9,10 @@
  *       sent with up to HTTP_CAPTURE_BYTES of its data (of the first iovec)
  *   sock:inet_sock_set_state  TCP_CLOSE of a marked socket is sent, and the
  *       mark removed
+ * HTTPS through OpenSSL's libssl, with uprobes where the kernel has them:
+ *   uprobe/uretprobe on SSL_read, SSL_write, SSL_read_ex, SSL_write_ex
+ *       the plaintext at the return, as above; the socket is the one the
+ *       thread reads or writes inside the call (its syscall tracepoint)
  * docs/RECORDS.md says why (syscall tracepoints against cgroup skb programs
  * and socket filters) with the cost measured. */
 #include "lib/common.h"
@@ -64,6 +68,33 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
+struct ssl_call {
+	__u64 ssl;
+	__u64 buffer;
+	__u64 bytes_at; /* the _ex calls' size_t *: bytes moved */
+	__u8 kind;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct ssl_call);
+} ssl_calls SEC(".maps");
+
+struct ssl_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 padding;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ssl_key);
+	__type(value, __u64); /* struct sock address */
+} ssl_sockets SEC(".maps");
+
 /* The TCP socket behind `fd` of the current process, or 0. */
 static __always_inline __u64 tcp_socket_of(int fd)
 {
@@ -97,8 +128,15 @@ static __always_inline void enter(int fd, __u64 buffer, __u8 kind)
 
 	if (!socket || !buffer)
 		return;
-	struct pending_call call = {.buffer = buffer, .socket = socket, .kind = kind};
 	__u64 id = bpf_get_current_pid_tgid();
+	struct ssl_call *in_ssl = bpf_map_lookup_elem(&ssl_calls, &id);
+	if (in_ssl) {
+		/* inside SSL_read or SSL_write: its socket, and ciphertext */
+		struct ssl_key key = {.ssl = in_ssl->ssl, .tgid = id >> 32};
+		bpf_map_update_elem(&ssl_sockets, &key, &socket, BPF_ANY);
+		return;
+	}
+	struct pending_call call = {.buffer = buffer, .socket = socket, .kind = kind};
 	bpf_map_update_elem(&pending, &id, &call, BPF_ANY);
 }
 
@@ -184,15 +222,9 @@ static __always_inline void send(struct http_event *event)
 	}
 }
 
-static __always_inline void leave(long ret)
+/* `ret` bytes of `buffer` went through `socket`: sent when it carries HTTP. */
+static __always_inline void capture(struct pending_call copy, long ret, __u8 tls)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct pending_call *call = bpf_map_lookup_elem(&pending, &id);
-
-	if (!call)
-		return;
-	struct pending_call copy = *call;
-	bpf_map_delete_elem(&pending, &id);
 	if (ret <= 0)
 		return;
 	struct http_event *event = fresh_event(copy.kind, copy.socket);
@@ -210,7 +242,87 @@ static __always_inline void leave(long ret)
 	}
 	event->length = (__u64)ret;
 	event->captured = captured;
+	event->tls = tls;
 	send(event);
+}
+
+static __always_inline void leave(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending_call *call = bpf_map_lookup_elem(&pending, &id);
+
+	if (!call)
+		return;
+	struct pending_call copy = *call;
+	bpf_map_delete_elem(&pending, &id);
+	capture(copy, ret, 0);
+}
+
+static __always_inline void ssl_enter(void *ssl, const void *buffer, void *bytes_at, __u8 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ssl_call call = {.ssl = (__u64)ssl, .buffer = (__u64)buffer, .bytes_at = (__u64)bytes_at, .kind = kind};
+
+	bpf_map_update_elem(&ssl_calls, &id, &call, BPF_ANY);
+}
+
+/* ret: SSL_read/SSL_write's bytes, or the _ex calls' 1 (success) */
+static __always_inline void ssl_leave(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ssl_call *call = bpf_map_lookup_elem(&ssl_calls, &id);
+
+	if (!call)
+		return;
+	struct ssl_call copy = *call;
+	bpf_map_delete_elem(&ssl_calls, &id);
+	if (copy.bytes_at) {
+		size_t moved = 0;
+		if (ret != 1 || bpf_probe_read_user(&moved, sizeof(moved), (void *)copy.bytes_at))
+			return;
+		ret = (long)moved;
+	}
+	struct ssl_key key = {.ssl = copy.ssl, .tgid = id >> 32};
+	__u64 *socket = bpf_map_lookup_elem(&ssl_sockets, &key);
+	if (!socket)
+		return; /* no syscall on its socket seen yet */
+	struct pending_call plain = {.buffer = copy.buffer, .socket = *socket, .kind = copy.kind};
+	capture(plain, ret, 1);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(up_ssl_write, void *ssl, const void *buffer, int num)
+{
+	ssl_enter(ssl, buffer, NULL, HTTP_EVENT_WRITE);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(up_ssl_read, void *ssl, void *buffer, int num)
+{
+	ssl_enter(ssl, buffer, NULL, HTTP_EVENT_READ);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(up_ssl_write_ex, void *ssl, const void *buffer, size_t num, size_t *written)
+{
+	ssl_enter(ssl, buffer, written, HTTP_EVENT_WRITE);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(up_ssl_read_ex, void *ssl, void *buffer, size_t num, size_t *read)
+{
+	ssl_enter(ssl, buffer, read, HTTP_EVENT_READ);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(up_ssl_return, int ret)
+{
+	ssl_leave(ret);
+	return 0;
 }
 
 /* flags_arg: the argument with the flags (a peek is read again later), or -1 */

@@ -25,7 +25,7 @@ struct http_event {
 	__u32 pid;              /* tgid */
 	__u16 captured;         /* bytes of data[] filled: min(length, HTTP_CAPTURE_BYTES) */
 	__u8 kind;              /* enum http_event_kind */
-	__u8 padding1;
+	__u8 tls;               /* plaintext of libssl's SSL_read/SSL_write */
 	__u16 family;           /* AF_INET or AF_INET6 */
 	__u16 sport;            /* local port, host order */
 	__u16 dport;            /* remote port, host order */

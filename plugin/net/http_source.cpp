@@ -31,6 +31,14 @@ LoadPlan http_plan(const KernelSymbols &kernel)
     return plan;
 }
 
+// OpenSSL 3 and 1.1 where Debian and most distributions put them; the first
+// found is probed (an uprobe covers every process that maps that file).
+constexpr const char *libssl_paths[] = {"/usr/lib/x86_64-linux-gnu/libssl.so.3", "/usr/lib64/libssl.so.3",
+                                        "/usr/lib/libssl.so.3", "/usr/lib/x86_64-linux-gnu/libssl.so.1.1",
+                                        "/usr/lib64/libssl.so.1.1"};
+constexpr const char *ssl_programs[][2] = {{"up_ssl_write", "SSL_write"},       {"up_ssl_read", "SSL_read"},
+                                           {"up_ssl_write_ex", "SSL_write_ex"}, {"up_ssl_read_ex", "SSL_read_ex"}};
+
 int status_class(int status)
 {
     return status >= 100 && status < 600 ? status / 100 : 0;
@@ -72,15 +80,55 @@ std::unique_ptr<HttpFlowSource> HttpFlowSource::start(const KernelSymbols &kerne
         error = "cannot size the connection table";
         return nullptr;
     }
-    error = load_and_attach_plan(source->skeleton_->obj, plan, source->links_);
+    LoadPlan with_tls = plan;
+    for (const auto &program : ssl_programs)
+        with_tls.programs.push_back({program[0]});
+    with_tls.programs.push_back({"up_ssl_return"});
+    error = load_plan(source->skeleton_->obj, with_tls);
+    if (error.empty())
+        error = attach_plan(source->skeleton_->obj, plan, source->links_);
     if (!error.empty())
         return nullptr;
+    source->attach_libssl();
     source->ring_ = ring_buffer__new(bpf_map__fd(source->skeleton_->maps.events), on_event, source.get(), nullptr);
     if (!source->ring_) {
         error = "cannot map the ring buffer: " + errno_text(-errno);
         return nullptr;
     }
     return source;
+}
+
+void HttpFlowSource::attach_libssl()
+{
+    const char *path = nullptr;
+    for (const char *candidate : libssl_paths)
+        if (access(candidate, R_OK) == 0) {
+            path = candidate;
+            break;
+        }
+    if (!path) {
+        log_info("httpflow: no libssl found: no HTTPS");
+        return;
+    }
+    std::vector<bpf_link *> links;
+    for (const auto &program : ssl_programs)
+        for (bool returns : {false, true}) {
+            LIBBPF_OPTS(bpf_uprobe_opts, options, .retprobe = returns, .func_name = program[1]);
+            bpf_program *entry = bpf_object__find_program_by_name(skeleton_->obj, program[0]);
+            bpf_program *exit = bpf_object__find_program_by_name(skeleton_->obj, "up_ssl_return");
+            bpf_link *link = bpf_program__attach_uprobe_opts(returns ? exit : entry, -1, path, 0, &options);
+            if (int err = libbpf_get_error(link)) {
+                log_info("httpflow: no HTTPS: uprobe on %s in %s: %s", program[1], path,
+                         errno_text(static_cast<int>(err)).c_str());
+                for (bpf_link *attached : links)
+                    bpf_link__destroy(attached);
+                return;
+            }
+            links.push_back(link);
+        }
+    for (bpf_link *link : links)
+        links_.add(link);
+    log_info("httpflow: HTTPS through %s", path);
 }
 
 const bpf_object *HttpFlowSource::object() const
@@ -115,6 +163,7 @@ void HttpFlowSource::handle(const http_event &event, size_t size)
         connection.local_ip = flow_ip_text(event.family, event.saddr);
         connection.remote_ip = flow_ip_text(event.family, event.daddr);
         connection.ipv6 = connection.local_ip.find(':') != std::string::npos;
+        connection.tls = event.tls;
         connection.local_port = event.sport;
         connection.remote_port = event.dport;
         found = connections_.emplace(event.socket, std::move(connection)).first;
@@ -191,7 +240,8 @@ void HttpFlowSource::emit(const Connection &connection, const HttpExchange &exch
         .add("bytes_read", client ? exchange.response_bytes : exchange.request_bytes)
         .add("bytes_written", client ? exchange.request_bytes : exchange.response_bytes)
         .add("count", uint64_t{1})
-        .add("truncated", exchange.truncated);
+        .add("truncated", exchange.truncated)
+        .add("tls", connection.tls);
     stream_->emit(std::move(record));
 }
 

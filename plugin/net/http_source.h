@@ -48,6 +48,7 @@ private:
         std::string comm, local_ip, remote_ip;
         uint16_t local_port = 0, remote_port = 0;
         bool ipv6 = false;
+        bool tls = false;     // seen through libssl
         bool active = false;  // a call since the last report
         explicit Connection(size_t max_path) : http(max_path) {}
     };
@@ -58,6 +59,8 @@ private:
     };
 
     HttpFlowSource(const HttpFlowsConfig &config, const ProcessGroups &groups);
+    // uprobes on libssl's SSL_read/SSL_write (and _ex); without, no HTTPS (said on stderr)
+    void attach_libssl();
     static int on_event(void *self, void *data, size_t size);
     void handle(const http_event &event, size_t size);
     void finish(const Connection &connection, std::vector<HttpExchange> exchanges);

@@ -6,9 +6,11 @@ a service cgroup, and tests/live/http_client.py in another as a plain cgroup, jo
 The client makes requests of known methods and paths over kept-alive connections (one ends with a
 404 that closes it), a pipelined batch of three in one write, fresh connections for POST and DELETE
 (501) and for a path longer than the configured `path length` (cut, truncated = true), a body larger
-than the capture, and two requests over IPv6. Every request is reported exactly once on each side:
+than the capture, and two requests over IPv6; then six over HTTPS (python's ssl module, libssl) to
+the same server behind OpenSSL (tests/live/https_server.py), kept alive and pipelined too. Every request is reported exactly once on each side:
 the client's (outgoing) and the server's (incoming), with its method, path, status, HTTP version,
-bytes read and written exactly as the client counted them (its MSG_PEEK reads left out), count 1, ports, pid, process, app group,
+bytes read and written exactly as the client counted them (its MSG_PEEK reads left out), count 1,
+tls (the plaintext through uprobes on SSL_read_ex/SSL_write_ex), ports, pid, process, app group,
 cgroup and service, and a latency above 0 and below the run's time. The plugin's normal run with
 `[http flows] enabled = yes` and a file sink writes the same records and charts the requests per
 status class for both app groups, the client's cgroup and the server's service. Only the test's own
@@ -45,6 +47,11 @@ CONNECTIONS = [
     [[["GET", LONG_PATH]]],
 ]
 CONNECTIONS_V6 = [[[["GET", "/a.txt"]], [["GET", "/big.bin"]]]]
+CONNECTIONS_TLS = [
+    [[["GET", "/a.txt"]], [["HEAD", "/a.txt"]], [["GET", "/big.bin"]]],
+    [[["GET", "/a.txt"], ["GET", "/sub/"]]],
+    [[["DELETE", "/x"]]],
+]
 
 
 class HttpChecks(Checks):
@@ -81,7 +88,7 @@ def key(record, side):
     """What a record must say about a request, in the client's terms."""
     client = side == "client"
     return (record["method"], record["path"], record["status_code"], record["http_version"], record["truncated"],
-            record["count"], record["bytes_written" if client else "bytes_read"],
+            record["count"], record["tls"], record["bytes_written" if client else "bytes_read"],
             record["bytes_read" if client else "bytes_written"],
             int(record["src_port" if client else "dst_port"]))
 
@@ -89,7 +96,7 @@ def key(record, side):
 def expected_key(request):
     path = request["path"][:PATH_LENGTH]
     return (request["method"], path, request["status"], "1.1", len(request["path"]) > PATH_LENGTH, 1,
-            request["request_bytes"], request["response_bytes"], request["port"])
+            request["tls"], request["request_bytes"], request["response_bytes"], request["port"])
 
 
 def mine(records, ns, side):
@@ -105,7 +112,7 @@ def check_side(checks, run, records, ns, side, requests, owner, started):
     want = collections.Counter(expected_key(r) for r in requests)
     have = collections.Counter(key(r, side) for r in got)
     checks.check(have == want, f"{run}: {side}: each of the {len(requests)} requests once, with method, path, "
-                 f"status, version, truncated, count, bytes and port"
+                 f"status, version, truncated, count, tls, bytes and port"
                  + ("" if have == want else f": missing {want - have}, unexpected {have - want}"))
     owners = {(r["process_name"], r["app_group"], r["cgroup"], r["service"]) for r in got}
     want_owner = (owner["name"], owner["name"], owner["cgroup"], owner["service"])
@@ -191,6 +198,14 @@ def main():
                                      "--protocol", "HTTP/1.1", "--bind", "::", "--directory", www, str(port)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=cgroup_of)
         server = http_server(programs["server"], port, enter_server_cgroup)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test",
+                        "-keyout", os.path.join(user, "key.pem"), "-out", os.path.join(user, "cert.pem")],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tls_server = subprocess.Popen(["ip", "netns", "exec", ns.server_ns, programs["server"],
+                                       os.path.join(HERE, "https_server.py"), "::", str(port + 2), www,
+                                       os.path.join(user, "cert.pem"), os.path.join(user, "key.pem")],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      preexec_fn=enter_server_cgroup)
         # the probes' server is a process of its own, outside the checked app groups and cgroups
         probe_server = http_server(programs["probe"], port + 1, None)
         clients = []
@@ -207,19 +222,20 @@ def main():
                 attached = in_sink and any(r.get("path", "").startswith("/probe") for r in reader.snapshot())
             checks.check(attached, "both runs of the plugin report a probe request within 30 s")
             requests = []
-            for server_ip, plan in ((ns.server_ip, CONNECTIONS), (ns.server_ip6, CONNECTIONS_V6)):
-                client, done = run_client(ns, programs["client"], {"server": server_ip, "port": port,
-                                                                   "connections": plan}, cgroups["client"])
+            for server_ip, tls, plan in ((ns.server_ip, False, CONNECTIONS), (ns.server_ip6, False, CONNECTIONS_V6),
+                                         (ns.server_ip, True, CONNECTIONS_TLS)):
+                client, done = run_client(ns, programs["client"], {"server": server_ip, "port": port + 2 * tls,
+                                                                   "tls": tls, "connections": plan}, cgroups["client"])
                 clients.append(client)
                 for r in done:
-                    r["v4"] = server_ip == ns.server_ip
+                    r["v4"], r["tls"] = server_ip == ns.server_ip, tls
                 requests += done
-            planned = sum(len(batch) for c in CONNECTIONS + CONNECTIONS_V6 for batch in c)
+            planned = sum(len(batch) for c in CONNECTIONS + CONNECTIONS_V6 + CONNECTIONS_TLS for batch in c)
             checks.check(len(requests) == planned, f"the client made its {len(requests)} requests of {planned}")
             # `ip netns exec` execs the program: the same pid
             owners = {"client": {"pids": {str(c.pid) for c in clients}, "name": program_name("client", tag),
                                  "cgroup": f"http_test_{tag}", "service": ""},
-                      "server": {"pids": {str(server.pid)}, "name": program_name("server", tag),
+                      "server": {"pids": {str(server.pid), str(tls_server.pid)}, "name": program_name("server", tag),
                                  "cgroup": f"http-test-{tag}", "service": f"http-test-{tag}"}}
             time.sleep(3)
         finally:
@@ -229,16 +245,18 @@ def main():
             charts.terminate()
             plugin.wait(timeout=20)
             charts.wait(timeout=20)
-            for proc in (server, probe_server):
+            for proc in (server, probe_server, tls_server):
                 proc.terminate()
                 proc.wait(timeout=10)
             remove_cgroups(cgroups.values())
         reader.thread.join(timeout=5)
         records = reader.snapshot()
-        complaints = [line for proc in (plugin, charts) for line in proc.stderr.read().splitlines()
-                      if "network.conf" in line or "httpflow" in line]
+        stderr = [line for proc in (plugin, charts) for line in proc.stderr.read().splitlines()]
+        complaints = [line for line in stderr if ("network.conf" in line or "httpflow" in line) and " INFO " not in line]
         checks.check(not complaints, "no complaint about [http flows] or from httpflow on stderr"
                      + ("" if not complaints else f": {complaints}"))
+        checks.check(sum("httpflow: HTTPS through " in line for line in stderr) == 2,
+                     "both runs say they see HTTPS through libssl")
         for side in ("client", "server"):
             check_side(checks, "--records httpflow", records, ns, side, requests, owners[side], started)
         with open(sink) as f:
