@@ -34,8 +34,9 @@ struct pending_call {
 	__u8 kind;    /* HTTP_EVENT_READ or HTTP_EVENT_WRITE */
 };
 
+/* LRU: a thread that never returns (exit_group) leaves its entry behind */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 10240);
 	__type(key, __u64); /* pid_tgid */
 	__type(value, struct pending_call);
@@ -76,7 +77,7 @@ struct ssl_call {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 10240);
 	__type(key, __u64); /* pid_tgid */
 	__type(value, struct ssl_call);
