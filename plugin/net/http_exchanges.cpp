@@ -78,6 +78,8 @@ void HttpConnection::on_response_bytes(std::string_view data, uint64_t length, u
     size_t next_answered = 0;
     for (HttpPiece &piece : responses_.feed(data, length, body)) {
         if (piece.head) {
+            if (HttpExchange *before = find(responding_))
+                before->response_done = true;  // a body of unknown length ends where the next answer starts
             responding_ = UINT64_MAX;
             if (piece.head->request || piece.head->status < 200)
                 continue;

@@ -205,6 +205,22 @@ TEST_CASE("http connection: server, 100 Continue, unanswered at close")
     CHECK(left[0].status == 0);
 }
 
+TEST_CASE("http connection: a chunked answer ends where the next one starts")
+{
+    HttpConnection connection(256);
+    connection.on_call(true, get_a, get_a.size(), 1);
+    std::string chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    connection.on_call(false, chunked, chunked.size(), 2);
+    connection.on_call(false, "5\r\nhello\r\n0\r\n\r\n", 15, 3);
+    CHECK(connection.take_finished(HttpConnection::Flush::Complete).empty());
+    connection.on_call(true, get_a, get_a.size(), 4);
+    connection.on_call(false, ok_5, ok_5.size(), 5);
+    auto done = connection.take_finished(HttpConnection::Flush::Complete);
+    REQUIRE(done.size() == 2);
+    CHECK(done[0].response_bytes == chunked.size() + 15);
+    CHECK(done[1].response_bytes == ok_5.size());
+}
+
 TEST_CASE("http flows config")
 {
     std::vector<std::string> warnings;
