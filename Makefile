@@ -127,6 +127,11 @@ $(BUILD)/fuzz/filter-fuzz: tests/fuzz/filter_fuzz.cpp plugin/net/filter.cpp plug
 		plugin/core/log.cpp $(wildcard plugin/net/*.h) plugin/core/log.h
 	@mkdir -p $(@D)
 	$(CLANGXX) $(FUZZ_FLAGS) -o $@ $(filter %.cpp,$^)
+fuzz: $(BUILD)/fuzz/http-fuzz
+$(BUILD)/fuzz/http-fuzz: tests/fuzz/http_fuzz.cpp plugin/net/http_exchanges.cpp plugin/net/http_parser.cpp \
+		plugin/net/http_exchanges.h plugin/net/http_parser.h
+	@mkdir -p $(@D)
+	$(CLANGXX) $(FUZZ_FLAGS) -o $@ $(filter %.cpp,$^)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests

@@ -451,6 +451,8 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
             "resolve hostnames", "resolve hostname ips", "resolve service names", "ports", "ips", "hostnames"};
         if (!contains(keys, s.key))
             file.unsupported_key(s);
+    } else if (known.name == "socket" && s.section == "http flows") {
+        // net/http_config.cpp reads them
     } else if (contains(known.own_sections, s.section)) {
         file.module_options(known.name);
     } else {

@@ -32,6 +32,7 @@
 #include "core/publisher.h"
 #include "net/conntrack.h"
 #include "net/flow_source.h"
+#include "net/http_source.h"
 #include "records/records_config.h"
 #include "records/standalone.h"
 #include "records/stream.h"
@@ -270,6 +271,7 @@ int main(int argc, char **argv)
     PluginConfig config;
     RecordsConfig records_config;
     FlowsConfig flows_config;
+    HttpFlowsConfig http_config;
     std::optional<AppsGroups> apps_groups;
     bool collecting = !options.check && !options.verify; // the probes read no configuration
     if (collecting) {
@@ -279,6 +281,7 @@ int main(int argc, char **argv)
         apps_groups = load_apps_groups(dirs, log_error_line);
         records_config = load_records_config(dirs, log_error_line);
         flows_config = load_flows_config(dirs, log_error_line);
+        http_config = load_http_flows_config(dirs, log_error_line);
     }
     if (started_setuid())
         clearenv(); // nothing from the caller's environment reaches libbpf
@@ -378,6 +381,15 @@ int main(int argc, char **argv)
             log_error("flows: %s; no flow charts or records", error.c_str());
     }
 
+    // HTTP: with `[http flows] enabled = yes` in network.conf, its charts and records.
+    std::unique_ptr<HttpFlowSource> http;
+    if (http_config.enabled) {
+        std::string error;
+        http = HttpFlowSource::start(symbols, http_config, groups, error);
+        if (!http)
+            log_error("httpflow: %s; no HTTP charts or records", error.c_str());
+    }
+
     // Loading parsed the kernel's BTF several times over: give that memory back.
     symbols.release_btf();
     malloc_trim(0);
@@ -401,6 +413,12 @@ int main(int argc, char **argv)
         std::erase_if(flow_charts, [](const ChartDef &chart) { return chart.module != "flows"; });
         charts.insert(charts.end(), flow_charts.begin(), flow_charts.end());
     }
+    if (http) {
+        std::vector<ChartDef> http_charts = charts_for(
+            embedded_chart_definitions(), {{"httpflow", config.apps, config.cgroups, false, config.update_every}});
+        std::erase_if(http_charts, [](const ChartDef &chart) { return chart.module != "httpflow"; });
+        charts.insert(charts.end(), http_charts.begin(), http_charts.end());
+    }
     if (!records)
         std::erase_if(charts, [](const ChartDef &chart) { return chart.context == "netdata.ebpf_records"; });
     ChartRegistry registry(out, config.update_every);
@@ -410,6 +428,8 @@ int main(int argc, char **argv)
     SelfMonitor self(collector, config.limits);
     if (flows)
         self.watch("flows", flows->probe().path(), flows->probe().object());
+    if (http)
+        self.watch("httpflow", AttachPath::Tracepoint, http->object());
     bool over_limit = false;
     log_summarize();
     Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {
@@ -420,6 +440,11 @@ int main(int argc, char **argv)
             flows->report(records.get(), realtime_usec());
             flows->add_counters(snapshot);
             due.insert("flows");
+        }
+        if (http && due.contains("self")) {
+            http->report(records.get(), realtime_usec());
+            http->add_counters(snapshot);
+            due.insert("httpflow");
         }
         if (records) {
             add_record_counters(*records, snapshot.system);
@@ -444,6 +469,8 @@ int main(int argc, char **argv)
     log_stop(stop, out);
     if (records && flows)  // what closed since the last tick
         flows->report(records.get(), realtime_usec());
+    if (records && http)
+        http->report(records.get(), realtime_usec());
     if (records)
         records->stop(300);
     log_summarize();

@@ -9,6 +9,7 @@
 #include "kernel/kernel.h"
 #include "kernel/probe.h"
 #include "net/flow_source.h"
+#include "net/http_source.h"
 #include "records/sources.h"
 #include "records/stream.h"
 
@@ -48,6 +49,31 @@ std::unique_ptr<FlowSource> start_flows(const ConfigDirs &dirs, AttachPath attac
     return source;
 }
 
+// Loads the httpflow programs while the privileges are still held (whatever
+// `enabled` says: the user asked for them); nullptr (said on stderr) when it cannot.
+std::unique_ptr<HttpFlowSource> start_http(const ConfigDirs &dirs, std::optional<ProcessGroups> &groups)
+{
+    HttpFlowsConfig config;
+    AppsGroups apps;
+    {
+        ActAsCaller caller;
+        config = load_http_flows_config(dirs, log_error_line);
+        if (!groups)
+            apps = load_apps_groups(dirs, log_error_line);
+    }
+    if (started_setuid())
+        clearenv();
+    KernelFacts facts = detect_kernel("/sys/kernel/btf");
+    KernelSymbols symbols(facts.tracefs_path);
+    if (!groups)
+        groups.emplace(std::move(apps), "/proc");
+    std::string error;
+    std::unique_ptr<HttpFlowSource> source = HttpFlowSource::start(symbols, config, *groups, error);
+    if (!source)
+        log_error("--records httpflow: %s", error.c_str());
+    return source;
+}
+
 } // namespace
 
 int run_records_mode(const std::string &names, int update_every, const ConfigDirs &dirs, AttachPath attach)
@@ -58,16 +84,18 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         log_error("%s", error.c_str());
     bool test = selected.erase("test") > 0;
     bool flows = selected.erase("netflow") > 0;
+    bool http = selected.erase("httpflow") > 0;
     for (const std::string &source : selected)
         log_error("--records: '%s' records are not produced by this build yet", source.c_str());
     std::optional<ProcessGroups> groups;
     std::unique_ptr<FlowSource> flow_source = flows ? start_flows(dirs, attach, groups) : nullptr;
-    if (!test && !flow_source) {
+    std::unique_ptr<HttpFlowSource> http_source = http ? start_http(dirs, groups) : nullptr;
+    if (!test && !flow_source && !http_source) {
         log_error("--records: nothing to print; exiting");
         return 1;
     }
     // the test source needs no privilege at all; flows read their table
-    std::string drop_error = drop_privileges(flow_source && !capless_map_access_refusal().empty());
+    std::string drop_error = drop_privileges((flow_source || http_source) && !capless_map_access_refusal().empty());
     if (!drop_error.empty()) {
         log_error("cannot drop privileges (%s); exiting", drop_error.c_str());
         return 1;
@@ -83,6 +111,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
             stream.emit(source.next());
         if (flow_source)
             flow_source->report(&stream, realtime_usec());
+        if (http_source)
+            http_source->report(&stream, realtime_usec());
         for (const std::string &line : stream.new_errors())
             log_error("%s", line.c_str());
         return !stream.any_broken();
@@ -93,6 +123,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         log_info("stdout's reader went away; stopping");
     if (flow_source)  // what closed since the last tick
         flow_source->report(&stream, realtime_usec());
+    if (http_source)
+        http_source->report(&stream, realtime_usec());
     stream.stop(500);
     log_counts(stream);
     log_summarize();
