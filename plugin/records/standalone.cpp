@@ -3,6 +3,7 @@
 #include <cstring>
 #include <unistd.h>
 
+#include "bash/bash_source.h"
 #include "core/event_loop.h"
 #include "core/log.h"
 #include "core/privileges.h"
@@ -48,6 +49,28 @@ std::unique_ptr<FlowSource> start_flows(const ConfigDirs &dirs, AttachPath attac
     return source;
 }
 
+// The bash probe, with the app groups the flows loaded when they did.
+std::unique_ptr<BashSource> start_bash(const ConfigDirs &dirs, int update_every, std::optional<ProcessGroups> &groups)
+{
+    BashConfig config;
+    std::optional<AppsGroups> apps;
+    {
+        ActAsCaller caller;
+        config = load_bash_config(dirs, log_error_line);
+        if (!groups)
+            apps = load_apps_groups(dirs, log_error_line);
+    }
+    if (started_setuid())
+        clearenv();
+    if (!groups)
+        groups.emplace(std::move(*apps), "/proc");
+    std::string error;
+    std::unique_ptr<BashSource> source = BashSource::start(config, *groups, update_every, error);
+    if (!source)
+        log_error("--records bash: %s", error.c_str());
+    return source;
+}
+
 } // namespace
 
 int run_records_mode(const std::string &names, int update_every, const ConfigDirs &dirs, AttachPath attach)
@@ -58,11 +81,13 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         log_error("%s", error.c_str());
     bool test = selected.erase("test") > 0;
     bool flows = selected.erase("netflow") > 0;
+    bool bash = selected.erase("bash") > 0;
     for (const std::string &source : selected)
         log_error("--records: '%s' records are not produced by this build yet", source.c_str());
     std::optional<ProcessGroups> groups;
     std::unique_ptr<FlowSource> flow_source = flows ? start_flows(dirs, attach, groups) : nullptr;
-    if (!test && !flow_source) {
+    std::unique_ptr<BashSource> bash_source = bash ? start_bash(dirs, update_every, groups) : nullptr;
+    if (!test && !flow_source && !bash_source) {
         log_error("--records: nothing to print; exiting");
         return 1;
     }
@@ -83,6 +108,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
             stream.emit(source.next());
         if (flow_source)
             flow_source->report(&stream, realtime_usec());
+        if (bash_source)
+            bash_source->report(&stream, update_every);
         for (const std::string &line : stream.new_errors())
             log_error("%s", line.c_str());
         return !stream.any_broken();
@@ -93,6 +120,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         log_info("stdout's reader went away; stopping");
     if (flow_source)  // what closed since the last tick
         flow_source->report(&stream, realtime_usec());
+    if (bash_source)  // what was read since the last tick
+        bash_source->report(&stream, update_every);
     stream.stop(500);
     log_counts(stream);
     log_summarize();
