@@ -11,6 +11,7 @@
 
 #include "bash.h"
 #include "bash.skel.h"
+#include "bash/bash_config.h"
 #include "core/privileges.h"
 
 namespace {
@@ -37,6 +38,13 @@ int open_as_caller(const std::string &path, std::string &error)
 }
 
 } // namespace
+
+std::string bash_probe_verdict()
+{
+    const std::string binary = BashConfig{}.binaries.front();
+    std::string error = BashProbe().start({binary}, 4096);
+    return "bash (uretprobe on readline in " + binary + "): " + (error.empty() ? "ok" : "refused: " + error);
+}
 
 BashProbe::~BashProbe()
 {

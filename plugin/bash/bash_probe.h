@@ -13,6 +13,11 @@ struct bash_bpf;
 struct bash_event;
 struct ring_buffer;
 
+// `--check`'s line: "bash (uretprobe on readline in /bin/bash): ok" or
+// "...: refused: <why>", for the default binary (the check reads no
+// configuration). Uprobes need CAP_SYS_ADMIN: call it before giving that up.
+std::string bash_probe_verdict();
+
 class BashProbe {
 public:
     BashProbe() = default;

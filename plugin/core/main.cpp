@@ -31,6 +31,7 @@
 #include "core/protocol.h"
 #include "core/publisher.h"
 #include "net/conntrack.h"
+#include "bash/bash_source.h"
 #include "net/flow_source.h"
 #include "records/records_config.h"
 #include "records/standalone.h"
@@ -270,6 +271,7 @@ int main(int argc, char **argv)
     PluginConfig config;
     RecordsConfig records_config;
     FlowsConfig flows_config;
+    BashConfig bash_config;
     std::optional<AppsGroups> apps_groups;
     bool collecting = !options.check && !options.verify; // the probes read no configuration
     if (collecting) {
@@ -279,6 +281,7 @@ int main(int argc, char **argv)
         apps_groups = load_apps_groups(dirs, log_error_line);
         records_config = load_records_config(dirs, log_error_line);
         flows_config = load_flows_config(dirs, log_error_line);
+        bash_config = load_bash_config(dirs, log_error_line);
     }
     if (started_setuid())
         clearenv(); // nothing from the caller's environment reaches libbpf
@@ -298,6 +301,8 @@ int main(int argc, char **argv)
         log_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load");
     // the flows' NAT tags need CAP_NET_ADMIN, which --check gives up below
     std::string conntrack = options.check ? conntrack_verdict() : "";
+    // and uprobes (the bash command log) CAP_SYS_ADMIN
+    std::string bash_check = options.check ? bash_probe_verdict() : "";
     if (options.check || options.verify) {
         // Loading and attaching is all that is left to do: no need for root.
         std::string keep_error = keep_only_loading_privileges();
@@ -307,7 +312,7 @@ int main(int argc, char **argv)
         }
     }
     if (options.check)
-        return run_attach_check(facts, symbols, conntrack);
+        return run_attach_check(facts, symbols, conntrack, bash_check);
     if (options.verify)
         return run_program_verification(symbols) ? 0 : 1;
 
@@ -369,6 +374,15 @@ int main(int argc, char **argv)
             log_error("flows: %s; no flow charts or records", error.c_str());
     }
 
+    // The bash command log (ebpf.d/bash.conf): its charts, and its records when a sink is configured.
+    std::unique_ptr<BashSource> bash;
+    if (bash_config.enabled) {
+        std::string error;
+        bash = BashSource::start(bash_config, groups, config.update_every, error);
+        if (!bash)
+            log_error("bash: %s; no bash charts or records", error.c_str());
+    }
+
     // Loading parsed the kernel's BTF several times over: give that memory back.
     symbols.release_btf();
     malloc_trim(0);
@@ -392,6 +406,12 @@ int main(int argc, char **argv)
         std::erase_if(flow_charts, [](const ChartDef &chart) { return chart.module != "flows"; });
         charts.insert(charts.end(), flow_charts.begin(), flow_charts.end());
     }
+    if (bash) {
+        std::vector<ChartDef> bash_charts = charts_for(
+            embedded_chart_definitions(), {{"bash", config.apps, config.cgroups, false, config.update_every}});
+        std::erase_if(bash_charts, [](const ChartDef &chart) { return chart.module != "bash"; });
+        charts.insert(charts.end(), bash_charts.begin(), bash_charts.end());
+    }
     if (!records)
         std::erase_if(charts, [](const ChartDef &chart) { return chart.context == "netdata.ebpf_records"; });
     ChartRegistry registry(out, config.update_every);
@@ -411,6 +431,11 @@ int main(int argc, char **argv)
             flows->report(records.get(), realtime_usec());
             flows->add_counters(snapshot);
             due.insert("flows");
+        }
+        if (bash && due.contains("self")) {
+            bash->report(records.get(), config.update_every);
+            bash->add_counters(snapshot);
+            due.insert("bash");
         }
         if (records) {
             add_record_counters(*records, snapshot.system);
@@ -433,6 +458,8 @@ int main(int argc, char **argv)
     log_stop(stop, out);
     if (records && flows)  // what closed since the last tick
         flows->report(records.get(), realtime_usec());
+    if (records && bash)  // what was read since the last tick
+        bash->report(records.get(), config.update_every);
     if (records)
         records->stop(300);
     log_summarize();
