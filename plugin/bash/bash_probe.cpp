@@ -39,11 +39,19 @@ int open_as_caller(const std::string &path, std::string &error)
 
 } // namespace
 
-std::string bash_probe_verdict()
+std::string bash_check_line(const std::string &uprobe_error)
 {
-    const std::string binary = BashConfig{}.binaries.front();
-    std::string error = BashProbe().start({binary}, 4096);
-    return "bash (uretprobe on readline in " + binary + "): " + (error.empty() ? "ok" : "refused: " + error);
+    std::string error = uprobe_error;
+    if (error.empty()) {
+        bash_bpf *skeleton = bash_bpf::open();
+        int load_error = skeleton ? bash_bpf::load(skeleton) : -errno;
+        if (load_error)
+            error = "cannot load the program: " + errno_text(load_error);
+        if (skeleton)
+            bash_bpf::destroy(skeleton);
+    }
+    return "bash (uretprobe on readline in " + BashConfig{}.binaries.front() + "): " +
+           (error.empty() ? "ok" : "refused: " + error);
 }
 
 BashProbe::~BashProbe()

@@ -15,8 +15,9 @@ struct ring_buffer;
 
 // `--check`'s line: "bash (uretprobe on readline in /bin/bash): ok" or
 // "...: refused: <why>", for the default binary (the check reads no
-// configuration). Uprobes need CAP_SYS_ADMIN: call it before giving that up.
-std::string bash_probe_verdict();
+// configuration). `uprobe_error`: try_readline_uretprobe()'s verdict (taken
+// while CAP_SYS_ADMIN was held); this loads the program, as the caller.
+std::string bash_check_line(const std::string &uprobe_error);
 
 class BashProbe {
 public:

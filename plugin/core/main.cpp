@@ -32,6 +32,7 @@
 #include "core/publisher.h"
 #include "net/conntrack.h"
 #include "bash/bash_source.h"
+#include "bash/uprobe_check.h"
 #include "net/flow_source.h"
 #include "records/records_config.h"
 #include "records/standalone.h"
@@ -302,7 +303,7 @@ int main(int argc, char **argv)
     // the flows' NAT tags need CAP_NET_ADMIN, which --check gives up below
     std::string conntrack = options.check ? conntrack_verdict() : "";
     // and uprobes (the bash command log) CAP_SYS_ADMIN
-    std::string bash_check = options.check ? bash_probe_verdict() : "";
+    std::string uprobe_error = options.check ? try_readline_uretprobe(BashConfig{}.binaries.front()) : "";
     if (options.check || options.verify) {
         // Loading and attaching is all that is left to do: no need for root.
         std::string keep_error = keep_only_loading_privileges();
@@ -312,7 +313,7 @@ int main(int argc, char **argv)
         }
     }
     if (options.check)
-        return run_attach_check(facts, symbols, conntrack, bash_check);
+        return run_attach_check(facts, symbols, conntrack, bash_check_line(uprobe_error));
     if (options.verify)
         return run_program_verification(symbols) ? 0 : 1;
 
