@@ -7,8 +7,9 @@ N commands typed at the prompt (one longer than the 511 bytes kept, and an empty
 line, which is no command) are N records, each once, in order, with the right
 cmd, pid, user, uid, cgroup and app group: from `--records bash`, with /bin/bash
 and /usr/bin/bash both configured (one file on Debian 12: probed once), and from
-the plugin's normal run into a records.conf file sink, whose charts count them
-per app group and cgroup. `bash -c` and a bash reading a script from a pipe
+the plugin's normal run into a records.conf file sink and the journal (read back
+with journalctl; a journald of the test's own when none runs), whose charts
+count them per app group and cgroup. `bash -c` and a bash reading a script from a pipe
 (readline unused) give none. A normal run with `rate limit = 2` given a flood of
 typed-ahead lines lets some through and counts the rest as dropped: together
 exactly the flood. Only this run's bash pids are looked at (others run things
@@ -32,6 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Checks, cgroup2_root, finish, make_cgroups, remove_cgroups  # noqa: E402
+from records_test import start_journald  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -150,7 +152,7 @@ def last_values(lines):
     return last
 
 
-def write_config(directory, bash_conf, apps_groups, sink=None):
+def write_config(directory, bash_conf, apps_groups, sink=None, journal=False):
     os.makedirs(os.path.join(directory, "ebpf.d"))
     with open(os.path.join(directory, "ebpf.d", "bash.conf"), "w") as f:
         f.write("[bash]\n" + "".join("    %s\n" % line for line in bash_conf))
@@ -161,7 +163,7 @@ def write_config(directory, bash_conf, apps_groups, sink=None):
                 "".join(f"    {m} = {'yes' if m == 'sync' else 'no'}\n" for m in ALL_MODULES))
     if sink:
         with open(os.path.join(directory, "ebpf.d", "records.conf"), "w") as f:
-            f.write(f"[records]\n    file = {sink}\n")
+            f.write(f"[records]\n    file = {sink}\n    journal = {'yes' if journal else 'no'}\n")
 
 
 def main():
@@ -180,12 +182,13 @@ def main():
     typed = [c for c in commands if c]  # an empty line is no command
     want_cmds = [c[:511] for c in typed]
     make_cgroups([cgroup])
+    journald = start_journald()  # a journald of the test's own when none runs
     try:
         with tempfile.TemporaryDirectory() as user:
             records_dir, normal_dir, flood_dir = (os.path.join(user, d) for d in ("records", "normal", "flood"))
             write_config(records_dir, ["binaries = /bin/bash /usr/bin/bash"], apps_groups)
             sink = os.path.join(user, "records.json")
-            write_config(normal_dir, ["enabled = yes"], apps_groups, sink)
+            write_config(normal_dir, ["enabled = yes"], apps_groups, sink, journal=True)
             standalone = Plugin(args.build, records_dir, ["--records", "bash", "1"])
             normal = Plugin(args.build, normal_dir, ["1"])
             attached = standalone.wait_attached() and normal.wait_attached()
@@ -212,8 +215,23 @@ def main():
             checks.check(standalone.stop() == 0 and normal.stop() == 0, "both plugins exit 0 at SIGINT")
             checks.check(got_all and os.WIFEXITED(status), "the interactive bash ran its commands and ended at EOF")
 
+            journal = []
+            for _ in range(50):
+                out = subprocess.run(["journalctl", "-o", "json", "SOURCE=bash", f"CGROUP={cgroup_name}"],
+                                     capture_output=True, text=True).stdout
+                journal = [json.loads(line) for line in out.splitlines()]
+                if len(journal) >= len(typed):
+                    break
+                time.sleep(0.2)
+            # journald's fields are strings, the record's names upper-cased (message: FIELD_MESSAGE, as
+            # MESSAGE is the journal's own)
+            journal = [{"cmd": e.get("CMD"), "pid": e.get("PID"), "user": e.get("USER"), "uid": int(e.get("UID", -1)),
+                        "cgroup": e.get("CGROUP"), "service": e.get("SERVICE", ""), "app_group": e.get("APP_GROUP"),
+                        "truncated": e.get("TRUNCATED") == "true", "message": e.get("FIELD_MESSAGE", ""),
+                        "timestamp": e.get("TIMESTAMP")} for e in journal]
             for name, records in (("--records bash", standalone.records({pid})),
-                                  ("file sink", [json.loads(l) for l in open(sink) if json.loads(l).get("pid") == pid])):
+                                  ("file sink", [json.loads(l) for l in open(sink) if json.loads(l).get("pid") == pid]),
+                                  ("journal sink", [r for r in journal if r["pid"] == pid])):
                 cmds = [r["cmd"] for r in records]
                 checks.check(cmds == want_cmds, f"{name}: {len(typed)} commands typed are {len(typed)} records, in "
                              f"order, each once, the long one cut to 511 bytes: {[c[:40] for c in cmds]}")
@@ -224,6 +242,8 @@ def main():
                              f"{name}: only the long line is marked truncated")
                 checks.check(all(r["message"] == f"{r['timestamp']} pid:`{pid}` user:`root` cmd:`{r['cmd']}`"
                                  for r in records), f"{name}: message in DataKit's form")
+                if name == "journal sink":
+                    continue  # read by cgroup: the other bash processes were never in it
                 other = standalone.records(set(others)) if name.startswith("--") else \
                     [1 for l in open(sink) if json.loads(l).get("pid") in others]
                 checks.check(not other, f"{name}: bash -c and a bash reading a pipe give no record ({len(other)})")
@@ -256,6 +276,9 @@ def main():
                          f"rate limit: {len(passed)} records and {dropped} dropped of a flood of {FLOOD}")
     finally:
         remove_cgroups([cgroup])
+        if journald:
+            journald.terminate()
+            journald.wait(timeout=5)
     return finish(checks)
 
 
