@@ -422,6 +422,8 @@ int main(int argc, char **argv)
     SelfMonitor self(collector, config.limits);
     if (flows)
         self.watch("flows", flows->probe().path(), flows->probe().object());
+    if (bash)  // a uprobe: a kprobe-type program, charted as bash_uprobe
+        self.watch("bash", AttachPath::Kprobe, bash->probe().object());
     bool over_limit = false;
     log_summarize();
     Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {

@@ -256,6 +256,14 @@ def main():
                          "charts: netdata.ebpf_bash has the lines read, none dropped by the rate limit: %s" %
                          {k[1]: v for k, v in charts.items() if k[0] == "netdata.ebpf_bash"})
 
+            cost = {key: charts.get(key) for key in [("netdata.ebpf_kernel_memory", "bash"),
+                                                     ("netdata.ebpf_bpf_runs", "bash_uprobe"),
+                                                     ("netdata.ebpf_bpf_time", "bash_uprobe")]}
+            checks.check(all(v and v > 0 for v in cost.values()) and
+                         cost[("netdata.ebpf_bpf_runs", "bash_uprobe")] >= len(commands),
+                         f"self charts: the bash program's kernel memory, runs (at least the {len(commands)} lines "
+                         f"typed) and time: {cost}")
+
             # a flood over `rate limit = 2`: what is not a record is counted as dropped
             flood_sink = os.path.join(user, "flood.json")
             write_config(flood_dir, ["enabled = yes", "rate limit = 2"], apps_groups, flood_sink)
