@@ -19,7 +19,9 @@ std::optional<uint64_t> elf_function_offset(int fd, const std::string &name, std
         return std::nullopt;
     }
     Elf *elf = elf_begin(fd, ELF_C_READ, nullptr);
-    if (!elf) {
+    if (!elf || elf_kind(elf) != ELF_K_ELF) {
+        if (elf)
+            elf_end(elf);
         error = "not an ELF file";
         return std::nullopt;
     }

@@ -1,9 +1,14 @@
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <fcntl.h>
+#include <optional>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "bash/bash_config.h"
+#include "bash/uprobe_check.h"
 
 TEST_CASE("bash: ebpf.d/bash.conf")
 {
@@ -44,4 +49,31 @@ TEST_CASE("bash: ebpf.d/bash.conf")
                          "lines a second)");
     CHECK(warnings[4] == "ebpf.plugin: bash.conf:6: unknown key 'colour' in [bash]; ignored");
     CHECK(warnings[5] == "ebpf.plugin: bash.conf:8: unknown section [other]; ignored");
+}
+
+// A function of this binary, found by name in its own symbols.
+extern "C" __attribute__((noinline, used)) int bash_test_marker_function(int n)
+{
+    return n * 7 + 3;
+}
+
+TEST_CASE("bash: a function's file offset from the ELF symbols is where its code is")
+{
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    std::string error;
+    std::optional<uint64_t> offset = elf_function_offset(fd, "bash_test_marker_function", error);
+    REQUIRE(offset);
+    unsigned char in_file[16] = {};
+    REQUIRE(pread(fd, in_file, sizeof in_file, static_cast<off_t>(*offset)) == sizeof in_file);
+    CHECK(memcmp(in_file, reinterpret_cast<const void *>(&bash_test_marker_function), sizeof in_file) == 0);
+    CHECK(bash_test_marker_function(1) == 10);
+
+    CHECK(!elf_function_offset(fd, "no_such_function_anywhere", error));
+    CHECK(error == "no no_such_function_anywhere() in its symbols");
+    close(fd);
+    int text = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    CHECK(!elf_function_offset(text, "readline", error));
+    CHECK(error == "not an ELF file");
+    close(text);
 }
