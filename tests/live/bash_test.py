@@ -12,7 +12,9 @@ with journalctl; a journald of the test's own when none runs), whose charts
 count them per app group and cgroup. `bash -c` and a bash reading a script from a pipe
 (readline unused) give none. A normal run with `rate limit = 2` given a flood of
 typed-ahead lines lets some through and counts the rest as dropped: together
-exactly the flood. Only this run's bash pids are looked at (others run things
+exactly the flood. A setuid-root copy started by nobody does not probe a
+configured binary only root can read (and says so), records the others' lines,
+and holds no capability. Only this run's bash pids are looked at (others run things
 concurrently); the drop count is host-wide, so a concurrent interactive bash
 typing in that second would show.
 
@@ -25,6 +27,7 @@ import os
 import pty
 import random
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -85,6 +88,41 @@ class Plugin:
             self.proc.wait()
         time.sleep(0.2)  # the reader threads take the last lines
         return self.proc.returncode
+
+
+class SetuidPlugin(Plugin):
+    """`--records bash` from a setuid-root copy, started by nobody: `binaries` lists /bin/bash and a
+    copy of it only root can read."""
+
+    def __init__(self, build, work, apps_groups):
+        os.chmod(work, 0o755)
+        self.plugin = os.path.join(work, "ebpf.plugin")
+        shutil.copy(os.path.join(build, "ebpf.plugin"), self.plugin)
+        os.chmod(self.plugin, 0o4755)
+        secret = os.path.join(work, "secret")
+        os.mkdir(secret, 0o700)
+        self.hidden = os.path.join(secret, "bash")
+        shutil.copy("/bin/bash", self.hidden)
+        config = os.path.join(work, "config")
+        os.mkdir(config, 0o755)
+        os.mkdir(os.path.join(config, "ebpf.d"), 0o755)
+        for name, text in (("ebpf.d/bash.conf", f"[bash]\n    binaries = /bin/bash {self.hidden}\n"),
+                           ("apps_groups.conf", apps_groups)):
+            with open(os.path.join(config, name), "w") as f:
+                f.write(text)
+            os.chmod(os.path.join(config, name), 0o644)
+        self.proc = subprocess.Popen(
+            ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all",
+             "env", f"NETDATA_USER_CONFIG_DIR={config}", f"NETDATA_STOCK_CONFIG_DIR={work}/none",
+             self.plugin, "--records", "bash", "1"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.out, self.err = [], []
+        for stream, lines in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
+            threading.Thread(target=lambda s=stream, l=lines: l.extend(s), daemon=True).start()
+
+    def capabilities(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            return {line.split(":")[0]: line.split()[1] for line in f if line.startswith("Cap")}
 
 
 class InteractiveBash:
@@ -263,6 +301,29 @@ def main():
                          cost[("netdata.ebpf_bpf_runs", "bash_uprobe")] >= len(commands),
                          f"self charts: the bash program's kernel memory, runs (at least the {len(commands)} lines "
                          f"typed) and time: {cost}")
+
+            # setuid, started by nobody: a binary nobody cannot read is not probed; the rest works
+            # with no capability left
+            with tempfile.TemporaryDirectory(dir="/var/tmp") as work:  # /tmp may be nosuid
+                setuid = SetuidPlugin(args.build, work, apps_groups)
+                checks.check(setuid.wait_attached(), "setuid, started by nobody: /bin/bash probed (stderr: %r)" %
+                             "".join(setuid.err)[-300:])
+                time.sleep(0.5)
+                caps = setuid.capabilities() if setuid.proc.poll() is None else {}
+                checks.check(any(f"bash: {setuid.hidden}: Permission denied; not probed" in line
+                                 for line in setuid.err),
+                             "setuid: a binary only root can read is not probed, said on stderr")
+                shell = InteractiveBash(argv0, cgroup)
+                shell.type_lines([f": {tag} setuid one", f": {tag} setuid two"])
+                spid = str(shell.pid)
+                wait_for(lambda: len(setuid.records({spid})) >= 2)
+                shell.end()
+                setuid.stop()
+                got = [(r["cmd"], r["user"], r["app_group"]) for r in setuid.records({spid})]
+                checks.check(got == [(f": {tag} setuid {n}", "root", group) for n in ("one", "two")],
+                             f"setuid: 2 commands typed are 2 records with user and app group: {got}")
+                checks.check(caps and all(int(v, 16) == 0 for k, v in caps.items() if k != "CapBnd"),
+                             f"setuid: no capability left after attach: {caps}")
 
             # a flood over `rate limit = 2`: what is not a record is counted as dropped
             flood_sink = os.path.join(user, "flood.json")
