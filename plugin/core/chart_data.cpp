@@ -273,6 +273,12 @@ std::vector<ChartDef> parse_chart_definitions(std::string_view file, std::string
     if (parser.module.ends_with(".conf"))
         parser.module.resize(parser.module.size() - 5);
 
+    // inih's defaults, which the errors above assume: its options are globals
+    // that the configuration readers (core/ini_text.cpp, core/config.cpp) change
+    ini_allow_multiline = true;
+    ini_allow_inline_comments = true;
+    ini_allow_no_value = false;
+    ini_stop_on_first_error = false;
     int syntax_error_line = ini_parse_stream(read_line, &parser, handle_key, &parser);
     if (syntax_error_line > 0)
         parser.error(syntax_error_line, "malformed line (expected [type.id] or key = value)");

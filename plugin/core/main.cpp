@@ -31,6 +31,8 @@
 #include "core/protocol.h"
 #include "core/publisher.h"
 #include "net/conntrack.h"
+#include "bash/bash_source.h"
+#include "bash/uprobe_check.h"
 #include "net/flow_source.h"
 #include "net/http_source.h"
 #include "records/records_config.h"
@@ -272,6 +274,7 @@ int main(int argc, char **argv)
     RecordsConfig records_config;
     FlowsConfig flows_config;
     HttpFlowsConfig http_config;
+    BashConfig bash_config;
     std::optional<AppsGroups> apps_groups;
     bool collecting = !options.check && !options.verify; // the probes read no configuration
     if (collecting) {
@@ -282,6 +285,7 @@ int main(int argc, char **argv)
         records_config = load_records_config(dirs, log_error_line);
         flows_config = load_flows_config(dirs, log_error_line);
         http_config = load_http_flows_config(dirs, log_error_line);
+        bash_config = load_bash_config(dirs, log_error_line);
     }
     if (started_setuid())
         clearenv(); // nothing from the caller's environment reaches libbpf
@@ -301,6 +305,8 @@ int main(int argc, char **argv)
         log_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load");
     // the flows' NAT tags need CAP_NET_ADMIN, which --check gives up below
     std::string conntrack = options.check ? conntrack_verdict() : "";
+    // and uprobes (the bash command log) CAP_SYS_ADMIN
+    std::string uprobe_error = options.check ? try_readline_uretprobe(BashConfig{}.binaries.front()) : "";
     if (options.check || options.verify) {
         // Loading and attaching is all that is left to do: no need for root.
         std::string keep_error = keep_only_loading_privileges();
@@ -310,7 +316,7 @@ int main(int argc, char **argv)
         }
     }
     if (options.check)
-        return run_attach_check(facts, symbols, conntrack);
+        return run_attach_check(facts, symbols, conntrack, bash_check_line(uprobe_error));
     if (options.verify)
         return run_program_verification(symbols) ? 0 : 1;
 
@@ -389,6 +395,14 @@ int main(int argc, char **argv)
         if (!http)
             log_error("httpflow: %s; no HTTP charts or records", error.c_str());
     }
+    // The bash command log (ebpf.d/bash.conf): its charts, and its records when a sink is configured.
+    std::unique_ptr<BashSource> bash;
+    if (bash_config.enabled) {
+        std::string error;
+        bash = BashSource::start(bash_config, groups, config.update_every, error);
+        if (!bash)
+            log_error("bash: %s; no bash charts or records", error.c_str());
+    }
 
     // Loading parsed the kernel's BTF several times over: give that memory back.
     symbols.release_btf();
@@ -419,6 +433,12 @@ int main(int argc, char **argv)
         std::erase_if(http_charts, [](const ChartDef &chart) { return chart.module != "httpflow"; });
         charts.insert(charts.end(), http_charts.begin(), http_charts.end());
     }
+    if (bash) {
+        std::vector<ChartDef> bash_charts = charts_for(
+            embedded_chart_definitions(), {{"bash", config.apps, config.cgroups, false, config.update_every}});
+        std::erase_if(bash_charts, [](const ChartDef &chart) { return chart.module != "bash"; });
+        charts.insert(charts.end(), bash_charts.begin(), bash_charts.end());
+    }
     if (!records)
         std::erase_if(charts, [](const ChartDef &chart) { return chart.context == "netdata.ebpf_records"; });
     ChartRegistry registry(out, config.update_every);
@@ -430,6 +450,8 @@ int main(int argc, char **argv)
         self.watch("flows", flows->probe().path(), flows->probe().object());
     if (http)
         self.watch("httpflow", AttachPath::Tracepoint, http->object());
+    if (bash)  // a uprobe: a kprobe-type program, charted as bash_uprobe
+        self.watch("bash", AttachPath::Kprobe, bash->probe().object());
     bool over_limit = false;
     log_summarize();
     Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {
@@ -445,6 +467,11 @@ int main(int argc, char **argv)
             http->report(records.get(), realtime_usec());
             http->add_counters(snapshot);
             due.insert("httpflow");
+        }
+        if (bash && due.contains("self")) {
+            bash->report(records.get(), config.update_every);
+            bash->add_counters(snapshot);
+            due.insert("bash");
         }
         if (records) {
             add_record_counters(*records, snapshot.system);
@@ -471,6 +498,8 @@ int main(int argc, char **argv)
         flows->report(records.get(), realtime_usec());
     if (records && http)
         http->report(records.get(), realtime_usec());
+    if (records && bash)  // what was read since the last tick
+        bash->report(records.get(), config.update_every);
     if (records)
         records->stop(300);
     log_summarize();

@@ -58,7 +58,8 @@ std::string try_core(const KernelSymbols &symbols)
 }
 } // namespace
 
-int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, const std::string &conntrack)
+int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, const std::string &conntrack,
+                     const std::string &bash)
 {
     printf("kernel: %s, BTF %s, lockdown %s (%s), tracefs %s\n", facts.release.c_str(),
            symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
@@ -112,6 +113,7 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, con
                !missing.empty() ? ("n/a: " + missing).c_str() : flows.empty() ? "ok" : ("refused: " + flows).c_str());
     }
     printf("conntrack (NAT tags): %s\n", conntrack.c_str());
+    printf("%s\n", bash.c_str());
     return unusable ? 1 : 0;
 }
 

@@ -73,7 +73,7 @@ void NetworkViewer::add_entry(Side &side, const std::string &name)
     for (int n = 2; side.ids.contains(id); ++n)
         id = ProtocolWriter::id(name) + "_" + std::to_string(n);
     side.ids.insert(id);
-    side.entries.push_back({.name = name, .id = id});
+    side.entries.push_back({.name = name, .id = id, .totals = {}});
 }
 
 NetworkViewer::Entry *NetworkViewer::entry_for(Side &side, bool inbound, const flow_value &flow)

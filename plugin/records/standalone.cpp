@@ -3,6 +3,7 @@
 #include <cstring>
 #include <unistd.h>
 
+#include "bash/bash_source.h"
 #include "core/event_loop.h"
 #include "core/log.h"
 #include "core/privileges.h"
@@ -74,6 +75,28 @@ std::unique_ptr<HttpFlowSource> start_http(const ConfigDirs &dirs, std::optional
     return source;
 }
 
+// The bash probe, with the app groups the flows loaded when they did.
+std::unique_ptr<BashSource> start_bash(const ConfigDirs &dirs, int update_every, std::optional<ProcessGroups> &groups)
+{
+    BashConfig config;
+    std::optional<AppsGroups> apps;
+    {
+        ActAsCaller caller;
+        config = load_bash_config(dirs, log_error_line);
+        if (!groups)
+            apps = load_apps_groups(dirs, log_error_line);
+    }
+    if (started_setuid())
+        clearenv();
+    if (!groups)
+        groups.emplace(std::move(*apps), "/proc");
+    std::string error;
+    std::unique_ptr<BashSource> source = BashSource::start(config, *groups, update_every, error);
+    if (!source)
+        log_error("--records bash: %s", error.c_str());
+    return source;
+}
+
 } // namespace
 
 int run_records_mode(const std::string &names, int update_every, const ConfigDirs &dirs, AttachPath attach)
@@ -85,12 +108,14 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
     bool test = selected.erase("test") > 0;
     bool flows = selected.erase("netflow") > 0;
     bool http = selected.erase("httpflow") > 0;
+    bool bash = selected.erase("bash") > 0;
     for (const std::string &source : selected)
         log_error("--records: '%s' records are not produced by this build yet", source.c_str());
     std::optional<ProcessGroups> groups;
     std::unique_ptr<FlowSource> flow_source = flows ? start_flows(dirs, attach, groups) : nullptr;
     std::unique_ptr<HttpFlowSource> http_source = http ? start_http(dirs, groups) : nullptr;
-    if (!test && !flow_source && !http_source) {
+    std::unique_ptr<BashSource> bash_source = bash ? start_bash(dirs, update_every, groups) : nullptr;
+    if (!test && !flow_source && !http_source && !bash_source) {
         log_error("--records: nothing to print; exiting");
         return 1;
     }
@@ -113,6 +138,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
             flow_source->report(&stream, realtime_usec());
         if (http_source)
             http_source->report(&stream, realtime_usec());
+        if (bash_source)
+            bash_source->report(&stream, update_every);
         for (const std::string &line : stream.new_errors())
             log_error("%s", line.c_str());
         return !stream.any_broken();
@@ -125,6 +152,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         flow_source->report(&stream, realtime_usec());
     if (http_source)
         http_source->report(&stream, realtime_usec());
+    if (bash_source)  // what was read since the last tick
+        bash_source->report(&stream, update_every);
     stream.stop(500);
     log_counts(stream);
     log_summarize();
