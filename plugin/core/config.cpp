@@ -444,6 +444,8 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
                (s.key == "maximum number of connections" || s.key == "netlog filter" ||
                 s.key == "ephemeral port")) {
         // the flows' own keys: net/flows_config.cpp reads them
+    } else if (known.name == "socket" && s.section == "dns flows") {
+        // net/flows_config.cpp reads it
     } else if (contains(known.own_sections, s.section)) {
         known.name == "socket" ? file.network_viewer_options() : file.module_options(known.name);
     } else {

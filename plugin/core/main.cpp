@@ -31,6 +31,7 @@
 #include "core/protocol.h"
 #include "core/publisher.h"
 #include "net/conntrack.h"
+#include "net/dns_source.h"
 #include "net/flow_source.h"
 #include "records/records_config.h"
 #include "records/standalone.h"
@@ -368,6 +369,14 @@ int main(int argc, char **argv)
         if (!flows)
             log_error("flows: %s; no flow charts or records", error.c_str());
     }
+    // DNS: charts and records with [dns flows] enabled = yes in network.conf.
+    std::unique_ptr<DnsSource> dns;
+    if (flows_config.dns_enabled) {
+        std::string error;
+        dns = DnsSource::start(flows_config, groups, error);
+        if (!dns)
+            log_error("dns flows: %s; no DNS charts or records", error.c_str());
+    }
 
     // Loading parsed the kernel's BTF several times over: give that memory back.
     symbols.release_btf();
@@ -392,6 +401,12 @@ int main(int argc, char **argv)
         std::erase_if(flow_charts, [](const ChartDef &chart) { return chart.module != "flows"; });
         charts.insert(charts.end(), flow_charts.begin(), flow_charts.end());
     }
+    if (dns) {
+        std::vector<ChartDef> dns_charts = charts_for(
+            embedded_chart_definitions(), {{"dns", config.apps, config.cgroups, false, config.update_every}});
+        std::erase_if(dns_charts, [](const ChartDef &chart) { return chart.module != "dns"; });
+        charts.insert(charts.end(), dns_charts.begin(), dns_charts.end());
+    }
     if (!records)
         std::erase_if(charts, [](const ChartDef &chart) { return chart.context == "netdata.ebpf_records"; });
     ChartRegistry registry(out, config.update_every);
@@ -411,6 +426,11 @@ int main(int argc, char **argv)
             flows->report(records.get(), realtime_usec());
             flows->add_counters(snapshot);
             due.insert("flows");
+        }
+        if (dns && due.contains("self")) {
+            dns->report(records.get(), realtime_usec());
+            dns->add_counters(snapshot);
+            due.insert("dns");
         }
         if (records) {
             add_record_counters(*records, snapshot.system);
@@ -433,6 +453,8 @@ int main(int argc, char **argv)
     log_stop(stop, out);
     if (records && flows)  // what closed since the last tick
         flows->report(records.get(), realtime_usec());
+    if (records && dns)  // the queries still waiting end as timed out
+        dns->report(records.get(), realtime_usec(), true);
     if (records)
         records->stop(300);
     log_summarize();

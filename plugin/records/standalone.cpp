@@ -8,6 +8,7 @@
 #include "core/privileges.h"
 #include "kernel/kernel.h"
 #include "kernel/probe.h"
+#include "net/dns_source.h"
 #include "net/flow_source.h"
 #include "records/sources.h"
 #include "records/stream.h"
@@ -48,6 +49,28 @@ std::unique_ptr<FlowSource> start_flows(const ConfigDirs &dirs, AttachPath attac
     return source;
 }
 
+// Loads the DNS programs while the privileges are still held; nullptr (said
+// on stderr) when they cannot.
+std::unique_ptr<DnsSource> start_dns(const ConfigDirs &dirs, std::optional<ProcessGroups> &groups)
+{
+    FlowsConfig config;
+    AppsGroups apps;
+    {
+        ActAsCaller caller;
+        config = load_flows_config(dirs, log_error_line);
+        apps = load_apps_groups(dirs, log_error_line);
+    }
+    if (started_setuid())
+        clearenv();
+    if (!groups)
+        groups.emplace(std::move(apps), "/proc");
+    std::string error;
+    std::unique_ptr<DnsSource> source = DnsSource::start(config, *groups, error);
+    if (!source)
+        log_error("--records dnsflow: %s", error.c_str());
+    return source;
+}
+
 } // namespace
 
 int run_records_mode(const std::string &names, int update_every, const ConfigDirs &dirs, AttachPath attach)
@@ -58,16 +81,19 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         log_error("%s", error.c_str());
     bool test = selected.erase("test") > 0;
     bool flows = selected.erase("netflow") > 0;
+    bool dnsflow = selected.erase("dnsflow") > 0;
     for (const std::string &source : selected)
         log_error("--records: '%s' records are not produced by this build yet", source.c_str());
     std::optional<ProcessGroups> groups;
     std::unique_ptr<FlowSource> flow_source = flows ? start_flows(dirs, attach, groups) : nullptr;
-    if (!test && !flow_source) {
+    std::unique_ptr<DnsSource> dns_source = dnsflow ? start_dns(dirs, groups) : nullptr;
+    if (!test && !flow_source && !dns_source) {
         log_error("--records: nothing to print; exiting");
         return 1;
     }
     // the test source needs no privilege at all; flows read their table
-    std::string drop_error = drop_privileges(flow_source && !capless_map_access_refusal().empty());
+    std::string drop_error =
+        drop_privileges((flow_source || dns_source) && !capless_map_access_refusal().empty());
     if (!drop_error.empty()) {
         log_error("cannot drop privileges (%s); exiting", drop_error.c_str());
         return 1;
@@ -83,6 +109,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
             stream.emit(source.next());
         if (flow_source)
             flow_source->report(&stream, realtime_usec());
+        if (dns_source)
+            dns_source->report(&stream, realtime_usec());
         for (const std::string &line : stream.new_errors())
             log_error("%s", line.c_str());
         return !stream.any_broken();
@@ -93,6 +121,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         log_info("stdout's reader went away; stopping");
     if (flow_source)  // what closed since the last tick
         flow_source->report(&stream, realtime_usec());
+    if (dns_source)  // the queries still waiting end as timed out
+        dns_source->report(&stream, realtime_usec(), true);
     stream.stop(500);
     log_counts(stream);
     log_summarize();

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Fuzzes the flow filter (parse + evaluate) for FUZZ_SECONDS (default 60) with
-# libFuzzer, ASan and UBSan; a crash, leak, sanitizer report or broken
+# Fuzzes the flow filter (parse + evaluate) and the DNS parser for FUZZ_SECONDS
+# (default 60) each, with libFuzzer, ASan and UBSan; a crash, leak, sanitizer report or broken
 # invariant fails. Prints "ok - ..." / "not ok - ..." and "N passed, M failed".
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -11,22 +11,29 @@ if ! make -s fuzz >/dev/null; then
     echo "0 passed, 1 failed"
     exit 1
 fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp tests/fuzz/corpus/filter/* "$work/"
-log="$work.log"
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    build/fuzz/filter-fuzz -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=1024 \
-    -artifact_prefix="build/fuzz/crash-" "$work" >"$log" 2>&1
-status=$?
-runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -1)
-if [ "$status" = 0 ] && [ -n "$runs" ] && ! grep -q 'runtime error\|ERROR: AddressSanitizer\|ERROR: libFuzzer' "$log"; then
-    echo "ok - flow filter fuzzed for ${seconds}s: $runs runs, no crash, no sanitizer report"
-    rm -f "$log"
-    echo "1 passed, 0 failed"
-else
-    tail -40 "$log"; ls build/fuzz/crash-* 2>/dev/null
-    echo "not ok - flow filter fuzzer (exit $status; log $log)"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
+passed=0 failed=0
+# fuzz NAME WHAT: build/fuzz/NAME-fuzz from tests/fuzz/corpus/NAME/
+fuzz() {
+    work=$(mktemp -d)
+    cp tests/fuzz/corpus/"$1"/* "$work/"
+    log="$work.log"
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        build/fuzz/"$1"-fuzz -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=1024 \
+        -artifact_prefix="build/fuzz/crash-$1-" "$work" >"$log" 2>&1
+    status=$?
+    runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -1)
+    rm -rf "$work"
+    if [ "$status" = 0 ] && [ -n "$runs" ] && ! grep -q 'runtime error\|ERROR: AddressSanitizer\|ERROR: libFuzzer' "$log"; then
+        echo "ok - $2 fuzzed for ${seconds}s: $runs runs, no crash, no sanitizer report"
+        rm -f "$log"
+        passed=$((passed + 1))
+    else
+        tail -40 "$log"; ls build/fuzz/crash-"$1"-* 2>/dev/null
+        echo "not ok - $2 fuzzer (exit $status; log $log)"
+        failed=$((failed + 1))
+    fi
+}
+fuzz filter "flow filter"
+fuzz dns "DNS parser"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
