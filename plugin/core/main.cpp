@@ -299,6 +299,7 @@ int main(int argc, char **argv)
         log_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load");
     // the flows' NAT tags need CAP_NET_ADMIN, which --check gives up below
     std::string conntrack = options.check ? conntrack_verdict() : "";
+    std::string dns_verdict = options.check ? DnsSource::verdict() : "";  // needs CAP_NET_ADMIN too
     if (options.check || options.verify) {
         // Loading and attaching is all that is left to do: no need for root.
         std::string keep_error = keep_only_loading_privileges();
@@ -308,7 +309,7 @@ int main(int argc, char **argv)
         }
     }
     if (options.check)
-        return run_attach_check(facts, symbols, conntrack);
+        return run_attach_check(facts, symbols, conntrack, dns_verdict);
     if (options.verify)
         return run_program_verification(symbols) ? 0 : 1;
 

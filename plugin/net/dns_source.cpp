@@ -47,44 +47,50 @@ DnsSource::~DnsSource()
         dns_bpf::destroy(skeleton_);
 }
 
+std::string DnsSource::load(unsigned ring_kib)
+{
+    std::string root = find_cgroup2_root("/proc/self/mounts");
+    if (root.empty())
+        return "no cgroup2 mount (the programs attach to its root)";
+    skeleton_ = dns_bpf::open();
+    if (!skeleton_)
+        return "cannot open the BPF object: " + errno_text(-errno);
+    if (bpf_map__set_max_entries(skeleton_->maps.dns_events, ring_kib * 1024))
+        return "cannot size the ring buffer";
+    if (int err = dns_bpf::load(skeleton_))
+        return "cannot load the programs: " + errno_text(err);
+    int cgroup_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fd < 0)
+        return "cannot open " + root + ": " + errno_text(-errno);
+    for (bpf_program *program : {skeleton_->progs.dns_egress, skeleton_->progs.dns_ingress}) {
+        bpf_link *link = bpf_program__attach_cgroup(program, cgroup_fd);
+        if (!link) {
+            int error = -errno;
+            close(cgroup_fd);
+            return std::string("cannot attach ") + bpf_program__name(program) + " to " + root + ": " +
+                   errno_text(error);
+        }
+        links_.add(link);
+    }
+    close(cgroup_fd);
+    return "";
+}
+
+std::string DnsSource::verdict()
+{
+    ProcessGroups groups(AppsGroups{}, "/proc");
+    DnsSource probe(FlowsConfig{}, groups);
+    return probe.load(64);
+}
+
 std::unique_ptr<DnsSource> DnsSource::start(const FlowsConfig &config, const ProcessGroups &groups,
                                             std::string &error)
 {
     std::unique_ptr<DnsSource> source(new DnsSource(config, groups));
     std::string root = find_cgroup2_root("/proc/self/mounts");
-    if (root.empty()) {
-        error = "no cgroup2 mount (the programs attach to its root)";
+    error = source->load(config.dns_ring_kib);
+    if (!error.empty())
         return nullptr;
-    }
-    source->skeleton_ = dns_bpf::open();
-    if (!source->skeleton_) {
-        error = "cannot open the BPF object: " + errno_text(-errno);
-        return nullptr;
-    }
-    if (bpf_map__set_max_entries(source->skeleton_->maps.dns_events, config.dns_ring_kib * 1024)) {
-        error = "cannot size the ring buffer";
-        return nullptr;
-    }
-    if (int err = dns_bpf::load(source->skeleton_)) {
-        error = "cannot load the programs: " + errno_text(err);
-        return nullptr;
-    }
-    int cgroup_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (cgroup_fd < 0) {
-        error = "cannot open " + root + ": " + errno_text(-errno);
-        return nullptr;
-    }
-    for (bpf_program *program : {source->skeleton_->progs.dns_egress, source->skeleton_->progs.dns_ingress}) {
-        bpf_link *link = bpf_program__attach_cgroup(program, cgroup_fd);
-        if (!link) {
-            error = std::string("cannot attach ") + bpf_program__name(program) + " to " + root + ": " +
-                    errno_text(-errno);
-            close(cgroup_fd);
-            return nullptr;
-        }
-        source->links_.add(link);
-    }
-    close(cgroup_fd);
     source->ring_ = ring_buffer__new(bpf_map__fd(source->skeleton_->maps.dns_events), take_event,
                                      &source->tracker_, nullptr);
     if (!source->ring_) {

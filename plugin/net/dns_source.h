@@ -25,6 +25,8 @@ public:
     // nullptr and a one-line `error` when it cannot.
     static std::unique_ptr<DnsSource> start(const FlowsConfig &config, const ProcessGroups &groups,
                                             std::string &error);
+    // Loads and attaches the programs and lets them go: "" or why not (--check).
+    static std::string verdict();
     ~DnsSource();
     DnsSource(const DnsSource &) = delete;
     DnsSource &operator=(const DnsSource &) = delete;
@@ -38,6 +40,7 @@ public:
 
 private:
     DnsSource(const FlowsConfig &config, const ProcessGroups &groups);
+    std::string load(unsigned ring_kib);
     FlowOwner owner(uint32_t pid, uint64_t cgroup_id);
     uint64_t ring_full() const;
 

@@ -230,6 +230,9 @@ def main():
             dnsmasq_log = f.read()
     check_results(checks, ns, client_runs, served, records.snapshot(), sunk, chart_lines.snapshot(), dnsmasq_log,
                   names)
+    check = subprocess.run([os.path.join(args.build, "ebpf.plugin"), "--check"], capture_output=True, text=True)
+    lines = [line for line in check.stdout.splitlines() if line.startswith("dns flows")]
+    checks.check(lines == ["dns flows on cgroup_skb: ok"], f"--check: {lines}")
     return finish(checks)
 
 
