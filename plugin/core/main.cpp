@@ -417,6 +417,8 @@ int main(int argc, char **argv)
     SelfMonitor self(collector, config.limits);
     if (flows)
         self.watch("flows", flows->probe().path(), flows->probe().object());
+    if (dns)  // cgroup_skb programs: counted as the path with no kprobe, charted as dns_cgroup_skb
+        self.watch("dns", AttachPath::Tracepoint, dns->object());
     bool over_limit = false;
     log_summarize();
     Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {

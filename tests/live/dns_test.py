@@ -305,6 +305,10 @@ def check_results(checks, ns, client_runs, served, records, sunk, chart_lines, d
     unparsed = values.get(("netdata.ebpf_dns_dropped", "unparsed"), [0])
     checks.check(unparsed[-1] - unparsed[0] >= GARBAGE,
                  f"dropped chart: the {GARBAGE} garbage datagrams counted as unparsed ({unparsed[0]} -> {unparsed[-1]})")
+    cost = {key: max(values.get(key, [0])) for key in [("netdata.ebpf_kernel_memory", "dns"),
+                                                       ("netdata.ebpf_bpf_runs", "dns_cgroup_skb"),
+                                                       ("netdata.ebpf_bpf_time", "dns_cgroup_skb")]}
+    checks.check(all(v > 0 for v in cost.values()), f"self charts: the DNS programs' kernel memory, runs and time: {cost}")
     timeouts = values.get(("ip.ebpf_dns_queries", "timeout"), [0])
     checks.check(timeouts[-1] - timeouts[0] >= Q + glibc_silent,
                  f"queries chart: the client's {Q + glibc_silent} timeouts counted ({timeouts[0]} -> {timeouts[-1]})")
