@@ -47,7 +47,7 @@ def raw_query(how, server, name):
     ident = random.getrandbits(16)
     message = struct.pack(">HHHHHH", ident, 0x0100, 1, 0, 0, 0) + question(name)
     if how == "udp":
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock = socket.socket(socket.AF_INET6 if ":" in server else socket.AF_INET, socket.SOCK_DGRAM)
         sock.settimeout(0.5)  # the silent server's: the plugin's own timeout decides
         sock.sendto(message, (server, 53))
         try:

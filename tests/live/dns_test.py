@@ -9,15 +9,17 @@ or no answer) and one that reads queries and never answers (tests/live/dns_peer.
 A client in a cgroup and app group of its own makes Q lookups of each kind
 through glibc (getaddrinfo: A and AAAA together, by sendmmsg; resolv.conf
 pointing at each server in turn, timeout:1 attempts:1) and Q raw queries of each
-kind (UDP, and TCP to dnsmasq), and sends G datagrams of garbage to port 53.
+kind (UDP, TCP to dnsmasq, and UDP over IPv6 to dnsmasq), and sends G datagrams
+of garbage to port 53.
 Per domain and rcode the client's records count exactly: 2Q for glibc's known
 and unknown names, Q for each raw kind, and for glibc's SERVFAIL and
 unanswered lookups what those servers read (glibc resends to them); timeouts
 have rcode -1. The servers' side (incoming) counts the same, named by their
 process. Latencies are above 0 and below 1 s. The plugin's normal run, with a
 file sink, writes the same client records to its file, and its DNS charts pass
-tools/protocol-check.py, with a latency per answering server and the garbage
-counted as unparsed.
+tools/protocol-check.py, with a latency per answering server, the garbage
+counted as unparsed and the programs' cost in the self charts; `--check` says
+the programs load.
 
 usage: dns_test.py [--build DIR]
 Prints one line per check and closes with "N passed, M failed".
@@ -62,6 +64,8 @@ class Namespaces:
         self.server_ns, self.client_ns = "dns-s-" + tag, "dns-c-" + tag
         net = "10.%d.%d" % (random.randint(100, 250), random.randint(0, 255))
         self.dnsmasq, self.client, self.servfail, self.silent = (f"{net}.{i}" for i in (1, 2, 3, 4))
+        net6 = "fd%02x:%x::" % (random.getrandbits(8), random.getrandbits(16))
+        self.dnsmasq6, self.client6 = net6 + "1", net6 + "2"
         self.server_dev, self.client_dev = "dns" + tag, "dnc" + tag
         self.resolv_dir = os.path.join("/etc/netns", self.client_ns)
 
@@ -74,6 +78,8 @@ class Namespaces:
             sh("ip", "link", "set", dev, "netns", ns)
             for ip in ips:
                 sh("ip", "-n", ns, "addr", "add", ip + "/24", "dev", dev)
+            ip6 = self.dnsmasq6 if ns == self.server_ns else self.client6
+            sh("ip", "-n", ns, "addr", "add", ip6 + "/64", "dev", dev, "nodad")
             sh("ip", "-n", ns, "link", "set", dev, "up")
             sh("ip", "-n", ns, "link", "set", "lo", "up")
         os.makedirs(self.resolv_dir, exist_ok=True)  # `ip netns exec` mounts its resolv.conf
@@ -175,9 +181,9 @@ def main():
         chart_lines = Reader(charts.stdout, str)
         log = os.path.join(user, "dnsmasq.log")
         dnsmasq = ns.run(ns.server_ns, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
-                         "--bind-interfaces", f"--listen-address={ns.dnsmasq}", "--local=/test/",
+                         "--bind-interfaces", f"--listen-address={ns.dnsmasq},{ns.dnsmasq6}", "--local=/test/",
                          "--log-queries", f"--log-facility={log}",
-                         *[f"--host-record={kind}known.test,10.9.9.9" for kind in "grt"], peer=False)
+                         *[f"--host-record={kind}known.test,10.9.9.9" for kind in ("g", "r", "t", "r6")], peer=False)
         servfail = ns.run(ns.server_ns, programs["servfail"], "servfail", ns.servfail)
         silent = ns.run(ns.server_ns, programs["silent"], "silent", ns.silent)
         client_runs = []
@@ -199,7 +205,8 @@ def main():
                 (ns.dnsmasq, [["glibc", "", "gknown.test", Q], ["glibc", "", "gnx.test", Q],
                               ["udp", ns.dnsmasq, "rknown.test", Q], ["udp", ns.dnsmasq, "rnx.test", Q],
                               ["tcp", ns.dnsmasq, "tknown.test", Q], ["udp", ns.servfail, "rfail.test", Q],
-                              ["udp", ns.silent, "rsilent.test", Q], ["garbage", ns.dnsmasq, "", GARBAGE]]),
+                              ["udp", ns.silent, "rsilent.test", Q], ["garbage", ns.dnsmasq, "", GARBAGE],
+                              ["udp", ns.dnsmasq6, "r6known.test", Q]]),
                 (ns.servfail, [["glibc", "", "gfail.test", Q]]),
                 (ns.silent, [["glibc", "", "gsilent.test", Q]]),
             ]
@@ -243,7 +250,8 @@ def check_results(checks, ns, client_runs, served, records, sunk, chart_lines, d
         return
     first = results[0]
     want_seen = [[0] * Q, [3] * Q, [0] * Q, [3] * Q, [0] * Q, [2] * Q, ["timeout"] * Q]
-    checks.check(first[0] == ["found"] * Q and first[1] != ["found"] * Q and first[2:7] == want_seen[2:],
+    checks.check(first[0] == ["found"] * Q and first[1] != ["found"] * Q and first[2:7] == want_seen[2:] and
+                 first[8] == [0] * Q,
                  f"the client saw the answers it should: {first}")
     servfail_read, silent_read = int(served["servfail"]), int(served["silent"])
     glibc_fail, glibc_silent = servfail_read - Q, silent_read - Q
@@ -269,6 +277,13 @@ def check_results(checks, ns, client_runs, served, records, sunk, chart_lines, d
                        r["latency"] == 0 and r["latency_max"] == 0 for r in client)
     checks.check(latencies_ok and client, "client side: latency and latency_max above 0 and below 1 s when "
                  "answered, 0 when timed out")
+    ipv6 = [r for r in records if r["src_ip"] == ns.client6]
+    got6 = counts(ipv6, direction="outgoing", family="IPv6", dst_ip=ns.dnsmasq6, process_name=names["client"])
+    checks.check(got6 == {("r6known.test", 0): Q} and len(got6) == len(counts(ipv6)),
+                 f"client side over IPv6: {Q} queries to r6known.test answered NOERROR: {counts(ipv6)}")
+    server6 = counts([r for r in records if r["src_ip"] == ns.dnsmasq6], direction="incoming", family="IPv6",
+                     process_name="dnsmasq")
+    checks.check(server6 == {("r6known.test", 0): Q}, f"server side over IPv6: the same {Q} at dnsmasq: {server6}")
     server_want = {
         ns.dnsmasq: ({k: v for k, v in want.items() if k[0][1:] in ("known.test", "nx.test")}, "dnsmasq"),
         ns.servfail: ({("rfail.test", 2): Q, ("gfail.test", 2): glibc_fail}, names["servfail"]),
@@ -284,7 +299,8 @@ def check_results(checks, ns, client_runs, served, records, sunk, chart_lines, d
                      f"'{process}'" + ("" if ok else f"; got {got} {shape}"))
     logged = sum(dnsmasq_log.count(f"query[{t}] {k}.test from {ns.client}") for t in ("A", "AAAA")
                  for k in ("gknown", "gnx", "rknown", "rnx", "tknown"))
-    checks.check(logged == 7 * Q, f"dnsmasq's own log has the {7 * Q} queries the records count: {logged}")
+    logged += dnsmasq_log.count(f"query[A] r6known.test from {ns.client6}")
+    checks.check(logged == 8 * Q, f"dnsmasq's own log has the {8 * Q} queries the records count: {logged}")
     sunk_client = counts([r for r in sunk if r["src_ip"] == ns.client and r.get("domain") != "probe.test"],
                          direction="outgoing")
     checks.check(sunk_client == want, "the normal run's file sink has the same client records" +
