@@ -8,7 +8,8 @@ python named as the process should be).
   dns_peer.py client PLAN   the queries of PLAN (JSON: a list of [how, server,
       name, count]; how: "glibc" (getaddrinfo, A and AAAA through resolv.conf),
       "udp" or "tcp" (one A query built here, sent to server:53), "garbage"
-      (datagrams of 1 to count bytes to server:53)); prints one
+      (datagrams of 1 to count bytes to server:53), "burst" (count queries at
+      once, answers not awaited)); prints one
       JSON line: per step the rcodes seen ("timeout" when none came); then
       waits for stdin to close.
 """
@@ -81,6 +82,13 @@ def glibc_query(name):
 def client(plan):
     results = []
     for how, server, name, count in plan:
+        if how == "burst":  # queries as fast as they go, answers not awaited
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for i in range(count):
+                message = struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0) + question(name)
+                sock.sendto(message, (server, 53))
+            results.append(count)
+            continue
         if how == "garbage":  # datagrams shorter than a DNS header, to port 53
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             for i in range(count):

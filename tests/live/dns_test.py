@@ -19,7 +19,8 @@ process. Latencies are above 0 and below 1 s. The plugin's normal run, with a
 file sink, writes the same client records to its file, and its DNS charts pass
 tools/protocol-check.py, with a latency per answering server, the garbage
 counted as unparsed and the programs' cost in the self charts; `--check` says
-the programs load.
+the programs load. A third run with a 64 KiB ring buffer gets B queries at
+once: those it reports and those counted as ring_full add up to B exactly.
 
 usage: dns_test.py [--build DIR]
 Prints one line per check and closes with "N passed, M failed".
@@ -29,6 +30,7 @@ import collections
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,6 +45,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 PEER = os.path.join(HERE, "dns_peer.py")
 Q = 5        # queries of each kind
 GARBAGE = 7  # datagrams to port 53 that are no DNS message
+BURST = 1000  # queries at once to an address with no server, for a ring buffer of 64 KiB (110 events)
 TIMEOUT = 2  # [dns flows] timeout, seconds
 ALL_MODULES = ("process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs", "filesystem", "disk", "mount", "fd",
                "hardirq", "softirq", "oomkill", "shm")
@@ -63,7 +66,7 @@ class Namespaces:
     def __init__(self, tag):
         self.server_ns, self.client_ns = "dns-s-" + tag, "dns-c-" + tag
         net = "10.%d.%d" % (random.randint(100, 250), random.randint(0, 255))
-        self.dnsmasq, self.client, self.servfail, self.silent = (f"{net}.{i}" for i in (1, 2, 3, 4))
+        self.dnsmasq, self.client, self.servfail, self.silent, self.nobody = (f"{net}.{i}" for i in (1, 2, 3, 4, 5))
         net6 = "fd%02x:%x::" % (random.getrandbits(8), random.getrandbits(16))
         self.dnsmasq6, self.client6 = net6 + "1", net6 + "2"
         self.server_dev, self.client_dev = "dns" + tag, "dnc" + tag
@@ -73,7 +76,7 @@ class Namespaces:
         sh("ip", "netns", "add", self.server_ns)
         sh("ip", "netns", "add", self.client_ns)
         sh("ip", "link", "add", self.server_dev, "type", "veth", "peer", "name", self.client_dev)
-        for ns, dev, ips in ((self.server_ns, self.server_dev, (self.dnsmasq, self.servfail, self.silent)),
+        for ns, dev, ips in ((self.server_ns, self.server_dev, (self.dnsmasq, self.servfail, self.silent, self.nobody)),
                              (self.client_ns, self.client_dev, (self.client,))):
             sh("ip", "link", "set", dev, "netns", ns)
             for ip in ips:
@@ -179,6 +182,19 @@ def main():
         charts = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "1"], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         chart_lines = Reader(charts.stdout, str)
+        # and with a ring buffer too small for the burst: what does not fit is counted
+        small = os.path.join(user, "small")
+        os.makedirs(os.path.join(small, "ebpf.d"))
+        small_sink = os.path.join(user, "small.json")
+        shutil.copy(os.path.join(user, "ebpf.d.conf"), small)
+        with open(os.path.join(small, "ebpf.d", "network.conf"), "w") as conf:
+            conf.write(f"[dns flows]\nenabled = yes\ntimeout = {TIMEOUT}\nring buffer size = 64\n")
+        with open(os.path.join(small, "ebpf.d", "records.conf"), "w") as conf:
+            conf.write(f"[records]\nfile = {small_sink}\n")
+        small_run = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "1"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=dict(env, NETDATA_USER_CONFIG_DIR=small))
+        small_lines = Reader(small_run.stdout, str)
         log = os.path.join(user, "dnsmasq.log")
         dnsmasq = ns.run(ns.server_ns, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
                          "--bind-interfaces", f"--listen-address={ns.dnsmasq},{ns.dnsmasq6}", "--local=/test/",
@@ -199,7 +215,8 @@ def main():
                 time.sleep(1.2)
                 attached = any(r.get("domain") == "probe.test" for r in records.snapshot())
             checks.check(attached, "the plugin reports DNS (a probe query seen)")
-            while time.monotonic() < deadline and not any(line.startswith("BEGIN ") for line in chart_lines.snapshot()):
+            while time.monotonic() < deadline and not all(any(line.startswith("BEGIN ") for line in r.snapshot())
+                                                          for r in (chart_lines, small_lines)):
                 time.sleep(0.2)
             plans = [
                 (ns.dnsmasq, [["glibc", "", "gknown.test", Q], ["glibc", "", "gnx.test", Q],
@@ -215,6 +232,12 @@ def main():
                 run = ns.run(ns.client_ns, programs["client"], "client", json.dumps(plan), cgroup=client_cgroup)
                 out = run.stdout.readline()  # it stays until its stdin closes: its app group is read while it lives
                 client_runs.append((run, json.loads(out) if out else run.stderr.read()))
+            time.sleep(1.5)  # a report of the small ring's run between the queries above and the burst
+            before_burst = len(small_lines.snapshot())
+            burst = ns.run(ns.client_ns, programs["client"], "client",
+                           json.dumps([["burst", ns.nobody, "burst.test", BURST]]), cgroup=client_cgroup)
+            burst_out = burst.stdout.readline()
+            client_runs.append((burst, None))
             time.sleep(TIMEOUT + 2.5)  # the unanswered queries time out, and two more reports
         finally:
             for run, _ in client_runs:
@@ -228,15 +251,27 @@ def main():
             charts.stdin.close()
             charts.wait(timeout=20)
             chart_lines.thread.join(timeout=5)
+            small_run.stdin.close()
+            small_run.wait(timeout=20)
+            small_lines.thread.join(timeout=5)
             remove_cgroups([client_cgroup])
         records.thread.join(timeout=5)
         checks.check(plugin.returncode == 0, f"plugin exits 0 at SIGINT (stderr: {errors.strip()[-300:]!r})")
         with open(sink) as f:
             sunk = [json.loads(line) for line in f if '"dnsflow"' in line]
+        with open(small_sink) as f:
+            small_sunk = [json.loads(line) for line in f if '"burst.test"' in line]
         with open(log) as f:
             dnsmasq_log = f.read()
     check_results(checks, ns, client_runs, served, records.snapshot(), sunk, chart_lines.snapshot(), dnsmasq_log,
                   names)
+    lines = small_lines.snapshot()
+    full = chart_values(lines[:before_burst])[0].get(("netdata.ebpf_dns_dropped", "ring_full"), [0])[-1]
+    full_after = chart_values(lines)[0].get(("netdata.ebpf_dns_dropped", "ring_full"), [0])[-1]
+    reported = sum(r["count"] for r in small_sunk if r["src_ip"] == ns.client and r["rcode"] == -1)
+    checks.check(burst_out.strip() == f"[{BURST}]" and 0 < reported < BURST and reported + full_after - full == BURST,
+                 f"a 64 KiB ring buffer and {BURST} queries at once: {reported} reported, and the "
+                 f"{full_after - full} that found the ring full counted on netdata.ebpf_dns_dropped")
     check = subprocess.run([os.path.join(args.build, "ebpf.plugin"), "--check"], capture_output=True, text=True)
     lines = [line for line in check.stdout.splitlines() if line.startswith("dns flows")]
     checks.check(lines == ["dns flows on cgroup_skb: ok"], f"--check: {lines}")
@@ -244,7 +279,7 @@ def main():
 
 
 def check_results(checks, ns, client_runs, served, records, sunk, chart_lines, dnsmasq_log, names):
-    results = [result for _, result in client_runs]
+    results = [result for _, result in client_runs if result is not None]
     checks.check(all(isinstance(r, list) for r in results), f"the client's three runs finished: {results}")
     if not all(isinstance(r, list) for r in results):
         return
@@ -261,7 +296,7 @@ def check_results(checks, ns, client_runs, served, records, sunk, chart_lines, d
     want = {("gknown.test", 0): 2 * Q, ("gnx.test", 3): 2 * Q, ("rknown.test", 0): Q, ("rnx.test", 3): Q,
             ("tknown.test", 0): Q, ("rfail.test", 2): Q, ("rsilent.test", -1): Q,
             ("gfail.test", 2): glibc_fail, ("gsilent.test", -1): glibc_silent}
-    client = [r for r in records if r["src_ip"] == ns.client and r.get("domain") != "probe.test"]
+    client = [r for r in records if r["src_ip"] == ns.client and r.get("domain") not in ("probe.test", "burst.test")]
     got = counts(client, direction="outgoing")
     checks.check(got == want, f"client side: queries per domain and rcode exactly {want}" +
                  ("" if got == want else f", got {got}"))
@@ -301,7 +336,7 @@ def check_results(checks, ns, client_runs, served, records, sunk, chart_lines, d
                  for k in ("gknown", "gnx", "rknown", "rnx", "tknown"))
     logged += dnsmasq_log.count(f"query[A] r6known.test from {ns.client6}")
     checks.check(logged == 8 * Q, f"dnsmasq's own log has the {8 * Q} queries the records count: {logged}")
-    sunk_client = counts([r for r in sunk if r["src_ip"] == ns.client and r.get("domain") != "probe.test"],
+    sunk_client = counts([r for r in sunk if r["src_ip"] == ns.client and r["domain"] not in ("probe.test", "burst.test")],
                          direction="outgoing")
     checks.check(sunk_client == want, "the normal run's file sink has the same client records" +
                  ("" if sunk_client == want else f": {sunk_client}"))
