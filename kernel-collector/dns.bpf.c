@@ -38,7 +38,7 @@ static __always_inline void count_drop(__u32 reason)
 
 /* Fills addresses and protocol from the IP header; returns the L4 offset, or
  * 0 when the packet is not UDP or TCP right after the IP header. */
-static __always_inline __u32 read_ip(struct __sk_buff *skb, struct dns_event *event)
+static __always_inline __u32 read_ip(struct __sk_buff *skb, struct dns_packet *event)
 {
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr ip;
@@ -69,12 +69,12 @@ static __always_inline __u32 read_ip(struct __sk_buff *skb, struct dns_event *ev
 
 static __always_inline void capture(struct __sk_buff *skb, __u8 egress)
 {
-	struct dns_event header = {};
+	struct dns_packet header = {};
 	__u32 offset = read_ip(skb, &header);
-
-	if (offset < sizeof(struct iphdr) || offset > 60 + sizeof(struct ipv6hdr))
-		return;
 	__u16 ports[2];
+
+	if (offset < sizeof(struct iphdr))
+		return;
 	if (header.protocol != IPPROTO_UDP && header.protocol != IPPROTO_TCP)
 		return;
 	if (bpf_skb_load_bytes(skb, offset, ports, sizeof(ports)))
@@ -101,21 +101,17 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 egress)
 		count_drop(DNS_DROP_RING_FULL);
 		return;
 	}
-	__builtin_memcpy(event, &header, sizeof(header) - sizeof(header.payload));
-	event->time_ns = bpf_ktime_get_ns();
-	event->cgroup_id = bpf_skb_cgroup_id(skb);
-	event->egress = egress;
-	event->payload_length = length > 0xffff ? 0xffff : length;
+	header.time_ns = bpf_ktime_get_ns();
+	header.cgroup_id = bpf_skb_cgroup_id(skb);
+	header.egress = egress;
+	if (egress) {
+		header.pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(header.comm, sizeof(header.comm));
+	}
 	/* 1 to DNS_CAPTURE_BYTES (a power of two), in a form the verifier follows */
 	__u32 captured = ((length > DNS_CAPTURE_BYTES ? DNS_CAPTURE_BYTES : length) - 1) & (DNS_CAPTURE_BYTES - 1);
-	event->captured = bpf_skb_load_bytes(skb, offset, event->payload, captured + 1) == 0 ? captured + 1 : 0;
-	if (egress) {
-		event->pid = bpf_get_current_pid_tgid() >> 32;
-		bpf_get_current_comm(event->comm, sizeof(event->comm));
-	} else {
-		event->pid = 0;
-		__builtin_memset(event->comm, 0, sizeof(event->comm));
-	}
+	header.captured = bpf_skb_load_bytes(skb, offset, event->payload, captured + 1) == 0 ? captured + 1 : 0;
+	event->packet = header;
 	bpf_ringbuf_submit(event, 0);
 }
 

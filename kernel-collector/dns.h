@@ -14,7 +14,8 @@ enum dns_drop {
 	DNS_DROP_COUNT,
 };
 
-struct dns_event {
+/* What the program knows of a packet; small enough for the BPF stack. */
+struct dns_packet {
 	__u64 time_ns;           /* bpf_ktime_get_ns() */
 	__u64 cgroup_id;         /* of the socket */
 	__u32 pid;               /* tgid of the sender (egress only; 0 on ingress) */
@@ -23,10 +24,14 @@ struct dns_event {
 	__u8 daddr[16];          /* its destination */
 	__u16 sport, dport;      /* host order */
 	__u16 family;            /* AF_INET or AF_INET6 */
-	__u16 payload_length;    /* the L4 payload's length on the wire */
-	__u16 captured;          /* bytes of it in payload (at most DNS_CAPTURE_BYTES) */
+	__u16 captured;          /* bytes of the L4 payload in payload (at most DNS_CAPTURE_BYTES) */
 	__u8 protocol;           /* IPPROTO_UDP or IPPROTO_TCP */
 	__u8 egress;             /* 1: sent by a local socket; 0: received */
+	__u8 padding[2];
+};
+
+struct dns_event {
+	struct dns_packet packet;
 	__u8 payload[DNS_CAPTURE_BYTES];
 };
 

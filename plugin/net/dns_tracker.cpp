@@ -8,26 +8,27 @@
 
 void DnsTracker::add(const dns_event &event)
 {
-    size_t captured = event.captured < sizeof(event.payload) ? event.captured : sizeof(event.payload);
-    bool tcp = event.protocol == IPPROTO_TCP;
-    bool ipv4 = event.family == AF_INET;
+    const dns_packet &packet = event.packet;
+    size_t captured = packet.captured < sizeof(event.payload) ? packet.captured : sizeof(event.payload);
+    bool tcp = packet.protocol == IPPROTO_TCP;
+    bool ipv4 = packet.family == AF_INET;
     auto message = tcp ? parse_dns_tcp_message(event.payload, captured) : parse_dns_message(event.payload, captured);
-    if (!message || (!ipv4 && event.family != AF_INET6) || (!tcp && event.protocol != IPPROTO_UDP)) {
+    if (!message || (!ipv4 && packet.family != AF_INET6) || (!tcp && packet.protocol != IPPROTO_UDP)) {
         ++losses_.unparsed;
         return;
     }
-    std::string source = flow_ip_text(event.family, event.saddr);
-    std::string destination = flow_ip_text(event.family, event.daddr);
+    std::string source = flow_ip_text(packet.family, packet.saddr);
+    std::string destination = flow_ip_text(packet.family, packet.daddr);
     bool from_client = !message->response;
-    Ends ends{.outgoing = from_client == static_cast<bool>(event.egress),
+    Ends ends{.outgoing = from_client == static_cast<bool>(packet.egress),
               .tcp = tcp,
               .ipv6 = source.find(':') != std::string::npos,
               .client_ip = from_client ? source : destination,
               .server_ip = from_client ? destination : source,
-              .client_port = from_client ? event.sport : event.dport,
-              .server_port = from_client ? event.dport : event.sport};
+              .client_port = from_client ? packet.sport : packet.dport,
+              .server_port = from_client ? packet.dport : packet.sport};
     auto key = std::make_pair(ends, message->id);
-    std::string comm(event.comm, strnlen(event.comm, sizeof(event.comm)));
+    std::string comm(packet.comm, strnlen(packet.comm, sizeof(packet.comm)));
     if (from_client) {
         // The same query again before an answer (a resend): the first one timed out.
         auto earlier = pending_.find(key);
@@ -35,7 +36,7 @@ void DnsTracker::add(const dns_event &event)
             end(ends, earlier->second, -1, 0);
             pending_.erase(earlier);
         }
-        pending_[key] = Query{event.time_ns, message->qname, event.pid, comm, event.cgroup_id};
+        pending_[key] = Query{packet.time_ns, message->qname, packet.pid, comm, packet.cgroup_id};
         return;
     }
     auto query = pending_.find(key);
@@ -44,10 +45,10 @@ void DnsTracker::add(const dns_event &event)
         return;
     }
     if (!ends.outgoing) {  // the server's process sent the answer
-        query->second.pid = event.pid;
+        query->second.pid = packet.pid;
         query->second.comm = comm;
     }
-    uint64_t latency = event.time_ns > query->second.time_ns ? event.time_ns - query->second.time_ns : 0;
+    uint64_t latency = packet.time_ns > query->second.time_ns ? packet.time_ns - query->second.time_ns : 0;
     end(ends, query->second, message->rcode, latency);
     pending_.erase(query);
 }

@@ -39,21 +39,20 @@ dns_event packet(const char *source, uint16_t sport, const char *destination, ui
                  const std::vector<uint8_t> &payload, uint64_t time_ns, uint8_t protocol = IPPROTO_UDP)
 {
     dns_event event{};
-    event.family = strchr(source, ':') ? AF_INET6 : AF_INET;
-    inet_pton(event.family, source, event.saddr);
-    inet_pton(event.family, destination, event.daddr);
-    event.sport = sport;
-    event.dport = dport;
-    event.protocol = protocol;
-    event.egress = egress;
-    event.time_ns = time_ns;
-    event.cgroup_id = 7;
-    event.pid = egress ? 42 : 0;
-    strcpy(event.comm, egress ? "resolver" : "");
+    event.packet.family = strchr(source, ':') ? AF_INET6 : AF_INET;
+    inet_pton(event.packet.family, source, event.packet.saddr);
+    inet_pton(event.packet.family, destination, event.packet.daddr);
+    event.packet.sport = sport;
+    event.packet.dport = dport;
+    event.packet.protocol = protocol;
+    event.packet.egress = egress;
+    event.packet.time_ns = time_ns;
+    event.packet.cgroup_id = 7;
+    event.packet.pid = egress ? 42 : 0;
+    strcpy(event.packet.comm, egress ? "resolver" : "");
     size_t size = std::min(payload.size(), sizeof(event.payload));
     memcpy(event.payload, payload.data(), size);
-    event.captured = static_cast<uint16_t>(size);
-    event.payload_length = static_cast<uint16_t>(payload.size());
+    event.packet.captured = static_cast<uint16_t>(size);
     return event;
 }
 
@@ -210,8 +209,8 @@ TEST_CASE("dns tracker: the server side is incoming and named by the process tha
     dns_event query = packet("fd00::2", 1234, "fd00::1", 53, false, dns_message(5, 0x0100, "nx.test"), 10);
     tracker.add(query);
     dns_event answer = packet("fd00::1", 53, "fd00::2", 1234, true, dns_message(5, 0x8183, "nx.test"), 60);
-    strcpy(answer.comm, "dnsmasq");
-    answer.pid = 99;
+    strcpy(answer.packet.comm, "dnsmasq");
+    answer.packet.pid = 99;
     tracker.add(answer);
     auto records = records_of(tracker);
     REQUIRE(records.size() == 1);
