@@ -163,6 +163,7 @@ void DnsSource::add_counters(Snapshot &snapshot)
     snapshot.system["dns_ring_full"] = static_cast<int64_t>(ring_full());
     snapshot.system["dns_unparsed"] = static_cast<int64_t>(tracker_.losses().unparsed);
     snapshot.system["dns_unmatched"] = static_cast<int64_t>(tracker_.losses().unmatched);
+    snapshot.system["dns_table_full"] = static_cast<int64_t>(tracker_.losses().table_full);
     KeyedChartValues latency{.chart = "ip.ebpf_dns_KEY", .key = "latency", .dimensions = {}};
     for (const auto &[server, answered] : last_latency_)
         latency.dimensions.emplace_back(server, answered.latency_sum_ns / answered.answered / 1000);

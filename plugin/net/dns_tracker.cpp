@@ -36,6 +36,10 @@ void DnsTracker::add(const dns_event &event)
             end(ends, earlier->second, -1, 0);
             pending_.erase(earlier);
         }
+        if (pending_.size() >= max_pending) {
+            ++losses_.table_full;
+            return;
+        }
         pending_[key] = Query{packet.time_ns, message->qname, packet.pid, comm, packet.cgroup_id};
         return;
     }

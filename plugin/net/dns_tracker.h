@@ -23,6 +23,7 @@
 struct DnsLosses {
     uint64_t unparsed = 0;   // not a DNS query or response (garbage, a TCP continuation, an opcode not QUERY)
     uint64_t unmatched = 0;  // an answer to no query seen (sent before the start, or answered twice)
+    uint64_t table_full = 0; // a query while max_pending were already waiting (a flood): not tracked
 };
 
 // The charts' counts of outgoing queries (the host as client), since the start.
@@ -37,6 +38,9 @@ struct DnsServerLatency {
 
 class DnsTracker {
 public:
+    // Queries waiting for their answer at most: bounds memory under a flood.
+    static constexpr size_t max_pending = 65536;
+
     DnsTracker(uint64_t timeout_ns, PortRange ephemeral) : timeout_ns_(timeout_ns), ephemeral_(ephemeral) {}
 
     // One captured packet. Bad input only counts in losses().

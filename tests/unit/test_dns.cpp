@@ -266,3 +266,20 @@ TEST_CASE("dns flows configuration: [dns flows] of network.conf")
     CHECK(warnings.size() == 3);
     CHECK_FALSE(parse_flows_config("network.conf", "", warn).dns_enabled);
 }
+
+TEST_CASE("dns tracker: a flood of unanswered queries is bounded and counted")
+{
+    DnsTracker tracker(1000000000, PortRange{32768, 60999});
+    size_t flood = DnsTracker::max_pending + 10;
+    for (size_t i = 0; i < flood; ++i)
+        tracker.add(packet("10.0.0.2", static_cast<uint16_t>(1024 + i / 65536), "10.0.0.1", 53, true,
+                           dns_message(static_cast<uint16_t>(i), 0x0100, "flood.test"), 10));
+    CHECK(tracker.pending() == DnsTracker::max_pending);
+    CHECK(tracker.losses().table_full == 10);
+    tracker.expire_all();
+    auto records = records_of(tracker);
+    uint64_t counted = 0;
+    for (const Record &record : records)
+        counted += value_of<uint64_t>(record, "count");
+    CHECK(counted == DnsTracker::max_pending);
+}
