@@ -214,6 +214,10 @@ def main():
                 ns.run(ns.client_ns, programs["probe"], "client", probe).communicate(timeout=10)
                 time.sleep(1.2)
                 attached = any(r.get("domain") == "probe.test" for r in records.snapshot())
+            if plugin.poll() is not None and "cannot load the programs" in plugin.stderr.read():
+                print("skip - dns: this kernel refuses the cgroup_skb programs (Linux 6.0+ lets them name the process)")
+                print("0 passed, 0 failed")
+                return 0
             checks.check(attached, "the plugin reports DNS (a probe query seen)")
             while time.monotonic() < deadline and not all(any(line.startswith("BEGIN ") for line in r.snapshot())
                                                           for r in (chart_lines, small_lines)):
