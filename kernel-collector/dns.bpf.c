@@ -112,7 +112,7 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 egress)
 	__u32 captured = ((length > DNS_CAPTURE_BYTES ? DNS_CAPTURE_BYTES : length) - 1) & (DNS_CAPTURE_BYTES - 1);
 	header.captured = bpf_skb_load_bytes(skb, offset, event->payload, captured + 1) == 0 ? captured + 1 : 0;
 	event->packet = header;
-	bpf_ringbuf_submit(event, 0);
+	bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP); /* user space reads at each report, never waits */
 }
 
 SEC("cgroup_skb/egress")
