@@ -122,14 +122,16 @@ $(BUILD)/cgroup-spawn: tests/live/cgroup-spawn.cpp
 # libFuzzer targets (tests/fuzz/run.sh runs them): clang with ASan and UBSan.
 CLANGXX := $(or $(CLANGXX),clang++)
 FUZZ_FLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iplugin
-fuzz: $(BUILD)/fuzz/filter-fuzz
+fuzz: $(BUILD)/fuzz/filter-fuzz $(BUILD)/fuzz/http-fuzz $(BUILD)/fuzz/dns-fuzz
 $(BUILD)/fuzz/filter-fuzz: tests/fuzz/filter_fuzz.cpp plugin/net/filter.cpp plugin/net/filter_lexer.cpp \
 		plugin/core/log.cpp $(wildcard plugin/net/*.h) plugin/core/log.h
 	@mkdir -p $(@D)
 	$(CLANGXX) $(FUZZ_FLAGS) -o $@ $(filter %.cpp,$^)
-fuzz: $(BUILD)/fuzz/http-fuzz
 $(BUILD)/fuzz/http-fuzz: tests/fuzz/http_fuzz.cpp plugin/net/http_exchanges.cpp plugin/net/http_parser.cpp \
 		plugin/net/http_exchanges.h plugin/net/http_parser.h
+	@mkdir -p $(@D)
+	$(CLANGXX) $(FUZZ_FLAGS) -o $@ $(filter %.cpp,$^)
+$(BUILD)/fuzz/dns-fuzz: tests/fuzz/dns_fuzz.cpp plugin/net/dns_parser.cpp plugin/net/dns_parser.h
 	@mkdir -p $(@D)
 	$(CLANGXX) $(FUZZ_FLAGS) -o $@ $(filter %.cpp,$^)
 

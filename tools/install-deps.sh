@@ -12,7 +12,7 @@ set -eu
 build_packages="build-essential g++ make autoconf pkg-config clang llvm bpftool libbpf-dev
     libelf-dev zlib1g-dev libinih-dev libmnl-dev libnetfilter-conntrack-dev libcap-dev libsystemd-dev nlohmann-json3-dev"
 run_packages="netdata-core netdata-web curl jq iproute2"
-test_packages="doctest-dev libclang-rt-dev python3 openssl qemu-system-x86 busybox-static cpio xz-utils zstd lz4 kmod util-linux nftables mdadm"
+test_packages="doctest-dev libclang-rt-dev python3 openssl qemu-system-x86 busybox-static cpio xz-utils zstd lz4 kmod util-linux nftables mdadm dnsmasq-base"
 policy=/usr/sbin/policy-rc.d
 
 say() { echo "install-deps.sh: $*"; }

@@ -453,6 +453,8 @@ void apply_module_setting(ModuleConfig &module, const KnownModule &known, const 
             file.unsupported_key(s);
     } else if (known.name == "socket" && s.section == "http flows") {
         // net/http_config.cpp reads them
+    } else if (known.name == "socket" && s.section == "dns flows") {
+        // net/flows_config.cpp reads it
     } else if (contains(known.own_sections, s.section)) {
         file.module_options(known.name);
     } else {

@@ -33,6 +33,7 @@
 #include "net/conntrack.h"
 #include "bash/bash_source.h"
 #include "bash/uprobe_check.h"
+#include "net/dns_source.h"
 #include "net/flow_source.h"
 #include "net/http_source.h"
 #include "records/records_config.h"
@@ -307,6 +308,7 @@ int main(int argc, char **argv)
     std::string conntrack = options.check ? conntrack_verdict() : "";
     // and uprobes (the bash command log) CAP_SYS_ADMIN
     std::string uprobe_error = options.check ? try_readline_uretprobe(BashConfig{}.binaries.front()) : "";
+    std::string dns_verdict = options.check ? DnsSource::verdict() : "";  // needs CAP_NET_ADMIN too
     if (options.check || options.verify) {
         // Loading and attaching is all that is left to do: no need for root.
         std::string keep_error = keep_only_loading_privileges();
@@ -316,7 +318,7 @@ int main(int argc, char **argv)
         }
     }
     if (options.check)
-        return run_attach_check(facts, symbols, conntrack, bash_check_line(uprobe_error));
+        return run_attach_check(facts, symbols, conntrack, bash_check_line(uprobe_error), dns_verdict);
     if (options.verify)
         return run_program_verification(symbols) ? 0 : 1;
 
@@ -403,6 +405,14 @@ int main(int argc, char **argv)
         if (!bash)
             log_error("bash: %s; no bash charts or records", error.c_str());
     }
+    // DNS: charts and records with [dns flows] enabled = yes in network.conf.
+    std::unique_ptr<DnsSource> dns;
+    if (flows_config.dns_enabled) {
+        std::string error;
+        dns = DnsSource::start(flows_config, groups, error);
+        if (!dns)
+            log_error("dns flows: %s; no DNS charts or records", error.c_str());
+    }
 
     // Loading parsed the kernel's BTF several times over: give that memory back.
     symbols.release_btf();
@@ -439,6 +449,12 @@ int main(int argc, char **argv)
         std::erase_if(bash_charts, [](const ChartDef &chart) { return chart.module != "bash"; });
         charts.insert(charts.end(), bash_charts.begin(), bash_charts.end());
     }
+    if (dns) {
+        std::vector<ChartDef> dns_charts = charts_for(
+            embedded_chart_definitions(), {{"dns", config.apps, config.cgroups, false, config.update_every}});
+        std::erase_if(dns_charts, [](const ChartDef &chart) { return chart.module != "dns"; });
+        charts.insert(charts.end(), dns_charts.begin(), dns_charts.end());
+    }
     if (!records)
         std::erase_if(charts, [](const ChartDef &chart) { return chart.context == "netdata.ebpf_records"; });
     ChartRegistry registry(out, config.update_every);
@@ -452,6 +468,8 @@ int main(int argc, char **argv)
         self.watch("httpflow", AttachPath::Tracepoint, http->object());
     if (bash)  // a uprobe: a kprobe-type program, charted as bash_uprobe
         self.watch("bash", AttachPath::Kprobe, bash->probe().object());
+    if (dns)  // cgroup_skb programs: counted as the path with no kprobe, charted as dns_cgroup_skb
+        self.watch("dns", AttachPath::Tracepoint, dns->object());
     bool over_limit = false;
     log_summarize();
     Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {
@@ -472,6 +490,11 @@ int main(int argc, char **argv)
             bash->report(records.get(), config.update_every);
             bash->add_counters(snapshot);
             due.insert("bash");
+        }
+        if (dns && due.contains("self")) {
+            dns->report(records.get(), realtime_usec());
+            dns->add_counters(snapshot);
+            due.insert("dns");
         }
         if (records) {
             add_record_counters(*records, snapshot.system);
@@ -500,6 +523,8 @@ int main(int argc, char **argv)
         http->report(records.get(), realtime_usec());
     if (records && bash)  // what was read since the last tick
         bash->report(records.get(), config.update_every);
+    if (records && dns)  // the queries still waiting end as timed out
+        dns->report(records.get(), realtime_usec(), true);
     if (records)
         records->stop(300);
     log_summarize();

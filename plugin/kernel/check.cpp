@@ -59,7 +59,7 @@ std::string try_core(const KernelSymbols &symbols)
 } // namespace
 
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, const std::string &conntrack,
-                     const std::string &bash)
+                     const std::string &bash, const std::string &dns)
 {
     printf("kernel: %s, BTF %s, lockdown %s (%s), tracefs %s\n", facts.release.c_str(),
            symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
@@ -114,6 +114,7 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, con
     }
     printf("conntrack (NAT tags): %s\n", conntrack.c_str());
     printf("%s\n", bash.c_str());
+    printf("dns flows on cgroup_skb: %s\n", dns.empty() ? "ok" : ("refused: " + dns).c_str());
     return unusable ? 1 : 0;
 }
 

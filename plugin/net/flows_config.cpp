@@ -1,8 +1,10 @@
 #include "net/flows_config.h"
 
+#include "core/config_values.h"
 #include "core/ini_text.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -19,6 +21,31 @@ FlowsConfig parse_flows_config(const std::string &path, const std::string &text,
         auto invalid = [&](const std::string &kept) {
             warn("ebpf.plugin: " + where + ": invalid value '" + value + "' for '" + key + "'; using " + kept);
         };
+        if (section == "dns flows") {
+            if (key == "enabled") {
+                if (auto yes = config_values::parse_bool(value))
+                    config.dns_enabled = *yes;
+                else
+                    invalid("no (yes or no)");
+            } else if (key == "timeout") {
+                char *end = nullptr;
+                double seconds = strtod(value.c_str(), &end);
+                if (end != value.c_str() && *end == 0 && seconds >= 0.1 && seconds <= 300)
+                    config.dns_timeout_ms = static_cast<unsigned>(seconds * 1000);
+                else
+                    invalid(std::to_string(config.dns_timeout_ms / 1000) + " (0.1 to 300 seconds)");
+            } else if (key == "ring buffer size") {
+                auto n = parse_count(value, 64, 65536);
+                if (n && (*n & (*n - 1)) == 0)
+                    config.dns_ring_kib = *n;
+                else
+                    invalid(std::to_string(config.dns_ring_kib) + " (KiB: a power of two, 64 to 65536)");
+            } else {
+                warn("ebpf.plugin: " + path + ":" + std::to_string(line) + ": unknown key '" + key +
+                     "' in [dns flows] (enabled, timeout, ring buffer size); ignored");
+            }
+            return;
+        }
         if (section == "global") {
             if (key == "ipv4 connection table size" || key == "ipv6 connection table size" ||
                 key == "udp connection table size" || key == "socket monitoring table size") {

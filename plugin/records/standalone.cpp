@@ -9,6 +9,7 @@
 #include "core/privileges.h"
 #include "kernel/kernel.h"
 #include "kernel/probe.h"
+#include "net/dns_source.h"
 #include "net/flow_source.h"
 #include "net/http_source.h"
 #include "records/sources.h"
@@ -97,6 +98,28 @@ std::unique_ptr<BashSource> start_bash(const ConfigDirs &dirs, int update_every,
     return source;
 }
 
+// Loads the DNS programs while the privileges are still held; nullptr (said
+// on stderr) when they cannot.
+std::unique_ptr<DnsSource> start_dns(const ConfigDirs &dirs, std::optional<ProcessGroups> &groups)
+{
+    FlowsConfig config;
+    AppsGroups apps;
+    {
+        ActAsCaller caller;
+        config = load_flows_config(dirs, log_error_line);
+        apps = load_apps_groups(dirs, log_error_line);
+    }
+    if (started_setuid())
+        clearenv();
+    if (!groups)
+        groups.emplace(std::move(apps), "/proc");
+    std::string error;
+    std::unique_ptr<DnsSource> source = DnsSource::start(config, *groups, error);
+    if (!source)
+        log_error("--records dnsflow: %s", error.c_str());
+    return source;
+}
+
 } // namespace
 
 int run_records_mode(const std::string &names, int update_every, const ConfigDirs &dirs, AttachPath attach)
@@ -109,18 +132,20 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
     bool flows = selected.erase("netflow") > 0;
     bool http = selected.erase("httpflow") > 0;
     bool bash = selected.erase("bash") > 0;
+    bool dnsflow = selected.erase("dnsflow") > 0;
     for (const std::string &source : selected)
         log_error("--records: '%s' records are not produced by this build yet", source.c_str());
     std::optional<ProcessGroups> groups;
     std::unique_ptr<FlowSource> flow_source = flows ? start_flows(dirs, attach, groups) : nullptr;
     std::unique_ptr<HttpFlowSource> http_source = http ? start_http(dirs, groups) : nullptr;
     std::unique_ptr<BashSource> bash_source = bash ? start_bash(dirs, update_every, groups) : nullptr;
-    if (!test && !flow_source && !http_source && !bash_source) {
+    std::unique_ptr<DnsSource> dns_source = dnsflow ? start_dns(dirs, groups) : nullptr;
+    if (!test && !flow_source && !http_source && !bash_source && !dns_source) {
         log_error("--records: nothing to print; exiting");
         return 1;
     }
     // the test source needs no privilege at all; flows read their table
-    std::string drop_error = drop_privileges((flow_source || http_source) && !capless_map_access_refusal().empty());
+    std::string drop_error = drop_privileges((flow_source || http_source || dns_source) && !capless_map_access_refusal().empty());
     if (!drop_error.empty()) {
         log_error("cannot drop privileges (%s); exiting", drop_error.c_str());
         return 1;
@@ -140,6 +165,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
             http_source->report(&stream, realtime_usec());
         if (bash_source)
             bash_source->report(&stream, update_every);
+        if (dns_source)
+            dns_source->report(&stream, realtime_usec());
         for (const std::string &line : stream.new_errors())
             log_error("%s", line.c_str());
         return !stream.any_broken();
@@ -154,6 +181,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         http_source->report(&stream, realtime_usec());
     if (bash_source)  // what was read since the last tick
         bash_source->report(&stream, update_every);
+    if (dns_source)  // the queries still waiting end as timed out
+        dns_source->report(&stream, realtime_usec(), true);
     stream.stop(500);
     log_counts(stream);
     log_summarize();

@@ -1,11 +1,11 @@
 #!/bin/sh
-# Fuzzes the flow filter (parse + evaluate) and the HTTP parser (heads and
-# request/answer pairing) for FUZZ_SECONDS each (default 60) with libFuzzer,
-# ASan and UBSan; a crash, leak, sanitizer report or broken invariant fails.
-# Prints "ok - ..." / "not ok - ..." and "N passed, M failed".
+# Fuzzes the flow filter (parse + evaluate), the HTTP parser (heads and
+# request/answer pairing) and the DNS parser for FUZZ_SECONDS each (default 40)
+# with libFuzzer, ASan and UBSan; a crash, leak, sanitizer report or broken
+# invariant fails. Prints "ok - ..." / "not ok - ..." and "N passed, M failed".
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-seconds=${FUZZ_SECONDS:-60}
+seconds=${FUZZ_SECONDS:-40}
 cd "$root"
 if ! make -s fuzz >/dev/null; then
     echo "not ok - make fuzz builds the fuzzers"
@@ -36,5 +36,6 @@ fuzz() {
 }
 fuzz filter-fuzz filter "flow filter"
 fuzz http-fuzz http "HTTP parser"
+fuzz dns-fuzz dns "DNS parser"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

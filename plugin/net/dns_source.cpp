@@ -1,0 +1,177 @@
+#include "net/dns_source.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cerrno>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "dns.skel.h"
+
+namespace {
+
+int take_event(void *tracker, void *data, size_t size)
+{
+    if (size >= sizeof(dns_event))
+        static_cast<DnsTracker *>(tracker)->add(*static_cast<const dns_event *>(data));
+    return 0;
+}
+
+uint64_t monotonic_ns()
+{
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);  // bpf_ktime_get_ns's clock
+    return static_cast<uint64_t>(now.tv_sec) * 1000000000ULL + static_cast<uint64_t>(now.tv_nsec);
+}
+
+} // namespace
+
+DnsSource::DnsSource(const FlowsConfig &config, const ProcessGroups &groups)
+    : tracker_(static_cast<uint64_t>(config.dns_timeout_ms) * 1000000ULL,
+               config.ephemeral_port ? PortRange{static_cast<uint16_t>(config.ephemeral_port), 65535}
+                                     : read_port_range("/proc/sys/net/ipv4/ip_local_port_range")),
+      groups_(groups),
+      cgroups_(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
+               find_cgroup_mounts("/proc/self/mounts"))
+{
+}
+
+DnsSource::~DnsSource()
+{
+    if (ring_)
+        ring_buffer__free(ring_);
+    links_.clear();
+    if (skeleton_)
+        dns_bpf::destroy(skeleton_);
+}
+
+std::string DnsSource::load(unsigned ring_kib)
+{
+    std::string root = find_cgroup2_root("/proc/self/mounts");
+    if (root.empty())
+        return "no cgroup2 mount (the programs attach to its root)";
+    skeleton_ = dns_bpf::open();
+    if (!skeleton_)
+        return "cannot open the BPF object: " + errno_text(-errno);
+    if (bpf_map__set_max_entries(skeleton_->maps.dns_events, ring_kib * 1024))
+        return "cannot size the ring buffer";
+    if (int err = dns_bpf::load(skeleton_))
+        return "cannot load the programs: " + errno_text(err);
+    int cgroup_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fd < 0)
+        return "cannot open " + root + ": " + errno_text(-errno);
+    for (bpf_program *program : {skeleton_->progs.dns_egress, skeleton_->progs.dns_ingress}) {
+        bpf_link *link = bpf_program__attach_cgroup(program, cgroup_fd);
+        if (!link) {
+            int error = -errno;
+            close(cgroup_fd);
+            return std::string("cannot attach ") + bpf_program__name(program) + " to " + root + ": " +
+                   errno_text(error);
+        }
+        links_.add(link);
+    }
+    close(cgroup_fd);
+    return "";
+}
+
+std::string DnsSource::verdict()
+{
+    ProcessGroups groups(AppsGroups{}, "/proc");
+    DnsSource probe(FlowsConfig{}, groups);
+    return probe.load(64);
+}
+
+std::unique_ptr<DnsSource> DnsSource::start(const FlowsConfig &config, const ProcessGroups &groups,
+                                            std::string &error)
+{
+    std::unique_ptr<DnsSource> source(new DnsSource(config, groups));
+    std::string root = find_cgroup2_root("/proc/self/mounts");
+    error = source->load(config.dns_ring_kib);
+    if (!error.empty())
+        return nullptr;
+    source->ring_ = ring_buffer__new(bpf_map__fd(source->skeleton_->maps.dns_events), take_event,
+                                     &source->tracker_, nullptr);
+    if (!source->ring_) {
+        error = "cannot map the ring buffer: " + errno_text(-errno);
+        return nullptr;
+    }
+    log_info("dns flows: cgroup_skb programs on %s, %u KiB ring buffer, %.1f s timeout", root.c_str(),
+             config.dns_ring_kib, config.dns_timeout_ms / 1000.0);
+    return source;
+}
+
+FlowOwner DnsSource::owner(uint32_t pid, uint64_t cgroup_id)
+{
+    FlowOwner owner;
+    if (const CgroupInfo *cgroup = cgroups_.find(cgroup_id)) {
+        owner.cgroup = cgroup->name;
+        if (cgroup->service)
+            owner.service = cgroup->name;
+    }
+    auto [known, added] = app_groups_.try_emplace(pid);
+    if (added && pid) {
+        std::optional<int> group = groups_.decide_from_proc(pid);  // a process gone by now has none
+        if (group)
+            known->second = groups_.names()[*group];
+    }
+    owner.app_group = known->second;
+    return owner;
+}
+
+void DnsSource::report(RecordStream *stream, uint64_t time_usec, bool final)
+{
+    ring_buffer__consume(ring_);
+    if (final)
+        tracker_.expire_all();
+    else
+        tracker_.expire(monotonic_ns());
+    cgroups_.begin_cycle();
+    app_groups_.clear();
+    tracker_.report(time_usec, [this](uint32_t pid, uint64_t cgroup_id) { return owner(pid, cgroup_id); },
+                    [&](Record record, uint64_t) {
+                        if (stream)
+                            stream->emit(std::move(record));
+                    });
+    last_latency_ = tracker_.take_server_latency();
+}
+
+uint64_t DnsSource::ring_full() const
+{
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0)
+        return 0;
+    std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));
+    uint32_t key = DNS_DROP_RING_FULL;
+    if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.dns_drops), &key, per_cpu.data()) != 0)
+        return 0;
+    uint64_t sum = 0;
+    for (uint64_t count : per_cpu)
+        sum += count;
+    return sum;
+}
+
+void DnsSource::add_counters(Snapshot &snapshot)
+{
+    static const char *const rcode_names[] = {"noerror", "formerr", "servfail", "nxdomain",
+                                              "notimp",  "refused", "other"};
+    const DnsClientCounts &counts = tracker_.client_counts();
+    for (size_t i = 0; i < counts.by_rcode.size(); ++i)
+        snapshot.system[std::string("dns_") + rcode_names[i]] = static_cast<int64_t>(counts.by_rcode[i]);
+    snapshot.system["dns_timeout"] = static_cast<int64_t>(counts.timeouts);
+    snapshot.system["dns_ring_full"] = static_cast<int64_t>(ring_full());
+    snapshot.system["dns_unparsed"] = static_cast<int64_t>(tracker_.losses().unparsed);
+    snapshot.system["dns_unmatched"] = static_cast<int64_t>(tracker_.losses().unmatched);
+    snapshot.system["dns_table_full"] = static_cast<int64_t>(tracker_.losses().table_full);
+    KeyedChartValues latency{.chart = "ip.ebpf_dns_KEY", .key = "latency", .dimensions = {}};
+    for (const auto &[server, answered] : last_latency_)
+        latency.dimensions.emplace_back(server, answered.latency_sum_ns / answered.answered / 1000);
+    snapshot.keyed.push_back(std::move(latency));
+    snapshot.keyed_modules.insert("dns");
+}
+
+const bpf_object *DnsSource::object() const
+{
+    return skeleton_ ? skeleton_->obj : nullptr;
+}

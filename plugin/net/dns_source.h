@@ -1,0 +1,55 @@
+// The dnsflow record source: kernel-collector/dns.bpf.c on the root cgroup,
+// its ring buffer read each report into net/dns_tracker.h, and who a flow
+// belongs to (app group, cgroup, service), for `--records dnsflow` and for
+// the plugin's normal run ([dns flows] of ebpf.d/network.conf).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "accounting/cgroups.h"
+#include "accounting/process_groups.h"
+#include "core/publisher.h"
+#include "kernel/bpf_loader.h"
+#include "net/dns_tracker.h"
+#include "net/flows_config.h"
+#include "records/stream.h"
+
+struct dns_bpf;
+struct ring_buffer;
+
+class DnsSource {
+public:
+    // Loads and attaches the programs (needs the privileges still held);
+    // nullptr and a one-line `error` when it cannot.
+    static std::unique_ptr<DnsSource> start(const FlowsConfig &config, const ProcessGroups &groups,
+                                            std::string &error);
+    // Loads and attaches the programs and lets them go: "" or why not (--check).
+    static std::string verdict();
+    ~DnsSource();
+    DnsSource(const DnsSource &) = delete;
+    DnsSource &operator=(const DnsSource &) = delete;
+
+    // Reads the captured packets, ends the queries past the timeout (all of
+    // them when `final`, at stop), and emits the records when there is a stream.
+    void report(RecordStream *stream, uint64_t time_usec, bool final = false);
+    // The charts' counters (charts/dns.conf).
+    void add_counters(Snapshot &snapshot);
+    const bpf_object *object() const;
+
+private:
+    DnsSource(const FlowsConfig &config, const ProcessGroups &groups);
+    std::string load(unsigned ring_kib);
+    FlowOwner owner(uint32_t pid, uint64_t cgroup_id);
+    uint64_t ring_full() const;
+
+    dns_bpf *skeleton_ = nullptr;
+    LinkSet links_;
+    ring_buffer *ring_ = nullptr;
+    DnsTracker tracker_;
+    const ProcessGroups &groups_;
+    CgroupDirectory cgroups_;
+    std::unordered_map<uint32_t, std::string> app_groups_;  // this report's, by pid
+    std::map<std::string, DnsServerLatency> last_latency_;  // the last report's, per server
+};
