@@ -32,6 +32,7 @@
 #include "core/publisher.h"
 #include "net/conntrack.h"
 #include "net/flow_source.h"
+#include "traces/trace_source.h"
 #include "records/records_config.h"
 #include "records/standalone.h"
 #include "records/stream.h"
@@ -270,6 +271,7 @@ int main(int argc, char **argv)
     PluginConfig config;
     RecordsConfig records_config;
     FlowsConfig flows_config;
+    TracesConfig traces_config;
     std::optional<AppsGroups> apps_groups;
     bool collecting = !options.check && !options.verify; // the probes read no configuration
     if (collecting) {
@@ -279,6 +281,7 @@ int main(int argc, char **argv)
         apps_groups = load_apps_groups(dirs, log_error_line);
         records_config = load_records_config(dirs, log_error_line);
         flows_config = load_flows_config(dirs, log_error_line);
+        traces_config = load_traces_config(dirs, log_error_line);
     }
     if (started_setuid())
         clearenv(); // nothing from the caller's environment reaches libbpf
@@ -369,6 +372,19 @@ int main(int argc, char **argv)
             log_error("flows: %s; no flow charts or records", error.c_str());
     }
 
+    // Traces: their charts and, when a sink is configured, their records.
+    std::unique_ptr<TraceSource> traces;
+    if (traces_config.any_enabled()) {
+        std::set<unsigned> kinds;
+        for (unsigned kind = 0; kind < TRACE_KINDS; ++kind)
+            if (traces_config.traces[kind].enabled)
+                kinds.insert(kind);
+        std::string error;
+        traces = TraceSource::start(symbols, traces_config, kinds, groups, error);
+        if (!traces)
+            log_error("traces: %s; no trace charts or records", error.c_str());
+    }
+
     // Loading parsed the kernel's BTF several times over: give that memory back.
     symbols.release_btf();
     malloc_trim(0);
@@ -392,6 +408,13 @@ int main(int argc, char **argv)
         std::erase_if(flow_charts, [](const ChartDef &chart) { return chart.module != "flows"; });
         charts.insert(charts.end(), flow_charts.begin(), flow_charts.end());
     }
+    if (traces) {
+        std::vector<ChartDef> trace_charts =
+            charts_for(embedded_chart_definitions(),
+                       {{"traces", config.apps, config.cgroups, false, config.update_every, traces->hidden_counters()}});
+        std::erase_if(trace_charts, [](const ChartDef &chart) { return chart.module != "traces"; });
+        charts.insert(charts.end(), trace_charts.begin(), trace_charts.end());
+    }
     if (!records)
         std::erase_if(charts, [](const ChartDef &chart) { return chart.context == "netdata.ebpf_records"; });
     ChartRegistry registry(out, config.update_every);
@@ -401,6 +424,8 @@ int main(int argc, char **argv)
     SelfMonitor self(collector, config.limits);
     if (flows)
         self.watch("flows", flows->probe().path(), flows->probe().object());
+    if (traces)
+        self.watch("traces", AttachPath::Tracepoint, traces->probe().object());
     bool over_limit = false;
     log_summarize();
     Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {
@@ -411,6 +436,11 @@ int main(int argc, char **argv)
             flows->report(records.get(), realtime_usec());
             flows->add_counters(snapshot);
             due.insert("flows");
+        }
+        if (traces && due.contains("self")) {
+            traces->report(records.get());
+            traces->add_counters(snapshot);
+            due.insert("traces");
         }
         if (records) {
             add_record_counters(*records, snapshot.system);
@@ -433,6 +463,8 @@ int main(int argc, char **argv)
     log_stop(stop, out);
     if (records && flows)  // what closed since the last tick
         flows->report(records.get(), realtime_usec());
+    if (records && traces)
+        traces->report(records.get());
     if (records)
         records->stop(300);
     log_summarize();

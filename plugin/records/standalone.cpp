@@ -11,6 +11,7 @@
 #include "net/flow_source.h"
 #include "records/sources.h"
 #include "records/stream.h"
+#include "traces/trace_source.h"
 
 namespace {
 
@@ -48,6 +49,33 @@ std::unique_ptr<FlowSource> start_flows(const ConfigDirs &dirs, AttachPath attac
     return source;
 }
 
+// Loads the traces named on the command line (each on, whatever traces.conf
+// says; its rate limits, ring size and cgroup apply); nullptr (said on stderr)
+// when none can run.
+std::unique_ptr<TraceSource> start_traces(const ConfigDirs &dirs, const std::set<unsigned> &kinds,
+                                          std::optional<ProcessGroups> &groups)
+{
+    TracesConfig config;
+    AppsGroups apps;
+    {
+        ActAsCaller caller;
+        config = load_traces_config(dirs, log_error_line);
+        if (!groups)
+            apps = load_apps_groups(dirs, log_error_line);
+    }
+    if (started_setuid())
+        clearenv();
+    KernelFacts facts = detect_kernel("/sys/kernel/btf");
+    KernelSymbols symbols(facts.tracefs_path);
+    if (!groups)
+        groups.emplace(std::move(apps), "/proc");
+    std::string error;
+    std::unique_ptr<TraceSource> source = TraceSource::start(symbols, config, kinds, *groups, error);
+    if (!source)
+        log_error("--records traces: %s", error.c_str());
+    return source;
+}
+
 } // namespace
 
 int run_records_mode(const std::string &names, int update_every, const ConfigDirs &dirs, AttachPath attach)
@@ -58,16 +86,24 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         log_error("%s", error.c_str());
     bool test = selected.erase("test") > 0;
     bool flows = selected.erase("netflow") > 0;
-    for (const std::string &source : selected)
-        log_error("--records: '%s' records are not produced by this build yet", source.c_str());
+    std::set<unsigned> trace_kinds;
+    for (const std::string &source : selected) {
+        unsigned kind = trace_kind_of(source);
+        if (kind < TRACE_KINDS)
+            trace_kinds.insert(kind);
+        else
+            log_error("--records: '%s' records are not produced by this build yet", source.c_str());
+    }
     std::optional<ProcessGroups> groups;
     std::unique_ptr<FlowSource> flow_source = flows ? start_flows(dirs, attach, groups) : nullptr;
-    if (!test && !flow_source) {
+    std::unique_ptr<TraceSource> trace_source = trace_kinds.empty() ? nullptr : start_traces(dirs, trace_kinds, groups);
+    if (!test && !flow_source && !trace_source) {
         log_error("--records: nothing to print; exiting");
         return 1;
     }
-    // the test source needs no privilege at all; flows read their table
-    std::string drop_error = drop_privileges(flow_source && !capless_map_access_refusal().empty());
+    // the test source needs no privilege at all; flows and traces read their maps
+    std::string drop_error =
+        drop_privileges((flow_source || trace_source) && !capless_map_access_refusal().empty());
     if (!drop_error.empty()) {
         log_error("cannot drop privileges (%s); exiting", drop_error.c_str());
         return 1;
@@ -83,6 +119,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
             stream.emit(source.next());
         if (flow_source)
             flow_source->report(&stream, realtime_usec());
+        if (trace_source)
+            trace_source->report(&stream);
         for (const std::string &line : stream.new_errors())
             log_error("%s", line.c_str());
         return !stream.any_broken();
@@ -93,6 +131,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         log_info("stdout's reader went away; stopping");
     if (flow_source)  // what closed since the last tick
         flow_source->report(&stream, realtime_usec());
+    if (trace_source)
+        trace_source->report(&stream);
     stream.stop(500);
     log_counts(stream);
     log_summarize();

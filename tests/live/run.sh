@@ -10,7 +10,9 @@
 # softirq, disk, filesystem) against interrupts, a loop device and ext4 it
 # makes (latency_test.py); the record stream (records_test.py) and the netflow
 # records of connections between two network namespaces (flows_test.py) and
-# their NAT tags from conntrack through a DNAT rule (nat_test.py).
+# their NAT tags from conntrack through a DNAT rule (nat_test.py); Fluent Bit's
+# traces (exec, signal, bind, tcp, vfs, malloc) of a workload in its own
+# cgroup, and a signal flood over the rate limit (traces_test.py).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0 passed=0 failed=0
@@ -38,5 +40,6 @@ run "$here/cli_test.sh"
 run python3 "$here/records_test.py"
 run python3 "$here/flows_test.py"
 run python3 "$here/nat_test.py"
+run python3 "$here/traces_test.py"
 echo "$passed passed, $failed failed"
 exit $status
