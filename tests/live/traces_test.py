@@ -12,7 +12,8 @@ names (`cgroup =`), so that the counts are exact while other things run:
 Every record arrives once with the right fields, pid, comm, cgroup and app
 group. Then 3000 kill(pid, 0) beyond `records per second = 300`: the records
 read plus the events counted as dropped (said on stderr) are exactly all
-signals sent. The plugin's normal run at the same time, with a records.conf
+signals sent; again with a 4 KiB ring and no limit: records read plus
+events refused by the full ring are exactly the flood. The plugin's normal run at the same time, with a records.conf
 file sink, writes the same records to its file and charts the counts
 (system, app group and cgroup charts).
 
@@ -214,6 +215,33 @@ def check_mallocs(checks, records, malloc_pid, allocations):
                  f"(want {len(allocations)})")
 
 
+def check_ring_full(checks, build, env, user, cgroup_name, workload, plugins):
+    """A 4 KiB ring and no rate limit: the flood overflows the ring between two reads, and the
+    records read plus the events counted as refused by the full ring are exactly the flood."""
+    ring_dir = os.path.join(user, "ring")
+    os.makedirs(os.path.join(ring_dir, "ebpf.d"))
+    with open(os.path.join(ring_dir, "ebpf.d", "traces.conf"), "w") as conf:
+        conf.write(f"[traces]\n    cgroup = {cgroup_name}\n    ring buffer size = 4k\n"
+                   "[trace_signal]\n    records per second = 0\n")
+    plugin = subprocess.Popen([os.path.join(build, "ebpf.plugin"), "--records", "signal", "1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=dict(env, NETDATA_USER_CONFIG_DIR=ring_dir))
+    plugins.append(plugin)
+    out, err = Lines(plugin.stdout), Lines(plugin.stderr)
+    if not checks.check(err.wait_for("traces: trace_signal", 60), "a plugin with a 4 KiB ring attaches"):
+        sys.stdout.write("".join(err.snapshot()))
+        return
+    workload.stdin.write("flood\n")
+    workload.stdin.flush()
+    workload.stdout.readline()
+    time.sleep(2.5)
+    signals = [r for r in records_of(out.snapshot(), cgroup_name) if r["source"] == "signal"]
+    dropped, ring_full, limited = last_dropped(err.snapshot(), "signal")
+    checks.check(ring_full > 0 and limited == 0 and len(signals) + ring_full == FLOOD,
+                 f"4 KiB ring: {len(signals)} signal records + {ring_full} refused by the full ring "
+                 f"({limited} rate limited) = {len(signals) + ring_full} (want {FLOOD}, some refused)")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -319,9 +347,6 @@ def main():
                          f"{windows} it can touch")
 
             # the normal run: the same records in its file sink, and the charts
-            workload.stdin.write("exit\n")
-            workload.stdin.flush()
-            workload.wait(timeout=10)
             mallocs.stdin.write("exit\n")
             mallocs.stdin.flush()
             mallocs.wait(timeout=10)
@@ -357,6 +382,12 @@ def main():
             checks.check(emitted == normal_signals and limited_chart + emitted == sent,
                          f"netdata.ebpf_traces signal: {emitted} emitted (file: {normal_signals}) + {limited_chart} "
                          f"rate limited = {sent}")
+            records.terminate()
+            records.wait(timeout=10)
+            check_ring_full(checks, args.build, env, user, cgroup_name, workload, plugins)
+            workload.stdin.write("exit\n")
+            workload.stdin.flush()
+            workload.wait(timeout=10)
         finally:
             for process in [workload, mallocs] + plugins:
                 if process.poll() is None:

@@ -2,8 +2,8 @@
 """The workload of tests/live/traces_test.py, run in its own cgroup under a
 name of its own: after a line on stdin it makes the execs, signals, binds,
 TCP calls and file operations given in the JSON plan (argv[1]), then prints
-one JSON object of what the test cannot know beforehand (pids, fds, ports),
-and after a second line the signal flood; then it exits."""
+one JSON object of what the test cannot know beforehand (pids, fds, ports);
+then a signal flood (kill(pid, 0)) for each line "flood", until another line."""
 import json
 import os
 import signal
@@ -111,12 +111,11 @@ def main():
     binds_and_tcp(plan, done)
     files(plan, done)
     print(json.dumps(done), flush=True)
-    sys.stdin.readline()
-    time.sleep(1.1)  # a rate window of its own
-    for _ in range(plan["flood"]):
-        os.kill(os.getpid(), 0)
-    print("flooded", flush=True)
-    sys.stdin.readline()
+    while sys.stdin.readline().strip() == "flood":
+        time.sleep(1.1)  # a rate window of its own
+        for _ in range(plan["flood"]):
+            os.kill(os.getpid(), 0)
+        print("flooded", flush=True)
 
 
 main()
