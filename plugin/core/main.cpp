@@ -463,8 +463,8 @@ int main(int argc, char **argv)
     log_stop(stop, out);
     if (records && flows)  // what closed since the last tick
         flows->report(records.get(), realtime_usec());
-    if (records && traces)
-        traces->report(records.get());
+    if (traces)  // the last events, and the drops not said yet
+        traces->report(records.get(), true);
     if (records)
         records->stop(300);
     log_summarize();

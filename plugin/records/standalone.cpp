@@ -132,7 +132,7 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
     if (flow_source)  // what closed since the last tick
         flow_source->report(&stream, realtime_usec());
     if (trace_source)
-        trace_source->report(&stream);
+        trace_source->report(&stream, true);
     stream.stop(500);
     log_counts(stream);
     log_summarize();

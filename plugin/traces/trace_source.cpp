@@ -18,6 +18,13 @@ int64_t realtime_minus_monotonic_ns()
            (static_cast<int64_t>(realtime.tv_nsec) - monotonic.tv_nsec);
 }
 
+uint64_t monotonic_seconds()
+{
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return static_cast<uint64_t>(now.tv_sec);
+}
+
 // The signals charted by name (charts/traces.conf); any other is "other".
 std::string signal_counter(int signal)
 {
@@ -131,7 +138,7 @@ void TraceSource::count(const traced_event &event, const TraceOwner &owner)
         ++cgroup_counts_[owner.cgroup][event.kind];
 }
 
-void TraceSource::report(RecordStream *stream)
+void TraceSource::report(RecordStream *stream, bool final)
 {
     cgroups_.begin_cycle();
     app_groups_.clear();
@@ -141,15 +148,19 @@ void TraceSource::report(RecordStream *stream)
     stream_ = nullptr;
     if (!probe_.read_counts(outcomes_))
         return;
+    // a busy host drops every second: said at most once a minute, and at the end
+    uint64_t now = monotonic_seconds();
     for (unsigned kind = 0; kind < TRACE_KINDS; ++kind) {
         uint64_t ring_full = outcomes_[kind][TRACE_RING_FULL], limited = outcomes_[kind][TRACE_RATE_LIMITED];
-        if (ring_full + limited == dropped_said_[kind])
+        if (ring_full + limited == dropped_said_[kind] || (!final && dropped_said_at_[kind] &&
+                                                           now < dropped_said_at_[kind] + 60))
             continue;
         log_error("traces: trace_%s: %llu events dropped so far (%llu the ring buffer was full, %llu over the "
                   "records per second)",
                   trace_name(kind), static_cast<unsigned long long>(ring_full + limited),
                   static_cast<unsigned long long>(ring_full), static_cast<unsigned long long>(limited));
         dropped_said_[kind] = ring_full + limited;
+        dropped_said_at_[kind] = now;
     }
 }
 

@@ -33,8 +33,9 @@ public:
     TraceSource &operator=(const TraceSource &) = delete;
 
     // Reads every event in the ring into the counts, and emits their records
-    // when there is a stream. Says new drops on stderr.
-    void report(RecordStream *stream);
+    // when there is a stream. Says new drops on stderr, at most once a minute
+    // per trace, and whatever is new when `final` (at stop).
+    void report(RecordStream *stream, bool final = false);
     // The charts' counters: per trace for the system (every event, dropped or
     // not) and the plugin (emitted, ring full, rate limited), per app group,
     // cgroup and service (the records read).
@@ -60,6 +61,7 @@ private:
     std::unordered_map<uint32_t, std::string> app_groups_;  // this report's, by pid
     std::array<std::array<uint64_t, TRACE_OUTCOMES>, TRACE_KINDS> outcomes_{};
     std::array<uint64_t, TRACE_KINDS> dropped_said_{};
+    std::array<uint64_t, TRACE_KINDS> dropped_said_at_{};  // CLOCK_MONOTONIC seconds
     std::map<std::string, PerTrace> app_counts_, cgroup_counts_, service_counts_;
     std::map<std::string, uint64_t> cgroup_ids_;  // cgroup or service name -> id
     std::map<std::string, uint64_t> signals_;     // signal counter name -> signals sent

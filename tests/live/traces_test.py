@@ -116,6 +116,13 @@ def parse_time(timestamp):
     return datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
 
 
+def stop(plugin):
+    """SIGTERM, then its output read to the end."""
+    plugin.terminate()
+    plugin.wait(timeout=10)
+    time.sleep(0.3)  # the reader threads take the last lines
+
+
 def last_dropped(stderr_lines, trace):
     """(dropped, ring full, rate limited) from the last stderr line about `trace`, zeros when none."""
     found = (0, 0, 0)
@@ -235,6 +242,7 @@ def check_ring_full(checks, build, env, user, cgroup_name, workload, plugins):
     workload.stdin.flush()
     workload.stdout.readline()
     time.sleep(2.5)
+    stop(plugin)
     signals = [r for r in records_of(out.snapshot(), cgroup_name) if r["source"] == "signal"]
     dropped, ring_full, limited = last_dropped(err.snapshot(), "signal")
     checks.check(ring_full > 0 and limited == 0 and len(signals) + ring_full == FLOOD,
@@ -331,6 +339,7 @@ def main():
             workload.stdin.flush()
             checks.check(workload.stdout.readline().strip() == "flooded", "the workload sends its flood")
             time.sleep(2.5)
+            stop(records)  # its last stderr line has every drop
             mine = records_of(out.snapshot(), cgroup_name)
             signals = [r for r in mine if r["source"] == "signal"]
             dropped, ring_full, limited = last_dropped(err.snapshot(), "signal")
@@ -382,8 +391,6 @@ def main():
             checks.check(emitted == normal_signals and limited_chart + emitted == sent,
                          f"netdata.ebpf_traces signal: {emitted} emitted (file: {normal_signals}) + {limited_chart} "
                          f"rate limited = {sent}")
-            records.terminate()
-            records.wait(timeout=10)
             check_ring_full(checks, args.build, env, user, cgroup_name, workload, plugins)
             workload.stdin.write("exit\n")
             workload.stdin.flush()
