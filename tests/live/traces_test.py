@@ -14,7 +14,7 @@ group. Then 3000 kill(pid, 0) beyond `records per second = 300`: the records
 read plus the events counted as dropped (said on stderr) are exactly all
 signals sent; again with a 4 KiB ring and no limit: records read plus
 events refused by the full ring are exactly the flood. The plugin's normal run at the same time, with a records.conf
-file sink, writes the same records to its file and charts the counts
+file sink and the journal sink, writes the same records to both and charts the counts
 (system, app group and cgroup charts).
 
 usage: traces_test.py [--build DIR]
@@ -36,6 +36,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_output import plugin_check_output  # noqa: E402
+from records_test import start_journald  # noqa: E402
 from common import Checks, cgroup2_root, check_protocol, finish, make_cgroups, remove_cgroups, sanitize  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -222,6 +223,31 @@ def check_mallocs(checks, records, malloc_pid, allocations):
                  f"(want {len(allocations)})")
 
 
+def check_journal(checks, cgroup_name, stdout_records):
+    """The journal sink: the same exec, bind and tcp records, fields upper-cased."""
+    want = {source: sorted(json.dumps(r.get("argv1") or r.get("port") or r.get("fd")) for r in stdout_records
+                           if r["source"] == source) for source in ("exec", "bind", "tcp")}
+    got = {}
+    for _ in range(50):
+        out = subprocess.run(["journalctl", "-o", "json", f"CGROUP={cgroup_name}"], capture_output=True,
+                             text=True).stdout
+        entries = [json.loads(line) for line in out.splitlines() if line.strip()]
+        got = {source: sorted(json.dumps(to_int(e.get("ARGV1") or e.get("PORT") or e.get("FD")))
+                              for e in entries if e.get("SOURCE") == source) for source in want}
+        if got == want:
+            break
+        time.sleep(0.1)
+    checks.check(got == want, "the journal sink has the same exec, bind and tcp records " +
+                 str({source: len(v) for source, v in got.items()}))
+
+
+def to_int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
 def check_ring_full(checks, build, env, user, cgroup_name, workload, plugins):
     """A 4 KiB ring and no rate limit: the flood overflows the ring between two reads, and the
     records read plus the events counted as refused by the full ring are exactly the flood."""
@@ -273,7 +299,7 @@ def main():
         os.makedirs(plan["directory"])
         workload = subprocess.Popen([program, WORKLOAD, json.dumps(plan)], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, text=True, preexec_fn=enter)
-        plugins = []
+        plugins, journald = [], None
         try:
             checks.check(mallocs.stdout.readline().strip() == "ready" and workload.stdout.readline().strip() == "ready",
                          "the workloads start in their cgroup")
@@ -300,10 +326,11 @@ def main():
                 with open(os.path.join(user, conf_name)) as src, open(os.path.join(normal_dir, conf_name), "w") as dst:
                     dst.write(src.read())
             with open(os.path.join(normal_dir, "ebpf.d", "records.conf"), "w") as conf:
-                conf.write(f"[records]\n    file = {sink}\n")
+                conf.write(f"[records]\n    file = {sink}\n    journal = yes\n")
             with open(os.path.join(normal_dir, "ebpf.d.conf"), "w") as conf:
                 conf.write("[global]\n    cgroups = yes\n    apps = yes\n[ebpf programs]\n" +
                            "".join(f"    {m} = {'yes' if m == 'sync' else 'no'}\n" for m in ALL_MODULES))
+            journald = start_journald()
             normal = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "1"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                       env=dict(env, NETDATA_USER_CONFIG_DIR=normal_dir))
@@ -370,6 +397,7 @@ def main():
                 a = sorted(key(r) for r in stdout_records if r["source"] == source)
                 b = sorted(key(r) for r in sunk if r["source"] == source)
                 checks.check(a == b and a, f"the file sink has the same {len(b)} {source} records as stdout ({len(a)})")
+            check_journal(checks, cgroup_name, stdout_records)
             values = chart_values(charts.snapshot())
             execs = plan["execs"] + 2
             checks.check(values.get(("system.ebpf_traces", "exec")) == execs,
@@ -400,6 +428,9 @@ def main():
                 if process.poll() is None:
                     process.kill()
                     process.wait()
+            if journald:
+                journald.terminate()
+                journald.wait(timeout=5)
             remove_cgroups([cgroup])
     said = [line for line in plugin_check_output(args.build).splitlines() if line.startswith("trace_")]
     want = [f"trace_{t} (syscall tracepoints): ok" for t in ("exec", "signal", "bind", "tcp", "vfs")] + \
