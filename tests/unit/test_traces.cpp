@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <netinet/in.h>
 
 namespace {
@@ -151,4 +152,19 @@ TEST_CASE("traces: decoding refuses short or unknown events")
     CHECK(field<int64_t>(record, "tpid") == -1);
     event.kind = TRACE_KINDS;
     CHECK(!decode_trace_event(&event, sizeof(event)));
+}
+
+TEST_CASE("traces: the stock ebpf.d/traces.conf reads cleanly and turns every trace off")
+{
+    std::filesystem::path stock = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "conf.d";
+    std::vector<std::string> warnings;
+    TracesConfig config = load_traces_config({"", stock.string()}, [&](const std::string &w) { warnings.push_back(w); });
+    CHECK(warnings.empty());
+    CHECK(!config.any_enabled());
+    CHECK(config.ring_bytes == 4u << 20);
+    CHECK(config.cgroup.empty());
+    CHECK(config.malloc_pids.empty());
+    for (unsigned kind = 0; kind < TRACE_MALLOC; ++kind)
+        CHECK(config.traces[kind].records_per_second == 1000);
+    CHECK(config.traces[TRACE_MALLOC].records_per_second == 100);
 }
