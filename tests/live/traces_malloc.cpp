@@ -1,7 +1,8 @@
 // The malloc workload of tests/live/traces_test.py: dynamically linked (the
 // trace probes the libc a process maps). Prints "ready", then on each line of
 // stdin: "alloc N BASE" makes N malloc(BASE + i) and frees each, printing
-// "malloc ADDRESS SIZE" per allocation; "exit" ends. Output goes through write(2), never stdio's buffer,
+// "malloc ADDRESS SIZE" per allocation; "storm N" makes N malloc(8)/free
+// pairs; "exit" ends. Output goes through write(2), never stdio's buffer,
 // and the lines are built on the stack, so the only allocations are those asked for.
 #include <cstdio>
 #include <cstdlib>
@@ -51,6 +52,11 @@ int main()
                 snprintf(out, sizeof(out), "malloc %lu %lu\n", reinterpret_cast<unsigned long>(block), base + i);
                 free(block);
                 say(out);
+            }
+        } else if (sscanf(line, "storm %lu", &count) == 1) {
+            for (unsigned long i = 0; i < count; ++i) {
+                void *volatile block = malloc(8);  // volatile: the pair is not optimized away
+                free(block);
             }
         } else if (strcmp(line, "exit") == 0) {
             break;

@@ -44,7 +44,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 WORKLOAD = os.path.join(HERE, "traces_workload.py")
 SIGNALS = {signal: times for signal, times in ((10, 3), (12, 2), (1, 1))}
 SIGNAL_LIMIT, FLOOD = 300, 3000
-ALLOCATIONS, ALLOCATION_BASE = 20, 777000
+ALLOCATIONS, ALLOCATION_BASE, STORM = 20, 777000, 50000
 DROPPED = re.compile(r"traces: trace_(\w+): (\d+) events dropped so far \((\d+) the ring buffer was full, (\d+) over")
 ALL_MODULES = ("process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs", "filesystem", "disk", "mount", "fd",
                "hardirq", "softirq", "oomkill", "shm")
@@ -248,15 +248,17 @@ def to_int(value):
         return value
 
 
-def check_ring_full(checks, build, env, user, cgroup_name, workload, plugins):
+def check_ring_full(checks, build, env, user, cgroup_name, workload, mallocs, plugins):
     """A 4 KiB ring and no rate limit: the flood overflows the ring between two reads, and the
-    records read plus the events counted as refused by the full ring are exactly the flood."""
+    records read plus the events counted as refused by the full ring are exactly the flood. A
+    malloc storm in the same run (100 a second): records plus both drops are exactly its calls."""
     ring_dir = os.path.join(user, "ring")
     os.makedirs(os.path.join(ring_dir, "ebpf.d"))
     with open(os.path.join(ring_dir, "ebpf.d", "traces.conf"), "w") as conf:
         conf.write(f"[traces]\n    cgroup = {cgroup_name}\n    ring buffer size = 4k\n"
-                   "[trace_signal]\n    records per second = 0\n")
-    plugin = subprocess.Popen([os.path.join(build, "ebpf.plugin"), "--records", "signal", "1"],
+                   "[trace_signal]\n    records per second = 0\n"
+                   f"[trace_malloc]\n    records per second = 100\n    pids = {mallocs.pid}\n")
+    plugin = subprocess.Popen([os.path.join(build, "ebpf.plugin"), "--records", "signal,malloc", "1"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=dict(env, NETDATA_USER_CONFIG_DIR=ring_dir))
     plugins.append(plugin)
@@ -267,8 +269,19 @@ def check_ring_full(checks, build, env, user, cgroup_name, workload, plugins):
     workload.stdin.write("flood\n")
     workload.stdin.flush()
     workload.stdout.readline()
+    started = time.monotonic()
+    mallocs.stdin.write(f"storm {STORM}\n")
+    mallocs.stdin.flush()
+    mallocs.stdout.readline()
+    storm_seconds = time.monotonic() - started
     time.sleep(2.5)
     stop(plugin)
+    storm = [r for r in records_of(out.snapshot(), cgroup_name) if r["source"] == "malloc"]
+    dropped, ring_full, limited = last_dropped(err.snapshot(), "malloc")
+    if not checks.check(limited > 0 and len(storm) + dropped == 2 * STORM and dropped == ring_full + limited,
+                        f"malloc storm of {STORM} malloc/free in {storm_seconds:.2f} s: {len(storm)} records + "
+                        f"{ring_full} ring full + {limited} rate limited = {len(storm) + dropped} (want {2 * STORM})"):
+        sys.stdout.write("".join(err.snapshot()))
     signals = [r for r in records_of(out.snapshot(), cgroup_name) if r["source"] == "signal"]
     dropped, ring_full, limited = last_dropped(err.snapshot(), "signal")
     checks.check(ring_full > 0 and limited == 0 and len(signals) + ring_full == FLOOD,
@@ -383,9 +396,6 @@ def main():
                          f"{windows} it can touch")
 
             # the normal run: the same records in its file sink, and the charts
-            mallocs.stdin.write("exit\n")
-            mallocs.stdin.flush()
-            mallocs.wait(timeout=10)
             time.sleep(1.5)
             normal.stdin.close()
             normal.wait(timeout=20)
@@ -419,7 +429,10 @@ def main():
             checks.check(emitted == normal_signals and limited_chart + emitted == sent,
                          f"netdata.ebpf_traces signal: {emitted} emitted (file: {normal_signals}) + {limited_chart} "
                          f"rate limited = {sent}")
-            check_ring_full(checks, args.build, env, user, cgroup_name, workload, plugins)
+            check_ring_full(checks, args.build, env, user, cgroup_name, workload, mallocs, plugins)
+            mallocs.stdin.write("exit\n")
+            mallocs.stdin.flush()
+            mallocs.wait(timeout=10)
             workload.stdin.write("exit\n")
             workload.stdin.flush()
             workload.wait(timeout=10)
