@@ -77,8 +77,10 @@ std::unique_ptr<TraceSource> TraceSource::start(const KernelSymbols &kernel, con
     std::string names;
     for (unsigned kind : source->probe_.running())
         names += std::string(names.empty() ? "" : ", ") + "trace_" + trace_name(kind);
-    log_info("traces: %s on syscall tracepoints%s, ring buffer %llu KiB", names.c_str(),
-             source->probe_.running().contains(TRACE_MALLOC) ? " and uprobes" : "",
+    const std::set<unsigned> &running = source->probe_.running();
+    bool uprobes = running.contains(TRACE_MALLOC), tracepoints = running.size() > (uprobes ? 1 : 0);
+    log_info("traces: %s on %s, ring buffer %llu KiB", names.c_str(),
+             uprobes && tracepoints ? "syscall tracepoints and uprobes" : uprobes ? "uprobes" : "syscall tracepoints",
              static_cast<unsigned long long>(config.ring_bytes >> 10));
     return source;
 }
