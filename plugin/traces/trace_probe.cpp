@@ -43,6 +43,17 @@ uint64_t cgroup_id_of(const std::string &path)
 constexpr const char *malloc_programs[] = {"uprobe_trace_malloc", "uprobe_trace_calloc", "uprobe_trace_realloc",
                                            "uretprobe_trace_allocation", "uprobe_trace_free"};
 
+// A setuid start by another user may probe only that user's processes (as
+// ptrace would let it); root, any.
+bool caller_owns(uint32_t pid)
+{
+    uid_t caller = getuid();
+    if (caller == 0)
+        return true;
+    struct stat st {};
+    return stat(("/proc/" + std::to_string(pid)).c_str(), &st) == 0 && st.st_uid == caller;
+}
+
 } // namespace
 
 std::string libc_of_process(uint32_t pid)
@@ -183,6 +194,11 @@ std::string TraceProbe::attach_malloc(const std::vector<uint32_t> &pids)
     std::string problems;
     size_t attached = 0;
     for (uint32_t pid : pids) {
+        if (!caller_owns(pid)) {
+            problems += (problems.empty() ? "" : "; ") + std::string("pid ") + std::to_string(pid) +
+                        ": not a process of the user who started the plugin";
+            continue;
+        }
         std::string libc = libc_of_process(pid);
         if (libc.empty()) {
             problems += (problems.empty() ? "" : "; ") + std::string("pid ") + std::to_string(pid) + ": no libc mapped";
