@@ -37,7 +37,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 # and the next make would regenerate them and rebuild everything that includes them.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
 all: $(BUILD)/ebpf.plugin $(BUILD)/ebpf-workload $(BUILD)/cgroup-spawn $(BUILD)/records-emit $(BUILD)/cache-workload \
-     $(BUILD)/syscall-workload
+     $(BUILD)/syscall-workload $(BUILD)/traces-malloc
 
 config.mk: configure.ac config.mk.in
 	@echo "config.mk is missing or stale: run tools/install-deps.sh build (or autoconf && ./configure)" >&2; exit 1
@@ -104,6 +104,11 @@ $(BUILD)/ebpf-workload: tests/live/workload.cpp tests/live/workload_socket.cpp t
 $(BUILD)/cache-workload: tests/live/cache_workload.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++20 -O2 -Wall -Wextra -static -o $@ $<
+
+# Dynamically linked: trace_malloc probes the libc the process maps.
+$(BUILD)/traces-malloc: tests/live/traces_malloc.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++20 -O2 -Wall -Wextra -o $@ $<
 
 $(BUILD)/syscall-workload: tests/live/syscall-workload.cpp
 	@mkdir -p $(@D)

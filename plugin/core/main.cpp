@@ -35,6 +35,7 @@
 #include "bash/uprobe_check.h"
 #include "net/dns_source.h"
 #include "net/flow_source.h"
+#include "traces/trace_source.h"
 #include "net/http_source.h"
 #include "records/records_config.h"
 #include "records/standalone.h"
@@ -276,6 +277,7 @@ int main(int argc, char **argv)
     FlowsConfig flows_config;
     HttpFlowsConfig http_config;
     BashConfig bash_config;
+    TracesConfig traces_config;
     std::optional<AppsGroups> apps_groups;
     bool collecting = !options.check && !options.verify; // the probes read no configuration
     if (collecting) {
@@ -287,6 +289,7 @@ int main(int argc, char **argv)
         flows_config = load_flows_config(dirs, log_error_line);
         http_config = load_http_flows_config(dirs, log_error_line);
         bash_config = load_bash_config(dirs, log_error_line);
+        traces_config = load_traces_config(dirs, log_error_line);
     }
     if (started_setuid())
         clearenv(); // nothing from the caller's environment reaches libbpf
@@ -413,6 +416,18 @@ int main(int argc, char **argv)
         if (!dns)
             log_error("dns flows: %s; no DNS charts or records", error.c_str());
     }
+    // Traces: their charts and, when a sink is configured, their records.
+    std::unique_ptr<TraceSource> traces;
+    if (traces_config.any_enabled()) {
+        std::set<unsigned> kinds;
+        for (unsigned kind = 0; kind < TRACE_KINDS; ++kind)
+            if (traces_config.traces[kind].enabled)
+                kinds.insert(kind);
+        std::string error;
+        traces = TraceSource::start(symbols, traces_config, kinds, groups, error);
+        if (!traces)
+            log_error("traces: %s; no trace charts or records", error.c_str());
+    }
 
     // Loading parsed the kernel's BTF several times over: give that memory back.
     symbols.release_btf();
@@ -455,6 +470,13 @@ int main(int argc, char **argv)
         std::erase_if(dns_charts, [](const ChartDef &chart) { return chart.module != "dns"; });
         charts.insert(charts.end(), dns_charts.begin(), dns_charts.end());
     }
+    if (traces) {
+        std::vector<ChartDef> trace_charts =
+            charts_for(embedded_chart_definitions(),
+                       {{"traces", config.apps, config.cgroups, false, config.update_every, traces->hidden_counters()}});
+        std::erase_if(trace_charts, [](const ChartDef &chart) { return chart.module != "traces"; });
+        charts.insert(charts.end(), trace_charts.begin(), trace_charts.end());
+    }
     if (!records)
         std::erase_if(charts, [](const ChartDef &chart) { return chart.context == "netdata.ebpf_records"; });
     ChartRegistry registry(out, config.update_every);
@@ -470,6 +492,8 @@ int main(int argc, char **argv)
         self.watch("bash", AttachPath::Kprobe, bash->probe().object());
     if (dns)  // cgroup_skb programs: counted as the path with no kprobe, charted as dns_cgroup_skb
         self.watch("dns", AttachPath::Tracepoint, dns->object());
+    if (traces)
+        self.watch("traces", AttachPath::Tracepoint, traces->probe().object());
     bool over_limit = false;
     log_summarize();
     Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {
@@ -495,6 +519,11 @@ int main(int argc, char **argv)
             dns->report(records.get(), realtime_usec());
             dns->add_counters(snapshot);
             due.insert("dns");
+        }
+        if (traces && due.contains("self")) {
+            traces->report(records.get());
+            traces->add_counters(snapshot);
+            due.insert("traces");
         }
         if (records) {
             add_record_counters(*records, snapshot.system);
@@ -525,6 +554,8 @@ int main(int argc, char **argv)
         bash->report(records.get(), config.update_every);
     if (records && dns)  // the queries still waiting end as timed out
         dns->report(records.get(), realtime_usec(), true);
+    if (traces)  // the last events, and the drops not said yet
+        traces->report(records.get(), true);
     if (records)
         records->stop(300);
     log_summarize();

@@ -8,6 +8,7 @@
 #include "kernel/probe.h"
 #include "modules/table_module.h"
 #include "net/flow_probe.h"
+#include "traces/trace_probe.h"
 
 namespace {
 struct Probe {
@@ -113,6 +114,21 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, con
                !missing.empty() ? ("n/a: " + missing).c_str() : flows.empty() ? "ok" : ("refused: " + flows).c_str());
     }
     printf("conntrack (NAT tags): %s\n", conntrack.c_str());
+    // Fluent Bit's traces, each loaded and attached alone; malloc's uprobes
+    // only loaded (they attach to the configured processes at start)
+    TracesConfig traces;
+    traces.ring_bytes = 4096;
+    for (unsigned kind = 0; kind < TRACE_MALLOC; ++kind) {
+        TraceProbe probe;
+        std::string error = probe.start(symbols, traces, {kind});
+        if (!probe.problems()[kind].empty())
+            error = probe.problems()[kind];
+        printf("trace_%s (syscall tracepoints): %s\n", trace_name(kind),
+               error.empty() ? "ok" : ("refused: " + error).c_str());
+    }
+    std::string uprobes = TraceProbe::uprobes_load();
+    printf("trace_malloc (uprobes): %s\n", uprobes.empty() ? "loads (attached at start to [trace_malloc] pids)"
+                                                            : ("refused: " + uprobes).c_str());
     printf("%s\n", bash.c_str());
     printf("dns flows on cgroup_skb: %s\n", dns.empty() ? "ok" : ("refused: " + dns).c_str());
     return unusable ? 1 : 0;

@@ -14,6 +14,7 @@
 #include "net/http_source.h"
 #include "records/sources.h"
 #include "records/stream.h"
+#include "traces/trace_source.h"
 
 namespace {
 
@@ -120,6 +121,33 @@ std::unique_ptr<DnsSource> start_dns(const ConfigDirs &dirs, std::optional<Proce
     return source;
 }
 
+// Loads the traces named on the command line (each on, whatever traces.conf
+// says; its rate limits, ring size and cgroup apply); nullptr (said on stderr)
+// when none can run.
+std::unique_ptr<TraceSource> start_traces(const ConfigDirs &dirs, const std::set<unsigned> &kinds,
+                                          std::optional<ProcessGroups> &groups)
+{
+    TracesConfig config;
+    AppsGroups apps;
+    {
+        ActAsCaller caller;
+        config = load_traces_config(dirs, log_error_line);
+        if (!groups)
+            apps = load_apps_groups(dirs, log_error_line);
+    }
+    if (started_setuid())
+        clearenv();
+    KernelFacts facts = detect_kernel("/sys/kernel/btf");
+    KernelSymbols symbols(facts.tracefs_path);
+    if (!groups)
+        groups.emplace(std::move(apps), "/proc");
+    std::string error;
+    std::unique_ptr<TraceSource> source = TraceSource::start(symbols, config, kinds, *groups, error);
+    if (!source)
+        log_error("--records traces: %s", error.c_str());
+    return source;
+}
+
 } // namespace
 
 int run_records_mode(const std::string &names, int update_every, const ConfigDirs &dirs, AttachPath attach)
@@ -133,19 +161,26 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
     bool http = selected.erase("httpflow") > 0;
     bool bash = selected.erase("bash") > 0;
     bool dnsflow = selected.erase("dnsflow") > 0;
-    for (const std::string &source : selected)
-        log_error("--records: '%s' records are not produced by this build yet", source.c_str());
+    std::set<unsigned> trace_kinds;
+    for (const std::string &source : selected) {
+        unsigned kind = trace_kind_of(source);
+        if (kind < TRACE_KINDS)
+            trace_kinds.insert(kind);
+        else
+            log_error("--records: '%s' records are not produced by this build yet", source.c_str());
+    }
     std::optional<ProcessGroups> groups;
     std::unique_ptr<FlowSource> flow_source = flows ? start_flows(dirs, attach, groups) : nullptr;
     std::unique_ptr<HttpFlowSource> http_source = http ? start_http(dirs, groups) : nullptr;
     std::unique_ptr<BashSource> bash_source = bash ? start_bash(dirs, update_every, groups) : nullptr;
     std::unique_ptr<DnsSource> dns_source = dnsflow ? start_dns(dirs, groups) : nullptr;
-    if (!test && !flow_source && !http_source && !bash_source && !dns_source) {
+    std::unique_ptr<TraceSource> trace_source = trace_kinds.empty() ? nullptr : start_traces(dirs, trace_kinds, groups);
+    if (!test && !flow_source && !http_source && !bash_source && !dns_source && !trace_source) {
         log_error("--records: nothing to print; exiting");
         return 1;
     }
     // the test source needs no privilege at all; flows read their table
-    std::string drop_error = drop_privileges((flow_source || http_source || dns_source) && !capless_map_access_refusal().empty());
+    std::string drop_error = drop_privileges((flow_source || http_source || dns_source || trace_source) && !capless_map_access_refusal().empty());
     if (!drop_error.empty()) {
         log_error("cannot drop privileges (%s); exiting", drop_error.c_str());
         return 1;
@@ -167,6 +202,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
             bash_source->report(&stream, update_every);
         if (dns_source)
             dns_source->report(&stream, realtime_usec());
+        if (trace_source)
+            trace_source->report(&stream);
         for (const std::string &line : stream.new_errors())
             log_error("%s", line.c_str());
         return !stream.any_broken();
@@ -183,6 +220,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         bash_source->report(&stream, update_every);
     if (dns_source)  // the queries still waiting end as timed out
         dns_source->report(&stream, realtime_usec(), true);
+    if (trace_source)
+        trace_source->report(&stream, true);
     stream.stop(500);
     log_counts(stream);
     log_summarize();

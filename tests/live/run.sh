@@ -14,7 +14,9 @@
 # tags from conntrack through a DNAT rule (nat_test.py); the httpflow records and charts
 # of requests to python's http.server in a network namespace (http_test.py);
 # the bash command log of an interactive bash on a pty (bash_test.py);
-# the dnsflow records and DNS charts against dnsmasq in a namespace (dns_test.py).
+# the dnsflow records and DNS charts against dnsmasq in a namespace (dns_test.py); Fluent Bit's
+# traces (exec, signal, bind, tcp, vfs, malloc) of a workload in its own
+# cgroup, and a signal flood over the rate limit (traces_test.py).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0 passed=0 failed=0
@@ -46,5 +48,6 @@ run python3 "$here/nat_test.py"
 run python3 "$here/http_test.py"
 run python3 "$here/bash_test.py"
 run python3 "$here/dns_test.py"
+run python3 "$here/traces_test.py"
 echo "$passed passed, $failed failed"
 exit $status

@@ -7,7 +7,8 @@
 #     statistics turned on before the drop, memlock of its maps);
 #   - a hostile pid table size is cut to what the machine affords, with a line;
 #   - --check and --verify become the caller before loading anything, keeping
-#     only the capabilities loading needs (traced with strace -u).
+#     only the capabilities loading needs (traced with strace -u);
+#   - trace_malloc's uprobes go on none of another user's processes.
 # Prints "ok - ..." per check and "N passed, M failed". Needs root.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -99,5 +100,14 @@ for option in --check --verify; do
         > "$WORK/out.root" 2>/dev/null
     check "$option gives the same verdicts as nobody as it gives root" "cmp -s '$WORK/out.root' '$WORK/out.$option'"
 done
+# trace_malloc's pids: a setuid start by nobody probes none of root's processes
+mkdir -m 755 -p "$WORK/malloc/ebpf.d"
+printf '[trace_malloc]\n pids = 1\n' > "$WORK/malloc/ebpf.d/traces.conf"
+setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+    env NETDATA_USER_CONFIG_DIR="$WORK/malloc" NETDATA_STOCK_CONFIG_DIR="$WORK/none" \
+    timeout 20 "$WORK/ebpf.plugin" --records malloc 1 > "$WORK/out.malloc" 2> "$WORK/err.malloc"
+malloc_status=$?
+check "--records malloc started setuid by nobody probes no root process (exit $malloc_status, a line says why)" \
+    "[ $malloc_status = 1 ] && grep -q 'pid 1: not a process of the user who started the plugin' '$WORK/err.malloc' || { cat '$WORK/err.malloc'; false; }"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -348,7 +348,7 @@ TEST_CASE("embedded charts a person reads without a legend") {
     }
     // every module that has charts, times every path, and the process core
     // (not the record sources nor the network viewer the flows feed: no modules)
-    static const std::set<std::string> not_modules = {"self", "flows", "network_viewer", "httpflow", "bash", "dns"};
+    static const std::set<std::string> not_modules = {"self", "flows", "network_viewer", "httpflow", "bash", "dns", "traces"};
     std::set<std::string> modules;
     for (const ChartDef &chart : embedded_chart_definitions())
         if (!not_modules.contains(chart.module))
