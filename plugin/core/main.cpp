@@ -37,6 +37,7 @@
 #include "net/flow_source.h"
 #include "traces/trace_source.h"
 #include "net/http_source.h"
+#include "records/producer.h"
 #include "records/records_config.h"
 #include "records/standalone.h"
 #include "records/stream.h"
@@ -445,37 +446,47 @@ int main(int argc, char **argv)
     std::unique_ptr<RecordStream> records = make_record_stream(records_config);
     if (!records && !config.network_connections)
         flows.reset();  // no sink could open and no charts asked for: nowhere for flows to go
+    // At stop, a producer with no sink has nothing left to say, but the traces their drops.
+    std::vector<RecordProducer> producers;
+    if (flows)
+        producers.push_back({"flows", flows->probe().path(), flows->probe().object(),
+                             [&](RecordStream *stream, bool final) {
+                                 if (stream || !final)
+                                     flows->report(stream, realtime_usec());  // at stop: what closed since
+                             },
+                             [&](Snapshot &snapshot) { flows->add_counters(snapshot); }});
+    if (http)
+        producers.push_back({"httpflow", AttachPath::Tracepoint, http->object(),
+                             [&](RecordStream *stream, bool final) {
+                                 if (stream || !final)
+                                     http->report(stream, realtime_usec());
+                             },
+                             [&](Snapshot &snapshot) { http->add_counters(snapshot); }});
+    if (bash)  // a uprobe: a kprobe-type program, charted as bash_uprobe
+        producers.push_back({"bash", AttachPath::Kprobe, bash->probe().object(),
+                             [&](RecordStream *stream, bool final) {
+                                 if (stream || !final)
+                                     bash->report(stream, config.update_every);  // at stop: what was read since
+                             },
+                             [&](Snapshot &snapshot) { bash->add_counters(snapshot); }});
+    if (dns)  // cgroup_skb programs: counted as the path with no kprobe, charted as dns_cgroup_skb
+        producers.push_back({"dns", AttachPath::Tracepoint, dns->object(),
+                             [&](RecordStream *stream, bool final) {
+                                 if (stream || !final)  // at stop: the queries still waiting end as timed out
+                                     dns->report(stream, realtime_usec(), final);
+                             },
+                             [&](Snapshot &snapshot) { dns->add_counters(snapshot); }});
+    if (traces)
+        producers.push_back({"traces", AttachPath::Tracepoint, traces->probe().object(),
+                             [&](RecordStream *stream, bool final) { traces->report(stream, final); },
+                             [&](Snapshot &snapshot) { traces->add_counters(snapshot); }, traces->hidden_counters()});
     std::vector<ChartDef> charts = charts_of(collector);
-    if (flows) {
-        std::vector<ChartDef> flow_charts = charts_for(
-            embedded_chart_definitions(), {{"flows", config.apps, config.cgroups, false, config.update_every}});
-        std::erase_if(flow_charts, [](const ChartDef &chart) { return chart.module != "flows"; });
-        charts.insert(charts.end(), flow_charts.begin(), flow_charts.end());
-    }
-    if (http) {
-        std::vector<ChartDef> http_charts = charts_for(
-            embedded_chart_definitions(), {{"httpflow", config.apps, config.cgroups, false, config.update_every}});
-        std::erase_if(http_charts, [](const ChartDef &chart) { return chart.module != "httpflow"; });
-        charts.insert(charts.end(), http_charts.begin(), http_charts.end());
-    }
-    if (bash) {
-        std::vector<ChartDef> bash_charts = charts_for(
-            embedded_chart_definitions(), {{"bash", config.apps, config.cgroups, false, config.update_every}});
-        std::erase_if(bash_charts, [](const ChartDef &chart) { return chart.module != "bash"; });
-        charts.insert(charts.end(), bash_charts.begin(), bash_charts.end());
-    }
-    if (dns) {
-        std::vector<ChartDef> dns_charts = charts_for(
-            embedded_chart_definitions(), {{"dns", config.apps, config.cgroups, false, config.update_every}});
-        std::erase_if(dns_charts, [](const ChartDef &chart) { return chart.module != "dns"; });
-        charts.insert(charts.end(), dns_charts.begin(), dns_charts.end());
-    }
-    if (traces) {
-        std::vector<ChartDef> trace_charts =
-            charts_for(embedded_chart_definitions(),
-                       {{"traces", config.apps, config.cgroups, false, config.update_every, traces->hidden_counters()}});
-        std::erase_if(trace_charts, [](const ChartDef &chart) { return chart.module != "traces"; });
-        charts.insert(charts.end(), trace_charts.begin(), trace_charts.end());
+    for (const RecordProducer &producer : producers) {
+        std::vector<ChartDef> own = charts_for(embedded_chart_definitions(),
+                                               {{producer.module, config.apps, config.cgroups, false,
+                                                 config.update_every, producer.hidden_counters}});
+        std::erase_if(own, [&](const ChartDef &chart) { return chart.module != producer.module; });
+        charts.insert(charts.end(), own.begin(), own.end());
     }
     if (!records)
         std::erase_if(charts, [](const ChartDef &chart) { return chart.context == "netdata.ebpf_records"; });
@@ -484,46 +495,20 @@ int main(int argc, char **argv)
     const int interval = loop_interval(collector, config.update_every);
     uint64_t elapsed = 0;  // seconds of loop ticks so far: the first tick updates every chart
     SelfMonitor self(collector, config.limits);
-    if (flows)
-        self.watch("flows", flows->probe().path(), flows->probe().object());
-    if (http)
-        self.watch("httpflow", AttachPath::Tracepoint, http->object());
-    if (bash)  // a uprobe: a kprobe-type program, charted as bash_uprobe
-        self.watch("bash", AttachPath::Kprobe, bash->probe().object());
-    if (dns)  // cgroup_skb programs: counted as the path with no kprobe, charted as dns_cgroup_skb
-        self.watch("dns", AttachPath::Tracepoint, dns->object());
-    if (traces)
-        self.watch("traces", AttachPath::Tracepoint, traces->probe().object());
+    for (const RecordProducer &producer : producers)
+        self.watch(producer.module, producer.path, producer.object);
     bool over_limit = false;
     log_summarize();
     Stop stop = run_event_loop(interval, [&](uint64_t now_usec) {
         std::set<std::string> due = collector.due_modules(elapsed, config.update_every);
         elapsed += static_cast<uint64_t>(interval);
         Snapshot snapshot = collector.collect(&due);
-        if (flows && due.contains("self")) {
-            flows->report(records.get(), realtime_usec());
-            flows->add_counters(snapshot);
-            due.insert("flows");
-        }
-        if (http && due.contains("self")) {
-            http->report(records.get(), realtime_usec());
-            http->add_counters(snapshot);
-            due.insert("httpflow");
-        }
-        if (bash && due.contains("self")) {
-            bash->report(records.get(), config.update_every);
-            bash->add_counters(snapshot);
-            due.insert("bash");
-        }
-        if (dns && due.contains("self")) {
-            dns->report(records.get(), realtime_usec());
-            dns->add_counters(snapshot);
-            due.insert("dns");
-        }
-        if (traces && due.contains("self")) {
-            traces->report(records.get());
-            traces->add_counters(snapshot);
-            due.insert("traces");
+        for (RecordProducer &producer : producers) {
+            if (!due.contains("self"))
+                break;  // producers run at the plugin's own interval
+            producer.report(records.get(), false);
+            producer.add_counters(snapshot);
+            due.insert(producer.module);
         }
         if (records) {
             add_record_counters(*records, snapshot.system);
@@ -546,16 +531,8 @@ int main(int argc, char **argv)
         return 1;
     }
     log_stop(stop, out);
-    if (records && flows)  // what closed since the last tick
-        flows->report(records.get(), realtime_usec());
-    if (records && http)
-        http->report(records.get(), realtime_usec());
-    if (records && bash)  // what was read since the last tick
-        bash->report(records.get(), config.update_every);
-    if (records && dns)  // the queries still waiting end as timed out
-        dns->report(records.get(), realtime_usec(), true);
-    if (traces)  // the last events, and the drops not said yet
-        traces->report(records.get(), true);
+    for (RecordProducer &producer : producers)
+        producer.report(records.get(), true);
     if (records)
         records->stop(300);
     log_summarize();
