@@ -312,7 +312,6 @@ int main(int argc, char **argv)
     std::string conntrack = options.check ? conntrack_verdict() : "";
     // and uprobes (the bash command log) CAP_SYS_ADMIN
     std::string uprobe_error = options.check ? try_readline_uretprobe(BashConfig{}.binaries.front()) : "";
-    std::string dns_verdict = options.check ? DnsSource::verdict() : "";  // needs CAP_NET_ADMIN too
     if (options.check || options.verify) {
         // Loading and attaching is all that is left to do: no need for root.
         std::string keep_error = keep_only_loading_privileges();
@@ -322,7 +321,7 @@ int main(int argc, char **argv)
         }
     }
     if (options.check)
-        return run_attach_check(facts, symbols, conntrack, bash_check_line(uprobe_error), dns_verdict);
+        return run_attach_check(facts, symbols, conntrack, bash_check_line(uprobe_error));
     if (options.verify)
         return run_program_verification(symbols) ? 0 : 1;
 

@@ -116,7 +116,8 @@ static bool perf_events_need_sys_admin()
 
 std::string keep_only_loading_privileges()
 {
-    std::vector<cap_value_t> keep = {CAP_DAC_READ_SEARCH, CAP_SYS_RESOURCE};
+    // CAP_NET_ADMIN: attaching cgroup socket programs (the DNS flows' cgroup_skb)
+    std::vector<cap_value_t> keep = {CAP_DAC_READ_SEARCH, CAP_SYS_RESOURCE, CAP_NET_ADMIN};
     if (CAP_IS_SUPPORTED(CAP_BPF))
         keep.insert(keep.end(), {CAP_BPF, CAP_PERFMON});
     // Without CAP_BPF, or where Debian's kernels restrict perf_event_open to

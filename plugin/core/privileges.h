@@ -32,6 +32,7 @@ std::string drop_privileges(bool keep_cap_bpf);
 // for good, keeping only what loading and attaching programs needs (CAP_BPF,
 // CAP_PERFMON, or CAP_SYS_ADMIN where CAP_BPF does not exist or where
 // kernel.perf_event_paranoid is 3 (Debian's kernels); CAP_DAC_READ_SEARCH
-// for tracefs ids; CAP_SYS_RESOURCE for the memlock limit of kernels before 5.11).
+// for tracefs ids; CAP_SYS_RESOURCE for the memlock limit of kernels before 5.11;
+// CAP_NET_ADMIN to attach cgroup socket programs).
 // Returns "" or why not.
 std::string keep_only_loading_privileges();

@@ -7,6 +7,7 @@
 #include "accounting/process_core.h"
 #include "kernel/probe.h"
 #include "modules/table_module.h"
+#include "net/dns_source.h"
 #include "net/flow_probe.h"
 #include "traces/trace_probe.h"
 
@@ -60,7 +61,7 @@ std::string try_core(const KernelSymbols &symbols)
 } // namespace
 
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, const std::string &conntrack,
-                     const std::string &bash, const std::string &dns)
+                     const std::string &bash)
 {
     printf("kernel: %s, BTF %s, lockdown %s (%s), tracefs %s\n", facts.release.c_str(),
            symbols.has_btf() ? "yes" : "no", std::string(lockdown_name(facts.lockdown)).c_str(),
@@ -130,6 +131,7 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, con
     printf("trace_malloc (uprobes): %s\n", uprobes.empty() ? "loads (attached at start to [trace_malloc] pids)"
                                                             : ("refused: " + uprobes).c_str());
     printf("%s\n", bash.c_str());
+    std::string dns = DnsSource::verdict();  // loaded and attached with the CAP_NET_ADMIN --check keeps
     printf("dns flows on cgroup_skb: %s\n", dns.empty() ? "ok" : ("refused: " + dns).c_str());
     return unusable ? 1 : 0;
 }

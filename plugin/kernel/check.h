@@ -10,12 +10,11 @@
 
 // Prints one line per probe and per module and path to stdout, then what the
 // vfs module sees on each path, and `conntrack` (net/conntrack.h's verdict,
-// taken while CAP_NET_ADMIN was held), `bash` (bash/bash_probe.h's line,
-// its uprobe tried while CAP_SYS_ADMIN was held) and `dns` (DnsSource::verdict,
-// taken while CAP_NET_ADMIN was held); returns 0 when every module works on
-// at least one path.
+// taken while CAP_NET_ADMIN was held) and `bash` (bash/bash_probe.h's line,
+// its uprobe tried while CAP_SYS_ADMIN was held); returns 0 when every module
+// works on at least one path.
 int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, const std::string &conntrack,
-                     const std::string &bash, const std::string &dns);
+                     const std::string &bash);
 
 // `ebpf.plugin --verify`: loads and attaches every program set of every module
 // (each attach path, entry and return mode) and prints one line per set:

@@ -5,7 +5,8 @@
 # that port arrive 1.5 s apart. The agent must take each new destination's dimensions (the plugin
 # declares the chart and every dimension again before their first value; 1.37.1 disables a plugin
 # that sets an undeclared one) and store exactly the bytes: the first three destinations by name,
-# the other three in `other`, the server's side in inbound_bytes.
+# the other three in `other`, the server's side in inbound_bytes. The workload runs in a cgroup of
+# its own: its flow charts there count exactly its 12 connections (6 sockets each side).
 
 netview_workload() {   # <port>: a server on 0.0.0.0 and six clients to 127.0.0.2..7, i KB each, 3000 B back
     python3 - "$1" <<'PY'
@@ -39,12 +40,12 @@ PY
 both_close() { close_enough "${1% *}" "$2" && close_enough "${1#* }" "$3"; }
 
 run_network_viewer_phase() {
-    local port config dims want got since
+    local port config dims want got since cgroup
     port=$((40000 + RANDOM % 20000))
     nd_port_free "$port" || port=$((port + 1))
     config="$TMP/netview-config"
     mkdir -p "$config/ebpf.d"
-    printf '[global]\n    update every = 1\n[ebpf programs]\n' > "$config/ebpf.d.conf"
+    printf '[global]\n    update every = 1\n    cgroups = yes\n[ebpf programs]\n' > "$config/ebpf.d.conf"
     printf '    %s = no\n' "${MODULES[@]}" | sed 's/    sync = no/    sync = yes/' >> "$config/ebpf.d.conf"
     printf '    network connections = yes\n' >> "$config/ebpf.d.conf"
     printf '[network connections]\n    maximum dimensions = 4\n    ports = %s\n    ips = 127.0.0.0/8\n' "$port" \
@@ -52,7 +53,10 @@ run_network_viewer_phase() {
     nd_start "$TMP/netview-agent" "$TMP/plugins" "$config" || { not_ok "network viewer: the agent did not start"; return; }
     nd_wait_chart ebpf.outbound_bytes 60 || { not_ok "network viewer: no ebpf.outbound_bytes within 60 s"; nd_stop; return; }
     since=$(date +%s)
-    netview_workload "$port" || not_ok "network viewer: the workload failed"
+    cgroup="ebpf_e2enet_$RANDOM_ID"
+    make_cgroup "$CGROUP2_ROOT/$cgroup"
+    (echo "$BASHPID" > "$CGROUP2_ROOT/$cgroup/cgroup.procs" && netview_workload "$port") ||
+        not_ok "network viewer: the workload failed"
     sleep 2
     dims="$(nd_api "/api/v1/chart?chart=ebpf.outbound_bytes" | jq -r '[.dimensions[].name] | sort | join(" ")')"
     want="$port:TCP:127.0.0.2_recv $port:TCP:127.0.0.2_sent $port:TCP:127.0.0.3_recv $port:TCP:127.0.0.3_sent"
@@ -70,6 +74,9 @@ run_network_viewer_phase() {
     got="$(sum_points "$since" ebpf.inbound_bytes "$port:TCP_sent") $(sum_points "$since" ebpf.inbound_bytes "$port:TCP_recv")"
     check "network viewer: inbound on $port: -18000 B sent, 27000 received ($got)" \
         both_close "$got" -18000 27000
+    got="$(sum_points "$since" "cgroup_$cgroup.ebpf_flows_tcp_connections" established) $(sum_points "$since" "cgroup_$cgroup.ebpf_flows_tcp_connections" closed)"
+    check "flows: the workload's cgroup: 12 TCP connections established and 12 closed in the agent ($got)" \
+        both_close "$got" 12 12
     local disabled
     disabled="$(grep -E 'PLUGINSD|ebpf\.plugin' "$ND_WORKDIR/log/error.log" | grep -E 'Disabling|disconnected|does not exist')"
     check "network viewer: error.log has no plugin disable ($disabled)" [ -z "$disabled" ]

@@ -44,6 +44,7 @@ ALL_MODULES = ("process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs"
                "hardirq", "softirq", "oomkill", "shm")
 PROMPT = b"bash-test-ready> "
 FLOOD = 8
+MODULES = ("bash",)  # what the kernel matrix reports of this suite
 
 
 class BashChecks(Checks):
@@ -207,6 +208,7 @@ def write_config(directory, bash_conf, apps_groups, sink=None, journal=False):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--results", help="where the kernel matrix wants the outcome (JSON)")
     args = parser.parse_args()
     checks = BashChecks()
     tag = "%06x" % random.getrandbits(24)
@@ -348,7 +350,7 @@ def main():
         if journald:
             journald.terminate()
             journald.wait(timeout=5)
-    return finish(checks)
+    return finish(checks, args.results, MODULES)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ ALLOCATIONS, ALLOCATION_BASE, STORM = 20, 777000, 50000
 DROPPED = re.compile(r"traces: trace_(\w+): (\d+) events dropped so far \((\d+) the ring buffer was full, (\d+) over")
 ALL_MODULES = ("process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs", "filesystem", "disk", "mount", "fd",
                "hardirq", "softirq", "oomkill", "shm")
+MODULES = ("traces",)  # what the kernel matrix reports of this suite
 
 
 class TraceChecks(Checks):
@@ -292,6 +293,7 @@ def check_ring_full(checks, build, env, user, cgroup_name, workload, mallocs, pl
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--results", help="where the kernel matrix wants the outcome (JSON)")
     args = parser.parse_args()
     checks = TraceChecks()
     tag = "%06x" % random.getrandbits(24)
@@ -352,7 +354,7 @@ def main():
             started = err.wait_for("traces: trace_exec", 60) and normal_err.wait_for("traces: trace_exec", 60)
             if not checks.check(started, "both plugins attach the six traces"):
                 sys.stdout.write("".join(err.snapshot() + normal_err.snapshot()))
-                return finish(checks)
+                return finish(checks, args.results, MODULES)
             time.sleep(0.5)
             workload.stdin.write("go\n")
             workload.stdin.flush()
@@ -449,7 +451,7 @@ def main():
     want = [f"trace_{t} (syscall tracepoints): ok" for t in ("exec", "signal", "bind", "tcp", "vfs")] + \
         ["trace_malloc (uprobes): loads (attached at start to [trace_malloc] pids)"]
     checks.check(said == want, f"--check says each trace can run here: {said}")
-    return finish(checks)
+    return finish(checks, args.results, MODULES)
 
 
 if __name__ == "__main__":

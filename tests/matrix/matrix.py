@@ -191,7 +191,8 @@ def fallbacks(results):
 
 SUITE_OF = suite_of_modules()
 # Suites run once where guest-suite.sh plans them, a row each: tests/live/<name>_test.py
-ONCE_SUITES = {"flows": "netflow records", "nat": "NAT tags (conntrack)", "self": "self monitoring, limits"}
+ONCE_SUITES = {"flows": "netflow records", "nat": "NAT tags (conntrack)", "self": "self monitoring, limits",
+               "traces": "Fluent Bit's traces", "bash": "bash command log", "netview": "network viewer"}
 NOT_RUN = "verifier pass only (its suite runs in tests/live on the host and in the guests)"
 AUTO_ONLY = "verifier pass (its suite runs here in auto mode, on every path in the 6.1 guest)"
 
@@ -255,7 +256,7 @@ def step_summary(results):
 def once_cell(name, results, kernel):
     """(text, ok) for a suite run once on one kernel."""
     if name not in suite_plan(results, "suites-once"):
-        where = "tracepoint path" if name in ("flows", "nat") else "auto"
+        where = "tracepoint path" if name in ("flows", "nat", "netview") else "auto"
         return ("runs in tests/live (%s)" % where if kernel == "host" else
                 "not run here (time; the host and other guests run it)"), True
     try:
