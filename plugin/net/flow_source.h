@@ -47,6 +47,7 @@ private:
         uint64_t established = 0, closed = 0, retransmits = 0;
         uint64_t rtt_sum = 0, rtt_samples = 0;  // the last report's
         uint64_t cgroup_id = 0;
+        bool charted = false;  // its first values went out (as 0: the agent's baseline)
     };
 
     explicit FlowSource(const ProcessGroups &groups);
