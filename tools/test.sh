@@ -9,7 +9,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 tools/install-deps.sh test || exit 1
-make all build/unit-tests || exit 1
+make -j"$(nproc)" all build/unit-tests || exit 1
 
 passed=0 failed=0 broken=()
 # Runs one suite and adds its closing "N passed, M failed" (or doctest's) to the totals.
