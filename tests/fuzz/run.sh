@@ -1,11 +1,11 @@
 #!/bin/sh
 # Fuzzes the flow filter (parse + evaluate), the HTTP parser (heads and
-# request/answer pairing) and the DNS parser for FUZZ_SECONDS each (default 40)
+# request/answer pairing) and the DNS parser for FUZZ_SECONDS each (default 25)
 # with libFuzzer, ASan and UBSan; a crash, leak, sanitizer report or broken
 # invariant fails. Prints "ok - ..." / "not ok - ..." and "N passed, M failed".
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-seconds=${FUZZ_SECONDS:-40}
+seconds=${FUZZ_SECONDS:-25}
 cd "$root"
 if ! make -s fuzz >/dev/null; then
     echo "not ok - make fuzz builds the fuzzers"
