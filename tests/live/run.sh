@@ -21,8 +21,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0 passed=0 failed=0
 run() {
+    started=$(date +%s)
     out=$("$@") || status=1
     echo "$out"
+    echo "# $(echo "$*" | sed "s|python3 ||; s|$here/||"): $(($(date +%s) - started)) s"
     counts=$(echo "$out" | tail -1)
     passed=$((passed + $(echo "$counts" | awk '{print $1}')))
     failed=$((failed + $(echo "$counts" | awk '{print $3}')))
