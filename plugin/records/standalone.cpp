@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <unistd.h>
+#include <utility>
 
 #include "bash/bash_source.h"
 #include "core/event_loop.h"
@@ -81,6 +82,19 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
             trace_kinds.insert(kind);
         else
             log_error("--records: '%s' records are not produced by this build yet", source.c_str());
+    }
+    if (std::string refusal = other_users_activity_refusal(); !refusal.empty()) {
+        auto refuse = [&](const std::string &name) { log_error("--records %s: refused: %s", name.c_str(), refusal.c_str()); };
+        for (auto [asked, name] : {std::pair{&flows, "netflow"}, {&http, "httpflow"}, {&bash, "bash"}, {&dnsflow, "dnsflow"}})
+            if (std::exchange(*asked, false))
+                refuse(name);
+        // malloc's uprobes go on the caller's own processes only (traces/trace_probe.h)
+        std::erase_if(trace_kinds, [&](unsigned kind) {
+            if (kind == TRACE_MALLOC)
+                return false;
+            refuse(trace_name(kind));
+            return true;
+        });
     }
     std::optional<ProcessGroups> groups;
     // each source asked for starts, whatever its configuration's `enabled` says
