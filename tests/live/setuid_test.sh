@@ -137,16 +137,19 @@ printf '[trace_exec]\n enabled = yes\n[trace_malloc]\n enabled = yes\n' > "$WORK
 printf '[dns flows]\n enabled = yes\n[http flows]\n enabled = yes\n' > "$WORK/member/ebpf.d/network.conf"
 start_as daemon member
 refused=$(for source in "flows: refused" "httpflow: refused" "bash: refused" "dns flows: refused" "traces: trace_exec refused"; do
-    grep -F -- "$source: $why" "$WORK/err.member"; done | wc -l)
+    grep -F -- ": $source: $why" "$WORK/err.member"; done | wc -l)
 check "a normal run by another member of the group: flows, httpflow, bash, dns and exec refused ($refused of 5 lines), malloc kept, the rest collects" \
     "grep -q '^END' '$WORK/out.member' && [ $refused = 5 ] && [ \$(grep -c refused '$WORK/err.member') = 5 ] || { cat '$WORK/err.member'; false; }"
 exec 3>&-
 wait "$PLUGIN"; PLUGIN=''
-# nobody, whose login group owns the binary, is the agent's user: it sees root's exec
-probe_name="setuid-exec-$$"
+# nobody, whose login group owns the binary, is the agent's user: it sees root's exec (no rate
+# limit: a busy host's other execs would leave it out)
+probe_name="suexec-$$"   # comm keeps 15 bytes
 cp /bin/true "$WORK/$probe_name"
+mkdir -m 755 -p "$WORK/agent/ebpf.d"
+printf '[trace_exec]\n records per second = 0\n' > "$WORK/agent/ebpf.d/traces.conf"
 setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
-    env NETDATA_USER_CONFIG_DIR="$WORK/none" NETDATA_STOCK_CONFIG_DIR="$WORK/none" \
+    env NETDATA_USER_CONFIG_DIR="$WORK/agent" NETDATA_STOCK_CONFIG_DIR="$WORK/none" \
     timeout 10 "$WORK/ebpf.plugin" --records exec 1 > "$WORK/out.agent" 2> "$WORK/err.agent" &
 agent=$!
 for _ in $(seq 50); do grep -q 'traces: trace_exec on' "$WORK/err.agent" && break; sleep 0.2; done
