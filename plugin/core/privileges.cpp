@@ -34,8 +34,9 @@ std::string other_users_activity_refusal()
     std::string group_name = getgrgid_r(binary.st_gid, &owner, group_buffer.data(), group_buffer.size(),
                                         &owner_found) == 0 && owner_found ? owner.gr_name
                                                                           : std::to_string(binary.st_gid);
-    return "started setuid by uid " + std::to_string(getuid()) + ", neither root nor the agent's user (whose login group " +
-           group_name + " owns the plugin): it would show other users' activity";
+    return "started setuid by uid " + std::to_string(getuid()) +
+           ", neither root nor the agent's user (whose login group " + group_name +
+           " owns the plugin): it would show other users' activity";
 }
 
 ActAsCaller::ActAsCaller()

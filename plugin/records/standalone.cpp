@@ -84,8 +84,11 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
             log_error("--records: '%s' records are not produced by this build yet", source.c_str());
     }
     if (std::string refusal = other_users_activity_refusal(); !refusal.empty()) {
-        auto refuse = [&](const std::string &name) { log_error("--records %s: refused: %s", name.c_str(), refusal.c_str()); };
-        for (auto [asked, name] : {std::pair{&flows, "netflow"}, {&http, "httpflow"}, {&bash, "bash"}, {&dnsflow, "dnsflow"}})
+        auto refuse = [&](const std::string &name) {
+            log_error("--records %s: refused: %s", name.c_str(), refusal.c_str());
+        };
+        for (auto [asked, name] :
+             {std::pair{&flows, "netflow"}, {&http, "httpflow"}, {&bash, "bash"}, {&dnsflow, "dnsflow"}})
             if (std::exchange(*asked, false))
                 refuse(name);
         // malloc's uprobes go on the caller's own processes only (traces/trace_probe.h)
@@ -115,7 +118,9 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
     if (bash)
         bash_source = start_source(
             "bash", dirs, groups, [&] { return load_bash_config(dirs, log_error_line); },
-            [&](auto &config, auto &apps, auto &error) { return BashSource::start(config, apps, update_every, error); });
+            [&](auto &config, auto &apps, auto &error) {
+                return BashSource::start(config, apps, update_every, error);
+            });
     std::unique_ptr<DnsSource> dns_source;
     if (dnsflow)
         dns_source = start_source("dnsflow", dirs, groups, flows_config, [](auto &config, auto &apps, auto &error) {

@@ -85,8 +85,8 @@ std::unique_ptr<TraceSource> TraceSource::start(const KernelSymbols &kernel, con
 
 TraceOwner TraceSource::owner(const traced_event &event)
 {
-    return owners_.owner(event.pid, event.cgroup_id, std::string_view(event.comm, strnlen(event.comm, sizeof(event.comm))),
-                         event.kind == TRACE_EXEC ? event.exec.ppid : 0);
+    std::string_view comm(event.comm, strnlen(event.comm, sizeof(event.comm)));
+    return owners_.owner(event.pid, event.cgroup_id, comm, event.kind == TRACE_EXEC ? event.exec.ppid : 0);
 }
 
 int TraceSource::on_event(void *context, void *data, size_t size)
