@@ -38,6 +38,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import netns  # noqa: E402
 from common import Checks, cgroup2_root, finish, make_cgroups, remove_cgroups  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,55 +57,14 @@ class DnsChecks(Checks):
         return super().check(ok, "dns: " + text)
 
 
-def sh(*args):
-    subprocess.run(args, check=True)
-
-
-class Namespaces:
-    """A server namespace (dnsmasq .1, SERVFAIL .3, silent .4) and a client one (.2)."""
+class Namespaces(netns.Namespaces):
+    """A server namespace (dnsmasq .1, SERVFAIL .3, silent .4, none at .5) and a client one (.2)."""
 
     def __init__(self, tag):
-        self.server_ns, self.client_ns = "dns-s-" + tag, "dns-c-" + tag
-        net = "10.%d.%d" % (random.randint(100, 250), random.randint(0, 255))
-        self.dnsmasq, self.client, self.servfail, self.silent, self.nobody = (f"{net}.{i}" for i in (1, 2, 3, 4, 5))
-        net6 = "fd%02x:%x::" % (random.getrandbits(8), random.getrandbits(16))
-        self.dnsmasq6, self.client6 = net6 + "1", net6 + "2"
-        self.server_dev, self.client_dev = "dns" + tag, "dnc" + tag
-        self.resolv_dir = os.path.join("/etc/netns", self.client_ns)
-
-    def __enter__(self):
-        sh("ip", "netns", "add", self.server_ns)
-        sh("ip", "netns", "add", self.client_ns)
-        sh("ip", "link", "add", self.server_dev, "type", "veth", "peer", "name", self.client_dev)
-        for ns, dev, ips in ((self.server_ns, self.server_dev, (self.dnsmasq, self.servfail, self.silent, self.nobody)),
-                             (self.client_ns, self.client_dev, (self.client,))):
-            sh("ip", "link", "set", dev, "netns", ns)
-            for ip in ips:
-                sh("ip", "-n", ns, "addr", "add", ip + "/24", "dev", dev)
-            ip6 = self.dnsmasq6 if ns == self.server_ns else self.client6
-            sh("ip", "-n", ns, "addr", "add", ip6 + "/64", "dev", dev, "nodad")
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        os.makedirs(self.resolv_dir, exist_ok=True)  # `ip netns exec` mounts its resolv.conf
-        return self
-
-    def resolve_with(self, server):
-        with open(os.path.join(self.resolv_dir, "resolv.conf"), "w") as f:
-            f.write(f"nameserver {server}\noptions timeout:1 attempts:1\n")
-
-    def __exit__(self, *exc):
-        for ns in (self.server_ns, self.client_ns):
-            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
-        subprocess.run(["rm", "-rf", self.resolv_dir])
-
-    def run(self, ns, program, *args, cgroup=None, peer=True):
-        def enter_cgroup():
-            if cgroup:
-                with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
-                    procs.write(str(os.getpid()))
-        command = [program, PEER, *args] if peer else [program, *args]
-        return subprocess.Popen(["ip", "netns", "exec", ns, *command], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=enter_cgroup)
+        super().__init__("dns", tag, extra_server_ips=3, peer=PEER, stderr=subprocess.PIPE)
+        self.dnsmasq, self.client, self.dnsmasq6, self.client6 = (self.server_ip, self.client_ip,
+                                                                  self.server_ip6, self.client_ip6)
+        self.servfail, self.silent, self.nobody = self.extra_server_ips
 
 
 class Reader:
