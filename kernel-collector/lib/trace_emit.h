@@ -18,7 +18,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TRACE_KINDS * TRACE_OUTCOMES);
+	__uint(max_entries, TRACE_COUNT_ROWS * TRACE_OUTCOMES);
 	__type(key, __u32);
 	__type(value, __u64);
 } counts SEC(".maps");
@@ -53,9 +53,9 @@ struct {
 	__type(value, struct trace_malloc);
 } allocating SEC(".maps");
 
-static __always_inline void count(__u32 kind, __u32 outcome)
+static __always_inline void count(__u32 row, __u32 outcome)
 {
-	__u32 index = kind * TRACE_OUTCOMES + outcome;
+	__u32 index = row * TRACE_OUTCOMES + outcome;
 	__u64 *value = bpf_map_lookup_elem(&counts, &index);
 
 	if (value)
@@ -122,19 +122,18 @@ static __always_inline struct traced_event *begin(__u32 kind)
 	return event;
 }
 
-static __always_inline void submit(struct traced_event *event, __u64 size)
+/* Counted in `row` of `counts` (the trace's, or TRACE_EXEC_ENTER_ROW). */
+static __always_inline void submit(struct traced_event *event, __u64 size, __u32 row)
 {
-	__u32 kind = event->kind;
-
-	if (!within_rate(kind, event->time_ns))
-		count(kind, TRACE_RATE_LIMITED);
+	if (!within_rate(event->kind, event->time_ns))
+		count(row, TRACE_RATE_LIMITED);
 	else if (bpf_ringbuf_output(&events, event, size, 0))
-		count(kind, TRACE_RING_FULL);
+		count(row, TRACE_RING_FULL);
 	else
-		count(kind, TRACE_EMITTED);
+		count(row, TRACE_EMITTED);
 }
 
-#define SUBMIT(event, member) submit(event, TRACE_HEADER_SIZE + sizeof((event)->member))
+#define SUBMIT(event, member) submit(event, TRACE_HEADER_SIZE + sizeof((event)->member), (event)->kind)
 
 static __always_inline void save_pending(struct traced_event *event)
 {
