@@ -1,7 +1,7 @@
 /* traces: Fluent Bit's in_ebpf events as records (plugin/traces/). Syscall
  * tracepoints: the arguments are saved at entry (the `pending` map, by
  * thread) and the event is written to the ring at exit with the result:
- *   exec    execve, execveat
+ *   exec    execve, execveat (also a record at entry: Fluent Bit's stage enter)
  *   signal  kill, tkill, tgkill
  *   bind    bind of an AF_INET/AF_INET6 address (port and device from the socket)
  *   tcp     listen, accept, accept4, connect on TCP sockets
@@ -41,6 +41,9 @@ static __always_inline void exec_enter(const char *filename, const char *const *
 		bpf_probe_read_user_str(event->exec.argv[3], TRACE_ARG_LEN, last);
 	event->exec.argc = argc;
 	event->exec.ppid = BPF_CORE_READ(current_task(), real_parent, tgid);
+	event->exec.stage = TRACE_EXEC_ENTER;
+	submit(event, TRACE_HEADER_SIZE + sizeof(event->exec), TRACE_EXEC_ENTER_ROW);
+	event->exec.stage = TRACE_EXEC_EXIT;
 	save_pending(event);
 }
 

@@ -18,7 +18,12 @@ enum trace_kind {
 	TRACE_KINDS,
 };
 
-/* What became of each event, per trace (the `counts` map, per CPU). */
+/* What became of each event, per trace (the `counts` map, per CPU): a row
+ * per trace, and one more for exec's enter records, so that the exec charts
+ * count execs (their exit records) and netdata.ebpf_traces every record. */
+#define TRACE_EXEC_ENTER_ROW TRACE_KINDS
+#define TRACE_COUNT_ROWS (TRACE_KINDS + 1)
+
 enum trace_outcome {
 	TRACE_EMITTED,      /* written to the ring */
 	TRACE_RING_FULL,    /* the ring had no room: user space reads too slowly */
@@ -30,6 +35,8 @@ enum trace_outcome {
 #define TRACE_PATH_LEN 256
 #define TRACE_ARG_LEN 128
 
+/* Fluent Bit's exec stages: a record when execve is called, one when it returns. */
+enum trace_exec_stage { TRACE_EXEC_EXIT, TRACE_EXEC_ENTER };
 enum trace_tcp_op { TRACE_TCP_LISTEN, TRACE_TCP_ACCEPT, TRACE_TCP_CONNECT };
 /* Fluent Bit's vfs operations (openat = 0); the rest are this plugin's. */
 enum trace_vfs_op { TRACE_VFS_OPENAT, TRACE_VFS_UNLINKAT };
@@ -48,7 +55,7 @@ struct trace_exec {
 	__s32 error;    /* positive errno, 0: success */
 	__u32 ppid;
 	__u32 argc;     /* counted up to TRACE_MAX_ARGS */
-	__u32 padding;
+	__u32 stage;    /* enum trace_exec_stage */
 	char filename[TRACE_PATH_LEN];
 	char argv[4][TRACE_ARG_LEN]; /* argv[0], argv[1], argv[2], the last when argc > 3 */
 };

@@ -18,7 +18,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TRACE_KINDS * TRACE_OUTCOMES);
+	__uint(max_entries, TRACE_COUNT_ROWS * TRACE_OUTCOMES);
 	__type(key, __u32);
 	__type(value, __u64);
 } counts SEC(".maps");
@@ -53,9 +53,9 @@ struct {
 	__type(value, struct trace_malloc);
 } allocating SEC(".maps");
 
-static __always_inline void count(__u32 kind, __u32 outcome)
+static __always_inline void count(__u32 row, __u32 outcome)
 {
-	__u32 index = kind * TRACE_OUTCOMES + outcome;
+	__u32 index = row * TRACE_OUTCOMES + outcome;
 	__u64 *value = bpf_map_lookup_elem(&counts, &index);
 
 	if (value)
@@ -71,7 +71,10 @@ static __always_inline bool traced(void)
 
 /* The rate limit: at most records_per_second[kind] per second of
  * CLOCK_MONOTONIC. Two CPUs starting a second at once may both reset it: a
- * few more pass then, each still counted once. */
+ * few more pass then, each still counted once. The add's result is not used:
+ * a fetching atomic needs 5.12 (5.10 refuses the object: "BPF_STX uses
+ * reserved fields"); read after the add, two CPUs racing at the limit may
+ * both be refused, never both let through. */
 static __always_inline bool within_rate(__u32 kind, __u64 now)
 {
 	__u64 limit = kind < TRACE_KINDS ? records_per_second[kind] : 0;
@@ -86,7 +89,8 @@ static __always_inline bool within_rate(__u32 kind, __u64 now)
 		window->second = second;
 		window->events = 0;
 	}
-	return __sync_fetch_and_add(&window->events, 1) < limit;
+	__sync_fetch_and_add(&window->events, 1);
+	return window->events <= limit;
 }
 
 static __always_inline void fill_header(struct traced_event *event, __u32 kind)
@@ -118,19 +122,18 @@ static __always_inline struct traced_event *begin(__u32 kind)
 	return event;
 }
 
-static __always_inline void submit(struct traced_event *event, __u64 size)
+/* Counted in `row` of `counts` (the trace's, or TRACE_EXEC_ENTER_ROW). */
+static __always_inline void submit(struct traced_event *event, __u64 size, __u32 row)
 {
-	__u32 kind = event->kind;
-
-	if (!within_rate(kind, event->time_ns))
-		count(kind, TRACE_RATE_LIMITED);
+	if (!within_rate(event->kind, event->time_ns))
+		count(row, TRACE_RATE_LIMITED);
 	else if (bpf_ringbuf_output(&events, event, size, 0))
-		count(kind, TRACE_RING_FULL);
+		count(row, TRACE_RING_FULL);
 	else
-		count(kind, TRACE_EMITTED);
+		count(row, TRACE_EMITTED);
 }
 
-#define SUBMIT(event, member) submit(event, TRACE_HEADER_SIZE + sizeof((event)->member))
+#define SUBMIT(event, member) submit(event, TRACE_HEADER_SIZE + sizeof((event)->member), (event)->kind)
 
 static __always_inline void save_pending(struct traced_event *event)
 {

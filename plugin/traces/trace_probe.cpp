@@ -230,7 +230,7 @@ const bpf_object *TraceProbe::object() const
     return skeleton_ ? skeleton_->obj : nullptr;
 }
 
-bool TraceProbe::read_counts(std::array<std::array<uint64_t, TRACE_OUTCOMES>, TRACE_KINDS> &counts) const
+bool TraceProbe::read_counts(TraceCounts &counts) const
 {
     if (!skeleton_)
         return false;
@@ -239,15 +239,15 @@ bool TraceProbe::read_counts(std::array<std::array<uint64_t, TRACE_OUTCOMES>, TR
         return false;
     std::vector<uint64_t> values(static_cast<size_t>(cpus));
     int fd = bpf_map__fd(skeleton_->maps.counts);
-    for (uint32_t kind = 0; kind < TRACE_KINDS; ++kind)
+    for (uint32_t row = 0; row < TRACE_COUNT_ROWS; ++row)
         for (uint32_t outcome = 0; outcome < TRACE_OUTCOMES; ++outcome) {
-            uint32_t index = kind * TRACE_OUTCOMES + outcome;
+            uint32_t index = row * TRACE_OUTCOMES + outcome;
             if (bpf_map_lookup_elem(fd, &index, values.data()))
                 return false;
             uint64_t sum = 0;
             for (uint64_t value : values)
                 sum += value;
-            counts[kind][outcome] = sum;
+            counts[row][outcome] = sum;
         }
     return true;
 }

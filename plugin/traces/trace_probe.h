@@ -14,6 +14,9 @@
 #include "traces/traces_config.h"
 
 struct traces_bpf;
+// The `counts` map summed over CPUs: [row][enum trace_outcome], a row per
+// trace and TRACE_EXEC_ENTER_ROW.
+using TraceCounts = std::array<std::array<uint64_t, TRACE_OUTCOMES>, TRACE_COUNT_ROWS>;
 struct bpf_map;
 
 class TraceProbe {
@@ -39,8 +42,7 @@ public:
     const std::set<unsigned> &running() const { return running_; }
     const std::array<std::string, TRACE_KINDS> &problems() const { return problems_; }
     int ring_fd() const;
-    // The `counts` map summed over CPUs: [kind][enum trace_outcome].
-    bool read_counts(std::array<std::array<uint64_t, TRACE_OUTCOMES>, TRACE_KINDS> &counts) const;
+    bool read_counts(TraceCounts &counts) const;
     const bpf_object *object() const;
 
 private:

@@ -38,7 +38,8 @@ const char *tcp_event_type(uint8_t op)
 
 void add_exec(Record &record, const trace_exec &exec)
 {
-    record.add("stage", "exit")  // one record per execve, when it returns (error_raw says how)
+    // Fluent Bit's stages: a record when execve is called (error_raw 0), one when it returns
+    record.add("stage", exec.stage == TRACE_EXEC_ENTER ? "enter" : "exit")
         .add("ppid", exec.ppid)
         .add("filename", bounded(exec.filename, sizeof(exec.filename)))
         .add("argv", bounded(exec.argv[0], TRACE_ARG_LEN))

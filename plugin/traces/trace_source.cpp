@@ -108,6 +108,8 @@ void TraceSource::count(const traced_event &event, const TraceOwner &owner)
 {
     if (event.kind == TRACE_SIGNAL)
         ++signals_[signal_counter(event.signal.signal)];
+    if (event.kind == TRACE_EXEC && event.exec.stage == TRACE_EXEC_ENTER)
+        return;  // the charts count execs: their exit records
     if (!owner.app_group.empty() && !owner.app_group.starts_with('-'))  // a hidden group has no chart
         ++app_counts_[owner.app_group][event.kind];
     if (!owner.service.empty())
@@ -128,7 +130,7 @@ void TraceSource::report(RecordStream *stream, bool final)
     // a busy host drops every second: said at most once a minute, and at the end
     uint64_t now = monotonic_seconds();
     for (unsigned kind = 0; kind < TRACE_KINDS; ++kind) {
-        uint64_t ring_full = outcomes_[kind][TRACE_RING_FULL], limited = outcomes_[kind][TRACE_RATE_LIMITED];
+        uint64_t ring_full = records(kind, TRACE_RING_FULL), limited = records(kind, TRACE_RATE_LIMITED);
         if (ring_full + limited == dropped_said_[kind] || (!final && dropped_said_at_[kind] &&
                                                            now < dropped_said_at_[kind] + 60))
             continue;
@@ -139,6 +141,11 @@ void TraceSource::report(RecordStream *stream, bool final)
         dropped_said_[kind] = ring_full + limited;
         dropped_said_at_[kind] = now;
     }
+}
+
+uint64_t TraceSource::records(unsigned kind, unsigned outcome) const
+{
+    return outcomes_[kind][outcome] + (kind == TRACE_EXEC ? outcomes_[TRACE_EXEC_ENTER_ROW][outcome] : 0);
 }
 
 std::set<std::string> TraceSource::hidden_counters() const
@@ -163,9 +170,9 @@ void TraceSource::add_counters(Snapshot &snapshot)
         const auto &outcome = outcomes_[kind];
         snapshot.system["trace_" + name] =
             static_cast<int64_t>(outcome[TRACE_EMITTED] + outcome[TRACE_RING_FULL] + outcome[TRACE_RATE_LIMITED]);
-        snapshot.system["trace_emitted_" + name] = static_cast<int64_t>(outcome[TRACE_EMITTED]);
-        snapshot.system["trace_ring_full_" + name] = static_cast<int64_t>(outcome[TRACE_RING_FULL]);
-        snapshot.system["trace_rate_limited_" + name] = static_cast<int64_t>(outcome[TRACE_RATE_LIMITED]);
+        snapshot.system["trace_emitted_" + name] = static_cast<int64_t>(records(kind, TRACE_EMITTED));
+        snapshot.system["trace_ring_full_" + name] = static_cast<int64_t>(records(kind, TRACE_RING_FULL));
+        snapshot.system["trace_rate_limited_" + name] = static_cast<int64_t>(records(kind, TRACE_RATE_LIMITED));
     }
     if (probe_.running().contains(TRACE_SIGNAL))
         for (const char *counter : {"trace_signal_hup", "trace_signal_int", "trace_signal_quit", "trace_signal_kill",

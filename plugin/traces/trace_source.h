@@ -35,8 +35,9 @@ public:
     // per trace, and whatever is new when `final` (at stop).
     void report(RecordStream *stream, bool final = false);
     // The charts' counters: per trace for the system (every event, dropped or
-    // not) and the plugin (emitted, ring full, rate limited), per app group,
-    // cgroup and service (the records read).
+    // not; exec: the execs, counted at their exit) and the plugin (records
+    // emitted, ring full, rate limited), per app group, cgroup and service
+    // (the records read; exec: the exit records).
     void add_counters(Snapshot &snapshot);
     // Counters of the traces that do not run: their charts are left out.
     std::set<std::string> hidden_counters() const;
@@ -49,13 +50,15 @@ private:
     static int on_event(void *context, void *data, size_t size);
     TraceOwner owner(const traced_event &event);
     void count(const traced_event &event, const TraceOwner &owner);
+    // A trace's records with `outcome` (exec: both stages).
+    uint64_t records(unsigned kind, unsigned outcome) const;
 
     TraceProbe probe_;
     ring_buffer *ring_ = nullptr;
     OwnerResolver owners_;
     RecordStream *stream_ = nullptr;  // this report's
     int64_t realtime_offset_ns_ = 0;  // this report's
-    std::array<std::array<uint64_t, TRACE_OUTCOMES>, TRACE_KINDS> outcomes_{};
+    TraceCounts outcomes_{};
     std::array<uint64_t, TRACE_KINDS> dropped_said_{};
     std::array<uint64_t, TRACE_KINDS> dropped_said_at_{};  // CLOCK_MONOTONIC seconds
     std::map<std::string, PerTrace> app_counts_, cgroup_counts_, service_counts_;

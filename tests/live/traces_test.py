@@ -3,7 +3,8 @@
 exec,signal,bind,tcp,vfs,malloc`): the real plugin and kernel, and a workload
 (tests/live/traces_workload.py) in a cgroup of its own, which traces.conf
 names (`cgroup =`), so that the counts are exact while other things run:
-  exec    5 runs of /bin/true with known argv, 1 of a missing program (ENOENT)
+  exec    5 runs of /bin/true with known argv, 1 of a missing program (ENOENT);
+          each an enter and an exit record (Fluent Bit's stages)
   signal  SIGUSR1 x3, SIGUSR2 x2, SIGHUP, SIGTERM to a known pid
   bind    IPv4, IPv6, one failing with EADDRINUSE, port 0, one bound to lo
   tcp     2 listens, 3 connect/accept pairs (one IPv6), a refused connect
@@ -136,24 +137,35 @@ def last_dropped(stderr_lines, trace):
 
 
 def check_execs(checks, records, plan, done, owner):
+    """Each exec is two records, Fluent Bit's stages: enter (the caller's comm, error_raw 0) and exit."""
     execs = [r for r in records if r["source"] == "exec"]
     for i in range(plan["execs"]):
         mine = [r for r in execs if r.get("argv1") == "%s-%d" % (plan["tag"], i)]
+        exits = [r for r in mine if r.get("stage") == "exit"]
+        enters = [r for r in mine if r.get("stage") == "enter"]
         want = {"event_type": "exec", "stage": "exit", "filename": "/bin/true", "argv": "/bin/true",
                 "argv2": "two", "argv_last": "last-%d" % i, "argc": 5, "error_raw": 0, "ppid": done["pid"],
                 "comm": "true", "uid": 0, **owner}
-        got = {k: mine[0].get(k) for k in want} if mine else None
-        ok = len(mine) == 1 and got == want and mine[0]["pid"] == mine[0]["tid"] != done["pid"]
-        checks.check(ok, f"exec {i}: one record, argv {want['argv']} {mine[0]['argv1'] if mine else ''} two ... "
-                     f"{want['argv_last']}, argc 5, ppid, comm, cgroup, app group right" +
-                     ("" if ok else f": {len(mine)} records, {got} (want {want})"))
+        got = {k: exits[0].get(k) for k in want} if exits else None
+        ok = len(exits) == 1 and got == want and exits[0]["pid"] == exits[0]["tid"] != done["pid"]
+        checks.check(ok, f"exec {i}: one exit record, argv {want['argv']} {exits[0]['argv1'] if exits else ''} two "
+                     f"... {want['argv_last']}, argc 5, ppid, comm, cgroup, app group right" +
+                     ("" if ok else f": {len(exits)} records, {got} (want {want})"))
+        want_enter = dict(want, stage="enter", comm=owner["app_group"])  # the forked caller's comm
+        got = {k: enters[0].get(k) for k in want_enter} if enters else None
+        ok = len(enters) == 1 and got == want_enter and len(exits) == 1 and enters[0]["pid"] == exits[0]["pid"] and \
+            parse_time(enters[0]["timestamp"]) <= parse_time(exits[0]["timestamp"])
+        checks.check(ok, f"exec {i}: one enter record with the same argv, pid and ppid, the caller's comm, "
+                     f"before the exit" + ("" if ok else f": {len(enters)} records, {got} (want {want_enter})"))
     missing = [r for r in execs if r.get("filename") == "/nonexistent-" + plan["tag"]]
-    checks.check(len(missing) == 1 and missing[0]["error_raw"] == errno.ENOENT and missing[0]["argc"] == 2 and
-                 missing[0]["ppid"] == done["pid"] and missing[0]["argv1"] == "missing",
-                 f"the missing program: one exec record with error_raw {errno.ENOENT}, argc 2, ppid" +
-                 ("" if len(missing) == 1 else f": {missing}"))
-    checks.check(len(execs) == plan["execs"] + 2,
-                 f"{len(execs)} exec records in the cgroup (want {plan['execs'] + 2}: the runs, the missing "
+    stages = {r.get("stage"): r["error_raw"] for r in missing}
+    checks.check(len(missing) == 2 and stages == {"enter": 0, "exit": errno.ENOENT} and
+                 all(r["argc"] == 2 and r["ppid"] == done["pid"] and r["argv1"] == "missing" for r in missing),
+                 f"the missing program: an enter record (error_raw 0) and an exit record with error_raw "
+                 f"{errno.ENOENT}, argc 2, ppid" + ("" if len(missing) == 2 else f": {missing}"))
+    want = 2 * (plan["execs"] + 2)
+    checks.check(len(execs) == want and sum(r["stage"] == "enter" for r in execs) == want // 2,
+                 f"{len(execs)} exec records in the cgroup (want {want}: enter and exit of the runs, the missing "
                  "program, the signal target)")
 
 
@@ -415,6 +427,11 @@ def main():
             checks.check(values.get(("system.ebpf_traces", "exec")) == execs,
                          f"system.ebpf_traces exec = {values.get(('system.ebpf_traces', 'exec'))} (want {execs}: "
                          "the cgroup's only)")
+            exec_records = len([r for r in sunk if r["source"] == "exec"])
+            emitted = values.get(("netdata.ebpf_traces", "exec_emitted"))
+            checks.check(emitted == exec_records == 2 * execs,
+                         f"netdata.ebpf_traces exec_emitted = {emitted} (file: {exec_records}; want {2 * execs}: "
+                         "the records of both stages)")
             group = sanitize(name)
             app_execs = [v for (chart, dim), v in values.items() if chart == "apps.ebpf_trace_exec" and dim == group]
             checks.check(app_execs == [execs], f"apps.ebpf_trace_exec {name} = {app_execs} (want {execs})")

@@ -39,13 +39,14 @@ step() {
 # Suites run once (auto mode) in some guests, each a row of its own: the netflow records and
 # their NAT tags (flows, nat) where the flows take the trampoline path (kernels before 6.3 have
 # no sock_send_length tracepoint; the host runs the tracepoint path), the cost charts and limits
-# (self) in the oldest and the newest guest, Fluent Bit's traces, the bash log and the network
-# viewer (traces, bash, netview) in 6.12.
+# (self) in the oldest and the newest guest, Fluent Bit's traces and the bash log (traces, bash) in
+# the oldest, 6.12 and the newest (6.1, the longest guest, runs every path of the others), the network
+# viewer (netview) in 6.12.
 case "$(uname -r)" in
 6.1.*) every_path="syscall latency cache" auto_only="" not_run="" once="flows nat" ;;
-5.10.*) every_path="" auto_only="syscall latency cache" not_run="" once="flows nat self" ;;
+5.10.*) every_path="" auto_only="syscall latency cache" not_run="" once="flows nat self traces bash" ;;
 6.12.*) every_path="" auto_only="syscall latency cache" not_run="" once="traces bash netview" ;;
-7.2.*) every_path="" auto_only="syscall latency cache" not_run="" once="self" ;;
+7.2.*) every_path="" auto_only="syscall latency cache" not_run="" once="self traces bash" ;;
 *) every_path="" auto_only="" not_run="syscall latency cache" once="" ;;
 esac
 echo "$not_run" > "$results/suites-not-run"

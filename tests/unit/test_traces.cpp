@@ -110,6 +110,8 @@ TEST_CASE("traces: an exec record has Fluent Bit's fields and the owner")
     CHECK(field<int64_t>(record, "error_raw") == 2);
     CHECK(field<std::string>(record, "cgroup") == "cg");
     CHECK(field<std::string>(record, "app_group") == "grp");
+    event.exec.stage = TRACE_EXEC_ENTER;
+    CHECK(field<std::string>(trace_record(event, {}, 0), "stage") == "enter");
 }
 
 TEST_CASE("traces: tcp records are listen, accept or connect with their own fields")
