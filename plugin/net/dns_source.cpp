@@ -76,6 +76,14 @@ std::string DnsSource::load(unsigned ring_kib)
     return "";
 }
 
+std::string DnsSource::not_applicable()
+{
+    // the verifier's own words would be "unknown func": say which and since when
+    if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_pid_tgid, nullptr) == 0)
+        return "cgroup_skb programs cannot call bpf_get_current_pid_tgid (Linux 6.0+) to name the process";
+    return "";
+}
+
 std::string DnsSource::verdict()
 {
     ProcessGroups groups(AppsGroups{}, "/proc");
@@ -88,6 +96,10 @@ std::unique_ptr<DnsSource> DnsSource::start(const FlowsConfig &config, const Pro
 {
     std::unique_ptr<DnsSource> source(new DnsSource(config, groups));
     std::string root = find_cgroup2_root("/proc/self/mounts");
+    if (std::string missing = not_applicable(); !missing.empty()) {
+        error = "this kernel cannot: " + missing;
+        return nullptr;
+    }
     error = source->load(config.dns_ring_kib);
     if (!error.empty())
         return nullptr;

@@ -25,6 +25,8 @@ public:
     // nullptr and a one-line `error` when it cannot.
     static std::unique_ptr<DnsSource> start(const FlowsConfig &config, const ProcessGroups &groups,
                                             std::string &error);
+    // Why this kernel can have no DNS flows ("" when it may): --check's "n/a".
+    static std::string not_applicable();
     // Loads and attaches the programs and lets them go: "" or why not (--check).
     static std::string verdict();
     ~DnsSource();

@@ -16,7 +16,7 @@ cgroup and service, and a latency above 0 and below the run's time. The plugin's
 status class for both app groups, the client's cgroup and the server's service. Only the test's own
 addresses and processes are looked at.
 
-usage: http_test.py [--build DIR]
+usage: http_test.py [--build DIR] [--results FILE]
 Prints one line per check and closes with "N passed, M failed".
 """
 import argparse
@@ -37,6 +37,7 @@ from flows_test import ALL_MODULES, Namespaces, RecordReader, last_values  # noq
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CLIENT = os.path.join(HERE, "http_client.py")
+MODULES = ("http",)  # what the kernel matrix reports of this suite
 PATH_LENGTH = 64
 LONG_PATH = "/" + "p" * 300
 CONNECTIONS = [
@@ -151,6 +152,7 @@ def check_charts(checks, lines, requests, tag):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--results", help="where the kernel matrix wants the outcome (JSON)")
     args = parser.parse_args()
     checks = HttpChecks()
     tag = "%06x" % random.getrandbits(24)
@@ -266,7 +268,7 @@ def main():
             want = collections.Counter(key(r, side) for r in mine(records, ns, side))
             checks.check(have == want, f"file sink: {side}: the same {sum(want.values())} requests as --records httpflow")
         check_charts(checks, chart_lines, requests, tag)
-    return finish(checks)
+    return finish(checks, args.results, MODULES)
 
 
 if __name__ == "__main__":
