@@ -213,16 +213,21 @@ def main():
         clients = []
         try:
             # attached once a probe request is reported by both plugins
-            deadline, attached, n = time.monotonic() + 30, False, 0
+            # (a minute: the servers start slowly in a guest under emulation)
+            deadline, attached, n = time.monotonic() + 60, False, 0
             while not attached and time.monotonic() < deadline and plugin.poll() is None:
                 n += 1
                 probe = {"server": ns.server_ip, "port": port + 1, "connections": [[[["GET", f"/probe{n}"]]]]}
                 proc = start_client(ns, programs["probe"], probe, quiet=True)
-                proc.communicate(input="", timeout=10)
+                try:
+                    proc.communicate(input="", timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.communicate()
                 time.sleep(1.5)
                 in_sink = os.path.exists(sink) and "/probe" in open(sink).read()
                 attached = in_sink and any(r.get("path", "").startswith("/probe") for r in reader.snapshot())
-            checks.check(attached, "both runs of the plugin report a probe request within 30 s")
+            checks.check(attached, "both runs of the plugin report a probe request within 60 s")
             requests = []
             for server_ip, tls, plan in ((ns.server_ip, False, CONNECTIONS), (ns.server_ip6, False, CONNECTIONS_V6),
                                          (ns.server_ip, True, CONNECTIONS_TLS)):

@@ -192,7 +192,8 @@ def fallbacks(results):
 SUITE_OF = suite_of_modules()
 # Suites run once where guest-suite.sh plans them, a row each: tests/live/<name>_test.py
 ONCE_SUITES = {"flows": "netflow records", "nat": "NAT tags (conntrack)", "self": "self monitoring, limits",
-               "traces": "Fluent Bit's traces", "bash": "bash command log", "netview": "network viewer"}
+               "traces": "Fluent Bit's traces", "bash": "bash command log", "netview": "network viewer",
+               "dns": "DNS flows (dnsflow)", "http": "HTTP flows (httpflow)"}
 NOT_RUN = "verifier pass only (its suite runs in tests/live on the host and in the guests)"
 AUTO_ONLY = "verifier pass (its suite runs here in auto mode, on every path in the 6.1 guest)"
 
