@@ -41,6 +41,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import netns  # noqa: E402
 from check_output import plugin_check_output  # noqa: E402
 from common import Checks, cgroup2_root, finish, make_cgroups, remove_cgroups  # noqa: E402
 
@@ -61,60 +62,14 @@ class DnsChecks(Checks):
         return super().check(ok, "dns: " + text)
 
 
-def sh(*args):
-    subprocess.run(args, check=True)
-
-
-class Namespaces:
-    """A server namespace (dnsmasq .1, SERVFAIL .3, silent .4) and a client one (.2)."""
+class Namespaces(netns.Namespaces):
+    """A server namespace (dnsmasq .1, SERVFAIL .3, silent .4, none at .5) and a client one (.2)."""
 
     def __init__(self, tag):
-        self.server_ns, self.client_ns = "dns-s-" + tag, "dns-c-" + tag
-        net = "10.%d.%d" % (random.randint(100, 250), random.randint(0, 255))
-        self.dnsmasq, self.client, self.servfail, self.silent, self.nobody = (f"{net}.{i}" for i in (1, 2, 3, 4, 5))
-        net6 = "fd%02x:%x::" % (random.getrandbits(8), random.getrandbits(16))
-        self.dnsmasq6, self.client6 = net6 + "1", net6 + "2"
-        self.server_dev, self.client_dev = "dns" + tag, "dnc" + tag
-        self.resolv = None  # the client's resolv.conf, mounted over /etc/resolv.conf in its own mount namespace
-
-    def __enter__(self):
-        sh("ip", "netns", "add", self.server_ns)
-        sh("ip", "netns", "add", self.client_ns)
-        sh("ip", "link", "add", self.server_dev, "type", "veth", "peer", "name", self.client_dev)
-        for ns, dev, ips in ((self.server_ns, self.server_dev, (self.dnsmasq, self.servfail, self.silent, self.nobody)),
-                             (self.client_ns, self.client_dev, (self.client,))):
-            sh("ip", "link", "set", dev, "netns", ns)
-            for ip in ips:
-                sh("ip", "-n", ns, "addr", "add", ip + "/24", "dev", dev)
-            ip6 = self.dnsmasq6 if ns == self.server_ns else self.client6
-            sh("ip", "-n", ns, "addr", "add", ip6 + "/64", "dev", dev, "nodad")
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        return self
-
-    def resolve_with(self, server, directory):
-        """glibc's server for the next client runs: not through /etc/netns (`ip netns exec` would
-        mount it, but /etc may be read-only, as in the kernel matrix's guests)."""
-        self.resolv = os.path.join(directory, f"resolv-{server}.conf")
-        with open(self.resolv, "w") as f:
-            f.write(f"nameserver {server}\noptions timeout:1 attempts:1\n")
-
-    def __exit__(self, *exc):
-        for ns in (self.server_ns, self.client_ns):
-            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
-
-    def run(self, ns, program, *args, cgroup=None, peer=True):
-        def enter_cgroup():
-            if cgroup:
-                with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
-                    procs.write(str(os.getpid()))
-        command = ["ip", "netns", "exec", ns, *([program, PEER, *args] if peer else [program, *args])]
-        if ns == self.client_ns and self.resolv:
-            # a mount namespace of its own with the resolv.conf bound; each step execs the next: one pid
-            command = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                       'mount --bind "$0" /etc/resolv.conf && exec "$@"', self.resolv, *command]
-        return subprocess.Popen(command, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=enter_cgroup)
+        super().__init__("dns", tag, extra_server_ips=3, peer=PEER, stderr=subprocess.PIPE)
+        self.dnsmasq, self.client, self.dnsmasq6, self.client6 = (self.server_ip, self.client_ip,
+                                                                  self.server_ip6, self.client_ip6)
+        self.servfail, self.silent, self.nobody = self.extra_server_ips
 
 
 class Reader:
@@ -222,7 +177,7 @@ def main():
                          silent.stdout.readline().strip() == "ready", "the SERVFAIL and silent servers listen")
             deadline = time.monotonic() + 30
             attached = False
-            ns.resolve_with(ns.dnsmasq, user)
+            ns.resolve_with(ns.dnsmasq)
             while not attached and time.monotonic() < deadline and plugin.poll() is None:
                 probe = json.dumps([["udp", ns.dnsmasq, "probe.test", 1]])
                 ns.run(ns.client_ns, programs["probe"], "client", probe).communicate(timeout=10)
@@ -242,7 +197,7 @@ def main():
                 (ns.silent, [["glibc", "", "gsilent.test", Q]]),
             ]
             for server, plan in plans:
-                ns.resolve_with(server, user)
+                ns.resolve_with(server)
                 run = ns.run(ns.client_ns, programs["client"], "client", json.dumps(plan), cgroup=client_cgroup)
                 out = run.stdout.readline()  # it stays until its stdin closes: its app group is read while it lives
                 client_runs.append((run, json.loads(out) if out else run.stderr.read()))

@@ -41,6 +41,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_output import check_flows_refused, flows_path, flows_unavailable  # noqa: E402
+from netns import Namespaces  # noqa: E402
 from common import (Checks, cgroup2_root, finish, journal_bytes, make_cgroups, remove_cgroups,  # noqa: E402
                     start_journald)
 
@@ -60,50 +61,6 @@ ALL_MODULES = ("process", "socket", "cachestat", "sync", "dcstat", "swap", "vfs"
 class FlowChecks(Checks):
     def check(self, ok, text):
         return super().check(ok, "flows: " + text)
-
-
-def sh(*args):
-    subprocess.run(args, check=True)
-
-
-class Namespaces:
-    """Server and client namespaces joined by a veth pair, on a random 10.x/24."""
-
-    def __init__(self):
-        tag = "%06x" % random.getrandbits(24)
-        self.server_ns, self.client_ns = "flows-s-" + tag, "flows-c-" + tag
-        net = "10.%d.%d" % (random.randint(100, 250), random.randint(0, 255))
-        self.server_ip, self.client_ip = net + ".1", net + ".2"
-        net6 = "fd%02x:%x::" % (random.getrandbits(8), random.getrandbits(16))
-        self.server_ip6, self.client_ip6 = net6 + "1", net6 + "2"
-        self.server_dev, self.client_dev = "fls" + tag, "flc" + tag
-
-    def __enter__(self):
-        sh("ip", "netns", "add", self.server_ns)
-        sh("ip", "netns", "add", self.client_ns)
-        sh("ip", "link", "add", self.server_dev, "type", "veth", "peer", "name", self.client_dev)
-        for ns, dev, ip in ((self.server_ns, self.server_dev, self.server_ip),
-                            (self.client_ns, self.client_dev, self.client_ip)):
-            sh("ip", "link", "set", dev, "netns", ns)
-            sh("ip", "-n", ns, "addr", "add", ip + "/24", "dev", dev)
-            ip6 = self.server_ip6 if ns == self.server_ns else self.client_ip6
-            sh("ip", "-n", ns, "addr", "add", ip6 + "/64", "dev", dev, "nodad")
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        return self
-
-    def __exit__(self, *exc):
-        for ns in (self.server_ns, self.client_ns):
-            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
-
-    def run(self, ns, program, *args, cgroup=None):
-        """program: a link to python named as the process should be (its comm)."""
-        def enter_cgroup():
-            if cgroup:
-                with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
-                    procs.write(str(os.getpid()))
-        return subprocess.Popen(["ip", "netns", "exec", ns, program, PEER, *args], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True, preexec_fn=enter_cgroup)
 
 
 class RecordReader:
@@ -319,7 +276,7 @@ def main():
                              "app_group": program_name("server", tag)},
                   "client": {"cgroup": f"flows_test_{tag}", "service": "", "app_group": program_name("client", tag)}}
     journald = start_journald()
-    with tempfile.TemporaryDirectory() as user, Namespaces() as ns, Cgroups(cgroups.values()):
+    with tempfile.TemporaryDirectory() as user, Namespaces("flows", peer=PEER) as ns, Cgroups(cgroups.values()):
         connections = plan_connections(ephemeral_low, ns)
         udp_port = connections[0]["bind"] + 10
         os.makedirs(os.path.join(user, "ebpf.d"))

@@ -32,7 +32,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Checks, cgroup2_root, finish, make_cgroups, remove_cgroups  # noqa: E402
-from flows_test import ALL_MODULES, Namespaces, RecordReader, last_values  # noqa: E402
+from flows_test import ALL_MODULES, RecordReader, last_values  # noqa: E402
+from netns import Namespaces  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -161,7 +162,7 @@ def main():
     cgroups = {"server": os.path.join(root, "system.slice", f"http-test-{tag}.service"),
                "client": os.path.join(root, f"http_test_{tag}")}
     started = time.monotonic()
-    with tempfile.TemporaryDirectory() as user, Namespaces() as ns:
+    with tempfile.TemporaryDirectory() as user, Namespaces("http") as ns:
         make_cgroups(cgroups.values())
         os.makedirs(os.path.join(user, "ebpf.d"))
         www = os.path.join(user, "www")

@@ -36,7 +36,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Checks, finish  # noqa: E402
-from flows_test import ALL_MODULES, Namespaces, last_values, sh  # noqa: E402
+from flows_test import ALL_MODULES, PEER, last_values  # noqa: E402
+from netns import Namespaces  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -105,11 +106,8 @@ def main():
     parser.add_argument("--results", help="where the kernel matrix wants the outcome (JSON)")
     args = parser.parse_args()
     checks = ViewerChecks()
-    with tempfile.TemporaryDirectory() as tmp, Namespaces() as ns:
-        net = ns.server_ip.rsplit(".", 1)[0]
-        addresses = [ns.server_ip] + [f"{net}.{n}" for n in (3, 4, 5)]
-        for address in addresses[1:]:
-            sh("ip", "-n", ns.server_ns, "addr", "add", address + "/24", "dev", ns.server_dev)
+    with tempfile.TemporaryDirectory() as tmp, Namespaces("flows", extra_server_ips=3, peer=PEER) as ns:
+        addresses = [ns.server_ip, *ns.extra_server_ips]
         modules = "".join(f"    {m} = {'yes' if m == 'sync' else 'no'}\n" for m in ALL_MODULES)
         programs = "[ebpf programs]\n" + modules + "    network connections = yes\n"
         user, stock = os.path.join(tmp, "user"), os.path.join(tmp, "stock")
