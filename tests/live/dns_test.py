@@ -168,6 +168,7 @@ def main():
         dnsmasq = ns.run(ns.server_ns, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
                          "--bind-interfaces", f"--listen-address={ns.dnsmasq},{ns.dnsmasq6}", "--local=/test/",
                          "--log-queries", f"--log-facility={log}",
+                         f"--pid-file={os.path.join(user, 'dnsmasq.pid')}",  # not /run/dnsmasq: none in a guest
                          *[f"--host-record={kind}known.test,10.9.9.9" for kind in ("g", "r", "t", "r6")], peer=False)
         servfail = ns.run(ns.server_ns, programs["servfail"], "servfail", ns.servfail)
         silent = ns.run(ns.server_ns, programs["silent"], "silent", ns.silent)
