@@ -89,6 +89,7 @@ std::string DnsSource::load(unsigned ring_kib)
             return "cannot size the ring buffer";
         skeleton_->rodata->can_read_comm = can_read_comm;
         int err = dns_bpf::load(skeleton_);
+        names_from_proc_ = !can_read_comm;
         if (!err)
             break;
         if (!can_read_comm)
@@ -144,8 +145,9 @@ std::unique_ptr<DnsSource> DnsSource::start(const FlowsConfig &config, const Pro
         error = "cannot map the ring buffer: " + errno_text(-errno);
         return nullptr;
     }
-    log_info("dns flows: cgroup_skb programs on %s, %u KiB ring buffer, %.1f s timeout", root.c_str(),
-             config.dns_ring_kib, config.dns_timeout_ms / 1000.0);
+    log_info("dns flows: cgroup_skb programs on %s, %u KiB ring buffer, %.1f s timeout%s", root.c_str(),
+             config.dns_ring_kib, config.dns_timeout_ms / 1000.0,
+             source->names_from_proc_ ? "; process names from /proc (this kernel's programs cannot read them)" : "");
     return source;
 }
 

@@ -47,6 +47,7 @@ private:
     uint64_t ring_full() const;
 
     dns_bpf *skeleton_ = nullptr;
+    bool names_from_proc_ = false;  // the kernel refused bpf_get_current_comm
     LinkSet links_;
     ring_buffer *ring_ = nullptr;
     DnsTracker tracker_;
