@@ -29,10 +29,7 @@ uint64_t window_limit(unsigned per_second, int seconds)
 } // namespace
 
 BashSource::BashSource(const ProcessGroups &groups, unsigned rate_limit)
-    : groups_(groups),
-      cgroups_(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
-               find_cgroup_mounts("/proc/self/mounts")),
-      rate_limit_(rate_limit)
+    : owners_(groups), rate_limit_(rate_limit)
 {
 }
 
@@ -75,14 +72,8 @@ Record BashSource::make_record(const bash_event &event, uint64_t realtime_now, u
     std::string cmd(event.line, strnlen(event.line, sizeof(event.line)));
     std::string pid = std::to_string(event.pid);
     const std::string &user = user_name(event.uid);
-    std::string cgroup, service, app_group;
-    if (const CgroupInfo *info = cgroups_.find(event.cgroup_id)) {
-        cgroup = info->name;
-        if (info->service)
-            service = info->name;
-    }
-    if (std::optional<int> group = groups_.decide_from_proc(event.pid))
-        app_group = groups_.names()[*group];
+    ProcessOwner owner = owners_.owner(event.pid, event.cgroup_id);
+    const std::string &cgroup = owner.cgroup, &service = owner.service, &app_group = owner.app_group;
     Record record("bash", time_usec);
     record.add("cmd", cmd)
         .add("pid", pid)
@@ -108,7 +99,7 @@ Record BashSource::make_record(const bash_event &event, uint64_t realtime_now, u
 
 void BashSource::report(RecordStream *stream, int seconds)
 {
-    cgroups_.begin_cycle();
+    owners_.begin_report();
     uint64_t realtime_now = realtime_usec(), monotonic_now = monotonic_nsec();
     probe_.drain([&](const bash_event &event) {
         ++lines_;
@@ -126,7 +117,7 @@ void BashSource::add_counters(Snapshot &snapshot)
     snapshot.system["bash_ring_dropped"] = static_cast<int64_t>(probe_.ring_dropped());
     // a removed cgroup's charts go: its totals with it
     for (auto *scope : {&cgroup_totals_, &service_totals_})
-        std::erase_if(*scope, [&](const auto &entry) { return !cgroups_.find(entry.second.cgroup_id); });
+        std::erase_if(*scope, [&](const auto &entry) { return !owners_.cgroup(entry.second.cgroup_id); });
     auto put = [](const std::map<std::string, Totals> &scope, std::map<std::string, Counters> &to) {
         for (const auto &[name, totals] : scope)
             to[name]["bash_commands"] = static_cast<int64_t>(totals.commands);

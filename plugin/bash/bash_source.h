@@ -10,8 +10,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "accounting/cgroups.h"
-#include "accounting/process_groups.h"
+#include "accounting/owner_resolver.h"
 #include "bash/bash_config.h"
 #include "bash/bash_probe.h"
 #include "core/publisher.h"
@@ -45,8 +44,7 @@ private:
     const std::string &user_name(uint32_t uid);
 
     BashProbe probe_;
-    const ProcessGroups &groups_;
-    CgroupDirectory cgroups_;
+    OwnerResolver owners_;
     unsigned rate_limit_;
     uint64_t lines_ = 0;
     std::unordered_map<uint32_t, std::string> users_;  // uid -> login name, as looked up

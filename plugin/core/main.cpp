@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <unistd.h>
+#include <utility>
 
 #include "kernel/attach.h"
 #include "core/chart_registry.h"
@@ -246,6 +247,21 @@ std::unique_ptr<RecordStream> make_record_stream(const RecordsConfig &config)
     return stream->has_sinks() ? std::move(stream) : nullptr;
 }
 
+// A setuid start by a user other than root or the agent's: the sources that
+// would show other users' activity do not start, one stderr line each; malloc
+// traces the caller's own processes only, and stays.
+void refuse_other_users_activity(const std::string &refusal, bool &flows, HttpFlowsConfig &http, BashConfig &bash,
+                                 FlowsConfig &dns, TracesConfig &traces)
+{
+    for (auto [enabled, name] : {std::pair{&flows, "flows"}, {&http.enabled, "httpflow"}, {&bash.enabled, "bash"},
+                                 {&dns.dns_enabled, "dns flows"}})
+        if (std::exchange(*enabled, false))
+            log_error("%s: refused: %s", name, refusal.c_str());
+    for (unsigned kind = 0; kind < TRACE_KINDS; ++kind)
+        if (kind != TRACE_MALLOC && std::exchange(traces.traces[kind].enabled, false))
+            log_error("traces: trace_%s refused: %s", trace_name(kind), refusal.c_str());
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -376,7 +392,10 @@ int main(int argc, char **argv)
     // Flows: their charts with `network connections = yes`, their records when a sink is configured.
     std::unique_ptr<FlowSource> flows;
     bool sink_configured = records_config.journal || !records_config.file.empty();
-    if (config.network_connections || sink_configured) {
+    bool flows_wanted = config.network_connections || sink_configured;
+    if (std::string refusal = other_users_activity_refusal(); !refusal.empty())
+        refuse_other_users_activity(refusal, flows_wanted, http_config, bash_config, flows_config, traces_config);
+    if (flows_wanted) {
         std::string error;
         // the network viewer: its charts with `network connections = yes`, as 1.37.1's
         std::vector<ChartDef> viewer_charts;

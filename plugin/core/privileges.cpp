@@ -4,14 +4,39 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
 bool started_setuid()
 {
     return getuid() != geteuid() || getgid() != getegid();
+}
+
+std::string other_users_activity_refusal()
+{
+    if (!started_setuid() || getuid() == 0)
+        return "";
+    struct stat binary {};
+    if (stat("/proc/self/exe", &binary) != 0)
+        return "started setuid, and its own binary cannot be examined: " + std::string(strerror(errno));
+    std::vector<char> buffer(16384);
+    passwd user{}, *user_found = nullptr;
+    if (getpwuid_r(getuid(), &user, buffer.data(), buffer.size(), &user_found) == 0 && user_found &&
+        user.pw_gid == binary.st_gid)
+        return "";
+    group owner{}, *owner_found = nullptr;
+    std::vector<char> group_buffer(16384);
+    std::string group_name = getgrgid_r(binary.st_gid, &owner, group_buffer.data(), group_buffer.size(),
+                                        &owner_found) == 0 && owner_found ? owner.gr_name
+                                                                          : std::to_string(binary.st_gid);
+    return "started setuid by uid " + std::to_string(getuid()) +
+           ", neither root nor the agent's user (whose login group " + group_name +
+           " owns the plugin): it would show other users' activity";
 }
 
 ActAsCaller::ActAsCaller()

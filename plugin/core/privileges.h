@@ -8,6 +8,15 @@
 // True when started through the setuid/setgid bit (real and effective ids differ).
 bool started_setuid();
 
+// Why this start may not run the sources that show other users' activity
+// (connections, DNS queries, HTTP requests, bash command lines, traced
+// syscalls): "" when it may. Started setuid, only root and the agent's user
+// may: the user whose login group (in the passwd database, which the caller
+// cannot change) is the group of this binary (Debian's netdata user for its
+// 4750 root:netdata plugin), not any other member of that group. Started
+// without setuid the caller holds the privileges itself.
+std::string other_users_activity_refusal();
+
 // While it lives, the effective uid/gid are the caller's (real) ones, so a
 // file the caller cannot read cannot be read through us either.
 class ActAsCaller {

@@ -56,9 +56,7 @@ DnsSource::DnsSource(const FlowsConfig &config, const ProcessGroups &groups)
     : tracker_(static_cast<uint64_t>(config.dns_timeout_ms) * 1000000ULL,
                config.ephemeral_port ? PortRange{static_cast<uint16_t>(config.ephemeral_port), 65535}
                                      : read_port_range("/proc/sys/net/ipv4/ip_local_port_range")),
-      groups_(groups),
-      cgroups_(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
-               find_cgroup_mounts("/proc/self/mounts"))
+      owners_(groups)
 {
 }
 
@@ -151,24 +149,6 @@ std::unique_ptr<DnsSource> DnsSource::start(const FlowsConfig &config, const Pro
     return source;
 }
 
-FlowOwner DnsSource::owner(uint32_t pid, uint64_t cgroup_id)
-{
-    FlowOwner owner;
-    if (const CgroupInfo *cgroup = cgroups_.find(cgroup_id)) {
-        owner.cgroup = cgroup->name;
-        if (cgroup->service)
-            owner.service = cgroup->name;
-    }
-    auto [known, added] = app_groups_.try_emplace(pid);
-    if (added && pid) {
-        std::optional<int> group = groups_.decide_from_proc(pid);  // a process gone by now has none
-        if (group)
-            known->second = groups_.names()[*group];
-    }
-    owner.app_group = known->second;
-    return owner;
-}
-
 void DnsSource::report(RecordStream *stream, uint64_t time_usec, bool final)
 {
     ring_buffer__consume(ring_);
@@ -176,9 +156,11 @@ void DnsSource::report(RecordStream *stream, uint64_t time_usec, bool final)
         tracker_.expire_all();
     else
         tracker_.expire(monotonic_ns());
-    cgroups_.begin_cycle();
-    app_groups_.clear();
-    tracker_.report(time_usec, [this](uint32_t pid, uint64_t cgroup_id) { return owner(pid, cgroup_id); },
+    owners_.begin_report();
+    tracker_.report(time_usec,
+                    [this](uint32_t pid, uint64_t cgroup_id, std::string_view comm) {
+                        return owners_.owner(pid, cgroup_id, comm);
+                    },
                     [&](Record record, uint64_t) {
                         if (stream)
                             stream->emit(std::move(record));

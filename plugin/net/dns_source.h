@@ -6,10 +6,8 @@
 
 #include <memory>
 #include <string>
-#include <unordered_map>
 
-#include "accounting/cgroups.h"
-#include "accounting/process_groups.h"
+#include "accounting/owner_resolver.h"
 #include "core/publisher.h"
 #include "kernel/bpf_loader.h"
 #include "net/dns_tracker.h"
@@ -43,7 +41,6 @@ public:
 private:
     DnsSource(const FlowsConfig &config, const ProcessGroups &groups);
     std::string load(unsigned ring_kib);
-    FlowOwner owner(uint32_t pid, uint64_t cgroup_id);
     uint64_t ring_full() const;
 
     dns_bpf *skeleton_ = nullptr;
@@ -51,8 +48,6 @@ private:
     LinkSet links_;
     ring_buffer *ring_ = nullptr;
     DnsTracker tracker_;
-    const ProcessGroups &groups_;
-    CgroupDirectory cgroups_;
-    std::unordered_map<uint32_t, std::string> app_groups_;  // this report's, by pid
+    OwnerResolver owners_;
     std::map<std::string, DnsServerLatency> last_latency_;  // the last report's, per server
 };

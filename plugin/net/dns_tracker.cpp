@@ -104,7 +104,7 @@ void DnsTracker::report(uint64_t time_usec, const FlowOwnerLookup &owner,
         auto port_text = [&](uint16_t port, bool client) {
             return client && ephemeral_.contains(port) ? std::string("*") : std::to_string(port);
         };
-        FlowOwner who = owner(pid, aggregate.cgroup_id);
+        FlowOwner who = owner(pid, aggregate.cgroup_id, comm);
         Record record("dnsflow", time_usec);
         record.tag("src_ip", local_ip)
             .tag("src_port", port_text(local_port, ends.outgoing))

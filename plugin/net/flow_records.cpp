@@ -170,7 +170,8 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
             if (nat == nat_of_.end() && nat_ && !nat_->empty() && flow_direction(flow, ephemeral_) == "outgoing")
                 if (const NatDestination *found = nat_->find(flow_nat_key(flow)))
                     nat = nat_of_.emplace(key, *found).first;
-            FlowOwner owner = owner_(flow.pid, flow.cgroup_id);
+            std::string_view comm(flow.comm, strnlen(flow.comm, sizeof(flow.comm)));
+            FlowOwner owner = owner_(flow.pid, flow.cgroup_id, comm);
             if (!filter_.rule_count() || !filter_.excludes(flow_facts(flow, owner))) {
                 emit(flow_record(flow, before, owner, ephemeral_, time_usec,
                                  nat == nat_of_.end() ? nullptr : &nat->second),

@@ -11,16 +11,16 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "accounting/owner_resolver.h"
 #include "flows.h"
 #include "net/conntrack.h"
 #include "net/filter.h"
 #include "records/record.h"
 
-struct FlowOwner {
-    std::string cgroup, service, app_group;
-};
-// Who a flow belongs to beyond its pid: filled per record.
-using FlowOwnerLookup = std::function<FlowOwner(uint32_t pid, uint64_t cgroup_id)>;
+using FlowOwner = ProcessOwner;
+// Who a flow belongs to beyond its pid (`comm`: its process's name as the
+// kernel saw it): filled per record.
+using FlowOwnerLookup = std::function<FlowOwner(uint32_t pid, uint64_t cgroup_id, std::string_view comm)>;
 
 // The kernel's ip_local_port_range: a client port in it is folded to "*".
 struct PortRange {

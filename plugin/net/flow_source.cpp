@@ -5,9 +5,7 @@
 #include "core/log.h"
 
 FlowSource::FlowSource(const ProcessGroups &groups)
-    : groups_(groups),
-      cgroups_(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
-               find_cgroup_mounts("/proc/self/mounts"))
+    : owners_(groups)
 {
 }
 
@@ -32,7 +30,9 @@ std::unique_ptr<FlowSource> FlowSource::start(const KernelSymbols &kernel, const
                               : read_port_range("/proc/sys/net/ipv4/ip_local_port_range");
     source->reporter_ = std::make_unique<FlowReporter>(
         source->probe_.table_fd(), std::move(filter), ephemeral,
-        [raw = source.get()](uint32_t pid, uint64_t cgroup_id) { return raw->owner(pid, cgroup_id); },
+        [raw = source.get()](uint32_t pid, uint64_t cgroup_id, std::string_view comm) {
+            return raw->owners_.owner(pid, cgroup_id, comm);
+        },
         source->nat_.get());
     if (!viewer_charts.empty()) {
         source->viewer_ = std::make_unique<NetworkViewer>(config.viewer, ephemeral, std::move(viewer_charts));
@@ -46,29 +46,9 @@ std::unique_ptr<FlowSource> FlowSource::start(const KernelSymbols &kernel, const
     return source;
 }
 
-FlowOwner FlowSource::owner(uint32_t pid, uint64_t cgroup_id)
-{
-    FlowOwner owner;
-    if (const CgroupInfo *cgroup = cgroups_.find(cgroup_id)) {
-        owner.cgroup = cgroup->name;
-        if (cgroup->service)
-            owner.service = cgroup->name;
-    }
-    auto [known, added] = app_groups_.try_emplace(pid);
-    if (added && pid) {
-        // a process gone by now has no group to tell
-        std::optional<int> group = groups_.decide_from_proc(pid);
-        if (group)
-            known->second = groups_.names()[*group];
-    }
-    owner.app_group = known->second;
-    return owner;
-}
-
 void FlowSource::report(RecordStream *stream, uint64_t time_usec)
 {
-    cgroups_.begin_cycle();
-    app_groups_.clear();
+    owners_.begin_report();
     for (auto *scope : {&app_totals_, &cgroup_totals_, &service_totals_})
         for (auto &[name, totals] : *scope)
             totals.rtt_sum = totals.rtt_samples = 0;
@@ -127,7 +107,7 @@ void FlowSource::add_counters(Snapshot &snapshot)
 {
     // a removed cgroup's charts go: its totals with it
     for (auto *scope : {&cgroup_totals_, &service_totals_})
-        std::erase_if(*scope, [&](const auto &entry) { return !cgroups_.find(entry.second.cgroup_id); });
+        std::erase_if(*scope, [&](const auto &entry) { return !owners_.cgroup(entry.second.cgroup_id); });
     // An app group, cgroup or service seen for the first time sends 0 first: the agent takes a
     // new dimension's first value of a running total as its baseline, and would lose the
     // connections of that interval (seen in e2e: 10 of a new cgroup's 12). They follow next time.

@@ -6,9 +6,8 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
-#include "accounting/cgroups.h"
+#include "accounting/owner_resolver.h"
 #include "core/publisher.h"
 #include "accounting/process_groups.h"
 #include "net/conntrack.h"
@@ -51,16 +50,13 @@ private:
     };
 
     explicit FlowSource(const ProcessGroups &groups);
-    FlowOwner owner(uint32_t pid, uint64_t cgroup_id);
     void count(const Record &record, uint64_t cgroup_id);
 
     FlowProbe probe_;
     std::unique_ptr<ConntrackNat> nat_;  // null: no NAT tags (said at start)
     uint64_t nat_lost_said_ = 0;
-    const ProcessGroups &groups_;
-    CgroupDirectory cgroups_;
+    OwnerResolver owners_;
     std::unique_ptr<FlowReporter> reporter_;
     std::unique_ptr<NetworkViewer> viewer_;
-    std::unordered_map<uint32_t, std::string> app_groups_;  // this report's, by pid
     std::map<std::string, Totals> app_totals_, cgroup_totals_, service_totals_;
 };

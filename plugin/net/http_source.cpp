@@ -47,9 +47,7 @@ int status_class(int status)
 } // namespace
 
 HttpFlowSource::HttpFlowSource(const HttpFlowsConfig &config, const ProcessGroups &groups)
-    : config_(config), groups_(groups),
-      cgroups_(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
-               find_cgroup_mounts("/proc/self/mounts"))
+    : config_(config), owners_(groups)
 {
 }
 
@@ -186,19 +184,8 @@ void HttpFlowSource::finish(const Connection &connection, std::vector<HttpExchan
 void HttpFlowSource::emit(const Connection &connection, const HttpExchange &exchange)
 {
     bool client = connection.http.role() == HttpConnection::Role::Client;
-    std::string cgroup, service;
-    if (const CgroupInfo *info = cgroups_.find(connection.cgroup_id)) {
-        cgroup = info->name;
-        if (info->service)
-            service = info->name;
-    }
-    auto [known, added] = app_groups_.try_emplace(connection.pid);
-    if (added && connection.pid) {
-        std::optional<int> group = groups_.decide_from_proc(connection.pid);
-        if (group)
-            known->second = groups_.names()[*group];
-    }
-    const std::string &app_group = known->second;
+    ProcessOwner owner = owners_.owner(connection.pid, connection.cgroup_id, connection.comm);
+    const std::string &cgroup = owner.cgroup, &service = owner.service, &app_group = owner.app_group;
     uint64_t latency = exchange.status && exchange.response_ns >= exchange.request_ns
                            ? exchange.response_ns - exchange.request_ns : 0;
 
@@ -247,8 +234,7 @@ void HttpFlowSource::emit(const Connection &connection, const HttpExchange &exch
 
 void HttpFlowSource::report(RecordStream *stream, uint64_t time_usec)
 {
-    cgroups_.begin_cycle();
-    app_groups_.clear();
+    owners_.begin_report();
     for (auto *scope : {&app_totals_, &cgroup_totals_, &service_totals_})
         for (auto &[name, totals] : *scope)
             totals.latency_sum = totals.latency_samples = 0;
@@ -295,7 +281,7 @@ void HttpFlowSource::report(RecordStream *stream, uint64_t time_usec)
 void HttpFlowSource::add_counters(Snapshot &snapshot)
 {
     for (auto *scope : {&cgroup_totals_, &service_totals_})
-        std::erase_if(*scope, [&](const auto &entry) { return !cgroups_.find(entry.second.cgroup_id); });
+        std::erase_if(*scope, [&](const auto &entry) { return !owners_.cgroup(entry.second.cgroup_id); });
     // a final status is 200 or more (1xx answers are interim): no 1xx class
     static const char *class_counters[] = {"http_requests_other", nullptr, "http_requests_2xx",
                                            "http_requests_3xx",   "http_requests_4xx", "http_requests_5xx"};

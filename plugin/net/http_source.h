@@ -9,8 +9,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "accounting/cgroups.h"
-#include "accounting/process_groups.h"
+#include "accounting/owner_resolver.h"
 #include "core/publisher.h"
 #include "kernel/attach.h"
 #include "kernel/bpf_loader.h"
@@ -67,8 +66,7 @@ private:
     void emit(const Connection &connection, const HttpExchange &exchange);
 
     HttpFlowsConfig config_;
-    const ProcessGroups &groups_;
-    CgroupDirectory cgroups_;
+    OwnerResolver owners_;
     httpflow_bpf *skeleton_ = nullptr;
     LinkSet links_;
     ring_buffer *ring_ = nullptr;
@@ -76,6 +74,5 @@ private:
     uint64_t report_usec_ = 0;
     uint64_t lost_said_ = 0, evicted_ = 0, evicted_said_ = 0;
     std::unordered_map<uint64_t, Connection> connections_;  // by struct sock address
-    std::unordered_map<uint32_t, std::string> app_groups_;  // this report's, by pid
     std::map<std::string, Totals> app_totals_, cgroup_totals_, service_totals_;
 };

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <unistd.h>
+#include <utility>
 
 #include "bash/bash_source.h"
 #include "core/event_loop.h"
@@ -29,62 +30,19 @@ void log_counts(const RecordStream &stream)
                  sink.sink.c_str(), static_cast<unsigned long long>(sink.dropped));
 }
 
-// Loads the flow probe while the privileges are still held; nullptr (said on
-// stderr) when it cannot.
-std::unique_ptr<FlowSource> start_flows(const ConfigDirs &dirs, AttachPath attach, std::optional<ProcessGroups> &groups)
+// Starts one source while the privileges are still held: its configuration
+// (`load`) and, unless an earlier source did, the app groups are read as the
+// caller, the caller's environment is cleared (nothing of it reaches libbpf),
+// then `start(config, groups, error)`. nullptr, said on stderr, when it cannot.
+template <typename Load, typename Start>
+auto start_source(const char *name, const ConfigDirs &dirs, std::optional<ProcessGroups> &groups, Load load,
+                  Start start)
 {
-    FlowsConfig config;
-    AppsGroups apps;
-    {
-        ActAsCaller caller;
-        config = load_flows_config(dirs, log_error_line);
-        apps = load_apps_groups(dirs, log_error_line);
-    }
-    if (started_setuid())
-        clearenv(); // nothing from the caller's environment reaches libbpf
-    KernelFacts facts = detect_kernel("/sys/kernel/btf");
-    KernelSymbols symbols(facts.tracefs_path);
-    groups.emplace(std::move(apps), "/proc");
-    std::string error;
-    std::unique_ptr<FlowSource> source = FlowSource::start(symbols, config, *groups, attach, error);
-    if (!source)
-        log_error("--records flows: %s", error.c_str());
-    return source;
-}
-
-// Loads the httpflow programs while the privileges are still held (whatever
-// `enabled` says: the user asked for them); nullptr (said on stderr) when it cannot.
-std::unique_ptr<HttpFlowSource> start_http(const ConfigDirs &dirs, std::optional<ProcessGroups> &groups)
-{
-    HttpFlowsConfig config;
-    AppsGroups apps;
-    {
-        ActAsCaller caller;
-        config = load_http_flows_config(dirs, log_error_line);
-        if (!groups)
-            apps = load_apps_groups(dirs, log_error_line);
-    }
-    if (started_setuid())
-        clearenv();
-    KernelFacts facts = detect_kernel("/sys/kernel/btf");
-    KernelSymbols symbols(facts.tracefs_path);
-    if (!groups)
-        groups.emplace(std::move(apps), "/proc");
-    std::string error;
-    std::unique_ptr<HttpFlowSource> source = HttpFlowSource::start(symbols, config, *groups, error);
-    if (!source)
-        log_error("--records httpflow: %s", error.c_str());
-    return source;
-}
-
-// The bash probe, with the app groups the flows loaded when they did.
-std::unique_ptr<BashSource> start_bash(const ConfigDirs &dirs, int update_every, std::optional<ProcessGroups> &groups)
-{
-    BashConfig config;
+    decltype(load()) config;
     std::optional<AppsGroups> apps;
     {
         ActAsCaller caller;
-        config = load_bash_config(dirs, log_error_line);
+        config = load();
         if (!groups)
             apps = load_apps_groups(dirs, log_error_line);
     }
@@ -93,59 +51,15 @@ std::unique_ptr<BashSource> start_bash(const ConfigDirs &dirs, int update_every,
     if (!groups)
         groups.emplace(std::move(*apps), "/proc");
     std::string error;
-    std::unique_ptr<BashSource> source = BashSource::start(config, *groups, update_every, error);
+    auto source = start(config, *groups, error);
     if (!source)
-        log_error("--records bash: %s", error.c_str());
+        log_error("--records %s: %s", name, error.c_str());
     return source;
 }
 
-// Loads the DNS programs while the privileges are still held; nullptr (said
-// on stderr) when they cannot.
-std::unique_ptr<DnsSource> start_dns(const ConfigDirs &dirs, std::optional<ProcessGroups> &groups)
+KernelSymbols kernel_symbols()
 {
-    FlowsConfig config;
-    AppsGroups apps;
-    {
-        ActAsCaller caller;
-        config = load_flows_config(dirs, log_error_line);
-        apps = load_apps_groups(dirs, log_error_line);
-    }
-    if (started_setuid())
-        clearenv();
-    if (!groups)
-        groups.emplace(std::move(apps), "/proc");
-    std::string error;
-    std::unique_ptr<DnsSource> source = DnsSource::start(config, *groups, error);
-    if (!source)
-        log_error("--records dnsflow: %s", error.c_str());
-    return source;
-}
-
-// Loads the traces named on the command line (each on, whatever traces.conf
-// says; its rate limits, ring size and cgroup apply); nullptr (said on stderr)
-// when none can run.
-std::unique_ptr<TraceSource> start_traces(const ConfigDirs &dirs, const std::set<unsigned> &kinds,
-                                          std::optional<ProcessGroups> &groups)
-{
-    TracesConfig config;
-    AppsGroups apps;
-    {
-        ActAsCaller caller;
-        config = load_traces_config(dirs, log_error_line);
-        if (!groups)
-            apps = load_apps_groups(dirs, log_error_line);
-    }
-    if (started_setuid())
-        clearenv();
-    KernelFacts facts = detect_kernel("/sys/kernel/btf");
-    KernelSymbols symbols(facts.tracefs_path);
-    if (!groups)
-        groups.emplace(std::move(apps), "/proc");
-    std::string error;
-    std::unique_ptr<TraceSource> source = TraceSource::start(symbols, config, kinds, *groups, error);
-    if (!source)
-        log_error("--records traces: %s", error.c_str());
-    return source;
+    return KernelSymbols(detect_kernel("/sys/kernel/btf").tracefs_path);
 }
 
 } // namespace
@@ -169,12 +83,56 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         else
             log_error("--records: '%s' records are not produced by this build yet", source.c_str());
     }
+    if (std::string refusal = other_users_activity_refusal(); !refusal.empty()) {
+        auto refuse = [&](const std::string &name) {
+            log_error("--records %s: refused: %s", name.c_str(), refusal.c_str());
+        };
+        for (auto [asked, name] :
+             {std::pair{&flows, "netflow"}, {&http, "httpflow"}, {&bash, "bash"}, {&dnsflow, "dnsflow"}})
+            if (std::exchange(*asked, false))
+                refuse(name);
+        // malloc's uprobes go on the caller's own processes only (traces/trace_probe.h)
+        std::erase_if(trace_kinds, [&](unsigned kind) {
+            if (kind == TRACE_MALLOC)
+                return false;
+            refuse(trace_name(kind));
+            return true;
+        });
+    }
     std::optional<ProcessGroups> groups;
-    std::unique_ptr<FlowSource> flow_source = flows ? start_flows(dirs, attach, groups) : nullptr;
-    std::unique_ptr<HttpFlowSource> http_source = http ? start_http(dirs, groups) : nullptr;
-    std::unique_ptr<BashSource> bash_source = bash ? start_bash(dirs, update_every, groups) : nullptr;
-    std::unique_ptr<DnsSource> dns_source = dnsflow ? start_dns(dirs, groups) : nullptr;
-    std::unique_ptr<TraceSource> trace_source = trace_kinds.empty() ? nullptr : start_traces(dirs, trace_kinds, groups);
+    // each source asked for starts, whatever its configuration's `enabled` says
+    auto flows_config = [&] { return load_flows_config(dirs, log_error_line); };
+    std::unique_ptr<FlowSource> flow_source;
+    if (flows)
+        flow_source = start_source("flows", dirs, groups, flows_config, [&](auto &config, auto &apps, auto &error) {
+            return FlowSource::start(kernel_symbols(), config, apps, attach, error);
+        });
+    std::unique_ptr<HttpFlowSource> http_source;
+    if (http)
+        http_source = start_source(
+            "httpflow", dirs, groups, [&] { return load_http_flows_config(dirs, log_error_line); },
+            [&](auto &config, auto &apps, auto &error) {
+                return HttpFlowSource::start(kernel_symbols(), config, apps, error);
+            });
+    std::unique_ptr<BashSource> bash_source;
+    if (bash)
+        bash_source = start_source(
+            "bash", dirs, groups, [&] { return load_bash_config(dirs, log_error_line); },
+            [&](auto &config, auto &apps, auto &error) {
+                return BashSource::start(config, apps, update_every, error);
+            });
+    std::unique_ptr<DnsSource> dns_source;
+    if (dnsflow)
+        dns_source = start_source("dnsflow", dirs, groups, flows_config, [](auto &config, auto &apps, auto &error) {
+            return DnsSource::start(config, apps, error);
+        });
+    std::unique_ptr<TraceSource> trace_source;
+    if (!trace_kinds.empty())
+        trace_source = start_source(
+            "traces", dirs, groups, [&] { return load_traces_config(dirs, log_error_line); },
+            [&](auto &config, auto &apps, auto &error) {
+                return TraceSource::start(kernel_symbols(), config, trace_kinds, apps, error);
+            });
     if (!test && !flow_source && !http_source && !bash_source && !dns_source && !trace_source) {
         log_error("--records: nothing to print; exiting");
         return 1;

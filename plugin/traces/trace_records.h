@@ -9,12 +9,11 @@
 #include <optional>
 #include <string>
 
+#include "accounting/owner_resolver.h"
 #include "records/record.h"
 #include "traces.h"
 
-struct TraceOwner {
-    std::string cgroup, service, app_group;
-};
+using TraceOwner = ProcessOwner;
 
 // The event in `data` (as the ring gave it, `size` bytes), or nullopt when
 // it is shorter than its kind needs or of no kind known.

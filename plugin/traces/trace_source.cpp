@@ -46,9 +46,7 @@ std::string signal_counter(int signal)
 } // namespace
 
 TraceSource::TraceSource(const ProcessGroups &groups)
-    : groups_(groups),
-      cgroups_(find_cgroup2_root("/proc/self/mounts"), "/dev/shm/netdata_shm_cgroup_ebpf",
-               find_cgroup_mounts("/proc/self/mounts"))
+    : owners_(groups)
 {
 }
 
@@ -87,30 +85,8 @@ std::unique_ptr<TraceSource> TraceSource::start(const KernelSymbols &kernel, con
 
 TraceOwner TraceSource::owner(const traced_event &event)
 {
-    uint32_t pid = event.pid;
-    uint64_t cgroup_id = event.cgroup_id;
-    TraceOwner owner;
-    if (const CgroupInfo *cgroup = cgroups_.find(cgroup_id)) {
-        owner.cgroup = cgroup->name;
-        if (cgroup->service)
-            owner.service = cgroup->name;
-    }
-    auto [known, added] = app_groups_.try_emplace(pid);
-    if (added && pid) {
-        std::optional<int> group = groups_.decide_from_proc(pid);
-        if (!group) {
-            // gone by now (a short program): by its name, else its parent's group
-            uint32_t ppid = event.kind == TRACE_EXEC ? event.exec.ppid : 0;
-            int inherited = groups_.other_group();
-            if (ppid)
-                inherited = groups_.decide_from_proc(ppid).value_or(inherited);
-            group = groups_.decide(pid, std::string_view(event.comm, strnlen(event.comm, sizeof(event.comm))), false,
-                                   inherited);
-        }
-        known->second = groups_.names()[*group];
-    }
-    owner.app_group = known->second;
-    return owner;
+    std::string_view comm(event.comm, strnlen(event.comm, sizeof(event.comm)));
+    return owners_.owner(event.pid, event.cgroup_id, comm, event.kind == TRACE_EXEC ? event.exec.ppid : 0);
 }
 
 int TraceSource::on_event(void *context, void *data, size_t size)
@@ -142,8 +118,7 @@ void TraceSource::count(const traced_event &event, const TraceOwner &owner)
 
 void TraceSource::report(RecordStream *stream, bool final)
 {
-    cgroups_.begin_cycle();
-    app_groups_.clear();
+    owners_.begin_report();
     stream_ = stream;
     realtime_offset_ns_ = realtime_minus_monotonic_ns();
     ring_buffer__consume(ring_);
@@ -198,7 +173,7 @@ void TraceSource::add_counters(Snapshot &snapshot)
                                     "trace_signal_cont", "trace_signal_stop", "trace_signal_other"})
             snapshot.system[counter] = static_cast<int64_t>(signals_[counter]);
     // a removed cgroup's charts go: its counts with it
-    std::erase_if(cgroup_ids_, [&](const auto &entry) { return !cgroups_.find(entry.second); });
+    std::erase_if(cgroup_ids_, [&](const auto &entry) { return !owners_.cgroup(entry.second); });
     for (auto *scope : {&cgroup_counts_, &service_counts_})
         std::erase_if(*scope, [&](const auto &entry) { return !cgroup_ids_.contains(entry.first); });
     auto put = [&](const std::map<std::string, PerTrace> &scope, std::map<std::string, Counters> &to) {

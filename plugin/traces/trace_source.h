@@ -9,10 +9,8 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <unordered_map>
 
-#include "accounting/cgroups.h"
-#include "accounting/process_groups.h"
+#include "accounting/owner_resolver.h"
 #include "core/publisher.h"
 #include "records/stream.h"
 #include "traces/trace_probe.h"
@@ -54,11 +52,9 @@ private:
 
     TraceProbe probe_;
     ring_buffer *ring_ = nullptr;
-    const ProcessGroups &groups_;
-    CgroupDirectory cgroups_;
+    OwnerResolver owners_;
     RecordStream *stream_ = nullptr;  // this report's
     int64_t realtime_offset_ns_ = 0;  // this report's
-    std::unordered_map<uint32_t, std::string> app_groups_;  // this report's, by pid
     std::array<std::array<uint64_t, TRACE_OUTCOMES>, TRACE_KINDS> outcomes_{};
     std::array<uint64_t, TRACE_KINDS> dropped_said_{};
     std::array<uint64_t, TRACE_KINDS> dropped_said_at_{};  // CLOCK_MONOTONIC seconds

@@ -22,6 +22,7 @@ usage: bash_test.py [--build DIR]
 Prints one line per check and closes with "N passed, M failed".
 """
 import argparse
+import grp
 import json
 import os
 import pty
@@ -92,14 +93,17 @@ class Plugin:
 
 
 class SetuidPlugin(Plugin):
-    """`--records bash` from a setuid-root copy, started by nobody: `binaries` lists /bin/bash and a
+    """`--records bash` from a setuid-root copy, started by nobody, the agent's user: `binaries` lists /bin/bash and a
     copy of it only root can read."""
 
     def __init__(self, build, work, apps_groups):
         os.chmod(work, 0o755)
         self.plugin = os.path.join(work, "ebpf.plugin")
         shutil.copy(os.path.join(build, "ebpf.plugin"), self.plugin)
-        os.chmod(self.plugin, 0o4755)
+        # as Debian installs it (4750 root:netdata) for the agent's user, nobody here (its login group is
+        # nogroup): only that user (and root) may log other users' commands
+        os.chown(self.plugin, 0, grp.getgrnam("nogroup").gr_gid)
+        os.chmod(self.plugin, 0o4750)
         secret = os.path.join(work, "secret")
         os.mkdir(secret, 0o700)
         self.hidden = os.path.join(secret, "bash")

@@ -1,13 +1,15 @@
 """`ebpf.plugin --check`'s output, read once per kernel.
 
 --check loads every module on every attach path: seconds on the host, close to a minute in a
-guest under emulation. tests/matrix/guest-suite.sh runs it once and names the file in
-EBPF_PLUGIN_CHECK_OUTPUT; each suite then reads that instead of running it again.
+guest under emulation. tests/live/run.sh and tests/matrix/guest-suite.sh run it once and name
+the file in EBPF_PLUGIN_CHECK_OUTPUT; each suite then reads that instead of running it again.
 """
+import functools
 import os
 import subprocess
 
 
+@functools.cache
 def plugin_check_output(build):
     saved = os.environ.get("EBPF_PLUGIN_CHECK_OUTPUT")
     if saved:

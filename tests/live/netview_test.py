@@ -107,6 +107,7 @@ def main():
     args = parser.parse_args()
     checks = ViewerChecks()
     with tempfile.TemporaryDirectory() as tmp, Namespaces("flows", extra_server_ips=3, peer=PEER) as ns:
+        net = ns.server_ip.rsplit(".", 1)[0]
         addresses = [ns.server_ip, *ns.extra_server_ips]
         modules = "".join(f"    {m} = {'yes' if m == 'sync' else 'no'}\n" for m in ALL_MODULES)
         programs = "[ebpf programs]\n" + modules + "    network connections = yes\n"

@@ -20,9 +20,16 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0 passed=0 failed=0
+# --check once for every suite (tests/live/check_output.py): about 10 s each time on this host
+EBPF_PLUGIN_CHECK_OUTPUT=$(mktemp)
+export EBPF_PLUGIN_CHECK_OUTPUT
+trap 'rm -f "$EBPF_PLUGIN_CHECK_OUTPUT"' EXIT
+"$here/../../build/ebpf.plugin" --check > "$EBPF_PLUGIN_CHECK_OUTPUT" 2>/dev/null
 run() {
+    started=$(date +%s)
     out=$("$@") || status=1
     echo "$out"
+    echo "# $(echo "$*" | sed "s|python3 ||; s|$here/||"): $(($(date +%s) - started)) s"
     counts=$(echo "$out" | tail -1)
     passed=$((passed + $(echo "$counts" | awk '{print $1}')))
     failed=$((failed + $(echo "$counts" | awk '{print $3}')))

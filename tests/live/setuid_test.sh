@@ -8,7 +8,9 @@
 #   - a hostile pid table size is cut to what the machine affords, with a line;
 #   - --check and --verify become the caller before loading anything, keeping
 #     only the capabilities loading needs (traced with strace -u);
-#   - trace_malloc's uprobes go on none of another user's processes.
+#   - trace_malloc's uprobes go on none of another user's processes;
+#   - other users' activity (flows, dns, http, bash, traces) is refused to a
+#     member of the binary's group other than the agent's user.
 # Prints "ok - ..." per check and "N passed, M failed". Needs root.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -17,6 +19,18 @@ passed=0 failed=0
 check() { if eval "$2"; then echo "ok - $1"; passed=$((passed+1)); else echo "not ok - $1"; failed=$((failed+1)); fi; }
 cleanup() { [ -n "${PLUGIN:-}" ] && kill "$PLUGIN" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
+# Starts the plugin setuid as user $1 (group nogroup) with the config dir $WORK/$2, stdin a fifo
+# held open on fd 3, output in $WORK/out.$2 and err.$2, its pid in PLUGIN; waits (20 s at most)
+# for its first update.
+start_as() {
+    mkfifo -m 666 "$WORK/stdin.$2"
+    setpriv --reuid="$1" --regid=nogroup --clear-groups --inh-caps=-all \
+        env NETDATA_USER_CONFIG_DIR="$WORK/$2" NETDATA_STOCK_CONFIG_DIR="$WORK/none" \
+        "$WORK/ebpf.plugin" 1 < "$WORK/stdin.$2" > "$WORK/out.$2" 2> "$WORK/err.$2" &
+    PLUGIN=$!
+    exec 3> "$WORK/stdin.$2"
+    for _ in $(seq 100); do grep -q '^END' "$WORK/out.$2" 2>/dev/null && break; sleep 0.2; done
+}
 
 chmod 755 "$WORK"
 install -o root -g nogroup -m 4750 "$ROOT/build/ebpf.plugin" "$WORK/ebpf.plugin"
@@ -68,13 +82,7 @@ mkdir -m 755 "$WORK/big"
 # process and fd only: sync, mount, oomkill and shm are on unless named, as upstream
 printf '[global]\n update every = 1\n apps = yes\n pid table size = 4194304\n[ebpf programs]\n process = yes\n fd = yes\n sync = no\n mount = no\n oomkill = no\n shm = no\n' \
     > "$WORK/big/ebpf.d.conf"
-mkfifo -m 666 "$WORK/stdin.big"
-setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
-    env NETDATA_USER_CONFIG_DIR="$WORK/big" NETDATA_STOCK_CONFIG_DIR="$WORK/none" \
-    "$WORK/ebpf.plugin" 1 < "$WORK/stdin.big" > "$WORK/out.big" 2> "$WORK/err.big" &
-PLUGIN=$!
-exec 3> "$WORK/stdin.big"
-for _ in $(seq 100); do grep -q '^END' "$WORK/out.big" 2>/dev/null && break; sleep 0.2; done
+start_as nobody big
 memlock=$(cat /proc/$PLUGIN/fdinfo/* 2>/dev/null | awk '/^memlock:/ {sum += $2} END {print sum + 0}')
 mem_total=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024 ))
 check "a hostile pid table size is cut, once per module ($(grep -c 'pid table size 4194304 cut to' "$WORK/err.big") lines)" \
@@ -87,6 +95,10 @@ wait "$PLUGIN"; PLUGIN=''
 # --check and --verify load programs and nothing else: they become the caller,
 # keeping only the loading capabilities, before the first program is loaded.
 for option in --check --verify; do
+    # root's run beside nobody's: each is about 10 s of waiting for the kernel to detach
+    NETDATA_USER_CONFIG_DIR="$WORK/none" NETDATA_STOCK_CONFIG_DIR="$WORK/none" "$WORK/ebpf.plugin" $option \
+        > "$WORK/out.root" 2>/dev/null &
+    root_run=$!
     strace -f -u nobody -e trace=setresuid,capset,bpf -o "$WORK/trace" \
         env NETDATA_USER_CONFIG_DIR="$WORK/none" NETDATA_STOCK_CONFIG_DIR="$WORK/none" \
         "$WORK/ebpf.plugin" $option > "$WORK/out.$option" 2>/dev/null
@@ -96,8 +108,7 @@ for option in --check --verify; do
         "[ -n '$first_uid' ] && [ -n '$first_load' ] && [ '$first_uid' -lt '$first_load' ]"
     check "$option as nobody keeps no CAP_SYS_ADMIN, CAP_SETUID or CAP_DAC_OVERRIDE after it" \
         "! sed -n '${first_uid:-1},\$p' '$WORK/trace' | grep 'capset(' | grep -qE 'CAP_SYS_ADMIN|CAP_SETUID|CAP_DAC_OVERRIDE'"
-    NETDATA_USER_CONFIG_DIR="$WORK/none" NETDATA_STOCK_CONFIG_DIR="$WORK/none" "$WORK/ebpf.plugin" $option \
-        > "$WORK/out.root" 2>/dev/null
+    wait "$root_run"
     check "$option gives the same verdicts as nobody as it gives root" "cmp -s '$WORK/out.root' '$WORK/out.$option'"
 done
 # trace_malloc's pids: a setuid start by nobody probes none of root's processes
@@ -109,5 +120,45 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
 malloc_status=$?
 check "--records malloc started setuid by nobody probes no root process (exit $malloc_status, a line says why)" \
     "[ $malloc_status = 1 ] && grep -q 'pid 1: not a process of the user who started the plugin' '$WORK/err.malloc' || { cat '$WORK/err.malloc'; false; }"
+# Other users' activity (connections, DNS queries, HTTP requests, bash command lines, traced
+# syscalls): root and the agent's user only, whose login group owns the binary (Debian's netdata
+# for its 4750 root:netdata; nobody for nogroup here). daemon, in the group by another login group,
+# gets one line per source refused and the rest of the plugin.
+why="started setuid by uid 1, neither root nor the agent's user (whose login group nogroup owns the plugin): it would show other users' activity"
+setpriv --reuid=daemon --regid=nogroup --clear-groups --inh-caps=-all \
+    env NETDATA_USER_CONFIG_DIR="$WORK/none" NETDATA_STOCK_CONFIG_DIR="$WORK/none" \
+    timeout 20 "$WORK/ebpf.plugin" --records netflow,dnsflow,httpflow,bash,exec,vfs 1 > "$WORK/out.records" 2> "$WORK/err.records"
+member_status=$?
+refused=$(grep -cF -- "refused: $why" "$WORK/err.records")
+check "--records of other users' activity by another member of the group: refused, one line each ($refused of 6), exit $member_status, nothing printed" \
+    "[ $member_status = 1 ] && [ $refused = 6 ] && [ ! -s '$WORK/out.records' ] || { cat '$WORK/err.records'; false; }"
+mkdir -m 755 -p "$WORK/member/ebpf.d"
+printf '[global]\n update every = 1\n[ebpf programs]\n process = yes\n fd = no\n sync = no\n mount = no\n oomkill = no\n shm = no\n network connections = yes\n' \
+    > "$WORK/member/ebpf.d.conf"
+printf '[bash]\n enabled = yes\n' > "$WORK/member/ebpf.d/bash.conf"
+printf '[trace_exec]\n enabled = yes\n[trace_malloc]\n enabled = yes\n' > "$WORK/member/ebpf.d/traces.conf"
+printf '[dns flows]\n enabled = yes\n[http flows]\n enabled = yes\n' > "$WORK/member/ebpf.d/network.conf"
+start_as daemon member
+refused=$(for source in "flows: refused" "httpflow: refused" "bash: refused" "dns flows: refused" "traces: trace_exec refused"; do
+    grep -F -- ": $source: $why" "$WORK/err.member"; done | wc -l)
+check "a normal run by another member of the group: flows, httpflow, bash, dns and exec refused ($refused of 5 lines), malloc kept, the rest collects" \
+    "grep -q '^END' '$WORK/out.member' && [ $refused = 5 ] && [ \$(grep -c refused '$WORK/err.member') = 5 ] || { cat '$WORK/err.member'; false; }"
+exec 3>&-
+wait "$PLUGIN"; PLUGIN=''
+# nobody, whose login group owns the binary, is the agent's user: it sees root's exec (no rate
+# limit: a busy host's other execs would leave it out)
+probe_name="suexec-$$"   # comm keeps 15 bytes
+cp /bin/true "$WORK/$probe_name"
+mkdir -m 755 -p "$WORK/agent/ebpf.d"
+printf '[trace_exec]\n records per second = 0\n' > "$WORK/agent/ebpf.d/traces.conf"
+setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+    env NETDATA_USER_CONFIG_DIR="$WORK/agent" NETDATA_STOCK_CONFIG_DIR="$WORK/none" \
+    timeout 10 "$WORK/ebpf.plugin" --records exec 1 > "$WORK/out.agent" 2> "$WORK/err.agent" &
+agent=$!
+for _ in $(seq 50); do grep -q 'traces: trace_exec on' "$WORK/err.agent" && break; sleep 0.2; done
+"$WORK/$probe_name"
+wait "$agent"
+check "--records exec by the agent's user: root's exec of $probe_name is a record, nothing refused" \
+    "grep -qF '\"$probe_name\"' '$WORK/out.agent' && ! grep -q refused '$WORK/err.agent' || { cat '$WORK/err.agent'; false; }"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

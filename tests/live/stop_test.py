@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Live test of how the plugin stops, ticks and logs, with the real plugin:
-  - SIGTERM, SIGINT and stdin EOF stop it within a second while stdout is
+  - SIGTERM, SIGINT and stdin EOF stop it within 2 s while stdout is
     blocked (a reader that stopped reading), releasing every BPF object;
   - SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM stop it (exit 0, no core
     file), and so does SIGTERM during start-up;
   - the wall clock stepped 1 h back or forward (LD_PRELOAD shim over
     clock_gettime(CLOCK_REALTIME), built here from clock_step_shim.c) gives
     at most one odd interval and never stops the updates;
-  - stdout closed or /dev/full: exit 0 within a second with one line saying why;
+  - stdout closed or /dev/full: exit 0 within 2 s with one line saying why;
   - stdin at EOF at start-up: one line says the input closed;
   - stderr: every line in Netdata's error.log format, argv bytes escaped
     (no forged line, no escape sequence, no C1 byte), 60,000 bad
@@ -28,6 +28,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+# A stop is prompt when it takes well under the agent's patience: the plugin acts on a signal at
+# once, then the kernel detaches each syscall tracepoint after an RCU grace period (about 65 ms
+# each on an idle host, longer on a loaded one: 1.2 s seen with load average 10).
+STOP_SECONDS = 2.0
 from common import Checks, finish, left_in_kernel, owned_ids, write_config  # noqa: E402
 
 LOG_LINE = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: ebpf\.plugin (ERROR|INFO ) : MAIN : [^\x00-\x1f\x7f]*$")
@@ -96,7 +101,7 @@ def reader(stream, lines):
 
 
 def blocked_stdout_stops(checks, work, build, how, stderr_too=False):
-    """The reader stops reading; `how` (SIGTERM, SIGINT or EOF) must still stop the plugin within a second.
+    """The reader stops reading; `how` (SIGTERM, SIGINT or EOF) must still stop the plugin within STOP_SECONDS.
     stderr_too: stderr is that pipe as well (`ebpf.plugin 1 2>&1 | sleep 60`)."""
     read_end, write_end = os.pipe()
     fcntl.fcntl(write_end, F_SETPIPE_SZ, 4096)
@@ -125,9 +130,9 @@ def blocked_stdout_stops(checks, work, build, how, stderr_too=False):
             os.kill(plugin.process.pid, getattr(signal, how.split()[0]))
         code = plugin.wait(timeout=5)
         took = time.monotonic() - asked
-        checks.check(full and code == 0 and took <= 1.0,
-                     "stdout blocked (%d bytes unread): %s stops it with 0 within a second (got %s after %.2f s)"
-                     % (queued, how, code, took))
+        checks.check(full and code == 0 and took <= STOP_SECONDS,
+                     "stdout blocked (%d bytes unread): %s stops it with 0 within %g s (got %s after %.2f s)"
+                     % (queued, how, STOP_SECONDS, code, took))
         left = left_in_kernel(progs, links)
         checks.check(progs and not left, "after %s: none of its %d programs and %d links is left in the kernel (%s)"
                      % (how, len(progs), len(links), sorted(left)))
@@ -151,7 +156,7 @@ def signal_stops(checks, work, build, name):
     took = time.monotonic() - asked
     cores = [f for f in os.listdir(work) if f.startswith("core")]
     said = ("received %s; stopping" % name).encode() in plugin.stderr_bytes()
-    checks.check(code == 0 and took <= 1.0 and not cores and said,
+    checks.check(code == 0 and took <= STOP_SECONDS and not cores and said,
                  "%s is a stop: exit %s after %.2f s, core files %s, says so: %s" % (name, code, took, cores, said))
 
 
@@ -164,7 +169,7 @@ def startup_signal_stops(checks, work, build):
     plugin.process.send_signal(signal.SIGTERM)
     code = plugin.wait(timeout=5)
     took = time.monotonic() - asked
-    checks.check(code == 0 and took <= 1.0, "SIGTERM during start-up: exit %s after %.2f s" % (code, took))
+    checks.check(code == 0 and took <= STOP_SECONDS, "SIGTERM during start-up: exit %s after %.2f s" % (code, took))
 
 
 def clock_step(checks, work, build, shim, seconds):
@@ -192,7 +197,7 @@ def stdout_unusable(checks, work, build):
     code = plugin.wait(timeout=5)
     took = time.monotonic() - plugin.started
     lines = plugin.stderr_bytes().splitlines()
-    checks.check(code == 0 and took <= 1.0 and len(lines) == 1 and b"stdout is closed" in lines[0],
+    checks.check(code == 0 and took <= STOP_SECONDS and len(lines) == 1 and b"stdout is closed" in lines[0],
                  "stdout closed: exit %s after %.2f s, stderr %s" % (code, took, lines))
 
     full = open("/dev/full", "wb")

@@ -177,6 +177,7 @@ def main():
     try:
         if not check_sends_data(checks, plugin, output, stderr, "plugin sends data (%s mode)" % args.mode):
             return finish_run(checks, args, skipped)
+        output.wait("netdata.ebpf_attach_path", 1, 10)  # a self chart: later in the first cycle's output
         running = {m for m in MODULES
                    if any(output.value("netdata.ebpf_attach_path", "%s_%s" % (m, p)) == 1 for p in ATTACH_PATHS)}
         if args.attach and args.attach != "tracepoint":

@@ -69,7 +69,7 @@ Value value_of(const Record &record, const std::string &name)
 std::vector<Record> records_of(DnsTracker &tracker)
 {
     std::vector<Record> records;
-    tracker.report(1, [](uint32_t, uint64_t) { return FlowOwner{"cg", "", "app"}; },
+    tracker.report(1, [](uint32_t, uint64_t, std::string_view) { return FlowOwner{"cg", "", "app"}; },
                    [&](Record record, uint64_t) { records.push_back(std::move(record)); });
     return records;
 }

@@ -212,7 +212,7 @@ TEST_CASE("flows: the reporter sends deltas once, waits for a process, deletes c
     auto emit = [&](Record record, uint64_t) { got.push_back(std::move(record)); };
     FlowFilter filter = FlowFilter::parse("dst_port == 9", [](const std::string &) {});
     FlowReporter reporter(fd, std::move(filter), PortRange{32768, 60999},
-                          [](uint32_t, uint64_t) { return FlowOwner{"cg", "", "app"}; });
+                          [](uint32_t, uint64_t, std::string_view) { return FlowOwner{"cg", "", "app"}; });
     auto put = [&](uint64_t cookie, const flow_value &flow) { bpf_map_update_elem(fd, &cookie, &flow, BPF_ANY); };
     auto present = [&](uint64_t cookie) {
         flow_value flow;
