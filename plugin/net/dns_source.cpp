@@ -112,7 +112,7 @@ std::string DnsSource::load(unsigned ring_kib)
 
 std::string DnsSource::not_applicable()
 {
-    // the verifier's own words would be "unknown func": say which and since when
+    // the verifier's own words would be "unknown func": say which helper
     if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_pid_tgid, nullptr) == 0)
         return "this kernel's cgroup_skb programs cannot call bpf_get_current_pid_tgid, which names the process";
     return "";
