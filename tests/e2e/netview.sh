@@ -52,11 +52,13 @@ run_network_viewer_phase() {
     printf '[network connections]\n    maximum dimensions = 4\n    ports = %s\n    ips = 127.0.0.0/8\n' "$port" \
         > "$config/ebpf.d/network.conf"
     dns_http_prepare "$config"
+    cgroup="ebpf_e2enet_$RANDOM_ID"   # made before the agent starts: listed by the time the workload runs
+    make_cgroup "$CGROUP2_ROOT/$cgroup"
     nd_start "$TMP/netview-agent" "$TMP/plugins" "$config" || { not_ok "network viewer: the agent did not start"; return; }
     nd_wait_chart ebpf.outbound_bytes 60 || { not_ok "network viewer: no ebpf.outbound_bytes within 60 s"; nd_stop; return; }
+    local deadline=$((SECONDS + 20))   # a connection of a cgroup not listed yet is in no cgroup's charts
+    until listed "$CGROUP2_ROOT/$cgroup" || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.5; done
     since=$(date +%s)
-    cgroup="ebpf_e2enet_$RANDOM_ID"
-    make_cgroup "$CGROUP2_ROOT/$cgroup"
     (echo "$BASHPID" > "$CGROUP2_ROOT/$cgroup/cgroup.procs" && netview_workload "$port") ||
         not_ok "network viewer: the workload failed"
     sleep 2
