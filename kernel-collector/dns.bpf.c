@@ -16,6 +16,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define ETH_P_IPV6 0x86DD
 #define DNS_PORT 53
 
+/* cgroup_skb egress programs may call bpf_get_current_comm only on some
+ * kernels (not Debian's 6.12): off, the call is dead code the verifier drops,
+ * and user space reads /proc/PID/comm */
+const volatile bool can_read_comm = true;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20); /* sized from [dns flows] ring buffer size */
@@ -106,7 +111,8 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 egress)
 	header.egress = egress;
 	if (egress) {
 		header.pid = bpf_get_current_pid_tgid() >> 32;
-		bpf_get_current_comm(header.comm, sizeof(header.comm));
+		if (can_read_comm)
+			bpf_get_current_comm(header.comm, sizeof(header.comm));
 	}
 	/* 1 to DNS_CAPTURE_BYTES (a power of two), in a form the verifier follows */
 	__u32 captured = ((length > DNS_CAPTURE_BYTES ? DNS_CAPTURE_BYTES : length) - 1) & (DNS_CAPTURE_BYTES - 1);

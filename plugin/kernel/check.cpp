@@ -131,8 +131,11 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, con
     printf("trace_malloc (uprobes): %s\n", uprobes.empty() ? "loads (attached at start to [trace_malloc] pids)"
                                                             : ("refused: " + uprobes).c_str());
     printf("%s\n", bash.c_str());
-    std::string dns = DnsSource::verdict();  // loaded and attached with the CAP_NET_ADMIN --check keeps
-    printf("dns flows on cgroup_skb: %s\n", dns.empty() ? "ok" : ("refused: " + dns).c_str());
+    std::string dns_missing = DnsSource::not_applicable();
+    std::string dns = dns_missing.empty() ? DnsSource::verdict() : "";  // with the CAP_NET_ADMIN --check keeps
+    printf("dns flows on cgroup_skb: %s\n", !dns_missing.empty() ? ("n/a: " + dns_missing).c_str()
+                                             : dns.empty()        ? "ok"
+                                                                  : ("refused: " + dns).c_str());
     return unusable ? 1 : 0;
 }
 

@@ -3,6 +3,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,10 +14,32 @@
 
 namespace {
 
+// A sender's name from /proc where the kernel cannot give it (can_read_comm off)
+void name_from_proc(dns_event &event)
+{
+    if (event.packet.comm[0] || !event.packet.egress || !event.packet.pid)
+        return;
+    char path[32];
+    snprintf(path, sizeof(path), "/proc/%u/comm", event.packet.pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t got = read(fd, event.packet.comm, sizeof(event.packet.comm) - 1);
+    close(fd);
+    size_t length = got > 0 ? static_cast<size_t>(got) : 0;
+    if (length && event.packet.comm[length - 1] == '\n')
+        --length;
+    memset(event.packet.comm + length, 0, sizeof(event.packet.comm) - length);
+}
+
 int take_event(void *tracker, void *data, size_t size)
 {
-    if (size >= sizeof(dns_event))
-        static_cast<DnsTracker *>(tracker)->add(*static_cast<const dns_event *>(data));
+    if (size >= sizeof(dns_event)) {
+        dns_event event;  // a copy: the ring buffer is mapped read-only
+        memcpy(&event, data, sizeof(event));
+        name_from_proc(event);
+        static_cast<DnsTracker *>(tracker)->add(event);
+    }
     return 0;
 }
 
@@ -50,13 +74,25 @@ std::string DnsSource::load(unsigned ring_kib)
     std::string root = find_cgroup2_root("/proc/self/mounts");
     if (root.empty())
         return "no cgroup2 mount (the programs attach to its root)";
-    skeleton_ = dns_bpf::open();
-    if (!skeleton_)
-        return "cannot open the BPF object: " + errno_text(-errno);
-    if (bpf_map__set_max_entries(skeleton_->maps.dns_events, ring_kib * 1024))
-        return "cannot size the ring buffer";
-    if (int err = dns_bpf::load(skeleton_))
-        return "cannot load the programs: " + errno_text(err);
+    // Some kernels (Debian's 6.12) refuse bpf_get_current_comm in an egress
+    // program although libbpf's helper probe (no attach type) finds it: then
+    // once more without it, the name read from /proc
+    for (bool can_read_comm : {true, false}) {
+        if (skeleton_)
+            dns_bpf::destroy(skeleton_);
+        skeleton_ = dns_bpf::open();
+        if (!skeleton_)
+            return "cannot open the BPF object: " + errno_text(-errno);
+        if (bpf_map__set_max_entries(skeleton_->maps.dns_events, ring_kib * 1024))
+            return "cannot size the ring buffer";
+        skeleton_->rodata->can_read_comm = can_read_comm;
+        int err = dns_bpf::load(skeleton_);
+        names_from_proc_ = !can_read_comm;
+        if (!err)
+            break;
+        if (!can_read_comm)
+            return "cannot load the programs: " + errno_text(err);
+    }
     int cgroup_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (cgroup_fd < 0)
         return "cannot open " + root + ": " + errno_text(-errno);
@@ -74,6 +110,14 @@ std::string DnsSource::load(unsigned ring_kib)
     return "";
 }
 
+std::string DnsSource::not_applicable()
+{
+    // the verifier's own words would be "unknown func": say which helper
+    if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_pid_tgid, nullptr) == 0)
+        return "this kernel's cgroup_skb programs cannot call bpf_get_current_pid_tgid, which names the process";
+    return "";
+}
+
 std::string DnsSource::verdict()
 {
     ProcessGroups groups(AppsGroups{}, "/proc");
@@ -86,6 +130,10 @@ std::unique_ptr<DnsSource> DnsSource::start(const FlowsConfig &config, const Pro
 {
     std::unique_ptr<DnsSource> source(new DnsSource(config, groups));
     std::string root = find_cgroup2_root("/proc/self/mounts");
+    if (std::string missing = not_applicable(); !missing.empty()) {
+        error = "this kernel cannot: " + missing;
+        return nullptr;
+    }
     error = source->load(config.dns_ring_kib);
     if (!error.empty())
         return nullptr;
@@ -95,8 +143,9 @@ std::unique_ptr<DnsSource> DnsSource::start(const FlowsConfig &config, const Pro
         error = "cannot map the ring buffer: " + errno_text(-errno);
         return nullptr;
     }
-    log_info("dns flows: cgroup_skb programs on %s, %u KiB ring buffer, %.1f s timeout", root.c_str(),
-             config.dns_ring_kib, config.dns_timeout_ms / 1000.0);
+    log_info("dns flows: cgroup_skb programs on %s, %u KiB ring buffer, %.1f s timeout%s", root.c_str(),
+             config.dns_ring_kib, config.dns_timeout_ms / 1000.0,
+             source->names_from_proc_ ? "; process names from /proc (this kernel's programs cannot read them)" : "");
     return source;
 }
 

@@ -23,6 +23,8 @@ public:
     // nullptr and a one-line `error` when it cannot.
     static std::unique_ptr<DnsSource> start(const FlowsConfig &config, const ProcessGroups &groups,
                                             std::string &error);
+    // Why this kernel can have no DNS flows ("" when it may): --check's "n/a".
+    static std::string not_applicable();
     // Loads and attaches the programs and lets them go: "" or why not (--check).
     static std::string verdict();
     ~DnsSource();
@@ -42,6 +44,7 @@ private:
     uint64_t ring_full() const;
 
     dns_bpf *skeleton_ = nullptr;
+    bool names_from_proc_ = false;  // the kernel refused bpf_get_current_comm
     LinkSet links_;
     ring_buffer *ring_ = nullptr;
     DnsTracker tracker_;

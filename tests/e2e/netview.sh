@@ -7,6 +7,7 @@
 # that sets an undeclared one) and store exactly the bytes: the first three destinations by name,
 # the other three in `other`, the server's side in inbound_bytes. The workload runs in a cgroup of
 # its own: its flow charts there count exactly its 12 connections (6 sockets each side).
+# The same agent has the DNS and HTTP flows on: dnshttp.sh's workloads run after that one.
 
 netview_workload() {   # <port>: a server on 0.0.0.0 and six clients to 127.0.0.2..7, i KB each, 3000 B back
     python3 - "$1" <<'PY'
@@ -50,11 +51,14 @@ run_network_viewer_phase() {
     printf '    network connections = yes\n' >> "$config/ebpf.d.conf"
     printf '[network connections]\n    maximum dimensions = 4\n    ports = %s\n    ips = 127.0.0.0/8\n' "$port" \
         > "$config/ebpf.d/network.conf"
+    dns_http_prepare "$config"
+    cgroup="ebpf_e2enet_$RANDOM_ID"   # made before the agent starts: listed by the time the workload runs
+    make_cgroup "$CGROUP2_ROOT/$cgroup"
     nd_start "$TMP/netview-agent" "$TMP/plugins" "$config" || { not_ok "network viewer: the agent did not start"; return; }
     nd_wait_chart ebpf.outbound_bytes 60 || { not_ok "network viewer: no ebpf.outbound_bytes within 60 s"; nd_stop; return; }
+    local deadline=$((SECONDS + 20))   # a connection of a cgroup not listed yet is in no cgroup's charts
+    until listed "$CGROUP2_ROOT/$cgroup" || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.5; done
     since=$(date +%s)
-    cgroup="ebpf_e2enet_$RANDOM_ID"
-    make_cgroup "$CGROUP2_ROOT/$cgroup"
     (echo "$BASHPID" > "$CGROUP2_ROOT/$cgroup/cgroup.procs" && netview_workload "$port") ||
         not_ok "network viewer: the workload failed"
     sleep 2
@@ -78,7 +82,8 @@ run_network_viewer_phase() {
     check "flows: the workload's cgroup: 12 TCP connections established and 12 closed in the agent ($got)" \
         both_close "$got" 12 12
     local disabled
+    dns_http_phase
     disabled="$(grep -E 'PLUGINSD|ebpf\.plugin' "$ND_WORKDIR/log/error.log" | grep -E 'Disabling|disconnected|does not exist')"
-    check "network viewer: error.log has no plugin disable ($disabled)" [ -z "$disabled" ]
+    check "network viewer, DNS and HTTP: error.log has no plugin disable ($disabled)" [ -z "$disabled" ]
     nd_stop
 }

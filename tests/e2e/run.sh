@@ -7,7 +7,8 @@
 # plugin's privileges, and that nothing of ours is left in the kernel afterwards. The agent
 # runs its own cgroups.plugin, so the plugin names cgroups and services from the agent's
 # shared list, as written by 1.37.1. Then a second agent with the network viewer on takes its
-# per-destination dimensions as they arrive and stores their exact bytes (netview.sh).
+# per-destination dimensions as they arrive and stores their exact bytes (netview.sh), and the
+# DNS and HTTP charts of a known workload (dnshttp.sh).
 # Needs root.
 # Prints "ok - ..." / "not ok - ..." per check and, last, "N passed, M failed".
 # shellcheck source-path=SCRIPTDIR disable=SC2317  # SC2317: functions called through check()
@@ -25,6 +26,8 @@ STOCK_CONFIG_DIR=/usr/lib/netdata/conf.d
 . "$E2E_DIR/modules.sh"
 # shellcheck source=netview.sh
 . "$E2E_DIR/netview.sh"
+# shellcheck source=dnshttp.sh
+. "$E2E_DIR/dnshttp.sh"
 
 WORKLOAD_ARGS=(--forks 20 --threads 15 --opens 30 --failed-opens 7 --failed-closes 5
                --io 5 --io-size 4096 --creates 4 --fsyncs 6 --failed-io 3)

@@ -2,7 +2,9 @@
 
 import os
 import random
+import shutil
 import subprocess
+import tempfile
 
 
 def sh(*args):
@@ -24,7 +26,7 @@ class Namespaces:
         net6 = "fd%02x:%x::" % (random.getrandbits(8), random.getrandbits(16))
         self.server_ip6, self.client_ip6 = net6 + "1", net6 + "2"
         self.server_dev, self.client_dev = prefix[:2] + "s" + tag, prefix[:2] + "c" + tag
-        self.resolv_dir = os.path.join("/etc/netns", self.client_ns)
+        self.resolv = None  # the client's resolv.conf (resolve_with)
         self.peer, self.stderr = peer, stderr
 
     def __enter__(self):
@@ -43,16 +45,19 @@ class Namespaces:
         return self
 
     def resolve_with(self, server):
-        """The client namespace's resolver (`ip netns exec` mounts /etc/netns/<ns>/resolv.conf)."""
-        os.makedirs(self.resolv_dir, exist_ok=True)
-        with open(os.path.join(self.resolv_dir, "resolv.conf"), "w") as f:
+        """The resolver of the client namespace's next programs: a resolv.conf of ours, bound over
+        /etc/resolv.conf in a mount namespace of their own (not /etc/netns/<ns>, which `ip netns exec`
+        would mount: /etc is read-only in the kernel matrix's guests)."""
+        if not self.resolv:
+            self.resolv = os.path.join(tempfile.mkdtemp(prefix="netns-resolv-"), "resolv.conf")
+        with open(self.resolv, "w") as f:
             f.write(f"nameserver {server}\noptions timeout:1 attempts:1\n")
 
     def __exit__(self, *exc):
         for ns in (self.server_ns, self.client_ns):
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
-        if os.path.isdir(self.resolv_dir):
-            subprocess.run(["rm", "-rf", self.resolv_dir])
+        if self.resolv:
+            shutil.rmtree(os.path.dirname(self.resolv), ignore_errors=True)
 
     def run(self, ns, program, *args, cgroup=None, peer=True):
         """program: a link to python named as the process should be (its comm), or any program with peer=False."""
@@ -60,6 +65,11 @@ class Namespaces:
             if cgroup:
                 with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
                     procs.write(str(os.getpid()))
-        command = [program, self.peer, *args] if peer and self.peer else [program, *args]
-        return subprocess.Popen(["ip", "netns", "exec", ns, *command], stdin=subprocess.PIPE,
+        command = ["ip", "netns", "exec", ns,
+                   *([program, self.peer, *args] if peer and self.peer else [program, *args])]
+        if ns == self.client_ns and self.resolv:
+            # each step execs the next: the program keeps the pid Popen gives
+            command = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                       'mount --bind "$0" /etc/resolv.conf && exec "$@"', self.resolv, *command]
+        return subprocess.Popen(command, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=self.stderr, text=True, preexec_fn=enter_cgroup)

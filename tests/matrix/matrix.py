@@ -63,7 +63,7 @@ def host_check():
 
 
 # Seconds each guest's suite took in a full run on 2 cores (one at a time): the order to start them in.
-GUEST_SECONDS = {"6.1": 545, "6.12": 445, "7.2": 365, "5.10": 350}
+GUEST_SECONDS = {"6.1": 545, "6.12": 510, "7.2": 465, "5.10": 450}
 
 # A guest that writes nothing to its results for this long has stopped (its kernel hung): each
 # step in it is limited to STEP_TIMEOUT (480 s) by guest-suite.sh and writes when it starts and ends.
@@ -196,7 +196,8 @@ def fallbacks(results):
 SUITE_OF = suite_of_modules()
 # Suites run once where guest-suite.sh plans them, a row each: tests/live/<name>_test.py
 ONCE_SUITES = {"flows": "netflow records", "nat": "NAT tags (conntrack)", "self": "self monitoring, limits",
-               "traces": "Fluent Bit's traces", "bash": "bash command log", "netview": "network viewer"}
+               "traces": "Fluent Bit's traces", "bash": "bash command log", "netview": "network viewer",
+               "dns": "DNS flows (dnsflow)", "http": "HTTP flows (httpflow)"}
 NOT_RUN = "verifier pass only (its suite runs in tests/live on the host and in the guests)"
 AUTO_ONLY = "verifier pass (its suite runs here in auto mode, on every path in the 6.1 guest)"
 
