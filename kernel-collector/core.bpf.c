@@ -31,15 +31,24 @@ struct {
 } core_table_full SEC(".maps");
 
 /* The tracepoints hand over trusted task pointers (BTF): fields are loaded
- * directly, without a probe-read helper call each. */
+ * directly, without a probe-read helper call each; comm too, as two 8-byte
+ * loads (the kernel keeps it NUL-terminated; user space stops at the NUL). */
+static __always_inline void read_comm(char *comm, struct task_struct *task)
+{
+	const __u64 *from = (const __u64 *)task->comm;
+
+	((__u64 *)comm)[0] = from[0];
+	((__u64 *)comm)[1] = from[1];
+}
+
 static __always_inline void read_identity(struct task_identity *id, struct task_struct *task)
 {
 	struct task_struct *leader = task->group_leader;
 
-	bpf_probe_read_kernel_str(&id->comm, sizeof(id->comm), leader->comm);
+	read_comm(id->comm, leader);
 	id->ppid = task->real_parent->tgid;
 	id->start_ns = leader->start_time;
-	id->identity_ns = bpf_ktime_get_ns();
+	id->identity_version = leader->start_time; /* no clock read: see task_identity */
 }
 
 /* A whole new value: readers see the old identity or the new one, never half. */
@@ -85,8 +94,8 @@ int BPF_PROG(core_exec, struct task_struct *task)
 		return 0;
 	}
 	struct task_identity id = *entry;
-	bpf_probe_read_kernel_str(&id.comm, sizeof(id.comm), task->group_leader->comm);
-	id.identity_ns = bpf_ktime_get_ns();
+	read_comm(id.comm, task->group_leader);
+	id.identity_version++;
 	store_identity(tgid, &id);
 	return 0;
 }

@@ -118,10 +118,10 @@ void ProcessCore::apply(uint32_t pid, const task_identity &identity)
     process.start_ns = identity.start_ns;
     if (process.inherited < 0)
         process.inherited = parent_group(identity.ppid);
-    if (process.group < 0 || identity.identity_ns > process.identity_ns) {
+    if (process.group < 0 || identity.identity_version > process.identity_version) {
         std::string_view comm(identity.comm, strnlen(identity.comm, sizeof(identity.comm)));
         process.group = groups_.decide(pid, comm, !identity.exited, process.inherited);
-        process.identity_ns = identity.identity_ns;
+        process.identity_version = identity.identity_version;
     }
     if (identity.exited && process.state == State::Live) {
         process.state = State::Exited;

@@ -68,7 +68,7 @@ private:
     enum class State { Live, Exited, Gone };
     struct Process {
         uint64_t start_ns = 0;
-        uint64_t identity_ns = 0;
+        uint64_t identity_version = 0;
         int group = -1;
         int inherited = -1;   // the parent's group when first seen
         State state = State::Live;
