@@ -62,7 +62,7 @@ def host_check():
     return refused
 
 
-# Seconds each guest's suite took in a full run on 2 cores (one at a time): the order to start them in.
+# About the seconds each guest's suite takes on 2 cores alone: the order to start them in.
 GUEST_SECONDS = {"6.1": 545, "6.12": 510, "7.2": 465, "5.10": 450}
 
 # A guest that writes nothing to its results for this long has stopped (its kernel hung): each
