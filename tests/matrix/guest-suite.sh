@@ -40,11 +40,10 @@ step() {
 # their NAT tags (flows, nat) where the flows take the trampoline path (kernels before 6.3 have
 # no sock_send_length tracepoint; the host runs the tracepoint path), the cost charts and limits
 # (self) in the oldest and the newest guest, Fluent Bit's traces and the bash log (traces, bash) in
-# the oldest, 6.12 and the newest (6.1, the longest guest, runs every path of the others), the network
-# viewer (netview) in 6.12; the DNS flows (dns: in 5.10 the kernel cannot, and the suite checks the
+# every guest, the network viewer (netview) in 6.12; the DNS flows (dns: in 5.10 the kernel cannot, and the suite checks the
 # plugin says why) in 5.10 and 6.12, the HTTP flows (http) in 6.12 and 7.2 (the host runs both).
 case "$(uname -r)" in
-6.1.*) every_path="syscall latency cache" auto_only="" not_run="" once="flows nat" ;;
+6.1.*) every_path="syscall latency cache" auto_only="" not_run="" once="flows nat traces bash" ;;
 5.10.*) every_path="" auto_only="syscall latency cache" not_run="" once="flows nat self traces bash dns" ;;
 6.12.*) every_path="" auto_only="syscall latency cache" not_run="" once="traces bash netview dns http" ;;
 7.2.*) every_path="" auto_only="syscall latency cache" not_run="" once="self traces bash http" ;;
