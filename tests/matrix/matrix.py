@@ -325,10 +325,15 @@ def main():
     # The host first and alone (its live suite checks the plugin's update intervals), then the
     # guests side by side: a guest under emulation leaves much of its two CPUs idle (its tests
     # wait for the plugin's cycles); the longest are started first.
+    # 5.10 runs last and alone too: beside another guest its cachestat counts drifted and its kernel
+    # locked up (soft lockups of the plugin and the workload while self_test shed fd under an open
+    # storm); alone it passes.
     runs = {"host": run_kernel("host")} if "host" in kernels else {}
-    guests = sorted((k for k in kernels if k != "host"), key=lambda k: -GUEST_SECONDS.get(k, 0))
+    guests = sorted((k for k in kernels if k not in ("host", "5.10")), key=lambda k: -GUEST_SECONDS.get(k, 0))
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         runs.update(zip(guests, pool.map(run_kernel, guests)))
+    if "5.10" in kernels:
+        runs["5.10"] = run_kernel("5.10")
     for kernel in kernels:
         results = results_of(kernel)
         refused, code, trouble, seconds = runs[kernel]
