@@ -31,24 +31,15 @@ struct {
 } core_table_full SEC(".maps");
 
 /* The tracepoints hand over trusted task pointers (BTF): fields are loaded
- * directly, without a probe-read helper call each; comm too, as two 8-byte
- * loads (the kernel keeps it NUL-terminated; user space stops at the NUL). */
-static __always_inline void read_comm(char *comm, struct task_struct *task)
-{
-	const __u64 *from = (const __u64 *)task->comm;
-
-	((__u64 *)comm)[0] = from[0];
-	((__u64 *)comm)[1] = from[1];
-}
-
+ * directly, without a probe-read helper call each. */
 static __always_inline void read_identity(struct task_identity *id, struct task_struct *task)
 {
 	struct task_struct *leader = task->group_leader;
 
-	read_comm(id->comm, leader);
+	bpf_probe_read_kernel_str(&id->comm, sizeof(id->comm), leader->comm);
 	id->ppid = task->real_parent->tgid;
 	id->start_ns = leader->start_time;
-	id->identity_version = leader->start_time << 1; /* even: see task_identity */
+	id->identity_ns = bpf_ktime_get_ns();
 }
 
 /* A whole new value: readers see the old identity or the new one, never half. */
@@ -83,10 +74,7 @@ int BPF_PROG(core_fork, struct task_struct *parent, struct task_struct *child)
 }
 
 /* A new name; the parent stays the one seen at fork: by now the process may
- * have been handed to a reaper, and its group comes from who started it.
- * Written in place (a whole-value replace costs about 400 ns more), with the
- * version odd meanwhile: user space takes an identity only when two reads
- * agree on it with an even version. One exec at a time per thread group. */
+ * have been handed to a reaper, and its group comes from who started it. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(core_exec, struct task_struct *task)
 {
@@ -96,12 +84,10 @@ int BPF_PROG(core_exec, struct task_struct *task)
 		record_process(task, 0);
 		return 0;
 	}
-	entry->identity_version++;
-	asm volatile("" ::: "memory"); /* x86 keeps stores in order; the compiler must too */
-	read_comm(entry->comm, task->group_leader);
-	asm volatile("" ::: "memory");
-	entry->identity_version++;
-	mark_active(tgid);
+	struct task_identity id = *entry;
+	bpf_probe_read_kernel_str(&id.comm, sizeof(id.comm), task->group_leader->comm);
+	id.identity_ns = bpf_ktime_get_ns();
+	store_identity(tgid, &id);
 	return 0;
 }
 

@@ -26,7 +26,7 @@ static __always_inline void count_creation(__u64 clone_flags, long result)
 		index = thread ? PROCESS_THREAD_ERROR : PROCESS_PROCESS_ERROR;
 	else
 		index = thread ? PROCESS_CREATE_THREAD : PROCESS_CREATE_PROCESS;
-	account(current_task(), TASK_IS_CURRENT, index, false);
+	account(current_task(), true, index, false);
 }
 
 /* Exits and releases can come after the process core saw the thread group
@@ -34,13 +34,12 @@ static __always_inline void count_creation(__u64 clone_flags, long result)
  * user space reads such late entries once more before removing them. */
 static __always_inline void count_exit(struct task_struct *task)
 {
-	account(task, TASK_IS_CURRENT, PROCESS_EXIT_TASK, true);
+	account(task, true, PROCESS_EXIT_TASK, true);
 }
 
-/* `access`: the task is a BTF argument on the trampoline and tracepoint paths */
-static __always_inline void count_release(struct task_struct *task, enum task_access access)
+static __always_inline void count_release(struct task_struct *task)
 {
-	account(task, access, PROCESS_RELEASE_TASK, true);
+	account(task, false, PROCESS_RELEASE_TASK, true);
 }
 
 /* ---- trampoline ---- */
@@ -69,7 +68,7 @@ int BPF_PROG(fentry_do_exit, long code)
 SEC("fentry/release_task")
 int BPF_PROG(fentry_release_task, struct task_struct *task)
 {
-	count_release(task, TASK_BY_BTF);
+	count_release(task);
 	return 0;
 }
 
@@ -124,7 +123,7 @@ int BPF_KPROBE(kprobe_do_exit, long code)
 SEC("kprobe/release_task")
 int BPF_KPROBE(kprobe_release_task, struct task_struct *task)
 {
-	count_release(task, TASK_BY_PROBE_READ);
+	count_release(task);
 	return 0;
 }
 
@@ -148,7 +147,7 @@ int BPF_PROG(tp_sched_process_exit, struct task_struct *task)
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(tp_sched_process_free, struct task_struct *task)
 {
-	count_release(task, TASK_BY_BTF);
+	count_release(task);
 	return 0;
 }
 

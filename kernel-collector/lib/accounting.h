@@ -123,42 +123,31 @@ static __always_inline bool change_in(void *table, const void *key, const struct
 	return true;
 }
 
-/* How the task an event is counted for is read. true and false, which most
- * callers pass, are the first two. */
-enum task_access {
-	TASK_BY_PROBE_READ = 0, /* any kernel pointer (kprobe argument, bpf_get_current_task) */
-	TASK_IS_CURRENT = 1,    /* the caller: tgid and cgroup from helpers, the task is not read */
-	TASK_BY_BTF = 2,        /* a tp_btf or fentry argument: plain loads, no helper call */
-};
-
-static __always_inline __u64 task_cgroup_id(struct task_struct *task, enum task_access access)
+static __always_inline __u64 task_cgroup_id(struct task_struct *task, bool is_current)
 {
-	if (access == TASK_IS_CURRENT)
+	if (is_current)
 		return bpf_get_current_cgroup_id();
-	if (access == TASK_BY_BTF)
-		return task->cgroups->dfl_cgrp->kn->id;
 	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 }
 
-static __always_inline __u32 task_tgid(struct task_struct *task, enum task_access access)
+static __always_inline __u32 task_tgid(struct task_struct *task, bool is_current)
 {
-	if (access == TASK_IS_CURRENT)
+	if (is_current)
 		return bpf_get_current_pid_tgid() >> 32;
-	if (access == TASK_BY_BTF)
-		return task->tgid;
 	return BPF_CORE_READ(task, tgid);
 }
 
-/* Applies `changes` for `task` in every enabled table. may_be_dead (events
- * that can come after the exit, a reap) needs nothing here any more: user
- * space finds an entry re-created after its process was removed and removes
- * it again after one more read. */
-static __always_inline void account_changes(struct task_struct *task, enum task_access access,
+/* Applies `changes` for `task` in every enabled table. With is_current the
+ * task is the caller and is not read. may_be_dead (events that can come after
+ * the exit, a reap) needs nothing here any more: user space finds an entry
+ * re-created after its process was removed and removes it again after one
+ * more read. */
+static __always_inline void account_changes(struct task_struct *task, bool is_current,
 					    const struct counter_change *changes, int count,
 					    bool may_be_dead)
 {
 	__u32 zero = 0;
-	__u32 tgid = task_tgid(task, access);
+	__u32 tgid = task_tgid(task, is_current);
 	if (plugin_tgid && tgid == plugin_tgid)
 		return;
 	global_value_t *global = bpf_map_lookup_elem(&global_table, &zero);
@@ -173,19 +162,19 @@ static __always_inline void account_changes(struct task_struct *task, enum task_
 	}
 
 	/* the root cgroup (id 1) is the whole system: the global table has it */
-	__u64 cgroup = cgroups_enabled ? task_cgroup_id(task, access) : 0;
+	__u64 cgroup = cgroups_enabled ? task_cgroup_id(task, is_current) : 0;
 	if (cgroup > 1)
 		change_in(&cgroup_table, &cgroup, changes, count, global,
 			  GLOBAL_CGROUP_TABLE_FULL(ACCOUNTING_COUNTERS));
 }
 
 /* Counts one event of kind `index` for `task` in every enabled table. */
-static __always_inline void account(struct task_struct *task, enum task_access access, __u32 index,
+static __always_inline void account(struct task_struct *task, bool is_current, __u32 index,
 				    bool may_be_dead)
 {
 	struct counter_change change = {index, 1};
 
-	account_changes(task, access, &change, 1, may_be_dead);
+	account_changes(task, is_current, &change, 1, may_be_dead);
 }
 
 /* Modules written before the process core placed this in their object; the

@@ -28,7 +28,7 @@ struct task_identity {
 	__u32 ppid;                 /* real parent's tgid when written */
 	__u32 exited;               /* 1 once the whole thread group has exited */
 	__u64 start_ns;             /* the process's start (task->start_time): creation order, pid reuse */
-	__u64 identity_version;     /* 2 x start_ns at fork, +2 per exec; odd while exec writes comm */
+	__u64 identity_ns;          /* when comm and ppid were written (monotonic clock) */
 };
 
 LAYOUT_CHECK(sizeof(struct task_identity) == 40, "task_identity layout");

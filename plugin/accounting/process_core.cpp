@@ -118,52 +118,15 @@ void ProcessCore::apply(uint32_t pid, const task_identity &identity)
     process.start_ns = identity.start_ns;
     if (process.inherited < 0)
         process.inherited = parent_group(identity.ppid);
-    if (process.group < 0 || identity.identity_version > process.identity_version) {
+    if (process.group < 0 || identity.identity_ns > process.identity_ns) {
         std::string_view comm(identity.comm, strnlen(identity.comm, sizeof(identity.comm)));
         process.group = groups_.decide(pid, comm, !identity.exited, process.inherited);
-        process.identity_version = identity.identity_version;
+        process.identity_ns = identity.identity_ns;
     }
     if (identity.exited && process.state == State::Live) {
         process.state = State::Exited;
         exited_.push_back(pid);
     }
-}
-
-bool ProcessCore::is_new_identity(uint32_t pid, const task_identity &identity) const
-{
-    auto found = processes_.find(pid);
-    return found == processes_.end() || found->second.state == State::Gone ||
-           found->second.start_ns != identity.start_ns ||
-           found->second.identity_version != identity.identity_version;
-}
-
-// An exec rewrites comm in place, its version odd meanwhile (core.bpf.c), and
-// the kernel copies a map value without ordering its loads: a new or changed
-// identity is taken only when its version is even and a second read returns
-// the same bytes. Otherwise its pid is read again next cycle.
-void ProcessCore::confirm_new_identities()
-{
-    std::vector<uint64_t> keys, gone;
-    for (const TableEntry &entry : entries_)
-        if (is_new_identity(static_cast<uint32_t>(entry.key), identity_of(entry)))
-            keys.push_back(entry.key);
-    if (keys.empty())
-        return;
-    std::vector<TableEntry> again;
-    reader_->lookup(keys, again, gone);
-    std::unordered_map<uint64_t, const TableEntry *> second;
-    for (const TableEntry &entry : again)
-        second[entry.key] = &entry;
-    std::erase_if(entries_, [&](const TableEntry &entry) {
-        if (!is_new_identity(static_cast<uint32_t>(entry.key), identity_of(entry)))
-            return false;
-        auto found = second.find(entry.key);
-        bool confirmed = found != second.end() && found->second->words == entry.words &&
-                         identity_of(entry).identity_version % 2 == 0;
-        if (!confirmed)
-            unconfirmed_.push_back(entry.key);
-        return !confirmed;
-    });
 }
 
 void ProcessCore::set_gone(uint32_t pid, Process &process)
@@ -193,11 +156,8 @@ std::string ProcessCore::begin_cycle()
         for (const TableEntry &entry : entries_)
             changed_.push_back(entry.key);
     } else {
-        changed_.insert(changed_.end(), unconfirmed_.begin(), unconfirmed_.end());
         error = reader_->lookup(changed_, entries_, missing_);
     }
-    unconfirmed_.clear();
-    confirm_new_identities();
     // creation order: a parent is decided before its children
     std::sort(entries_.begin(), entries_.end(), [](const TableEntry &a, const TableEntry &b) {
         return identity_of(a).start_ns < identity_of(b).start_ns;

@@ -68,15 +68,13 @@ private:
     enum class State { Live, Exited, Gone };
     struct Process {
         uint64_t start_ns = 0;
-        uint64_t identity_version = 0;
+        uint64_t identity_ns = 0;
         int group = -1;
         int inherited = -1;   // the parent's group when first seen
         State state = State::Live;
         uint64_t cycle = 0;   // when it was removed
     };
     void apply(uint32_t pid, const task_identity &identity);
-    bool is_new_identity(uint32_t pid, const task_identity &identity) const;
-    void confirm_new_identities();
     void set_gone(uint32_t pid, Process &process);
     int parent_group(uint32_t ppid);
 
@@ -92,7 +90,6 @@ private:
     size_t gone_count_ = 0;
     std::unordered_map<uint32_t, uint64_t> unseen_; // pid -> cycle a module first asked
     std::vector<uint64_t> changed_, missing_;
-    std::vector<uint64_t> unconfirmed_; // read again next cycle (see confirm_new_identities)
     std::vector<TableEntry> entries_;
     bool read_everything_ = false;
     uint64_t cycle_ = 0;
