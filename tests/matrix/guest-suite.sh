@@ -55,10 +55,20 @@ echo "$auto_only" > "$results/suites-auto-only"
 echo "$once" > "$results/suites-once"
 
 # --check and --verify side by side: each loads every module's programs in one thread, most of a
-# minute of CPU under emulation, and the guest has two
-step check check "$repo/build/ebpf.plugin" --check &
-step verify verify "$repo/build/ebpf.plugin" --verify &
-wait
+# minute of CPU under emulation, and the guest has two. Not in 5.10: two plugins attaching and
+# detaching trampolines at once locked its kernel up there (soft lockups on both CPUs, twice in a
+# row in one CI run), so one after the other.
+case "$(uname -r)" in
+5.10.*)
+    step check check "$repo/build/ebpf.plugin" --check
+    step verify verify "$repo/build/ebpf.plugin" --verify
+    ;;
+*)
+    step check check "$repo/build/ebpf.plugin" --check &
+    step verify verify "$repo/build/ebpf.plugin" --verify &
+    wait
+    ;;
+esac
 # the suites read this instead of running --check again
 export EBPF_PLUGIN_CHECK_OUTPUT="$results/check"
 
