@@ -466,6 +466,23 @@ int main(int argc, char **argv)
         flows.reset();  // no sink could open and no charts asked for: nowhere for flows to go
     // At stop, a producer with no sink has nothing left to say, but the traces their drops.
     std::vector<RecordProducer> producers;
+    // DNS first: the answers it reads name the destinations of the flows and
+    // HTTP requests reported after it in the same tick (dst_domain)
+    DomainNames domain_names;
+    if (dns) {
+        dns->set_domain_names(&domain_names);
+        if (flows)
+            flows->set_domain_names(&domain_names);
+        if (http)
+            http->set_domain_names(&domain_names);
+    }
+    if (dns)  // cgroup_skb programs: counted as the path with no kprobe, charted as dns_cgroup_skb
+        producers.push_back({"dns", AttachPath::Tracepoint, dns->object(),
+                             [&](RecordStream *stream, bool final) {
+                                 if (stream || !final)  // at stop: the queries still waiting end as timed out
+                                     dns->report(stream, realtime_usec(), final);
+                             },
+                             [&](Snapshot &snapshot) { dns->add_counters(snapshot); }});
     if (flows)
         producers.push_back({"flows", flows->probe().path(), flows->probe().object(),
                              [&](RecordStream *stream, bool final) {
@@ -487,13 +504,6 @@ int main(int argc, char **argv)
                                      bash->report(stream, config.update_every);  // at stop: what was read since
                              },
                              [&](Snapshot &snapshot) { bash->add_counters(snapshot); }});
-    if (dns)  // cgroup_skb programs: counted as the path with no kprobe, charted as dns_cgroup_skb
-        producers.push_back({"dns", AttachPath::Tracepoint, dns->object(),
-                             [&](RecordStream *stream, bool final) {
-                                 if (stream || !final)  // at stop: the queries still waiting end as timed out
-                                     dns->report(stream, realtime_usec(), final);
-                             },
-                             [&](Snapshot &snapshot) { dns->add_counters(snapshot); }});
     if (traces)
         producers.push_back({"traces", AttachPath::Tracepoint, traces->probe().object(),
                              [&](RecordStream *stream, bool final) { traces->report(stream, final); },

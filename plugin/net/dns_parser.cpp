@@ -1,5 +1,8 @@
 #include "net/dns_parser.h"
 
+#include <cstring>
+#include <sys/socket.h>
+
 namespace {
 
 constexpr size_t header_size = 12;
@@ -50,6 +53,50 @@ std::optional<std::string> read_name(const uint8_t *data, size_t size, size_t &o
     return name.empty() ? std::string(".") : name;
 }
 
+// Moves offset past the (possibly compressed) name at data[offset]; false
+// when it runs past `size` or uses a reserved label type.
+bool skip_name(const uint8_t *data, size_t size, size_t &offset)
+{
+    while (offset < size) {
+        uint8_t length = data[offset];
+        if ((length & 0xc0) == 0xc0) {  // a pointer ends the name
+            offset += 2;
+            return offset <= size;
+        }
+        if (length > max_label)
+            return false;
+        offset += 1 + length;
+        if (length == 0)
+            return true;
+    }
+    return false;
+}
+
+// The A and AAAA records of the answer section that starts at `offset`,
+// until `answers` records are read or one is cut by the end of the capture.
+void read_addresses(const uint8_t *data, size_t size, size_t offset, uint16_t answers,
+                    std::vector<DnsAddress> &addresses)
+{
+    constexpr uint16_t type_a = 1, type_aaaa = 28, class_in = 1;
+    for (uint16_t i = 0; i < answers; ++i) {
+        if (!skip_name(data, size, offset) || size - offset < 10)
+            return;
+        uint16_t type = read16(data + offset), rclass = read16(data + offset + 2);
+        uint16_t length = read16(data + offset + 8);
+        offset += 10;
+        if (size - offset < length)
+            return;
+        bool a = type == type_a && length == 4, aaaa = type == type_aaaa && length == 16;
+        if (rclass == class_in && (a || aaaa)) {
+            DnsAddress address;
+            address.family = a ? AF_INET : AF_INET6;
+            std::memcpy(address.bytes.data(), data + offset, length);
+            addresses.push_back(address);
+        }
+        offset += length;
+    }
+}
+
 } // namespace
 
 std::optional<DnsMessage> parse_dns_message(const uint8_t *data, size_t size)
@@ -77,6 +124,8 @@ std::optional<DnsMessage> parse_dns_message(const uint8_t *data, size_t size)
         return std::nullopt;
     message.qname = std::move(*name);
     message.qtype = read16(data + offset);
+    if (message.response && message.rcode == 0)
+        read_addresses(data, size, offset + 4, read16(data + 6), message.addresses);
     return message;
 }
 

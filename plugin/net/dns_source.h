@@ -37,6 +37,8 @@ public:
     // The charts' counters (charts/dns.conf).
     void add_counters(Snapshot &snapshot);
     const bpf_object *object() const;
+    // Where the answers' addresses are named for every producer's dst_domain.
+    void set_domain_names(DomainNames *names) { tracker_.set_domain_names(names); }
 
 private:
     DnsSource(const FlowsConfig &config, const ProcessGroups &groups);

@@ -48,6 +48,11 @@ void DnsTracker::add(const dns_event &event)
         ++losses_.unmatched;
         return;
     }
+    // Only an answer to a query seen (same ends, same id) names addresses: a
+    // datagram from port 53 that answers nothing names none.
+    if (names_ && message->qname == query->second.qname)
+        for (const DnsAddress &address : message->addresses)
+            names_->learn(flow_ip_text(address.family, address.bytes.data()), message->qname);
     if (!ends.outgoing) {  // the server's process sent the answer
         query->second.pid = packet.pid;
         query->second.comm = comm;
@@ -110,6 +115,7 @@ void DnsTracker::report(uint64_t time_usec, const FlowOwnerLookup &owner,
             .tag("src_port", port_text(local_port, ends.outgoing))
             .tag("dst_ip", remote_ip)
             .tag("dst_port", port_text(remote_port, !ends.outgoing))
+            .tag("dst_domain", names_ ? names_->find(remote_ip) : "")
             .tag("family", ends.ipv6 ? "IPv6" : "IPv4")
             .tag("transport", ends.tcp ? "tcp" : "udp")
             .tag("direction", ends.outgoing ? "outgoing" : "incoming")

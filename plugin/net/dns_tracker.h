@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dns.h"
+#include "net/domain_names.h"
 #include "net/flow_records.h"
 #include "records/record.h"
 
@@ -42,6 +43,9 @@ public:
     static constexpr size_t max_pending = 65536;
 
     DnsTracker(uint64_t timeout_ns, PortRange ephemeral) : timeout_ns_(timeout_ns), ephemeral_(ephemeral) {}
+    // Where the answers' addresses are named (may be null), and where the
+    // records' dst_domain is read.
+    void set_domain_names(DomainNames *names) { names_ = names; }
 
     // One captured packet. Bad input only counts in losses().
     void add(const dns_event &event);
@@ -84,6 +88,7 @@ private:
 
     uint64_t timeout_ns_;
     PortRange ephemeral_;
+    DomainNames *names_ = nullptr;
     std::map<std::pair<Ends, uint16_t>, Query> pending_;  // by ends and id
     std::map<AggregateKey, Aggregate> aggregates_;
     std::map<std::string, DnsServerLatency> server_latency_;

@@ -89,7 +89,8 @@ FlowFacts flow_facts(const flow_value &flow, const FlowOwner &owner)
 }
 
 Record flow_record(const flow_value &flow, const FlowCounts &before, const FlowOwner &owner,
-                   const PortRange &ephemeral, uint64_t time_usec, const NatDestination *nat)
+                   const PortRange &ephemeral, uint64_t time_usec, const NatDestination *nat,
+                   std::string_view domain)
 {
     std::string direction = flow_direction(flow, ephemeral);
     // The client's port is the ephemeral one: the local port of an outgoing
@@ -106,6 +107,7 @@ Record flow_record(const flow_value &flow, const FlowCounts &before, const FlowO
         .tag("src_port", port_text(flow.sport, outgoing))
         .tag("dst_ip", destination)
         .tag("dst_port", port_text(flow.dport, !outgoing))
+        .tag("dst_domain", std::string(domain))
         .tag("src_ip_type", ip_type(source))
         .tag("dst_ip_type", ip_type(destination))
         .tag("family", source.find(':') == std::string::npos ? "IPv4" : "IPv6")
@@ -170,11 +172,16 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
             if (nat == nat_of_.end() && nat_ && !nat_->empty() && flow_direction(flow, ephemeral_) == "outgoing")
                 if (const NatDestination *found = nat_->find(flow_nat_key(flow)))
                     nat = nat_of_.emplace(key, *found).first;
+            auto domain = domain_of_.find(key);
+            if (domain == domain_of_.end() && names_)
+                if (std::string found = names_->find(flow_ip_text(flow.family, flow.daddr)); !found.empty())
+                    domain = domain_of_.emplace(key, std::move(found)).first;
             std::string_view comm(flow.comm, strnlen(flow.comm, sizeof(flow.comm)));
             FlowOwner owner = owner_(flow.pid, flow.cgroup_id, comm);
             if (!filter_.rule_count() || !filter_.excludes(flow_facts(flow, owner))) {
                 emit(flow_record(flow, before, owner, ephemeral_, time_usec,
-                                 nat == nat_of_.end() ? nullptr : &nat->second),
+                                 nat == nat_of_.end() ? nullptr : &nat->second,
+                                 domain == domain_of_.end() ? std::string_view() : domain->second),
                      flow.cgroup_id);
                 if (observe_)
                     observe_(flow, before);
@@ -188,6 +195,7 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
             finished.push_back(key);
             reported_.erase(key);
             nat_of_.erase(key);
+            domain_of_.erase(key);
         } else {
             reported_[key] = now;
         }
@@ -196,5 +204,6 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
         bpf_map_delete_elem(table_fd_, &cookie);
     std::erase_if(reported_, [&](const auto &entry) { return !present.contains(entry.first); });
     std::erase_if(nat_of_, [&](const auto &entry) { return !present.contains(entry.first); });
+    std::erase_if(domain_of_, [&](const auto &entry) { return !present.contains(entry.first); });
     return made;
 }

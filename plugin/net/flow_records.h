@@ -14,6 +14,7 @@
 #include "accounting/owner_resolver.h"
 #include "flows.h"
 #include "net/conntrack.h"
+#include "net/domain_names.h"
 #include "net/filter.h"
 #include "records/record.h"
 
@@ -52,9 +53,10 @@ std::string flow_direction(const flow_value &flow, const PortRange &ephemeral);
 // What a filter rule can ask about the flow.
 FlowFacts flow_facts(const flow_value &flow, const FlowOwner &owner);
 // The netflow record of the change from `before` to `flow`; `nat` fills
-// dst_nat_ip and dst_nat_port (empty without).
+// dst_nat_ip and dst_nat_port (empty without), `domain` dst_domain.
 Record flow_record(const flow_value &flow, const FlowCounts &before, const FlowOwner &owner,
-                   const PortRange &ephemeral, uint64_t time_usec, const NatDestination *nat = nullptr);
+                   const PortRange &ephemeral, uint64_t time_usec, const NatDestination *nat = nullptr,
+                   std::string_view domain = {});
 // The conntrack original tuple of the flow (nat_key).
 std::string flow_nat_key(const flow_value &flow);
 
@@ -73,6 +75,9 @@ public:
     {
         observe_ = std::move(observe);
     }
+    // Names the flows' destinations (dst_domain): a flow keeps the first name
+    // found for its destination while it lives.
+    void set_domain_names(const DomainNames *names) { names_ = names; }
 
 private:
     int table_fd_;
@@ -83,4 +88,6 @@ private:
     std::function<void(const flow_value &, const FlowCounts &)> observe_;
     std::unordered_map<uint64_t, FlowCounts> reported_;  // by socket cookie
     std::unordered_map<uint64_t, NatDestination> nat_of_;  // by socket cookie, found once per flow
+    const DomainNames *names_ = nullptr;
+    std::unordered_map<uint64_t, std::string> domain_of_;  // by socket cookie, found once per flow
 };

@@ -40,6 +40,8 @@ public:
             viewer_->publish(registry, now_usec);
     }
     const FlowProbe &probe() const { return probe_; }
+    // The DNS flows' names of destinations (dst_domain); null: none.
+    void set_domain_names(const DomainNames *names) { reporter_->set_domain_names(names); }
 
 private:
     struct Totals {

@@ -211,6 +211,7 @@ void HttpFlowSource::emit(const Connection &connection, const HttpExchange &exch
         .tag("src_port", std::to_string(connection.local_port))
         .tag("dst_ip", connection.remote_ip)
         .tag("dst_port", std::to_string(connection.remote_port))
+        .tag("dst_domain", names_ ? names_->find(connection.remote_ip) : "")
         .tag("family", connection.ipv6 ? "IPv6" : "IPv4")
         .tag("transport", "tcp")
         .tag("direction", client ? "outgoing" : "incoming")

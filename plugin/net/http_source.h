@@ -13,6 +13,7 @@
 #include "core/publisher.h"
 #include "kernel/attach.h"
 #include "kernel/bpf_loader.h"
+#include "net/domain_names.h"
 #include "net/http_config.h"
 #include "net/http_exchanges.h"
 #include "records/stream.h"
@@ -38,6 +39,8 @@ public:
     // byte of the last report's, per app group, cgroup and service.
     void add_counters(Snapshot &snapshot);
     const bpf_object *object() const;
+    // The DNS flows' names of destinations (dst_domain); null: none.
+    void set_domain_names(const DomainNames *names) { names_ = names; }
 
 private:
     struct Connection {
@@ -70,6 +73,7 @@ private:
     httpflow_bpf *skeleton_ = nullptr;
     LinkSet links_;
     ring_buffer *ring_ = nullptr;
+    const DomainNames *names_ = nullptr;
     RecordStream *stream_ = nullptr;  // during report()
     uint64_t report_usec_ = 0;
     uint64_t lost_said_ = 0, evicted_ = 0, evicted_said_ = 0;

@@ -144,6 +144,15 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         return 1;
     }
 
+    // the DNS answers name the flows' and HTTP requests' destinations (dst_domain)
+    DomainNames domain_names;
+    if (dns_source) {
+        dns_source->set_domain_names(&domain_names);
+        if (flow_source)
+            flow_source->set_domain_names(&domain_names);
+        if (http_source)
+            http_source->set_domain_names(&domain_names);
+    }
     RecordStream stream(local_host_name(), 10000);
     stream.add_sink(make_fd_sink(STDOUT_FILENO));
     TestRecordSource source;
@@ -152,14 +161,14 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
     Stop stop = run_event_loop(update_every, [&](uint64_t) {
         for (int i = 0; test && i < test_records_per_tick; ++i)
             stream.emit(source.next());
+        if (dns_source)  // first: its answers name what the others report
+            dns_source->report(&stream, realtime_usec());
         if (flow_source)
             flow_source->report(&stream, realtime_usec());
         if (http_source)
             http_source->report(&stream, realtime_usec());
         if (bash_source)
             bash_source->report(&stream, update_every);
-        if (dns_source)
-            dns_source->report(&stream, realtime_usec());
         if (trace_source)
             trace_source->report(&stream);
         for (const std::string &line : stream.new_errors())
@@ -170,14 +179,14 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
         log_info("received SIG%s; stopping", sigabbrev_np(stop.signal));
     else
         log_info("stdout's reader went away; stopping");
+    if (dns_source)  // the queries still waiting end as timed out
+        dns_source->report(&stream, realtime_usec(), true);
     if (flow_source)  // what closed since the last tick
         flow_source->report(&stream, realtime_usec());
     if (http_source)
         http_source->report(&stream, realtime_usec());
     if (bash_source)  // what was read since the last tick
         bash_source->report(&stream, update_every);
-    if (dns_source)  // the queries still waiting end as timed out
-        dns_source->report(&stream, realtime_usec(), true);
     if (trace_source)
         trace_source->report(&stream, true);
     stream.stop(500);

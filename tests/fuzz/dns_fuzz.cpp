@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <sys/socket.h>
 
 #include "net/dns_parser.h"
 
@@ -18,6 +19,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         for (char c : message->qname)
             if (c >= 'A' && c <= 'Z')
+                abort();
+        // addresses only from a NOERROR response, each a whole record of 16 bytes or more
+        if (!message->addresses.empty() && (!message->response || message->rcode))
+            abort();
+        if (message->addresses.size() * 16 > size)
+            abort();
+        for (const DnsAddress &address : message->addresses)
+            if (address.family != AF_INET && address.family != AF_INET6)
                 abort();
     }
     return 0;

@@ -9,7 +9,9 @@ python named as the process should be).
       name, count]; how: "glibc" (getaddrinfo, A and AAAA through resolv.conf),
       "udp" or "tcp" (one A query built here, sent to server:53), "garbage"
       (datagrams of 1 to count bytes to server:53), "burst" (count queries at
-      once, answers not awaited)); prints one
+      once, answers not awaited), "connect" (getaddrinfo of name, then to each
+      address it gives a TCP connection to port 53 with an A query for name));
+      prints one
       JSON line: per step the rcodes seen ("timeout" when none came); then
       waits for stdin to close.
 """
@@ -94,6 +96,12 @@ def client(plan):
             for i in range(count):
                 sock.sendto(bytes([0xff] * (i + 1)), (server, 53))
             results.append(count)
+            continue
+        if how == "connect":  # the addresses a lookup gives, each connected to
+            for _ in range(count):
+                addresses = sorted({info[4][0] for info in socket.getaddrinfo(name, 53, socket.AF_UNSPEC,
+                                                                                socket.SOCK_STREAM)})
+                results.append([[address, raw_query("tcp", address, name)] for address in addresses])
             continue
         results.append([glibc_query(name) if how == "glibc" else raw_query(how, server, name) for _ in range(count)])
     print(json.dumps(results), flush=True)

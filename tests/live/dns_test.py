@@ -21,6 +21,10 @@ tools/protocol-check.py, with a latency per answering server, the garbage
 counted as unparsed and the programs' cost in the self charts; `--check` says
 the programs load. A third run with a 64 KiB ring buffer gets B queries at
 once: those it reports and those counted as ring_full add up to B exactly.
+The answers name the flows' destinations: with `--records dnsflow,flows`, C
+TCP connections to each address of a name dnsmasq gives (IPv4 and IPv6) have
+it as dst_domain in their netflow records, and so have the DNS queries they
+carry; the TCP connections to the same server before that answer have none.
 
 Where --check says the kernel cannot ("n/a": Debian's 5.10 and 6.1), `--records dnsflow` must exit
 saying the same reason, and the suite reports "skip".
@@ -50,6 +54,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 PEER = os.path.join(HERE, "dns_peer.py")
 Q = 5        # queries of each kind
 GARBAGE = 7  # datagrams to port 53 that are no DNS message
+CONNECTS = 3  # lookups of CONNECT_NAME, each followed by a TCP connection to each address it gives
+CONNECT_NAME = "conn.test"  # dnsmasq's IPv4 and IPv6 addresses
 BURST = 1000  # queries at once to an address with no server, for a ring buffer of 64 KiB (110 events)
 TIMEOUT = 2  # [dns flows] timeout, seconds
 MODULES = ("dns",)  # what the kernel matrix reports of this suite
@@ -145,7 +151,7 @@ def main():
             programs[side] = os.path.join(user, name)
             os.symlink(sys.executable, programs[side])
         env = dict(os.environ, NETDATA_USER_CONFIG_DIR=user, NETDATA_STOCK_CONFIG_DIR=os.path.join(ROOT, "conf.d"))
-        plugin = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "--records", "dnsflow", "1"],
+        plugin = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "--records", "dnsflow,flows", "1"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         records = Reader(plugin.stdout, json.loads)
         charts = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "1"], stdin=subprocess.PIPE,
@@ -169,7 +175,8 @@ def main():
                          "--bind-interfaces", f"--listen-address={ns.dnsmasq},{ns.dnsmasq6}", "--local=/test/",
                          "--log-queries", f"--log-facility={log}",
                          f"--pid-file={os.path.join(user, 'dnsmasq.pid')}",  # not /run/dnsmasq: none in a guest
-                         *[f"--host-record={kind}known.test,10.9.9.9" for kind in ("g", "r", "t", "r6")], peer=False)
+                         *[f"--host-record={kind}known.test,10.9.9.9" for kind in ("g", "r", "t", "r6")],
+                         f"--host-record={CONNECT_NAME},{ns.dnsmasq},{ns.dnsmasq6}", peer=False)
         servfail = ns.run(ns.server_ns, programs["servfail"], "servfail", ns.servfail)
         silent = ns.run(ns.server_ns, programs["silent"], "silent", ns.silent)
         client_runs = []
@@ -202,6 +209,13 @@ def main():
                 run = ns.run(ns.client_ns, programs["client"], "client", json.dumps(plan), cgroup=client_cgroup)
                 out = run.stdout.readline()  # it stays until its stdin closes: its app group is read while it lives
                 client_runs.append((run, json.loads(out) if out else run.stderr.read()))
+            time.sleep(1.5)  # the flows above reported before the answers that name their destination
+            ns.resolve_with(ns.dnsmasq)
+            connect = ns.run(ns.client_ns, programs["client"], "client",
+                             json.dumps([["connect", "", CONNECT_NAME, CONNECTS]]), cgroup=client_cgroup)
+            out = connect.stdout.readline()
+            connect_result = json.loads(out) if out else connect.stderr.read()
+            client_runs.append((connect, None))
             time.sleep(1.5)  # a report of the small ring's run between the queries above and the burst
             before_burst = len(small_lines.snapshot())
             burst = ns.run(ns.client_ns, programs["client"], "client",
@@ -233,8 +247,12 @@ def main():
             small_sunk = [json.loads(line) for line in f if '"burst.test"' in line]
         with open(log) as f:
             dnsmasq_log = f.read()
-    check_results(checks, ns, client_runs, served, records.snapshot(), sunk, chart_lines.snapshot(), dnsmasq_log,
+    dns_records = [r for r in records.snapshot() if r["source"] == "dnsflow"]
+    flow_records = [r for r in records.snapshot() if r["source"] == "netflow"]
+    check_results(checks, ns, client_runs, served, [r for r in dns_records if r["domain"] != CONNECT_NAME],
+                  [r for r in sunk if r["domain"] != CONNECT_NAME], chart_lines.snapshot(), dnsmasq_log,
                   names, "process names from /proc" in errors)
+    check_domains(checks, ns, client_runs, connect, connect_result, dns_records, flow_records)
     lines = small_lines.snapshot()
     full = chart_values(lines[:before_burst])[0].get(("netdata.ebpf_dns_dropped", "ring_full"), [0])[-1]
     full_after = chart_values(lines)[0].get(("netdata.ebpf_dns_dropped", "ring_full"), [0])[-1]
@@ -245,6 +263,34 @@ def main():
     lines = [line for line in plugin_check_output(args.build).splitlines() if line.startswith("dns flows")]
     checks.check(lines == ["dns flows on cgroup_skb: ok"], f"--check: {lines}")
     return finish(checks, args.results, MODULES)
+
+
+def check_domains(checks, ns, client_runs, connect, result, dns_records, flow_records):
+    """The flows and DNS queries to the addresses conn.test's answers gave are named by it."""
+    addresses = sorted([ns.dnsmasq, ns.dnsmasq6])
+    want = [[[address, 0] for address in addresses]] * CONNECTS
+    checks.check(result == want, f"the client looked {CONNECT_NAME} up {CONNECTS} times and connected to "
+                 f"{addresses}: {result}")
+    for address in addresses:
+        mine = [r for r in flow_records if r["pid"] == str(connect.pid) and r["dst_ip"] == address
+                and r["dst_port"] == "53" and r["transport"] == "tcp"]
+        opened = sum(r["tcp_established"] for r in mine)
+        domains = {r["dst_domain"] for r in mine}
+        checks.check(opened == CONNECTS and domains == {CONNECT_NAME},
+                     f"netflow: the {CONNECTS} TCP connections to {address} have dst_domain {CONNECT_NAME}: "
+                     f"{opened} connections, dst_domain {domains}")
+        queries = [r for r in dns_records if r["domain"] == CONNECT_NAME and r["transport"] == "tcp"
+                   and r["direction"] == "outgoing" and r["dst_ip"] == address]
+        checks.check(sum(r["count"] for r in queries) == CONNECTS and
+                     {r["dst_domain"] for r in queries} == {CONNECT_NAME},
+                     f"dnsflow: the {CONNECTS} TCP queries to {address} have dst_domain {CONNECT_NAME}: "
+                     f"{[(r['count'], r['dst_domain']) for r in queries]}")
+    first = client_runs[0][0]
+    before = [r for r in flow_records if r["pid"] == str(first.pid) and r["dst_ip"] == ns.dnsmasq
+              and r["transport"] == "tcp"]
+    checks.check(sum(r["tcp_established"] for r in before) == Q and {r["dst_domain"] for r in before} == {""},
+                 f"netflow: the {Q} earlier TCP queries' connections to {ns.dnsmasq}, before any answer named it, "
+                 f"have no dst_domain: {[(r['tcp_established'], r['dst_domain']) for r in before]}")
 
 
 def check_dns_refused(checks, args, reason):

@@ -283,3 +283,127 @@ TEST_CASE("dns tracker: a flood of unanswered queries is bounded and counted")
         counted += value_of<uint64_t>(record, "count");
     CHECK(counted == DnsTracker::max_pending);
 }
+
+namespace {
+
+// `message` with its answer count set and `records` appended: each a name
+// (a pointer to the question's name, 0xc00c, unless `name` is given), a type,
+// class IN unless said, a TTL of 60 and the data.
+struct AnswerRecord {
+    uint16_t type;
+    std::vector<uint8_t> data;
+    uint16_t rclass = 1;
+    std::vector<uint8_t> name = {0xc0, 0x0c};
+};
+std::vector<uint8_t> with_answers(std::vector<uint8_t> message, const std::vector<AnswerRecord> &records)
+{
+    message[7] = static_cast<uint8_t>(records.size());
+    for (const AnswerRecord &record : records) {
+        message.insert(message.end(), record.name.begin(), record.name.end());
+        for (uint16_t word : {record.type, record.rclass, uint16_t{0}, uint16_t{60},
+                              static_cast<uint16_t>(record.data.size())}) {
+            message.push_back(static_cast<uint8_t>(word >> 8));
+            message.push_back(static_cast<uint8_t>(word));
+        }
+        message.insert(message.end(), record.data.begin(), record.data.end());
+    }
+    return message;
+}
+
+std::vector<uint8_t> ipv6_bytes(const char *text)
+{
+    std::vector<uint8_t> bytes(16);
+    inet_pton(AF_INET6, text, bytes.data());
+    return bytes;
+}
+
+std::string address_text(const DnsAddress &address)
+{
+    return flow_ip_text(address.family, address.bytes.data());
+}
+
+} // namespace
+
+TEST_CASE("dns parser: a response's A and AAAA answers, through a CNAME, as far as the capture holds them")
+{
+    // www.test CNAME (a name of its own labels, then a pointer), its A and AAAA, one of class CH, a
+    // 5-byte "A" and an MX: only the IN addresses of the right size count
+    std::vector<uint8_t> cname = {4, 'e', 'd', 'g', 'e', 0xc0, 0x0c};
+    auto answer = with_answers(dns_message(9, 0x8180, "www.test"),
+                               {{5, cname},
+                                {1, {10, 9, 9, 9}, 1, {4, 'e', 'd', 'g', 'e', 0xc0, 0x0c}},
+                                {28, ipv6_bytes("fd00::9")},
+                                {1, {10, 1, 1, 1}, 3},
+                                {1, {10, 1, 1, 1, 1}},
+                                {15, {0, 10, 0}},
+                                {1, {192, 0, 2, 7}}});
+    auto message = parse_dns_message(answer.data(), answer.size());
+    REQUIRE(message);
+    REQUIRE(message->addresses.size() == 3);
+    CHECK(address_text(message->addresses[0]) == "10.9.9.9");
+    CHECK(address_text(message->addresses[1]) == "fd00::9");
+    CHECK(address_text(message->addresses[2]) == "192.0.2.7");
+    // cut inside the AAAA record: the A before it only, and the message still parses
+    size_t after_aaaa = 16 + 17 + 15 + 16;  // the four records after it
+    size_t cut = answer.size() - after_aaaa - 10;
+    message = parse_dns_message(answer.data(), cut);
+    REQUIRE(message);
+    REQUIRE(message->addresses.size() == 1);
+    CHECK(address_text(message->addresses[0]) == "10.9.9.9");
+    // over TCP, after its length
+    std::vector<uint8_t> tcp = {static_cast<uint8_t>(answer.size() >> 8), static_cast<uint8_t>(answer.size())};
+    tcp.insert(tcp.end(), answer.begin(), answer.end());
+    message = parse_dns_tcp_message(tcp.data(), tcp.size());
+    REQUIRE(message);
+    CHECK(message->addresses.size() == 3);
+    // an answer count larger than what is there, a reserved label type: what came before stays
+    auto bad = with_answers(dns_message(9, 0x8180, "www.test"), {{1, {10, 0, 0, 1}}, {1, {10, 0, 0, 2}, 1, {0x80}}});
+    message = parse_dns_message(bad.data(), bad.size());
+    REQUIRE(message);
+    CHECK(message->addresses.size() == 1);
+    bad[7] = 200;
+    CHECK(parse_dns_message(bad.data(), bad.size())->addresses.size() == 1);
+    // no addresses from an error response or a query
+    auto nx = with_answers(dns_message(9, 0x8183, "www.test"), {{1, {10, 0, 0, 1}}});
+    CHECK(parse_dns_message(nx.data(), nx.size())->addresses.empty());
+    auto query = with_answers(dns_message(9, 0x0100, "www.test"), {{1, {10, 0, 0, 1}}});
+    CHECK(parse_dns_message(query.data(), query.size())->addresses.empty());
+}
+
+TEST_CASE("domain names: the latest answer names an address; the one named longest ago goes first")
+{
+    DomainNames names(2);
+    CHECK(names.find("10.0.0.1").empty());
+    names.learn("10.0.0.1", "a.test");
+    names.learn("10.0.0.2", "b.test");
+    names.learn("10.0.0.1", "c.test");  // renamed, and now the newest
+    CHECK(names.find("10.0.0.1") == "c.test");
+    names.learn("10.0.0.3", "d.test");  // full: 10.0.0.2 goes
+    CHECK(names.size() == 2);
+    CHECK(names.find("10.0.0.2").empty());
+    CHECK(names.find("10.0.0.1") == "c.test");
+    CHECK(names.find("10.0.0.3") == "d.test");
+}
+
+TEST_CASE("dns tracker: an answer to a query seen names its addresses for dst_domain; another names none")
+{
+    DnsTracker tracker(1000000000, PortRange{32768, 60999});
+    DomainNames names;
+    tracker.set_domain_names(&names);
+    tracker.add(packet("10.0.0.2", 40000, "10.0.0.1", 53, true, dns_message(1, 0x0100, "web.test", 1), 1000));
+    tracker.add(packet("10.0.0.1", 53, "10.0.0.2", 40000, false,
+                       with_answers(dns_message(1, 0x8180, "web.test", 1), {{1, {10, 9, 9, 9}}}), 2000));
+    // unsolicited: an answer to no query seen, and one whose question is not the query's
+    tracker.add(packet("10.0.0.1", 53, "10.0.0.2", 40000, false,
+                       with_answers(dns_message(5, 0x8180, "evil.test", 1), {{1, {10, 8, 8, 8}}}), 2000));
+    tracker.add(packet("10.0.0.2", 40001, "10.0.0.1", 53, true, dns_message(2, 0x0100, "one.test", 1), 1000));
+    tracker.add(packet("10.0.0.1", 53, "10.0.0.2", 40001, false,
+                       with_answers(dns_message(2, 0x8180, "other.test", 1), {{1, {10, 7, 7, 7}}}), 2000));
+    CHECK(names.find("10.9.9.9") == "web.test");
+    CHECK(names.find("10.8.8.8").empty());
+    CHECK(names.find("10.7.7.7").empty());
+    names.learn("10.0.0.1", "ns.test");
+    auto records = records_of(tracker);
+    REQUIRE(records.size() == 2);
+    CHECK(value_of<std::string>(records[0], "dst_domain") == "ns.test");  // the server's own address, named
+}
