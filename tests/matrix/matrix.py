@@ -63,6 +63,7 @@ def host_check():
 
 
 # About the seconds each guest's suite takes on 2 cores alone: the order to start them in.
+TCG_THREAD = "multi"  # --tcg-thread
 GUEST_SECONDS = {"6.1": 615, "6.12": 510, "7.2": 465, "5.10": 450}
 
 # A guest that writes nothing to its results for this long has stopped (its kernel hung): each
@@ -108,7 +109,8 @@ def run_suite(kernel, results):
         code = subprocess.run([suite, results, " ".join(paths), auto]).returncode
     else:
         refused = {}
-        command = [os.path.join(REPO, "tools/vm-run"), "--kernel", kernel, "--timeout", "2400", "--",
+        command = [os.path.join(REPO, "tools/vm-run"), "--kernel", kernel, "--timeout", "2400",
+                   "--tcg-thread", TCG_THREAD, "--",
                    suite, results, " ".join(PATHS), "trampoline"]
         for attempt in (1, 2):
             code, errors, stalled = boot_guest(command, results)
@@ -309,7 +311,11 @@ def main():
     # live code patching hit under multi-threaded TCG, seen once before in one-at-a-time runs) and drifted
     # 5.10's counts; --jobs 2 saves about a third of the matrix's time where that is acceptable.
     parser.add_argument("--jobs", type=int, default=1, help="guests booted at once")
+    parser.add_argument("--tcg-thread", choices=("multi", "single"), default=os.environ.get("MATRIX_TCG_THREAD", "multi"),
+                        help="qemu TCG threads of each guest (tools/vm-run --tcg-thread)")
     args = parser.parse_args()
+    global TCG_THREAD
+    TCG_THREAD = args.tcg_thread
     kernels = args.kernels.split()
 
     columns, failures, diagnoses = [], 0, []
