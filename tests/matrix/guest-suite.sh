@@ -41,13 +41,13 @@ step() {
 # no sock_send_length tracepoint; the host runs the tracepoint path), the cost charts and limits
 # (self) in the oldest guest (in 7.2 its shedding of fd's trampolines under a storm crashed the
 # guest kernel under emulation twice in a row: an int3 of live code patching), Fluent Bit's traces and the bash log (traces, bash) in
-# every guest, the network viewer (netview) in 6.12; the DNS flows (dns: in 5.10 the kernel cannot, and the suite checks the
-# plugin says why) in 5.10 and 6.12, the HTTP flows (http) in 6.12 and 7.2 (the host runs both).
+# every guest, the network viewer (netview) in 6.12; the DNS flows (dns: in 5.10 and 6.1 the kernel cannot, and the
+# suite checks the plugin says why) and the HTTP flows (http) in every guest (the host runs both).
 case "$(uname -r)" in
-6.1.*) every_path="syscall latency cache" auto_only="" not_run="" once="flows nat traces bash" ;;
-5.10.*) every_path="" auto_only="syscall latency cache" not_run="" once="flows nat self traces bash dns" ;;
+6.1.*) every_path="syscall latency cache" auto_only="" not_run="" once="flows nat traces bash dns http" ;;
+5.10.*) every_path="" auto_only="syscall latency cache" not_run="" once="flows nat self traces bash dns http" ;;
 6.12.*) every_path="" auto_only="syscall latency cache" not_run="" once="traces bash netview dns http" ;;
-7.2.*) every_path="" auto_only="syscall latency cache" not_run="" once="traces bash http" ;;
+7.2.*) every_path="" auto_only="syscall latency cache" not_run="" once="traces bash dns http" ;;
 *) every_path="" auto_only="" not_run="syscall latency cache" once="" ;;
 esac
 echo "$not_run" > "$results/suites-not-run"
