@@ -1,5 +1,6 @@
 #include "net/dns_parser.h"
 
+#include <algorithm>
 #include <cstring>
 #include <sys/socket.h>
 
@@ -133,5 +134,6 @@ std::optional<DnsMessage> parse_dns_tcp_message(const uint8_t *data, size_t size
 {
     if (!data || size < 2 || read16(data) < header_size)
         return std::nullopt;
-    return parse_dns_message(data + 2, size - 2);
+    // the bytes after this message (the next one of a pipelined stream) are not its answers
+    return parse_dns_message(data + 2, std::min<size_t>(size - 2, read16(data)));
 }

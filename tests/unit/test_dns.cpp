@@ -356,6 +356,11 @@ TEST_CASE("dns parser: a response's A and AAAA answers, through a CNAME, as far 
     message = parse_dns_tcp_message(tcp.data(), tcp.size());
     REQUIRE(message);
     CHECK(message->addresses.size() == 3);
+    // a length that ends the message before its last answer: the bytes after it are not its
+    tcp[1] = static_cast<uint8_t>(tcp[1] - 1);
+    message = parse_dns_tcp_message(tcp.data(), tcp.size());
+    REQUIRE(message);
+    CHECK(message->addresses.size() == 2);
     // an answer count larger than what is there, a reserved label type: what came before stays
     auto bad = with_answers(dns_message(9, 0x8180, "www.test"), {{1, {10, 0, 0, 1}}, {1, {10, 0, 0, 2}, 1, {0x80}}});
     message = parse_dns_message(bad.data(), bad.size());
