@@ -469,13 +469,8 @@ int main(int argc, char **argv)
     // DNS first: the answers it reads name the destinations of the flows and
     // HTTP requests reported after it in the same tick (dst_domain)
     DomainNames domain_names;
-    if (dns) {
-        dns->set_domain_names(&domain_names);
-        if (flows)
-            flows->set_domain_names(&domain_names);
-        if (http)
-            http->set_domain_names(&domain_names);
-    }
+    if (dns)
+        dns->share_domain_names(domain_names, flows.get(), http.get());
     if (dns)  // cgroup_skb programs: counted as the path with no kprobe, charted as dns_cgroup_skb
         producers.push_back({"dns", AttachPath::Tracepoint, dns->object(),
                              [&](RecordStream *stream, bool final) {

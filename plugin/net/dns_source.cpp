@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "net/flow_source.h"
+#include "net/http_source.h"
 #include "dns.skel.h"
 
 namespace {
@@ -147,6 +149,15 @@ std::unique_ptr<DnsSource> DnsSource::start(const FlowsConfig &config, const Pro
              config.dns_ring_kib, config.dns_timeout_ms / 1000.0,
              source->names_from_proc_ ? "; process names from /proc (this kernel's programs cannot read them)" : "");
     return source;
+}
+
+void DnsSource::share_domain_names(DomainNames &names, FlowSource *flows, HttpFlowSource *http)
+{
+    tracker_.set_domain_names(&names);
+    if (flows)
+        flows->set_domain_names(&names);
+    if (http)
+        http->set_domain_names(&names);
 }
 
 void DnsSource::report(RecordStream *stream, uint64_t time_usec, bool final)

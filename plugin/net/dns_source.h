@@ -16,6 +16,8 @@
 
 struct dns_bpf;
 struct ring_buffer;
+class FlowSource;
+class HttpFlowSource;
 
 class DnsSource {
 public:
@@ -37,8 +39,9 @@ public:
     // The charts' counters (charts/dns.conf).
     void add_counters(Snapshot &snapshot);
     const bpf_object *object() const;
-    // Where the answers' addresses are named for every producer's dst_domain.
-    void set_domain_names(DomainNames *names) { tracker_.set_domain_names(names); }
+    // The answers name addresses in `names`, which the DNS records and those
+    // of `flows` and `http` (either may be null) read for their dst_domain.
+    void share_domain_names(DomainNames &names, FlowSource *flows, HttpFlowSource *http);
 
 private:
     DnsSource(const FlowsConfig &config, const ProcessGroups &groups);

@@ -146,13 +146,8 @@ int run_records_mode(const std::string &names, int update_every, const ConfigDir
 
     // the DNS answers name the flows' and HTTP requests' destinations (dst_domain)
     DomainNames domain_names;
-    if (dns_source) {
-        dns_source->set_domain_names(&domain_names);
-        if (flow_source)
-            flow_source->set_domain_names(&domain_names);
-        if (http_source)
-            http_source->set_domain_names(&domain_names);
-    }
+    if (dns_source)
+        dns_source->share_domain_names(domain_names, flow_source.get(), http_source.get());
     RecordStream stream(local_host_name(), 10000);
     stream.add_sink(make_fd_sink(STDOUT_FILENO));
     TestRecordSource source;
