@@ -10,17 +10,20 @@ python named as the process should be).
       "udp" or "tcp" (one A query built here, sent to server:53), "garbage"
       (datagrams of 1 to count bytes to server:53), "burst" (count queries at
       once, answers not awaited), "connect" (getaddrinfo of name, then to each
-      address it gives a TCP connection to port 53 with an A query for name));
-      prints one
+      address it gives a TCP connection to port 53 with an A query for name),
+      "http" (count GET requests, each on a connection of its own, to port
+      server of name's first IPv4 address: the statuses)); prints one
       JSON line: per step the rcodes seen ("timeout" when none came); then
       waits for stdin to close.
 """
+import http.client
 import json
 import random
 import socket
 import struct
 import sys
 import threading
+import time
 
 
 def question(name, qtype=1):
@@ -81,6 +84,22 @@ def glibc_query(name):
         return error.strerror
 
 
+def http_get(name, port):
+    address = socket.getaddrinfo(name, port, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+    for _ in range(50):  # the server may still be starting
+        connection = http.client.HTTPConnection(address, port, timeout=5)
+        try:
+            connection.request("GET", "/")
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        except ConnectionRefusedError:
+            time.sleep(0.1)
+        finally:
+            connection.close()
+    return "refused"
+
+
 def client(plan):
     results = []
     for how, server, name, count in plan:
@@ -102,6 +121,9 @@ def client(plan):
                 addresses = sorted({info[4][0] for info in socket.getaddrinfo(name, 53, socket.AF_UNSPEC,
                                                                                 socket.SOCK_STREAM)})
                 results.append([[address, raw_query("tcp", address, name)] for address in addresses])
+            continue
+        if how == "http":
+            results.append([http_get(name, int(server)) for _ in range(count)])
             continue
         results.append([glibc_query(name) if how == "glibc" else raw_query(how, server, name) for _ in range(count)])
     print(json.dumps(results), flush=True)

@@ -24,7 +24,9 @@ once: those it reports and those counted as ring_full add up to B exactly.
 The answers name the flows' destinations: with `--records dnsflow,flows`, C
 TCP connections to each address of a name dnsmasq gives (IPv4 and IPv6) have
 it as dst_domain in their netflow records, and so have the DNS queries they
-carry; the TCP connections to the same server before that answer have none.
+carry and H HTTP requests to that name (httpflow); the TCP connections to the
+same server before that answer have none, nor have the HTTP server's records
+(its client's address was never an answer).
 
 Where --check says the kernel cannot ("n/a": Debian's 5.10 and 6.1), `--records dnsflow` must exit
 saying the same reason, and the suite reports "skip".
@@ -56,6 +58,8 @@ Q = 5        # queries of each kind
 GARBAGE = 7  # datagrams to port 53 that are no DNS message
 CONNECTS = 3  # lookups of CONNECT_NAME, each followed by a TCP connection to each address it gives
 CONNECT_NAME = "conn.test"  # dnsmasq's IPv4 and IPv6 addresses
+HTTP_REQUESTS = 4  # GETs to CONNECT_NAME:HTTP_PORT (python's http.server beside dnsmasq)
+HTTP_PORT = 8053
 BURST = 1000  # queries at once to an address with no server, for a ring buffer of 64 KiB (110 events)
 TIMEOUT = 2  # [dns flows] timeout, seconds
 MODULES = ("dns",)  # what the kernel matrix reports of this suite
@@ -151,7 +155,7 @@ def main():
             programs[side] = os.path.join(user, name)
             os.symlink(sys.executable, programs[side])
         env = dict(os.environ, NETDATA_USER_CONFIG_DIR=user, NETDATA_STOCK_CONFIG_DIR=os.path.join(ROOT, "conf.d"))
-        plugin = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "--records", "dnsflow,flows", "1"],
+        plugin = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "--records", "dnsflow,flows,httpflow", "1"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         records = Reader(plugin.stdout, json.loads)
         charts = subprocess.Popen([os.path.join(args.build, "ebpf.plugin"), "1"], stdin=subprocess.PIPE,
@@ -180,6 +184,7 @@ def main():
         servfail = ns.run(ns.server_ns, programs["servfail"], "servfail", ns.servfail)
         silent = ns.run(ns.server_ns, programs["silent"], "silent", ns.silent)
         client_runs = []
+        http_server = None
         try:
             checks.check(servfail.stdout.readline().strip() == "ready" and
                          silent.stdout.readline().strip() == "ready", "the SERVFAIL and silent servers listen")
@@ -211,8 +216,11 @@ def main():
                 client_runs.append((run, json.loads(out) if out else run.stderr.read()))
             time.sleep(1.5)  # the flows above reported before the answers that name their destination
             ns.resolve_with(ns.dnsmasq)
+            http_server = ns.run(ns.server_ns, sys.executable, "-m", "http.server", "--bind", ns.dnsmasq,
+                                 "--directory", user, str(HTTP_PORT), peer=False)
             connect = ns.run(ns.client_ns, programs["client"], "client",
-                             json.dumps([["connect", "", CONNECT_NAME, CONNECTS]]), cgroup=client_cgroup)
+                             json.dumps([["connect", "", CONNECT_NAME, CONNECTS],
+                                         ["http", str(HTTP_PORT), CONNECT_NAME, HTTP_REQUESTS]]), cgroup=client_cgroup)
             out = connect.stdout.readline()
             connect_result = json.loads(out) if out else connect.stderr.read()
             client_runs.append((connect, None))
@@ -230,6 +238,9 @@ def main():
                       (("servfail", servfail), ("silent", silent))}  # stdin closed: the count
             dnsmasq.terminate()
             dnsmasq.wait(timeout=10)
+            if http_server:
+                http_server.terminate()
+                http_server.wait(timeout=10)
             plugin.send_signal(2)
             _, errors = plugin.communicate(timeout=20)
             charts.stdin.close()
@@ -252,7 +263,8 @@ def main():
     check_results(checks, ns, client_runs, served, [r for r in dns_records if r["domain"] != CONNECT_NAME],
                   [r for r in sunk if r["domain"] != CONNECT_NAME], chart_lines.snapshot(), dnsmasq_log,
                   names, "process names from /proc" in errors)
-    check_domains(checks, ns, client_runs, connect, connect_result, dns_records, flow_records)
+    http_records = [r for r in records.snapshot() if r["source"] == "httpflow"]
+    check_domains(checks, ns, client_runs, connect, connect_result, dns_records, flow_records, http_records)
     lines = small_lines.snapshot()
     full = chart_values(lines[:before_burst])[0].get(("netdata.ebpf_dns_dropped", "ring_full"), [0])[-1]
     full_after = chart_values(lines)[0].get(("netdata.ebpf_dns_dropped", "ring_full"), [0])[-1]
@@ -265,10 +277,10 @@ def main():
     return finish(checks, args.results, MODULES)
 
 
-def check_domains(checks, ns, client_runs, connect, result, dns_records, flow_records):
-    """The flows and DNS queries to the addresses conn.test's answers gave are named by it."""
+def check_domains(checks, ns, client_runs, connect, result, dns_records, flow_records, http_records):
+    """The flows, DNS queries and HTTP requests to the addresses conn.test's answers gave are named by it."""
     addresses = sorted([ns.dnsmasq, ns.dnsmasq6])
-    want = [[[address, 0] for address in addresses]] * CONNECTS
+    want = [[[address, 0] for address in addresses]] * CONNECTS + [[200] * HTTP_REQUESTS]
     checks.check(result == want, f"the client looked {CONNECT_NAME} up {CONNECTS} times and connected to "
                  f"{addresses}: {result}")
     for address in addresses:
@@ -285,6 +297,12 @@ def check_domains(checks, ns, client_runs, connect, result, dns_records, flow_re
                      {r["dst_domain"] for r in queries} == {CONNECT_NAME},
                      f"dnsflow: the {CONNECTS} TCP queries to {address} have dst_domain {CONNECT_NAME}: "
                      f"{[(r['count'], r['dst_domain']) for r in queries]}")
+    for direction, remote, domain in (("outgoing", ns.dnsmasq, CONNECT_NAME), ("incoming", ns.client, "")):
+        mine = [r for r in http_records if r["direction"] == direction and r["dst_ip"] == remote and
+                str(HTTP_PORT) in (r["src_port"], r["dst_port"])]
+        checks.check(sum(r["count"] for r in mine) == HTTP_REQUESTS and {r["dst_domain"] for r in mine} == {domain},
+                     f"httpflow: the {HTTP_REQUESTS} requests, {direction}, have dst_domain '{domain}': "
+                     f"{[(r['count'], r['dst_domain'], r['status_code']) for r in mine]}")
     first = client_runs[0][0]
     before = [r for r in flow_records if r["pid"] == str(first.pid) and r["dst_ip"] == ns.dnsmasq
               and r["transport"] == "tcp"]
