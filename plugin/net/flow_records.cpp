@@ -188,10 +188,15 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
                 ++made;
             }
         }
-        // Closed: final. UDP has no close: an idle one is deleted, and comes
-        // back with its next datagram.
+        // Closed: deleted at the report after the one that saw it closed. The
+        // active closer's socket reaches CLOSE when the peer's FIN arrives, its
+        // data maybe still unread: the receives that return after CLOSE add to
+        // the entry while it stays (the kernel adds no entry for a closed
+        // socket), and make one more record. UDP has no close: an idle one is
+        // deleted, and comes back with its next datagram.
         bool idle_udp = flow.protocol == IPPROTO_UDP && !changed && known != reported_.end();
-        if (flow.closed || idle_udp) {
+        bool closed_before = known != reported_.end() && before.closed;
+        if ((flow.closed && closed_before) || idle_udp) {
             finished.push_back(key);
             reported_.erase(key);
             nat_of_.erase(key);

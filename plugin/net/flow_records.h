@@ -1,8 +1,9 @@
 // DataKit's netflow records from the connection table of flows.bpf.c: each
 // interval one record per flow that changed, with the bytes, retransmits and
 // state changes since the last one (deltas) and the RTT last seen. A flow
-// seen closed is reported and deleted from the table, so a connection that
-// opens and closes inside one interval is reported once, whole.
+// seen closed is reported, and deleted from the table a report later (its
+// last receives may return after CLOSE), so a connection that opens and
+// closes inside one interval is reported once, whole.
 #pragma once
 
 #include <cstdint>

@@ -201,7 +201,7 @@ TEST_CASE("flows: [network connections] keys of network.conf")
 }
 
 // The reporter over a real BPF hash map, as the kernel side fills it (needs root).
-TEST_CASE("flows: the reporter sends deltas once, waits for a process, deletes closed and idle UDP entries")
+TEST_CASE("flows: the reporter sends deltas once, waits for a process, deletes closed (a report later) and idle UDP entries")
 {
     int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "flows_test", sizeof(uint64_t), sizeof(flow_value), 64, nullptr);
     if (fd < 0) {
@@ -242,6 +242,12 @@ TEST_CASE("flows: the reporter sends deltas once, waits for a process, deletes c
     CHECK(number(got.back(), "bytes_written") == 10);
     CHECK(number(got.back(), "tcp_established") == 0);
     CHECK(number(got.back(), "tcp_closed") == 1);
+    CHECK(present(1));  // kept a report longer: receives may still return after CLOSE
+    accepted.bytes_read = 170;
+    put(1, accepted);
+    REQUIRE(reporter.report(5, emit) == 1);
+    CHECK(number(got.back(), "bytes_read") == 20);
+    CHECK(number(got.back(), "tcp_closed") == 0);
     CHECK_FALSE(present(1));
 
     flow_value udp = tcp_flow("10.0.0.1", 5353, "10.0.0.3", 53, FLOW_DIRECTION_OUTGOING);
@@ -258,6 +264,8 @@ TEST_CASE("flows: the reporter sends deltas once, waits for a process, deletes c
     filtered.closed = 1;
     put(3, filtered);
     CHECK(reporter.report(7, emit) == 0);
+    CHECK(present(3));
+    CHECK(reporter.report(8, emit) == 0);
     CHECK_FALSE(present(3));
     close(fd);
 }
