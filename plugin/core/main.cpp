@@ -469,15 +469,16 @@ int main(int argc, char **argv)
     // DNS first: the answers it reads name the destinations of the flows and
     // HTTP requests reported after it in the same tick (dst_domain)
     DomainNames domain_names;
-    if (dns)
+    if (dns) {
         dns->share_domain_names(domain_names, flows.get(), http.get());
-    if (dns)  // cgroup_skb programs: counted as the path with no kprobe, charted as dns_cgroup_skb
+        // cgroup_skb programs: counted as the path with no kprobe, charted as dns_cgroup_skb
         producers.push_back({"dns", AttachPath::Tracepoint, dns->object(),
                              [&](RecordStream *stream, bool final) {
                                  if (stream || !final)  // at stop: the queries still waiting end as timed out
                                      dns->report(stream, realtime_usec(), final);
                              },
                              [&](Snapshot &snapshot) { dns->add_counters(snapshot); }});
+    }
     if (flows)
         producers.push_back({"flows", flows->probe().path(), flows->probe().object(),
                              [&](RecordStream *stream, bool final) {

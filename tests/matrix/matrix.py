@@ -63,7 +63,6 @@ def host_check():
 
 
 # About the seconds each guest's suite takes on 2 cores alone: the order to start them in.
-TCG_THREAD = "multi"  # --tcg-thread
 GUEST_SECONDS = {"6.1": 615, "6.12": 510, "7.2": 465, "5.10": 450}
 
 # A guest that writes nothing to its results for this long has stopped (its kernel hung): each
@@ -96,9 +95,10 @@ def boot_guest(command, results):
         return guest.returncode, errors.read(), stalled
 
 
-def run_suite(kernel, results):
-    """Runs tests/matrix/guest-suite.sh in `kernel`; returns (attach paths it refused, exit status,
-    what went wrong with the guest itself: a crash or a stall, "" when nothing)."""
+def run_suite(kernel, results, tcg_thread):
+    """Runs tests/matrix/guest-suite.sh in `kernel` (a guest on `tcg_thread` TCG threads); returns
+    (attach paths it refused, exit status, what went wrong with the guest itself: a crash or a stall,
+    "" when nothing)."""
     suite = os.path.join(REPO, "tests/matrix/guest-suite.sh")
     started = time.time()
     trouble = ""
@@ -110,7 +110,7 @@ def run_suite(kernel, results):
     else:
         refused = {}
         command = [os.path.join(REPO, "tools/vm-run"), "--kernel", kernel, "--timeout", "2400",
-                   "--tcg-thread", TCG_THREAD, "--",
+                   "--tcg-thread", tcg_thread, "--",
                    suite, results, " ".join(PATHS), "trampoline"]
         for attempt in (1, 2):
             code, errors, stalled = boot_guest(command, results)
@@ -315,8 +315,6 @@ def main():
     parser.add_argument("--tcg-thread", choices=("multi", "single"), default="single",
                         help="qemu TCG threads of each guest (tools/vm-run --tcg-thread)")
     args = parser.parse_args()
-    global TCG_THREAD
-    TCG_THREAD = args.tcg_thread
     kernels = args.kernels.split()
 
     columns, failures, diagnoses = [], 0, []
@@ -330,7 +328,7 @@ def main():
         subprocess.run(["rm", "-rf", results_of(kernel)])
         os.makedirs(results_of(kernel))
         started = time.time()
-        return run_suite(kernel, results_of(kernel)) + (time.time() - started,)
+        return run_suite(kernel, results_of(kernel), args.tcg_thread) + (time.time() - started,)
 
     # The host first and alone (its live suite checks the plugin's update intervals), then the
     # guests (with --jobs 2 side by side: one host CPU each), the longest first.
