@@ -46,6 +46,9 @@ $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
+# The core claims process slots with a compare-and-swap (BPF v3 atomics).
+$(BUILD)/bpf/core.bpf.o: BPF_CFLAGS += -mcpu=v3
+
 # DWARF is dropped (BTF stays): the objects are embedded in the plugin.
 $(BUILD)/bpf/%.bpf.o: kernel-collector/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)

@@ -1,15 +1,18 @@
 /* The process core: one set of life-cycle programs for the whole plugin,
- * however many modules run. process_table holds, once per process, who it is
- * (struct task_identity): created at fork with the real parent, rewritten at
- * exec, marked at exit once the whole thread group is gone. User space reads
+ * however many modules run. Who a process is (struct task_identity) is kept
+ * once: in its slot (lib/process_slots.h) when it took one at fork, else in
+ * process_table; created at fork with the real parent, rewritten at exec,
+ * marked at exit once the whole thread group is gone. User space reads
  * new entries in creation order (start_ns), so a process is grouped by its
  * lineage even when its parent is gone before the plugin looks, and removes
  * an entry with the modules' entries of that process one cycle after its exit.
  * Only BTF tracepoints: the same programs on every kernel from 5.10 on, and
- * nothing beyond 5.10's helpers (no task_btf helper, no atomics). */
+ * nothing beyond 5.10's helpers (no task_btf helper); the slots' one atomic
+ * compare-and-swap (5.12) is in core_fork_slots only. */
 #include "lib/common.h"
 #include "lib/table_value.h"
 #include "lib/active_pids.h"
+#include "lib/process_slots.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -31,7 +34,17 @@ struct {
 } core_table_full SEC(".maps");
 
 /* The tracepoints hand over trusted task pointers (BTF): fields are loaded
- * directly, without a probe-read helper call each. */
+ * directly, without a probe-read helper call each. The comm array too, as two
+ * 8-byte loads: the kernel keeps its NUL within the 16 bytes. */
+static __always_inline void copy_comm(char *to, struct task_struct *task)
+{
+	const __u64 *from = (const __u64 *)task->comm;
+	__u64 *words = (__u64 *)to;
+
+	words[0] = from[0];
+	words[1] = from[1];
+}
+
 static __always_inline void read_identity(struct task_identity *id, struct task_struct *task)
 {
 	struct task_struct *leader = task->group_leader;
@@ -55,6 +68,31 @@ static __always_inline void store_identity(__u32 tgid, const struct task_identit
 	mark_active(tgid);
 }
 
+/* A slot is a hash insert saved at fork, and a lookup saved at every later
+ * event of the process in every module. Claimed hidden (SLOT_TAKING), written,
+ * then published: user space and the modules see it only whole. */
+static __always_inline bool record_in_slot(struct task_struct *task, __u32 tgid)
+{
+	__u32 index;
+
+	if (!slot_count)
+		return false;
+	index = tgid % slot_count;
+	struct task_slot *slot = bpf_map_lookup_elem(&process_slots, &index);
+	if (!slot || __sync_val_compare_and_swap(&slot->owner, 0, tgid | SLOT_TAKING) != 0)
+		return false;
+	struct task_struct *leader = task->group_leader;
+	copy_comm(slot->identity.comm, leader);
+	slot->identity.ppid = task->real_parent->tgid;
+	slot->identity.exited = 0;
+	slot->identity.start_ns = leader->start_time;
+	slot->identity.identity_ns = leader->start_time; /* see core_exec */
+	/* x86: stores are seen in program order, so the identity before the owner */
+	WRITE_ONCE(slot->owner, tgid);
+	mark_active(tgid);
+	return true;
+}
+
 static __always_inline void record_process(struct task_struct *task, __u32 exited)
 {
 	struct task_identity id = {};
@@ -65,11 +103,26 @@ static __always_inline void record_process(struct task_struct *task, __u32 exite
 }
 
 /* A new process (not a thread): its comm is its parent's until it execs. */
+static __always_inline void on_fork(struct task_struct *child, bool slots)
+{
+	if (child->pid == child->tgid && !(slots && record_in_slot(child, child->tgid)))
+		record_process(child, 0);
+}
+
+/* Two variants: 5.10 refuses the compare-and-swap of a slot claim even where
+ * it cannot be reached, so user space loads core_fork_slots where the kernel
+ * takes it and core_fork (process_table only) elsewhere. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(core_fork_slots, struct task_struct *parent, struct task_struct *child)
+{
+	on_fork(child, true);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(core_fork, struct task_struct *parent, struct task_struct *child)
 {
-	if (child->pid == child->tgid)
-		record_process(child, 0);
+	on_fork(child, false);
 	return 0;
 }
 
@@ -78,7 +131,20 @@ int BPF_PROG(core_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(core_exec, struct task_struct *task)
 {
-	__u32 tgid = task->tgid;
+	__u32 tgid = task->tgid, index;
+	struct task_slot *slot = owned_slot(tgid, &index);
+	if (slot) {
+		/* in place, between two changes of seq: user space retries a
+		 * read that saw seq odd or changed, and counts the execs from
+		 * it (identity_ns stays the start: no clock read here) */
+		/* one exec at a time per process (cred_guard_mutex): plain
+		 * increments; x86 keeps the stores in program order */
+		WRITE_ONCE(slot->seq, slot->seq + 1);
+		copy_comm(slot->identity.comm, task->group_leader);
+		WRITE_ONCE(slot->seq, slot->seq + 1);
+		mark_active(tgid);
+		return 0;
+	}
 	struct task_identity *entry = bpf_map_lookup_elem(&process_table, &tgid);
 	if (!entry) {
 		record_process(task, 0);
@@ -99,7 +165,13 @@ int BPF_PROG(core_exit, struct task_struct *task)
 {
 	if (task->signal->live.counter != 0)
 		return 0;
-	__u32 tgid = task->tgid;
+	__u32 tgid = task->tgid, index;
+	struct task_slot *slot = owned_slot(tgid, &index);
+	if (slot) {
+		WRITE_ONCE(slot->identity.exited, 1);
+		mark_active(tgid);
+		return 0;
+	}
 	struct task_identity *entry = bpf_map_lookup_elem(&process_table, &tgid);
 	if (entry) {
 		entry->exited = 1;

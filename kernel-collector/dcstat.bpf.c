@@ -15,7 +15,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline void count_reference(void)
 {
-	account(current_task(), true, DCSTAT_REFERENCE, false);
+	account(current_task(), TASK_CURRENT, DCSTAT_REFERENCE, false);
 }
 
 /* d_lookup returns the dentry, or NULL when the name is not in the cache */
@@ -23,7 +23,7 @@ static __always_inline void count_slow(bool miss)
 {
 	struct counter_change changes[] = {{DCSTAT_SLOW, 1}, {DCSTAT_MISS, miss}};
 
-	account_changes(current_task(), true, changes, 2, false);
+	account_changes(current_task(), TASK_CURRENT, changes, 2, false);
 }
 
 SEC("fentry/lookup_fast")

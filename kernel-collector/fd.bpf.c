@@ -23,9 +23,9 @@ static __always_inline void count(__u32 call, __u32 error, bool failed)
 {
 	struct task_struct *task = current_task();
 
-	account(task, true, call, false);
+	account(task, TASK_CURRENT, call, false);
 	if (failed)
-		account(task, true, error, false);
+		account(task, TASK_CURRENT, error, false);
 }
 
 /* Open functions return long up to 7.1 and int from 7.2 on; a descriptor or

@@ -20,7 +20,7 @@ static __always_inline void count_mount(__u32 call, __u32 error, long ret)
 {
 	struct counter_change changes[] = {{call, 1}, {error, ret < 0}};
 
-	account_changes(current_task(), true, changes, 2, false);
+	account_changes(current_task(), TASK_CURRENT, changes, 2, false);
 }
 
 #define MOUNT_PROGRAMS(syscall, kind)                                             \

@@ -33,7 +33,7 @@ int tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
 	__u8 yes = 1;
 
 	if ((__u32)bpf_get_current_pid_tgid() == victim)
-		account(current_task(), true, OOMKILL_KILLS, false);
+		account(current_task(), TASK_CURRENT, OOMKILL_KILLS, false);
 	else
 		bpf_map_update_elem(&victims, &victim, &yes, BPF_ANY);
 	return 0;
@@ -45,6 +45,6 @@ int BPF_PROG(victim_free, struct task_struct *task)
 	__u32 thread = BPF_CORE_READ(task, pid);
 
 	if (bpf_map_delete_elem(&victims, &thread) == 0)
-		account(task, false, OOMKILL_KILLS, true);
+		account(task, TASK_PROBE_READ, OOMKILL_KILLS, true);
 	return 0;
 }

@@ -26,20 +26,20 @@ static __always_inline void count_creation(__u64 clone_flags, long result)
 		index = thread ? PROCESS_THREAD_ERROR : PROCESS_PROCESS_ERROR;
 	else
 		index = thread ? PROCESS_CREATE_THREAD : PROCESS_CREATE_PROCESS;
-	account(current_task(), true, index, false);
+	account(current_task(), TASK_CURRENT, index, false);
 }
 
 /* Exits and releases can come after the process core saw the thread group
  * die (a release comes after an RCU grace period on the tracepoint path):
  * user space reads such late entries once more before removing them. */
-static __always_inline void count_exit(struct task_struct *task)
+static __always_inline void count_exit(struct task_struct *task, enum task_access access)
 {
-	account(task, true, PROCESS_EXIT_TASK, true);
+	account(task, access, PROCESS_EXIT_TASK, true);
 }
 
-static __always_inline void count_release(struct task_struct *task)
+static __always_inline void count_release(struct task_struct *task, enum task_access access)
 {
-	account(task, false, PROCESS_RELEASE_TASK, true);
+	account(task, access, PROCESS_RELEASE_TASK, true);
 }
 
 /* ---- trampoline ---- */
@@ -61,14 +61,14 @@ int BPF_PROG(fexit_kernel_clone, struct kernel_clone_args *args, pid_t ret)
 SEC("fentry/do_exit")
 int BPF_PROG(fentry_do_exit, long code)
 {
-	count_exit(current_task());
+	count_exit(current_task(), TASK_CURRENT);
 	return 0;
 }
 
 SEC("fentry/release_task")
 int BPF_PROG(fentry_release_task, struct task_struct *task)
 {
-	count_release(task);
+	count_release(task, TASK_BTF);
 	return 0;
 }
 
@@ -116,14 +116,14 @@ int BPF_KRETPROBE(kretprobe_kernel_clone, long ret)
 SEC("kprobe/do_exit")
 int BPF_KPROBE(kprobe_do_exit, long code)
 {
-	count_exit(current_task());
+	count_exit(current_task(), TASK_CURRENT);
 	return 0;
 }
 
 SEC("kprobe/release_task")
 int BPF_KPROBE(kprobe_release_task, struct task_struct *task)
 {
-	count_release(task);
+	count_release(task, TASK_PROBE_READ);
 	return 0;
 }
 
@@ -139,7 +139,7 @@ int BPF_PROG(tp_task_newtask, struct task_struct *task, __u64 clone_flags)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(tp_sched_process_exit, struct task_struct *task)
 {
-	count_exit(task);
+	count_exit(task, TASK_BTF);
 	return 0;
 }
 
@@ -147,7 +147,7 @@ int BPF_PROG(tp_sched_process_exit, struct task_struct *task)
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(tp_sched_process_free, struct task_struct *task)
 {
-	count_release(task);
+	count_release(task, TASK_BTF);
 	return 0;
 }
 

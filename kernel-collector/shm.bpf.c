@@ -18,7 +18,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline void count_shm_call(__u32 counter)
 {
-	account(current_task(), true, counter, false);
+	account(current_task(), TASK_CURRENT, counter, false);
 }
 
 /* The section names a placeholder target: user space sets the real one. */

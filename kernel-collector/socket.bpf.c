@@ -81,7 +81,7 @@ static __always_inline void remember_owner(const struct sock *sk)
 
 static __always_inline void count(__u32 index)
 {
-	account(current_task(), true, index, false);
+	account(current_task(), TASK_CURRENT, index, false);
 }
 
 /* One send or receive that returned `ret`; `call` is the first of the CALL,
@@ -95,7 +95,7 @@ static __always_inline void count_transfer(__u32 call, int ret)
 		{call + 2, failed ? 0 : (__u64)ret},
 	};
 
-	account_changes(current_task(), true, changes, 3, false);
+	account_changes(current_task(), TASK_CURRENT, changes, 3, false);
 }
 
 /* Sends, connects and accepts name a socket's user; a socket that only
@@ -143,7 +143,7 @@ static __always_inline void count_retransmit(const struct sock *sk)
 		struct task_struct *task = (struct task_struct *)owner->task;
 		if (BPF_CORE_READ(task, start_time) == owner->start_time &&
 		    BPF_CORE_READ(task, tgid) == owner->tgid) {
-			account(task, false, SOCKET_TCP_RETRANSMIT, true);
+			account(task, TASK_PROBE_READ, SOCKET_TCP_RETRANSMIT, true);
 			return;
 		}
 	}

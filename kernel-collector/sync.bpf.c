@@ -19,7 +19,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline void count_sync_call(__u32 counter)
 {
-	account(current_task(), true, counter, false);
+	account(current_task(), TASK_CURRENT, counter, false);
 }
 
 /* The section names a placeholder target: user space sets the real one. */

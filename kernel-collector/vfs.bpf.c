@@ -33,7 +33,7 @@ static __always_inline void count_io(__u32 call, __u32 error, __u32 bytes, long 
 		{bytes, ret > 0 ? ret : 0},
 	};
 
-	account_changes(current_task(), true, changes, 3, false);
+	account_changes(current_task(), TASK_CURRENT, changes, 3, false);
 }
 
 /* Any other call: 0 or -errno (in an int, or a long for the syscalls). */
@@ -41,7 +41,7 @@ static __always_inline void count_call(__u32 call, __u32 error, int ret)
 {
 	struct counter_change changes[] = {{call, 1}, {error, ret < 0}};
 
-	account_changes(current_task(), true, changes, 2, false);
+	account_changes(current_task(), TASK_CURRENT, changes, 2, false);
 }
 
 ACCOUNTING_LIFECYCLE_PROGRAMS

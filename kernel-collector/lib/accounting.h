@@ -12,6 +12,7 @@
 
 #include "lib/common.h"
 #include "lib/active_pids.h"
+#include "lib/process_slots.h"
 
 const volatile bool apps_enabled = true;
 const volatile bool cgroups_enabled = true;
@@ -40,6 +41,18 @@ struct {
 	__type(key, __u32);
 	__type(value, table_value_t);
 } pid_table SEC(".maps");
+
+/* The counters of processes that own a slot of the core's process_slots, at
+ * the same index: found without a hash lookup, never inserted. User space
+ * takes them with atomic exchanges through mmap (deltas), so nothing is lost
+ * between its read and its reset. One entry when slots are off. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, table_value_t);
+} pid_slots SEC(".maps");
 
 /* keyed by the cgroup v2 id of the task (its directory's inode number) */
 struct {
@@ -87,6 +100,15 @@ static __always_inline void add_changes_to_global(counter_t *counters, const str
 		add_to_global(&counters[changes[i].index], changes[i].amount);
 }
 
+static __always_inline void add_changes_to_shared(table_value_t *value, const struct counter_change *changes,
+						  int count)
+{
+#pragma unroll
+	for (int c = 0; c < count; c++)
+		if (changes[c].index < ACCOUNTING_COUNTERS && changes[c].amount)
+			add_to_shared(&value->counters[changes[c].index], changes[c].amount);
+}
+
 /* Applies `changes` to the entry for key. A missing entry is created with the
  * changes already in it (no second lookup); a failed insert other than a lost
  * race means the table is full. Returns false only then. */
@@ -116,38 +138,44 @@ static __always_inline bool change_in(void *table, const void *key, const struct
 		if (!value)
 			return false;
 	}
-#pragma unroll
-	for (int c = 0; c < count; c++)
-		if (changes[c].index < ACCOUNTING_COUNTERS && changes[c].amount)
-			add_to_shared(&value->counters[changes[c].index], changes[c].amount);
+	add_changes_to_shared(value, changes, count);
 	return true;
 }
 
-static __always_inline __u64 task_cgroup_id(struct task_struct *task, bool is_current)
+/* How a task is read: it is the caller (helpers), a pointer only probe reads
+ * may follow (kprobe arguments, bpf_get_current_task), or one the verifier
+ * typed from BTF (tp_btf and fentry arguments): plain loads, no helper call.
+ * Call sites pass a constant, so only that branch is compiled in. */
+enum task_access { TASK_PROBE_READ = 0, TASK_CURRENT = 1, TASK_BTF = 2 };
+
+static __always_inline __u64 task_cgroup_id(struct task_struct *task, enum task_access access)
 {
-	if (is_current)
+	if (access == TASK_CURRENT)
 		return bpf_get_current_cgroup_id();
+	if (access == TASK_BTF)
+		return task->cgroups->dfl_cgrp->kn->id;
 	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 }
 
-static __always_inline __u32 task_tgid(struct task_struct *task, bool is_current)
+static __always_inline __u32 task_tgid(struct task_struct *task, enum task_access access)
 {
-	if (is_current)
+	if (access == TASK_CURRENT)
 		return bpf_get_current_pid_tgid() >> 32;
+	if (access == TASK_BTF)
+		return task->tgid;
 	return BPF_CORE_READ(task, tgid);
 }
 
-/* Applies `changes` for `task` in every enabled table. With is_current the
- * task is the caller and is not read. may_be_dead (events that can come after
+/* Applies `changes` for `task` in every enabled table. may_be_dead (events that can come after
  * the exit, a reap) needs nothing here any more: user space finds an entry
  * re-created after its process was removed and removes it again after one
  * more read. */
-static __always_inline void account_changes(struct task_struct *task, bool is_current,
+static __always_inline void account_changes(struct task_struct *task, enum task_access access,
 					    const struct counter_change *changes, int count,
 					    bool may_be_dead)
 {
 	__u32 zero = 0;
-	__u32 tgid = task_tgid(task, is_current);
+	__u32 tgid = task_tgid(task, access);
 	if (plugin_tgid && tgid == plugin_tgid)
 		return;
 	global_value_t *global = bpf_map_lookup_elem(&global_table, &zero);
@@ -156,25 +184,31 @@ static __always_inline void account_changes(struct task_struct *task, bool is_cu
 		add_changes_to_global(global->counters, changes, count);
 
 	if (apps_enabled) {
-		if (change_in(&pid_table, &tgid, changes, count, global,
-			      GLOBAL_PID_TABLE_FULL(ACCOUNTING_COUNTERS)))
+		__u32 index;
+		table_value_t *value = owned_slot(tgid, &index) ? bpf_map_lookup_elem(&pid_slots, &index) : 0;
+		if (value) {
+			add_changes_to_shared(value, changes, count);
+			mark_active(tgid);
+		} else if (change_in(&pid_table, &tgid, changes, count, global,
+				     GLOBAL_PID_TABLE_FULL(ACCOUNTING_COUNTERS))) {
 			mark_active(tgid); /* after the change: see active_pids */
+		}
 	}
 
 	/* the root cgroup (id 1) is the whole system: the global table has it */
-	__u64 cgroup = cgroups_enabled ? task_cgroup_id(task, is_current) : 0;
+	__u64 cgroup = cgroups_enabled ? task_cgroup_id(task, access) : 0;
 	if (cgroup > 1)
 		change_in(&cgroup_table, &cgroup, changes, count, global,
 			  GLOBAL_CGROUP_TABLE_FULL(ACCOUNTING_COUNTERS));
 }
 
 /* Counts one event of kind `index` for `task` in every enabled table. */
-static __always_inline void account(struct task_struct *task, bool is_current, __u32 index,
+static __always_inline void account(struct task_struct *task, enum task_access access, __u32 index,
 				    bool may_be_dead)
 {
 	struct counter_change change = {index, 1};
 
-	account_changes(task, is_current, &change, 1, may_be_dead);
+	account_changes(task, access, &change, 1, may_be_dead);
 }
 
 /* Modules written before the process core placed this in their object; the

@@ -28,10 +28,26 @@ struct task_identity {
 	__u32 ppid;                 /* real parent's tgid when written */
 	__u32 exited;               /* 1 once the whole thread group has exited */
 	__u64 start_ns;             /* the process's start (task->start_time): creation order, pid reuse */
-	__u64 identity_ns;          /* when comm and ppid were written (monotonic clock) */
+	__u64 identity_ns;          /* when comm and ppid were written (monotonic clock); in a
+	                               slot, user space makes it start_ns + execs: newer per exec */
 };
 
 LAYOUT_CHECK(sizeof(struct task_identity) == 40, "task_identity layout");
+
+/* One entry of the process core's slot array (lib/process_slots.h): a process
+ * forked while the plugin runs takes slot tgid % slots when it is free, so its
+ * identity and every module's counters for it are found by index, without a
+ * hash insert. */
+struct task_slot {
+	__u32 owner;                 /* tgid; 0 free; with a SLOT_ flag while taken or given back */
+	__u32 seq;                   /* odd while the identity is rewritten; + 2 per exec */
+	struct task_identity identity;
+};
+
+#define SLOT_TAKING 0x40000000u  /* claimed at fork, identity not written yet */
+#define SLOT_CLOSING 0x80000000u /* read a last time: new events go to the hash tables */
+
+LAYOUT_CHECK(sizeof(struct task_slot) == 48, "task_slot layout");
 
 /* Global table: one entry of counters, plus two more counters for inserts
  * that failed because the pid or cgroup table was full. */

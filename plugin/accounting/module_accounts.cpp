@@ -11,6 +11,9 @@ ModuleAccounts::ModuleAccounts(CountingModule &module, const ModuleSettings &set
       cgroup_reader_(module.cgroup_table_fd(), 8, static_cast<unsigned>(module.counter_bytes() * counter_count_),
                      settings.cgroup_table_size)
 {
+    if (settings.apps && settings.process_slots_fd >= 0 && settings.slot_count)
+        slots_ = std::make_unique<CounterSlots>(module.pid_slots_fd(), settings.slot_count, counter_count_,
+                                                module.counter_bytes());
 }
 
 std::string ModuleAccounts::collect(ProcessCore *core, bool due)
@@ -101,7 +104,24 @@ std::string ModuleAccounts::collect_processes(ProcessCore &core)
         processes_.erase(static_cast<uint32_t>(pid));
         late_.erase(static_cast<uint32_t>(pid));
     }
+    if (slots_)
+        take_slots(core);
     return error;
+}
+
+// What processes with a slot counted since the last take is added to their
+// groups as it is: slot counters are taken (zeroed) as they are read.
+void ModuleAccounts::take_slots(ProcessCore &core)
+{
+    for (const SlotOwner &owner : core.slot_owners()) {
+        int group_index = core.group_of(owner.pid);
+        if (group_index < 0)
+            continue; // not decided yet: the counters wait in the slot
+        slots_->take(owner.index, deltas_);
+        CounterTotals &group = groups_[static_cast<size_t>(group_index)];
+        for (size_t i = 0; i < counter_count_; ++i)
+            group.add(i, deltas_[i]);
+    }
 }
 
 std::string ModuleAccounts::collect_cgroups()

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -12,6 +13,7 @@
 
 #include "accounting/counter_totals.h"
 #include "accounting/process_core.h"
+#include "accounting/process_slots.h"
 #include "accounting/table_reader.h"
 #include "modules/module.h"
 
@@ -37,6 +39,7 @@ public:
 
 private:
     std::string collect_processes(ProcessCore &core);
+    void take_slots(ProcessCore &core);
     std::string read_processes(ProcessCore &core);
     std::string collect_cgroups();
 
@@ -53,6 +56,8 @@ private:
     std::unordered_set<uint32_t> late_;
     std::unordered_set<uint32_t> waiting_; // entries of processes the core has not recorded yet
     TableReader pid_reader_, cgroup_reader_;
+    std::unique_ptr<CounterSlots> slots_;  // null when slots are off
+    std::vector<uint64_t> deltas_;
     std::vector<TableEntry> entries_;
     std::vector<uint64_t> keys_, missing_;
     std::vector<uint64_t> reading_; // one cgroup entry's counters

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core.skel.h"
+#include "core/log.h"
 
 namespace {
 // Decisions about removed processes stay this many cycles for late events.
@@ -16,6 +17,13 @@ task_identity identity_of(const TableEntry &entry)
     task_identity identity;
     memcpy(&identity, entry.words.data(), sizeof(identity));
     return identity;
+}
+
+TableEntry entry_of(uint32_t pid, const task_identity &identity)
+{
+    TableEntry entry{pid, std::vector<uint32_t>(sizeof(identity) / sizeof(uint32_t))};
+    memcpy(entry.words.data(), &identity, sizeof(identity));
+    return entry;
 }
 } // namespace
 
@@ -37,31 +45,55 @@ std::string ProcessCore::start(const KernelSymbols &kernel, const CoreSettings &
     std::string error = not_applicable(kernel);
     if (!error.empty())
         return error;
+    // Slots need BPF's compare-and-swap (Linux 5.12): a kernel that refuses
+    // it runs the core on its hash table alone.
+    error = load(settings, settings.table_size);
+    if (!error.empty()) {
+        stop();
+        std::string without = load(settings, 0);
+        if (!without.empty()) {
+            stop();
+            return error;
+        }
+        slots_refused_ = error;
+        log_info("process core: process slots off (%s): every process uses the hash tables", error.c_str());
+    }
+    return "";
+}
+
+std::string ProcessCore::load(const CoreSettings &settings, uint32_t slot_count)
+{
     skeleton_ = core_bpf::open();
     if (!skeleton_)
         return "cannot open the BPF object: " + errno_text(-errno);
     uint32_t words = active_pid_words();
+    skeleton_->rodata->slot_count = slot_count;
     if (bpf_map__set_max_entries(skeleton_->maps.process_table, settings.table_size) ||
-        bpf_map__set_max_entries(skeleton_->maps.active_pids, words))
-        error = "cannot size the tables";
-    LoadPlan plan{{{"core_fork"}, {"core_exec"}, {"core_exit"}}, ""};
-    if (error.empty())
-        error = load_and_attach_plan(skeleton_->obj, plan, links_);
-    if (!error.empty()) {
-        stop();
+        bpf_map__set_max_entries(skeleton_->maps.active_pids, words) ||
+        bpf_map__set_max_entries(skeleton_->maps.process_slots, slot_count ? slot_count : 1))
+        return "cannot size the tables";
+    LoadPlan plan{{{slot_count ? "core_fork_slots" : "core_fork"}, {"core_exec"}, {"core_exit"}}, ""};
+    std::string error = load_and_attach_plan(skeleton_->obj, plan, links_);
+    if (!error.empty())
         return error;
-    }
     reader_ = std::make_unique<TableReader>(bpf_map__fd(skeleton_->maps.process_table), 4,
                                             static_cast<unsigned>(sizeof(task_identity)), settings.table_size);
     active_ = std::make_unique<ActivePids>(bpf_map__fd(skeleton_->maps.active_pids), words);
+    if (slot_count) {
+        slots_ = std::make_unique<ProcessSlots>(bpf_map__fd(skeleton_->maps.process_slots), slot_count);
+        if (!slots_->usable())
+            return "cannot map the process slots: " + errno_text(-errno);
+    }
     return "";
 }
 
 void ProcessCore::stop()
 {
+    slots_refused_.clear();
     links_.clear();
     reader_.reset();
     active_.reset();
+    slots_.reset();
     if (skeleton_)
         core_bpf::destroy(skeleton_);
     skeleton_ = nullptr;
@@ -70,6 +102,11 @@ void ProcessCore::stop()
 int ProcessCore::active_pids_fd() const
 {
     return skeleton_ ? bpf_map__fd(skeleton_->maps.active_pids) : -1;
+}
+
+int ProcessCore::process_slots_fd() const
+{
+    return slots_ ? bpf_map__fd(skeleton_->maps.process_slots) : -1;
 }
 
 bpf_object *ProcessCore::object() const
@@ -158,15 +195,47 @@ std::string ProcessCore::begin_cycle()
     } else {
         error = reader_->lookup(changed_, entries_, missing_);
     }
+    slot_owners_ = closing_;
+    if (slots_)
+        read_slots(changed_.size());
     // creation order: a parent is decided before its children
     std::sort(entries_.begin(), entries_.end(), [](const TableEntry &a, const TableEntry &b) {
         return identity_of(a).start_ns < identity_of(b).start_ns;
     });
     for (const TableEntry &entry : entries_)
         apply(static_cast<uint32_t>(entry.key), identity_of(entry));
-    for (uint32_t pid : finishing_)
+    for (uint32_t pid : finishing_) {
         changed_.push_back(pid);
+        if (slots_ && slots_->owner(slots_->index_of(pid)) == pid)
+            slot_owners_.push_back({pid, slots_->index_of(pid)});
+    }
+    // a finishing process may have been read again this cycle
+    std::sort(slot_owners_.begin(), slot_owners_.end(),
+              [](const SlotOwner &a, const SlotOwner &b) { return a.pid < b.pid || (a.pid == b.pid && a.index < b.index); });
+    slot_owners_.erase(std::unique(slot_owners_.begin(), slot_owners_.end(),
+                                   [](const SlotOwner &a, const SlotOwner &b) { return a.pid == b.pid && a.index == b.index; }),
+                       slot_owners_.end());
     return error;
+}
+
+// The identities of changed processes that own a slot (all owned slots when
+// everything is read). Their module counters are taken this cycle.
+void ProcessCore::read_slots(size_t changed)
+{
+    if (read_everything_) {
+        for (uint32_t index = 0; index < slots_->count(); ++index) {
+            uint32_t owner = slots_->owner(index);
+            if (owner && !(owner & (SLOT_TAKING | SLOT_CLOSING)))
+                changed_.push_back(owner);
+        }
+    }
+    for (size_t i = read_everything_ ? changed : 0; i < changed_.size(); ++i) {
+        uint32_t pid = static_cast<uint32_t>(changed_[i]);
+        if (std::optional<task_identity> identity = slots_->identity(pid)) {
+            entries_.push_back(entry_of(pid, *identity));
+            slot_owners_.push_back({pid, slots_->index_of(pid)});
+        }
+    }
 }
 
 int ProcessCore::group_of(uint32_t pid)
@@ -193,6 +262,16 @@ std::string ProcessCore::end_cycle()
 {
     std::vector<uint64_t> finished(finishing_.begin(), finishing_.end());
     std::string error = reader_->remove(finished);
+    // Given back last cycle and taken once more by the modules: free now. A
+    // program that saw the slot still owned ended long before (a cycle ago).
+    for (const SlotOwner &closed : closing_)
+        slots_->free(closed.index, closed.pid);
+    closing_.clear();
+    for (const SlotOwner &owner : slot_owners_)
+        if (finishing_.contains(owner.pid)) {
+            slots_->close(owner.index, owner.pid);
+            closing_.push_back(owner);
+        }
     for (uint32_t pid : finishing_)
         set_gone(pid, processes_[pid]);
     // forget removed processes after a while; no pass over every process

@@ -15,6 +15,7 @@
 
 #include "accounting/active_pids.h"
 #include "accounting/process_groups.h"
+#include "accounting/process_slots.h"
 #include "accounting/table_reader.h"
 #include "kernel/attach.h"
 #include "kernel/bpf_loader.h"
@@ -23,7 +24,13 @@
 struct core_bpf;
 
 struct CoreSettings {
-    unsigned table_size = 32768; // `pid table size`
+    unsigned table_size = 32768; // `pid table size`: entries of process_table, and slots
+};
+
+// A process whose module counters sit in slot `index` (kernel-collector/lib/process_slots.h).
+struct SlotOwner {
+    uint32_t pid;
+    uint32_t index;
 };
 
 class ProcessCore {
@@ -40,6 +47,11 @@ public:
     void stop();
     // The active_pids array every module reuses.
     int active_pids_fd() const;
+    // The slot array every module reuses, and its size (0: slots off, before Linux 5.12).
+    int process_slots_fd() const;
+    uint32_t slot_count() const { return slots_ ? slots_->count() : 0; }
+    // Why the kernel refused the slots ("" when they are on, or the core is stopped).
+    const std::string &slots_refused() const { return slots_refused_; }
     // Its loaded object, for the self charts (core/self_monitor.h); null when stopped.
     bpf_object *object() const;
 
@@ -56,6 +68,9 @@ public:
     bool finishing(uint32_t pid) const { return finishing_.contains(pid); }
     // Removed already: a module entry for it is a late event (a reap).
     bool gone(uint32_t pid) const;
+    // Slots whose module counters are taken this cycle: of processes read or
+    // finishing now, and of those given back last cycle (their last events).
+    const std::vector<SlotOwner> &slot_owners() const { return slot_owners_; }
     // After the modules: removes the identities of finished processes.
     std::string end_cycle();
 
@@ -74,6 +89,8 @@ private:
         State state = State::Live;
         uint64_t cycle = 0;   // when it was removed
     };
+    std::string load(const CoreSettings &settings, uint32_t slot_count);
+    void read_slots(size_t hashed);
     void apply(uint32_t pid, const task_identity &identity);
     void set_gone(uint32_t pid, Process &process);
     int parent_group(uint32_t ppid);
@@ -83,6 +100,10 @@ private:
     LinkSet links_;
     std::unique_ptr<TableReader> reader_;
     std::unique_ptr<ActivePids> active_;
+    std::unique_ptr<ProcessSlots> slots_;
+    std::string slots_refused_;
+    std::vector<SlotOwner> slot_owners_;
+    std::vector<SlotOwner> closing_;                  // given back this cycle: freed at the next end
     std::unordered_map<uint32_t, Process> processes_;
     std::vector<uint32_t> exited_;                    // seen exited this cycle: finishing next
     std::unordered_set<uint32_t> finishing_;

@@ -109,6 +109,8 @@ ModuleSettings settings_for(const ModuleConfig &config, const ProcessCore *core)
     ModuleSettings settings;
     settings.apps = config.apps && core;
     settings.active_pids_fd = core ? core->active_pids_fd() : -1;
+    settings.process_slots_fd = core ? core->process_slots_fd() : -1;
+    settings.slot_count = core ? core->slot_count() : 0;
     settings.cgroups = config.cgroups;
     settings.per_cpu_tables = config.maps_per_core;
     settings.return_mode = config.load_mode == LoadMode::Return;

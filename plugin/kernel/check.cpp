@@ -47,7 +47,8 @@ std::string try_module(Module &module, AttachPath path, bool return_mode)
     return error.empty() ? "" : "failed: " + error;
 }
 
-// The same for the process core's life-cycle programs.
+// The same for the process core's life-cycle programs: "ok", "ok, process
+// slots off (why)", "failed: why" or "n/a: why".
 std::string try_core(const KernelSymbols &symbols)
 {
     std::string verdict = ProcessCore::not_applicable(symbols);
@@ -55,8 +56,11 @@ std::string try_core(const KernelSymbols &symbols)
         return "n/a: " + verdict;
     ProcessCore core(ProcessGroups(AppsGroups{}, "/proc"));
     std::string error = core.start(symbols, CoreSettings{});
+    std::string slots = core.slots_refused();
     core.stop();
-    return error.empty() ? "" : "failed: " + error;
+    if (!error.empty())
+        return "failed: " + error;
+    return slots.empty() ? "ok" : "ok, process slots off (" + slots + ")";
 }
 } // namespace
 
@@ -81,7 +85,7 @@ int run_attach_check(const KernelFacts &facts, const KernelSymbols &symbols, con
     // own programs, entry and return mode: what really loads
     std::string core = try_core(symbols);
     printf("process core (life-cycle programs): %s\n",
-           core.empty() ? "ok" : (core.starts_with("failed: ") ? "refused: " + core.substr(8) : core).c_str());
+           (core.starts_with("failed: ") ? "refused: " + core.substr(8) : core).c_str());
     // A module fails the check when a path this kernel allows refuses its
     // programs and none works; one with no program for the allowed paths
     // (cachestat has no tracepoint path) says so in its n/a lines instead.
@@ -157,8 +161,8 @@ bool run_program_verification(const KernelSymbols &symbols)
     int ok = 0, failed = 0, not_tried = 0;
     // the process core: one program set (BTF tracepoints), whatever the path and mode
     std::string core_verdict = try_core(symbols);
-    if (core_verdict.empty()) {
-        core_verdict = "ok";
+    if (core_verdict.starts_with("ok")) {
+        core_verdict = "ok"; // slots or not, the core works (--check tells which)
         ++ok;
     } else {
         core_verdict.starts_with("failed") ? ++failed : ++not_tried;

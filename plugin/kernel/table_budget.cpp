@@ -27,14 +27,16 @@ MachineLimits machine_limits()
     return limits;
 }
 
+// An entry is a hash element and a process slot (lib/process_slots.h) of the same value.
 uint64_t pid_entry_bytes(size_t counters, unsigned counter_bytes)
 {
-    return kHashElementBytes + (counter_bytes * counters + 7) / 8 * 8;
+    uint64_t value = (counter_bytes * counters + 7) / 8 * 8; // BPF keeps values 8-byte aligned
+    return kHashElementBytes + 2 * value;
 }
 
 uint64_t core_entry_bytes()
 {
-    return kHashElementBytes + (sizeof(task_identity) + 7) / 8 * 8;
+    return kHashElementBytes + (sizeof(task_identity) + 7) / 8 * 8 + sizeof(task_slot);
 }
 
 unsigned bound_pid_table_size(unsigned requested, uint64_t entry_bytes, const MachineLimits &limits,

@@ -16,9 +16,10 @@ MachineLimits machine_limits();
 
 // Kernel memory one entry of a module's pid table takes: its counters of
 // counter_bytes each (lib/table_value.h), once (pid tables are shared by all
-// CPUs, not per-CPU, see lib/accounting.h), and the hash element around them.
+// CPUs, not per-CPU, see lib/accounting.h), and the hash element around them,
+// plus the same counters in its process slot (lib/process_slots.h).
 uint64_t pid_entry_bytes(size_t counters, unsigned counter_bytes);
-// The same for the process core's process_table: one task_identity an entry.
+// The same for the process core: one task_identity in process_table and one task_slot.
 uint64_t core_entry_bytes();
 
 // The pid table size to use for `requested`: at most pid_max entries, and at most

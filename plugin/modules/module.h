@@ -23,6 +23,8 @@ struct ModuleSettings {
     unsigned cgroup_table_size = 1024;
     int update_every = 1;  // seconds between reads of its tables and updates of its charts
     int active_pids_fd = -1;          // the process core's array, reused; -1: a private one
+    int process_slots_fd = -1;        // the process core's slots, reused; -1: slots off
+    uint32_t slot_count = 0;          // their number (the module's pid_slots has as many)
     // Syscalls its [syscalls] section turns off (sync, shm): their programs are
     // not loaded, their counters stay 0 and their dimensions are not shown.
     std::set<std::string> disabled_syscalls;
@@ -51,6 +53,7 @@ public:
     virtual unsigned counter_bytes() const = 0;
     virtual int global_table_fd() const = 0;
     virtual int pid_table_fd() const = 0;
+    virtual int pid_slots_fd() const = 0;
     virtual int cgroup_table_fd() const = 0;
 };
 
@@ -125,6 +128,7 @@ public:
 
     int global_table_fd() const override { return bpf_map__fd(skeleton_->maps.global_table); }
     int pid_table_fd() const override { return bpf_map__fd(skeleton_->maps.pid_table); }
+    int pid_slots_fd() const override { return bpf_map__fd(skeleton_->maps.pid_slots); }
     int cgroup_table_fd() const override { return bpf_map__fd(skeleton_->maps.cgroup_table); }
 
     std::vector<int> program_fds() const override { return loaded_program_fds(skeleton_ ? skeleton_->obj : nullptr); }
@@ -157,7 +161,16 @@ private:
         bpf_map *active = skeleton_->maps.active_pids;
         int err = settings.active_pids_fd >= 0 ? bpf_map__reuse_fd(active, settings.active_pids_fd)
                                                : bpf_map__set_max_entries(active, 1);
-        return err ? "cannot share the process core's active_pids: " + errno_text(err) : "";
+        if (err)
+            return "cannot share the process core's active_pids: " + errno_text(err);
+        // slots only with app groups: without them no process is read
+        bool slots = settings.apps && settings.process_slots_fd >= 0 && settings.slot_count;
+        skeleton_->rodata->slot_count = slots ? settings.slot_count : 0;
+        err = slots ? bpf_map__reuse_fd(skeleton_->maps.process_slots, settings.process_slots_fd)
+                    : bpf_map__set_max_entries(skeleton_->maps.process_slots, 1);
+        if (!err)
+            err = bpf_map__set_max_entries(skeleton_->maps.pid_slots, slots ? settings.slot_count : 1);
+        return err ? "cannot share the process core's slots: " + errno_text(err) : "";
     }
 
     const KernelSymbols &kernel_;

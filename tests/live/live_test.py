@@ -60,18 +60,28 @@ def make_netns(name):
     return ""
 
 
+SLOT_FLAGS = 0xC0000000  # SLOT_TAKING | SLOT_CLOSING (kernel-collector/lib/table_value.h)
+
+
 def pid_table_keys(pid):
-    """Keys of every pid_table and of the process core's process_table the plugin holds (fdinfo)."""
+    """Pids the plugin holds entries for (fdinfo): keys of every pid_table and of the process
+    core's process_table, and owners of the core's process slots (a slot being given back,
+    SLOT_CLOSING, takes no more counts for its pid)."""
     keys = set()
     for map_id in map_ids(pid):
         show = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(map_id)],
                                          capture_output=True, text=True).stdout or "{}")
-        if show.get("name") not in ("pid_table", "process_table"):
+        if show.get("name") not in ("pid_table", "process_table", "process_slots"):
             continue
         dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", str(map_id)],
                               capture_output=True, text=True).stdout
         for entry in json.loads(dump or "[]"):
-            keys.add(int.from_bytes(bytes(int(b, 16) for b in entry["key"]), "little"))
+            if show["name"] == "process_slots":
+                owner = int.from_bytes(bytes(int(b, 16) for b in entry["value"][:4]), "little")
+                if owner and not owner & SLOT_FLAGS:
+                    keys.add(owner)
+            else:
+                keys.add(int.from_bytes(bytes(int(b, 16) for b in entry["key"]), "little"))
     return keys
 
 
@@ -167,6 +177,12 @@ def main():
             system_before = {c: output.value(chart, dim)
                              for c, (chart, dim) in charts.by_counter("system").items()}
             workload_pids, runs = [], {}
+            crowd = []
+            if args.pid_table_size:
+                # more processes than its slots and hash entries together, each
+                # opening and reading files (the dynamic loader), outside the
+                # workload's cgroups: the tables overflow for sure
+                crowd = [subprocess.Popen(["sleep", "3"]) for _ in range(4 * args.pid_table_size + 4)]
             for run, directory in zip(("cgroup", "service"), cgroup_dirs):
                 vfs_dir = os.path.join(work, "vfs-" + run)
                 os.makedirs(vfs_dir)
@@ -185,6 +201,8 @@ def main():
                 if in_netns:
                     checks.check(report["tcp_retransmits"] > 0, "the kernel retransmitted %d segments of the "
                                  "workload's connection" % report["tcp_retransmits"], "socket")
+            for process in crowd:
+                process.wait()
             exited_at = time.time()
             if not netns:
                 print("# retransmits not provoked: " + netns_problem, flush=True)

@@ -359,12 +359,13 @@ TEST_CASE("load errors say why") {
 TEST_CASE("pid table sizes from configuration are bounded by pid_max and by memory, tighter for a non-root caller")
 {
     std::string why;
-    // 24 u32 counters: a 96-byte value, shared by all CPUs, in a 64-byte element.
+    // 24 u32 counters: a 96-byte value, shared by all CPUs, in a 64-byte element, and the
+    // same counters in the process's slot.
     uint64_t entry = pid_entry_bytes(24, 4);
-    CHECK(entry == 64 + 96);
-    CHECK(pid_entry_bytes(5, 4) == 64 + 24);
-    CHECK(pid_entry_bytes(14, 8) == 64 + 112);
-    CHECK(core_entry_bytes() == 64 + 40);
+    CHECK(entry == 64 + 96 + 96);
+    CHECK(pid_entry_bytes(5, 4) == 64 + 24 + 24);
+    CHECK(pid_entry_bytes(14, 8) == 64 + 112 + 112);
+    CHECK(core_entry_bytes() == 64 + 40 + 48);
     const uint64_t gib = 1ull << 30;
 
     MachineLimits root{24 * gib, 4194304, true};
@@ -372,12 +373,12 @@ TEST_CASE("pid table sizes from configuration are bounded by pid_max and by memo
     CHECK(why.empty());
     // The issue's case: 4194304 entries would be 640 MiB a table; 1/8 of 4 GiB is 512 MiB.
     MachineLimits small_root{4 * gib, 4194304, true};
-    CHECK(bound_pid_table_size(4194304, entry, small_root, why) == 512 * (1 << 20) / 160);
-    CHECK(why == "a pid table may take 1/8 of memory (512 MiB, 160 bytes an entry)");
+    CHECK(bound_pid_table_size(4194304, entry, small_root, why) == 512 * (1 << 20) / 256);
+    CHECK(why == "a pid table may take 1/8 of memory (512 MiB, 256 bytes an entry)");
 
     MachineLimits nobody{24 * gib, 4194304, false};
-    CHECK(bound_pid_table_size(4194304, entry, nobody, why) == 24 * gib / 64 / 160);
-    CHECK(why == "a pid table may take 1/64 of memory (384 MiB, 160 bytes an entry) when the caller is not root");
+    CHECK(bound_pid_table_size(4194304, entry, nobody, why) == 24 * gib / 64 / 256);
+    CHECK(why == "a pid table may take 1/64 of memory (384 MiB, 256 bytes an entry) when the caller is not root");
     // The built-in default stays allowed whatever the machine.
     MachineLimits tiny{256ull << 20, 4194304, false};
     CHECK(bound_pid_table_size(32768, entry, tiny, why) == 32768);

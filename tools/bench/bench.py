@@ -49,6 +49,7 @@ PROGRAM_HOOKS = {
     "tp_sched_process_exit": "sched_process_exit",
     "tp_sched_process_free": "sched_process_free",
     "core_fork": "sched_process_fork",
+    "core_fork_slots": "sched_process_fork",
     "core_exec": "sched_process_exec",
     "core_exit": "sched_process_exit",
     # each module's own life-cycle programs before the process core (--build of older trees)
@@ -320,6 +321,14 @@ def kernel_memory(build, config, stock, pids):
         plugin.stop()
 
 
+def mount_tracefs():
+    """The empty programs attach to syscall tracepoints: a host booted without
+    tracefs mounted gets it where the plugin would mount it."""
+    path = "/sys/kernel/tracing"
+    if not os.path.exists(os.path.join(path, "events")):
+        subprocess.run(["mount", "-t", "tracefs", "tracefs", path], check=True)
+
+
 def possible_cpus():
     count = 0
     for part in open("/sys/devices/system/cpu/possible").read().strip().split(","):
@@ -561,6 +570,7 @@ def main():
     repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
+    mount_tracefs()
     work = tempfile.mkdtemp(prefix="ebpf-bench-")
     stats_before = open(STATS_SYSCTL).read().strip()
     try:
