@@ -94,6 +94,8 @@ void ProcessCore::stop()
     reader_.reset();
     active_.reset();
     slots_.reset();
+    slot_owners_.clear();
+    closing_.clear();
     if (skeleton_)
         core_bpf::destroy(skeleton_);
     skeleton_ = nullptr;
