@@ -55,8 +55,10 @@ std::string ProcessCore::start(const KernelSymbols &kernel, const CoreSettings &
             stop();
             return error;
         }
-        slots_refused_ = error;
-        log_info("process core: process slots off (%s): every process uses the hash tables", error.c_str());
+        // the verifier's last line says nothing more than the errno here
+        slots_refused_ = "the kernel refuses the slot claim, a BPF compare-and-swap (Linux 5.12): " +
+                         error.substr(0, error.find(" (verifier:"));
+        log_info("process core: process slots off (%s): every process uses the hash tables", slots_refused_.c_str());
     }
     return "";
 }

@@ -146,9 +146,7 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
 {
     std::vector<uint64_t> finished;
     std::unordered_set<uint64_t> present;
-    size_t made = 0;
-    if (nat_)
-        nat_->read_events();
+    changed_.clear();
     uint64_t key = 0, next = 0;
     bool first = true;
     while (bpf_map_get_next_key(table_fd_, first ? nullptr : &key, &next) == 0) {
@@ -167,27 +165,8 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
         FlowCounts before = known == reported_.end() ? FlowCounts{} : known->second;
         FlowCounts now = flow_counts(flow);
         bool changed = !(now == before);
-        if (changed) {
-            auto nat = nat_of_.find(key);
-            if (nat == nat_of_.end() && nat_ && !nat_->empty() && flow_direction(flow, ephemeral_) == "outgoing")
-                if (const NatDestination *found = nat_->find(flow_nat_key(flow)))
-                    nat = nat_of_.emplace(key, *found).first;
-            auto domain = domain_of_.find(key);
-            if (domain == domain_of_.end() && names_)
-                if (std::string found = names_->find(flow_ip_text(flow.family, flow.daddr)); !found.empty())
-                    domain = domain_of_.emplace(key, std::move(found)).first;
-            std::string_view comm(flow.comm, strnlen(flow.comm, sizeof(flow.comm)));
-            FlowOwner owner = owner_(flow.pid, flow.cgroup_id, comm);
-            if (!filter_.rule_count() || !filter_.excludes(flow_facts(flow, owner))) {
-                emit(flow_record(flow, before, owner, ephemeral_, time_usec,
-                                 nat == nat_of_.end() ? nullptr : &nat->second,
-                                 domain == domain_of_.end() ? std::string_view() : domain->second),
-                     flow.cgroup_id);
-                if (observe_)
-                    observe_(flow, before);
-                ++made;
-            }
-        }
+        if (changed)
+            changed_.push_back({key, flow, before});
         // Closed: deleted at the report after the one that saw it closed. The
         // active closer's socket reaches CLOSE when the peer's FIN arrives, its
         // data maybe still unread: the receives that return after CLOSE add to
@@ -199,16 +178,51 @@ size_t FlowReporter::report(uint64_t time_usec, const std::function<void(Record,
         if ((flow.closed && closed_before) || idle_udp) {
             finished.push_back(key);
             reported_.erase(key);
-            nat_of_.erase(key);
-            domain_of_.erase(key);
         } else {
             reported_[key] = now;
         }
     }
-    for (uint64_t cookie : finished)
+    // Conntrack's events are read after the walk: a connection seen with
+    // traffic had its event queued before (its first packet went through
+    // conntrack before any answer came), so no NAT tag is missed for a
+    // connection made while the table was walked.
+    if (nat_)
+        nat_->read_events();
+    size_t made = 0;
+    for (const ChangedFlow &changed : changed_)
+        made += emit_changed(changed, time_usec, emit);
+    for (uint64_t cookie : finished) {
         bpf_map_delete_elem(table_fd_, &cookie);
+        nat_of_.erase(cookie);
+        domain_of_.erase(cookie);
+    }
     std::erase_if(reported_, [&](const auto &entry) { return !present.contains(entry.first); });
     std::erase_if(nat_of_, [&](const auto &entry) { return !present.contains(entry.first); });
     std::erase_if(domain_of_, [&](const auto &entry) { return !present.contains(entry.first); });
     return made;
+}
+
+bool FlowReporter::emit_changed(const ChangedFlow &changed, uint64_t time_usec,
+                                const std::function<void(Record, uint64_t cgroup_id)> &emit)
+{
+    const flow_value &flow = changed.flow;
+    auto nat = nat_of_.find(changed.key);
+    if (nat == nat_of_.end() && nat_ && !nat_->empty() && flow_direction(flow, ephemeral_) == "outgoing")
+        if (const NatDestination *found = nat_->find(flow_nat_key(flow)))
+            nat = nat_of_.emplace(changed.key, *found).first;
+    auto domain = domain_of_.find(changed.key);
+    if (domain == domain_of_.end() && names_)
+        if (std::string found = names_->find(flow_ip_text(flow.family, flow.daddr)); !found.empty())
+            domain = domain_of_.emplace(changed.key, std::move(found)).first;
+    std::string_view comm(flow.comm, strnlen(flow.comm, sizeof(flow.comm)));
+    FlowOwner owner = owner_(flow.pid, flow.cgroup_id, comm);
+    if (filter_.rule_count() && filter_.excludes(flow_facts(flow, owner)))
+        return false;
+    emit(flow_record(flow, changed.before, owner, ephemeral_, time_usec,
+                     nat == nat_of_.end() ? nullptr : &nat->second,
+                     domain == domain_of_.end() ? std::string_view() : domain->second),
+         flow.cgroup_id);
+    if (observe_)
+        observe_(flow, changed.before);
+    return true;
 }

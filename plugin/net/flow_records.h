@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "accounting/owner_resolver.h"
 #include "flows.h"
@@ -81,6 +82,15 @@ public:
     void set_domain_names(const DomainNames *names) { names_ = names; }
 
 private:
+    struct ChangedFlow {
+        uint64_t key;
+        flow_value flow;
+        FlowCounts before;
+    };
+    // One record for a flow that changed; false when the filter drops it.
+    bool emit_changed(const ChangedFlow &changed, uint64_t time_usec,
+                      const std::function<void(Record, uint64_t cgroup_id)> &emit);
+
     int table_fd_;
     FlowFilter filter_;
     PortRange ephemeral_;
@@ -91,4 +101,5 @@ private:
     std::unordered_map<uint64_t, NatDestination> nat_of_;  // by socket cookie, found once per flow
     const DomainNames *names_ = nullptr;
     std::unordered_map<uint64_t, std::string> domain_of_;  // by socket cookie, found once per flow
+    std::vector<ChangedFlow> changed_;                      // this report's, emitted after the walk
 };

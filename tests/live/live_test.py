@@ -167,6 +167,20 @@ def main():
         checks.check(capeff == wanted, "running plugin has CapEff %s (got %s)"
                      % ("CAP_BPF only, as it said" if keeps_bpf else "0", capeff))
 
+        # process slots from 5.12 on (BPF compare-and-swap); before, the plugin says why not
+        release = tuple(int(part) for part in os.uname().release.split("-")[0].split(".")[:2])
+        slots = max((json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(map_id)],
+                                               capture_output=True, text=True).stdout or "{}")
+                     for map_id in map_ids(plugin.pid)),
+                    key=lambda show: show.get("name") == "process_slots")
+        slots_off = [l for l in read_all(stderr).splitlines() if "process slots off" in l]
+        if release >= (5, 12):
+            checks.check(slots.get("name") == "process_slots" and slots.get("max_entries", 0) > 1 and not slots_off,
+                         "process slots on (%s entries)" % slots.get("max_entries"))
+        else:
+            checks.check(slots.get("max_entries") == 1 and len(slots_off) == 1 and "compare-and-swap" in slots_off[0],
+                         "process slots off before 5.12, saying why: %s" % slots_off)
+
         vfs_path = next((path for path in ATTACH_PATHS
                          if output.value("netdata.ebpf_attach_path", "vfs_" + path) == 1), None)
         spawn = os.path.join(build, "cgroup-spawn")
