@@ -119,8 +119,15 @@ void ModuleAccounts::take_slots(ProcessCore &core)
             continue; // not decided yet: the counters wait in the slot
         slots_->take(owner.index, deltas_);
         CounterTotals &group = groups_[static_cast<size_t>(group_index)];
-        for (size_t i = 0; i < counter_count_; ++i)
+        bool counted = false;
+        for (size_t i = 0; i < counter_count_; ++i) {
             group.add(i, deltas_[i]);
+            counted |= deltas_[i] != 0;
+        }
+        if (core.finishing(owner.pid) || core.gone(owner.pid))
+            slotted_.erase(owner.pid);
+        else if (counted)
+            slotted_.insert(owner.pid);
     }
 }
 

@@ -33,7 +33,8 @@ public:
     const std::vector<uint64_t> &system() const { return system_.totals(); }
     const std::vector<CounterTotals> &groups() const { return groups_; }
     const std::map<uint64_t, CounterTotals> &cgroups() const { return cgroups_; }
-    size_t pid_entries() const { return processes_.size(); }
+    // Processes it holds counts for: in its pid table, or in their slots.
+    size_t pid_entries() const { return processes_.size() + slotted_.size(); }
     // Forget cgroups that no longer exist, and remove their table entries.
     void drop_cgroups(const std::vector<uint64_t> &ids);
 
@@ -57,6 +58,7 @@ private:
     std::unordered_set<uint32_t> waiting_; // entries of processes the core has not recorded yet
     TableReader pid_reader_, cgroup_reader_;
     std::unique_ptr<CounterSlots> slots_;  // null when slots are off
+    std::unordered_set<uint32_t> slotted_; // processes with counts in their slot, until they finish
     std::vector<uint64_t> deltas_;
     std::vector<TableEntry> entries_;
     std::vector<uint64_t> keys_, missing_;
