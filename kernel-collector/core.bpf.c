@@ -134,11 +134,11 @@ int BPF_PROG(core_exec, struct task_struct *task)
 	__u32 tgid = task->tgid, index;
 	struct task_slot *slot = owned_slot(tgid, &index);
 	if (slot) {
-		/* in place, between two changes of seq: user space retries a
-		 * read that saw seq odd or changed, and counts the execs from
-		 * it (identity_ns stays the start: no clock read here) */
-		/* one exec at a time per process (cred_guard_mutex): plain
-		 * increments; x86 keeps the stores in program order */
+		/* In place, between two increments of seq: user space retries
+		 * a read that saw seq odd or changed, and counts the execs from
+		 * it (identity_ns stays the start: no clock read here). One
+		 * exec at a time per process (cred_guard_mutex): plain
+		 * increments; x86 keeps the stores in program order. */
 		WRITE_ONCE(slot->seq, slot->seq + 1);
 		copy_comm(slot->identity.comm, task->group_leader);
 		WRITE_ONCE(slot->seq, slot->seq + 1);

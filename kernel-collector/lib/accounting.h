@@ -166,10 +166,11 @@ static __always_inline __u32 task_tgid(struct task_struct *task, enum task_acces
 	return BPF_CORE_READ(task, tgid);
 }
 
-/* Applies `changes` for `task` in every enabled table. may_be_dead (events that can come after
- * the exit, a reap) needs nothing here any more: user space finds an entry
- * re-created after its process was removed and removes it again after one
- * more read. */
+/* Applies `changes` for `task` in every enabled table: for its process, in
+ * its slot when it owns one, else in pid_table. may_be_dead (events that can
+ * come after the exit, a reap) needs nothing here any more: user space finds
+ * an entry re-created after its process was removed and removes it again
+ * after one more read. */
 static __always_inline void account_changes(struct task_struct *task, enum task_access access,
 					    const struct counter_change *changes, int count,
 					    bool may_be_dead)

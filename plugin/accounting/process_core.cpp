@@ -201,7 +201,7 @@ std::string ProcessCore::begin_cycle()
     }
     slot_owners_ = closing_;
     if (slots_)
-        read_slots(changed_.size());
+        read_slots();
     // creation order: a parent is decided before its children
     std::sort(entries_.begin(), entries_.end(), [](const TableEntry &a, const TableEntry &b) {
         return identity_of(a).start_ns < identity_of(b).start_ns;
@@ -214,26 +214,25 @@ std::string ProcessCore::begin_cycle()
             slot_owners_.push_back({pid, slots_->index_of(pid)});
     }
     // a finishing process may have been read again this cycle
-    std::sort(slot_owners_.begin(), slot_owners_.end(),
-              [](const SlotOwner &a, const SlotOwner &b) { return a.pid < b.pid || (a.pid == b.pid && a.index < b.index); });
-    slot_owners_.erase(std::unique(slot_owners_.begin(), slot_owners_.end(),
-                                   [](const SlotOwner &a, const SlotOwner &b) { return a.pid == b.pid && a.index == b.index; }),
-                       slot_owners_.end());
+    std::sort(slot_owners_.begin(), slot_owners_.end());
+    slot_owners_.erase(std::unique(slot_owners_.begin(), slot_owners_.end()), slot_owners_.end());
     return error;
 }
 
 // The identities of changed processes that own a slot (all owned slots when
 // everything is read). Their module counters are taken this cycle.
-void ProcessCore::read_slots(size_t changed)
+void ProcessCore::read_slots()
 {
+    size_t from = 0;
     if (read_everything_) {
+        from = changed_.size(); // those are the hash table's
         for (uint32_t index = 0; index < slots_->count(); ++index) {
             uint32_t owner = slots_->owner(index);
             if (owner && !(owner & (SLOT_TAKING | SLOT_CLOSING)))
                 changed_.push_back(owner);
         }
     }
-    for (size_t i = read_everything_ ? changed : 0; i < changed_.size(); ++i) {
+    for (size_t i = from; i < changed_.size(); ++i) {
         uint32_t pid = static_cast<uint32_t>(changed_[i]);
         if (std::optional<task_identity> identity = slots_->identity(pid)) {
             entries_.push_back(entry_of(pid, *identity));

@@ -31,6 +31,7 @@ struct CoreSettings {
 struct SlotOwner {
     uint32_t pid;
     uint32_t index;
+    auto operator<=>(const SlotOwner &) const = default;
 };
 
 class ProcessCore {
@@ -90,7 +91,7 @@ private:
         uint64_t cycle = 0;   // when it was removed
     };
     std::string load(const CoreSettings &settings, uint32_t slot_count);
-    void read_slots(size_t hashed);
+    void read_slots();
     void apply(uint32_t pid, const task_identity &identity);
     void set_gone(uint32_t pid, Process &process);
     int parent_group(uint32_t ppid);
