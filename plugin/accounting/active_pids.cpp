@@ -1,35 +1,21 @@
 #include "accounting/active_pids.h"
 
 #include <cstdio>
-#include <sys/mman.h>
 
 #include "lib/table_value.h"
-
-ActivePids::ActivePids(int map_fd, uint32_t words) : count_(words)
-{
-    void *mapping = mmap(nullptr, words * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
-    if (mapping != MAP_FAILED)
-        words_ = static_cast<uint64_t *>(mapping);
-}
-
-ActivePids::~ActivePids()
-{
-    if (words_)
-        munmap(words_, count_ * sizeof(uint64_t));
-}
 
 bool ActivePids::take(std::vector<uint64_t> &pids)
 {
     bool beyond = false;
-    for (uint32_t word = 0; word < count_; ++word) {
-        if (!__atomic_load_n(&words_[word], __ATOMIC_RELAXED))
+    for (uint32_t index = 0; index < words_.count(); ++index) {
+        if (!__atomic_load_n(word(index), __ATOMIC_RELAXED))
             continue;
         // acquire: the entry changes made before the mark are visible to our lookups
-        uint64_t marks = __atomic_exchange_n(&words_[word], 0, __ATOMIC_ACQUIRE);
+        uint64_t marks = __atomic_exchange_n(word(index), 0, __ATOMIC_ACQUIRE);
         for (unsigned byte = 0; byte < ACTIVE_PIDS_PER_WORD; ++byte) {
             if (!((marks >> (8 * byte)) & 0xff))
                 continue;
-            uint64_t pid = static_cast<uint64_t>(word) * ACTIVE_PIDS_PER_WORD + byte;
+            uint64_t pid = static_cast<uint64_t>(index) * ACTIVE_PIDS_PER_WORD + byte;
             if (pid == 0)
                 beyond = true;
             else

@@ -6,24 +6,23 @@
 #include <cstdint>
 #include <vector>
 
+#include "accounting/mapped_array.h"
+
 class ActivePids {
 public:
     // words: the array's entries (ACTIVE_PIDS_PER_WORD pids each).
-    ActivePids(int map_fd, uint32_t words);
-    ~ActivePids();
-    ActivePids(const ActivePids &) = delete;
-    ActivePids &operator=(const ActivePids &) = delete;
+    ActivePids(int map_fd, uint32_t words) : words_(map_fd, words, sizeof(uint64_t)) {}
 
     // False when the kernel cannot map BPF arrays (before 5.5): read everything then.
-    bool usable() const { return words_ != nullptr; }
+    bool usable() const { return words_.usable(); }
     // Appends the pids marked since the last call and clears their marks. A
     // mark set again meanwhile (after the change it follows) is seen next time.
     // Returns true when a pid beyond the array was marked: read everything.
     bool take(std::vector<uint64_t> &pids);
 
 private:
-    uint64_t *words_ = nullptr;
-    uint32_t count_ = 0;
+    uint64_t *word(uint32_t index) const { return reinterpret_cast<uint64_t *>(words_.entry(index)); }
+    MappedArray words_;
 };
 
 // Array entries for this system's pid_max (/proc/sys/kernel/pid_max).

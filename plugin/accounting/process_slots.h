@@ -10,26 +10,8 @@
 #include <optional>
 #include <vector>
 
+#include "accounting/mapped_array.h"
 #include "lib/table_value.h"
-
-// One BPF_F_MMAPABLE array of `count` entries of `entry_bytes`, mapped shared.
-class MappedArray {
-public:
-    MappedArray(int map_fd, uint32_t count, size_t entry_bytes);
-    ~MappedArray();
-    MappedArray(const MappedArray &) = delete;
-    MappedArray &operator=(const MappedArray &) = delete;
-
-    bool usable() const { return base_ != nullptr; }
-    uint32_t count() const { return count_; }
-    uint8_t *entry(uint32_t index) const { return base_ + static_cast<size_t>(index) * entry_bytes_; }
-
-private:
-    uint8_t *base_ = nullptr;
-    uint32_t count_;
-    size_t entry_bytes_;
-    size_t bytes_;
-};
 
 // The core's side: who owns a slot, its identity, giving it back.
 class ProcessSlots {
