@@ -40,21 +40,26 @@ struct CachestatTraits {
 
 // Upstream's formula (from bcc's cachestat), per interval: accesses that did not
 // dirty a buffer are the total, pages added that were not dirtied are the misses,
-// the rest are hits; when read-ahead added more pages than were accessed, all
-// accesses count as misses. Hits and misses are kept as running totals (charted
-// as rates), the ratio is the interval's.
+// the rest are hits. A page is added before it is accessed: when a read spans the
+// end of an interval, its last pages are added in one interval and accessed in
+// the next, where upstream counts them as hits (and the interval before has more
+// adds than accesses). So adds not matched by an access are carried one interval
+// (then dropped: read-ahead that is never read); the next interval's accesses
+// match them first, as misses. The count no longer depends on when the tables
+// are read: a process and its cgroup, read a moment apart, agree. Hits and misses
+// are kept as running totals (charted as rates), the ratio is the interval's.
 void add_cachestat_interval_counters(Counters &counters, const Counters &previous)
 {
     if (!counters.contains("cachestat_page_accessed"))
         return;
     auto delta = [&](const char *name) { return counter_value(counters, name) - counter_value(previous, name); };
     int64_t total = std::max<int64_t>(delta("cachestat_page_accessed") - delta("cachestat_buffer_dirty"), 0);
-    int64_t misses = std::max<int64_t>(delta("cachestat_page_added") - delta("cachestat_page_dirtied"), 0);
+    int64_t added = std::max<int64_t>(delta("cachestat_page_added") - delta("cachestat_page_dirtied"), 0);
+    int64_t carried = std::min(counter_value(previous, "cachestat_unaccessed_adds"), total);
+    int64_t added_now = std::min(added, total - carried);
+    int64_t misses = carried + added_now;
     int64_t hits = total - misses;
-    if (hits < 0) {
-        misses = total;
-        hits = 0;
-    }
+    counters["cachestat_unaccessed_adds"] = added - added_now;
     counters["cachestat_hits"] = counter_value(previous, "cachestat_hits") + hits;
     counters["cachestat_misses"] = counter_value(previous, "cachestat_misses") + misses;
     counters["cachestat_ratio"] = total > 0 ? hits * 100 / total : 100;

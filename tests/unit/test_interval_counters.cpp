@@ -35,14 +35,38 @@ TEST_CASE("cachestat: upstream's formula per interval, hits and misses as runnin
 
     Counters writes = cachestat(459, 688, 30, 10);  // dirtied pages are not misses, buffer dirties not accesses
     add_cachestat_interval_counters(writes, ahead);
-    CHECK(writes["cachestat_misses"] == 329 + 10);
-    CHECK(writes["cachestat_hits"] == 319 + 20);
-    CHECK(writes["cachestat_ratio"] == 66);
+    CHECK(writes["cachestat_misses"] == 329 + 30);  // the 90 read ahead are accessed now: misses
+    CHECK(writes["cachestat_hits"] == 319);
+    CHECK(writes["cachestat_ratio"] == 0);
 
-    Counters idle = writes;
-    add_cachestat_interval_counters(idle, writes);
+    // the other 60 read ahead are dropped after one interval; the 10 added last interval are misses
+    Counters later = cachestat(459, 728, 30, 10);
+    add_cachestat_interval_counters(later, writes);
+    CHECK(later["cachestat_misses"] == 359 + 10);
+    CHECK(later["cachestat_hits"] == 319 + 30);
+
+    Counters idle = later;
+    add_cachestat_interval_counters(idle, later);
     CHECK(idle["cachestat_ratio"] == 100);  // no access: upstream's 100 %
-    CHECK(idle["cachestat_hits"] == writes["cachestat_hits"]);
+    CHECK(idle["cachestat_hits"] == later["cachestat_hits"]);
+}
+
+TEST_CASE("cachestat: a read that spans two intervals counts its pages as misses, wherever the boundary falls")
+{
+    // 319 pages added then accessed, read at two moments: the counts must not depend on it
+    for (int64_t split = 0; split <= 319; split += 29) {
+        Counters previous;
+        Counters first = cachestat(319, split, 0, 0);  // all added, `split` of them accessed so far
+        add_cachestat_interval_counters(first, previous);
+        Counters second = cachestat(319, 319, 0, 0);
+        add_cachestat_interval_counters(second, first);
+        Counters third = cachestat(319, 638, 0, 0);  // read again: all hits
+        add_cachestat_interval_counters(third, second);
+        CHECK(second["cachestat_misses"] == 319);
+        CHECK(second["cachestat_hits"] == 0);
+        CHECK(third["cachestat_hits"] == 319);
+        CHECK(third["cachestat_misses"] == 319);
+    }
 }
 
 TEST_CASE("dcstat: hit ratio of the interval's references")
