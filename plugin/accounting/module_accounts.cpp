@@ -26,8 +26,12 @@ std::string ModuleAccounts::collect(ProcessCore *core, bool due)
         if (error.empty())
             system_.update(global);
     }
-    if (error.empty() && settings_.apps && core)
-        error = collect_processes(*core);
+    // the slots are taken whatever failed: the core gives them back at the cycle's end
+    if (settings_.apps && core) {
+        std::string processes_error = collect_processes(*core);
+        if (error.empty())
+            error = processes_error;
+    }
     if (error.empty() && due && settings_.cgroups)
         error = collect_cgroups();
     return error;
@@ -73,6 +77,8 @@ std::string ModuleAccounts::read_processes(ProcessCore &core)
 // cycles too before it goes.
 std::string ModuleAccounts::collect_processes(ProcessCore &core)
 {
+    if (slots_)
+        take_slots(core);
     std::string error = read_processes(core);
     if (!error.empty())
         return error;
@@ -104,20 +110,19 @@ std::string ModuleAccounts::collect_processes(ProcessCore &core)
         processes_.erase(static_cast<uint32_t>(pid));
         late_.erase(static_cast<uint32_t>(pid));
     }
-    if (slots_)
-        take_slots(core);
     return error;
 }
 
 // What processes with a slot counted since the last take is added to their
-// groups as it is: slot counters are taken (zeroed) as they are read.
+// groups as it is: slot counters are taken (zeroed) as they are read, then
+// given to the group of the name the process has after the take.
 void ModuleAccounts::take_slots(ProcessCore &core)
 {
     for (const SlotOwner &owner : core.slot_owners()) {
-        int group_index = core.group_of(owner.pid);
-        if (group_index < 0)
+        if (core.group_of(owner.pid) < 0)
             continue; // not decided yet: the counters wait in the slot
         slots_->take(owner.index, deltas_);
+        int group_index = core.group_after_take(owner);
         CounterTotals &group = groups_[static_cast<size_t>(group_index)];
         bool counted = false;
         for (size_t i = 0; i < counter_count_; ++i) {

@@ -261,6 +261,16 @@ int ProcessCore::group_of(uint32_t pid)
     return process.group;
 }
 
+int ProcessCore::group_after_take(const SlotOwner &owner)
+{
+    auto found = processes_.find(owner.pid);
+    if (found != processes_.end() && found->second.state != State::Gone)
+        if (std::optional<task_identity> identity = slots_->identity(owner.pid))
+            if (identity->identity_ns > found->second.identity_ns)
+                apply(owner.pid, *identity);
+    return group_of(owner.pid);
+}
+
 std::string ProcessCore::end_cycle()
 {
     std::vector<uint64_t> finished(finishing_.begin(), finishing_.end());

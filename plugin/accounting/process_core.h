@@ -69,6 +69,10 @@ public:
     bool finishing(uint32_t pid) const { return finishing_.contains(pid); }
     // Removed already: a module entry for it is a late event (a reap).
     bool gone(uint32_t pid) const;
+    // The group of counters just taken from a slot: the name the process has
+    // now. An exec after the cycle's read renamed it; what it counted from its
+    // start up to the take goes with the new name, as if read after the exec.
+    int group_after_take(const SlotOwner &owner);
     // Slots whose module counters are taken this cycle: of processes read or
     // finishing now, and of those given back last cycle (their last events).
     const std::vector<SlotOwner> &slot_owners() const { return slot_owners_; }
